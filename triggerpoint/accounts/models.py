@@ -1,0 +1,100 @@
+"""Users (staff and patients), roles and API tokens.
+
+Staff roles are Django Groups with fixed names; patients are users linked to
+their own patient record (`Patient.portal_user`) and have no role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse"
+    FRONT_DESK = "front_desk", "Front desk"
+    ANALYST = "analyst", "Analyst"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+STAFF_ROLES = frozenset(Role.values)
+
+
+class User(AbstractUser):
+    clinic = models.ForeignKey(
+        "clinics.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+
+    @property
+    def roles(self) -> frozenset[str]:
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            cached = frozenset(self.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+            self._roles_cache = cached
+        return cached
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.clinic_id is not None and bool(self.roles)
+
+    @property
+    def portal_patient(self):
+        """The patient record this portal account belongs to, or None for staff."""
+        from triggerpoint.patients.models import Patient
+
+        if not hasattr(self, "_portal_patient_cache"):
+            self._portal_patient_cache = Patient.objects.filter(portal_user=self).first()
+        return self._portal_patient_cache
+
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in sorted(self.roles)]
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A revocable bearer token; only its SHA-256 is stored, the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires_days: int | None = None) -> tuple[ApiToken, str]:
+        raw = "tpc_" + secrets.token_urlsafe(32)
+        expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
+        token = cls.objects.create(
+            user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw), expires_at=expires_at
+        )
+        return token, raw
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

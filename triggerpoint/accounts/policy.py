@@ -1,0 +1,193 @@
+"""The one place that answers "may this user do this to this record".
+
+Views, API handlers and services call `can()` / `require()` /
+`get_patient_for_user()`; nothing else checks roles. The table below is the
+whole access policy of the product and is tested as a role × action matrix.
+
+Principles:
+- staff act only on records of their own clinic (anything else is a 404, so a
+  record's existence never leaks across clinics);
+- each role gets what its job needs: front desk handles demographics, not
+  clinical notes; analysts see aggregate analytics, never identified records;
+  clinic admins manage users, tokens and the audit log, not charts;
+- a patient's portal account reaches only that patient's own records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from triggerpoint.accounts.models import Role
+
+P, N, F, A, C = Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.ANALYST, Role.CLINIC_ADMIN
+
+# action -> roles allowed. Action names are namespaced like audit actions.
+STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
+    # patient record
+    "patient.list": frozenset({P, N, F}),
+    "patient.view": frozenset({P, N, F}),
+    "patient.view_clinical": frozenset({P, N}),
+    "patient.create": frozenset({P, N, F}),
+    "patient.update": frozenset({P, N, F}),
+    "patient.update_clinical": frozenset({P, N}),
+    "worklist.view": frozenset({P, N, F}),
+    # atlas (no patient data)
+    "atlas.view": frozenset({P, N, F, A, C}),
+    # assessment
+    "assessment.view": frozenset({P, N}),
+    "assessment.edit": frozenset({P, N}),
+    "assessment.sign": frozenset({P}),
+    "assessment.amend": frozenset({P}),
+    # screening and consent
+    "screening.view": frozenset({P, N}),
+    "screening.edit": frozenset({P, N}),
+    "screening.review": frozenset({P}),
+    "screening.override": frozenset({P}),
+    "screening.send_link": frozenset({P, N, F}),
+    "consent.view": frozenset({P, N}),
+    "consent.sign": frozenset({P, N}),
+    # procedure note
+    "procedure.view": frozenset({P, N}),
+    "procedure.edit": frozenset({P, N}),
+    "procedure.sign": frozenset({P}),
+    "procedure.amend": frozenset({P}),
+    "procedure.override_dose": frozenset({P}),
+    "coding.view": frozenset({P, N, F}),
+    # aftercare
+    "aftercare.view": frozenset({P, N}),
+    "aftercare.edit": frozenset({P, N}),
+    "reminder.view": frozenset({P, N, F}),
+    # follow-up
+    "followup.view": frozenset({P, N}),
+    "followup.triage": frozenset({P, N}),
+    "alert.acknowledge": frozenset({P, N}),
+    "alert.resolve": frozenset({P, N}),
+    "oncall.manage": frozenset({P, C}),
+    # outcomes
+    "outcomes.view": frozenset({P, N}),
+    "outcomes.record": frozenset({P, N}),
+    "analytics.view": frozenset({P, A}),
+    "analytics.export": frozenset({P, A}),
+    "analytics.export_deidentified": frozenset({P, A}),
+    # administration
+    "audit.view": frozenset({C}),
+    "token.manage": frozenset({C}),
+    "user.manage": frozenset({C}),
+    # pure clinical calculators exposed on the API (no patient data)
+    "rules.evaluate": frozenset({P, N}),
+    "rules.codes": frozenset({P, N, F}),
+}
+
+# What a patient may do with their own record through the portal.
+PORTAL_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "patient.view",
+        "portal.view",
+        "screening.answer",
+        "consent.view",
+        "aftercare.view",
+        "followup.report",
+        "outcomes.record",
+        "outcomes.view",
+    }
+)
+
+ALL_ACTIONS: frozenset[str] = frozenset(STAFF_PERMISSIONS) | PORTAL_PERMISSIONS
+
+
+def _record_clinic_id(record: Any) -> int | None:
+    if record is None:
+        return None
+    clinic_id = getattr(record, "clinic_id", None)
+    if clinic_id is None and getattr(record, "_meta", None) is not None and record._meta.label == "clinics.Clinic":
+        clinic_id = record.pk
+    return clinic_id
+
+
+def _record_patient_id(record: Any) -> int | None:
+    if record is None:
+        return None
+    if getattr(record, "_meta", None) is not None and record._meta.label == "patients.Patient":
+        return record.pk
+    return getattr(record, "patient_id", None)
+
+
+def can(user: Any, action: str, record: Any = None) -> bool:
+    """True when `user` may perform `action` (on `record`, when given)."""
+    if action not in ALL_ACTIONS:
+        raise ValueError(f"Unknown action {action!r}: add it to the policy table")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    patient = getattr(user, "portal_patient", None) if not user.clinic_id else None
+    if patient is not None:
+        if action not in PORTAL_PERMISSIONS:
+            return False
+        if record is None:
+            return True
+        return _record_patient_id(record) == patient.pk
+    if not user.clinic_id:
+        return False
+    if not (user.roles & STAFF_PERMISSIONS.get(action, frozenset())):
+        return False
+    clinic_id = _record_clinic_id(record)
+    return record is None or clinic_id == user.clinic_id
+
+
+def require(user: Any, action: str, record: Any = None) -> None:
+    """Raise 404 for another clinic's or another patient's record, 403 for a role that lacks the action."""
+    if can(user, action, record):
+        return
+    if record is not None and not _same_scope(user, record):
+        raise Http404("No such record.")
+    raise PermissionDenied(f"Your role does not allow {action}.")
+
+
+def _same_scope(user: Any, record: Any) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.clinic_id:
+        return _record_clinic_id(record) == user.clinic_id
+    patient = getattr(user, "portal_patient", None)
+    return patient is not None and _record_patient_id(record) == patient.pk
+
+
+def scope_to_user(queryset, user: Any, action: str):
+    """Filter a queryset of clinic records down to what `user` may `action`."""
+    if not can(user, action):
+        return queryset.none()
+    if user.clinic_id:
+        return queryset.filter(clinic_id=user.clinic_id)
+    patient = user.portal_patient
+    model = queryset.model
+    if model._meta.label == "patients.Patient":
+        return queryset.filter(pk=patient.pk)
+    return queryset.filter(patient_id=patient.pk)
+
+
+def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view"):
+    """The patient, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role."""
+    from django.core.exceptions import ValidationError
+
+    from triggerpoint.patients.models import Patient
+
+    try:
+        patient = Patient.objects.select_related("clinic").get(public_id=public_id)
+    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404("No such patient.") from exc
+    require(user, action, patient)
+    return patient
+
+
+def get_record_for_user(user: Any, model: Any, public_id: Any, action: str):
+    """The same contract as `get_patient_for_user` for any clinic record with a public id."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        record = model.objects.get(public_id=public_id)
+    except (model.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404("No such record.") from exc
+    require(user, action, record)
+    return record

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from triggerpoint.accounts.decorators import staff_required
+from triggerpoint.accounts.forms import LoginForm
+from triggerpoint.accounts.models import ApiToken
+from triggerpoint.accounts.policy import require
+from triggerpoint.audit import services as audit
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        auth_login(request, user)
+        if form.otp_device is not None:
+            otp_login(request, form.otp_device)
+        audit.record("auth.login", actor=user, clinic=user.clinic)
+        return redirect(request.GET.get("next") if _safe_next(request) else "core:home")
+    return render(request, "accounts/login.html", {"form": form})
+
+
+def _safe_next(request) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = request.GET.get("next")
+    return bool(nxt) and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=False)
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit.record("auth.logout", actor=request.user, clinic=request.user.clinic)
+    auth_logout(request)
+    return redirect("accounts:login")
+
+
+def lockout_response(request, credentials, *args, **kwargs):
+    """django-axes lockout page: say what happened and when to try again."""
+    body = render_to_string("accounts/locked.html", request=request)
+    return HttpResponse(body, status=429)
+
+
+@staff_required("token.manage")
+def token_list(request):
+    tokens = ApiToken.objects.filter(user__clinic=request.user.clinic).select_related("user")
+    return render(request, "accounts/tokens.html", {"tokens": tokens})
+
+
+@staff_required("token.manage")
+@require_POST
+def token_revoke(request, token_id: int):
+    token = ApiToken.objects.select_related("user").filter(pk=token_id, user__clinic=request.user.clinic).first()
+    if token is None:
+        from django.http import Http404
+
+        raise Http404("No such token.")
+    require(request.user, "token.manage", request.user.clinic)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record("token.revoked", clinic=request.user.clinic, details={"token": token.prefix, "user": token.user.username})
+        messages.success(request, f"Token {token.prefix}… revoked.")
+    return redirect("accounts:tokens")

@@ -1,0 +1,129 @@
+"""The JSON API at /api/v1/ (Django Ninja): authentication, error mapping, app routers.
+
+Errors are always JSON `{"detail": ...}` with a 4xx status; every rule input
+problem, stale version or refused permission maps to one here so no handler
+has to remember it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+
+from triggerpoint.accounts.models import ApiToken, hash_token
+from triggerpoint.core import context
+from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord, StaleVersion
+from triggerpoint.core.rules import RuleInputError
+
+
+def _set_actor(user) -> None:
+    # The outer RequestContextMiddleware resets the context at the end of the request.
+    context.set_context(replace(context.current(), actor=user))
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`: a revocable token issued by `triggerpoint token create` or /auth/token."""
+
+    def authenticate(self, request, token):
+        row = ApiToken.objects.usable().select_related("user").filter(token_hash=hash_token(token)).first()
+        if row is None or not row.user.is_active:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        _set_actor(row.user)
+        return row.user
+
+
+class VerifiedSession(APIKeyCookie):
+    """The browser session, with CSRF; staff must have passed the second factor."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        if user.clinic_id and not user.is_verified():
+            return None
+        return user
+
+
+api = NinjaAPI(
+    title="Trigger Point Clinic API",
+    version="1",
+    description="Clinical workflow for trigger point injection services. Errors are JSON {detail} with a 4xx status.",
+    urls_namespace="api",
+    auth=[BearerToken(), VerifiedSession()],
+)
+
+
+def _error(request, status: int, detail):
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(RuleInputError)
+def _rule_input(request, exc: RuleInputError):
+    return _error(request, 422, exc.problems)
+
+
+@api.exception_handler(StaleVersion)
+def _stale(request, exc: StaleVersion):
+    return _error(request, 409, str(exc))
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request, exc):
+    return _error(request, 403, str(exc) or "Forbidden")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return _error(request, 401, "Authentication required: send a Bearer token or sign in.")
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request, exc: DjangoValidationError):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return _error(request, 422, detail)
+
+
+@api.exception_handler(ImmutableRecord)
+def _immutable(request, exc):
+    return _error(request, 409, str(exc))
+
+
+@api.exception_handler(HardDeleteRefused)
+def _no_delete(request, exc):
+    return _error(request, 405, str(exc))
+
+
+# Each domain app contributes `triggerpoint/<app>/api.py` with a `router`.
+ROUTED_APPS = (
+    ("auth", "accounts"),
+    ("patients", "patients"),
+    ("atlas", "atlas"),
+    ("assessments", "assessment"),
+    ("screening", "screening"),
+    ("procedures", "procedures"),
+    ("aftercare", "aftercare"),
+    ("followup", "followup"),
+    ("outcomes", "outcomes"),
+)
+
+for prefix, app in ROUTED_APPS:
+    try:
+        module = importlib.import_module(f"triggerpoint.{app}.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"triggerpoint.{app}.api":
+            raise
+        continue
+    api.add_router(f"/{prefix}/", module.router)

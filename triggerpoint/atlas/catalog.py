@@ -1,0 +1,297 @@
+"""The trigger-point atlas: body-map zones and the muscles that refer pain into them.
+
+The atlas is clinical content, so it lives as data (``data/muscles.yaml`` and the
+shared ``data/bodymap-zones.json``), validated against JSON Schemas when loaded.
+A malformed edit therefore fails at start-up instead of quietly steering a
+suggestion or an aftercare handout.
+
+Referral patterns are written *side-relative* in the YAML: ``temple`` means the
+temple on the muscle's own side, ``contra:temple`` the opposite side,
+``both:temple`` both sides, and midline zones (``sacrum``, ``sternum``,
+``head-top``…) are written as-is. This module resolves them into the real zone
+ids of the body map for a left or a right muscle, and refuses any pattern that
+names a zone the body map does not have.
+
+Pure module: no Django, no ORM, no HTTP.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ZONES_FILE = DATA_DIR / "bodymap-zones.json"
+ZONES_SCHEMA_FILE = DATA_DIR / "bodymap-zones.schema.json"
+MUSCLES_FILE = DATA_DIR / "muscles.yaml"
+MUSCLES_SCHEMA_FILE = DATA_DIR / "muscles.schema.json"
+
+SIDES: tuple[str, str] = ("left", "right")
+_SIDE_SUFFIX = {"left": "-l", "right": "-r"}
+_OPPOSITE = {"left": "right", "right": "left"}
+CONTRALATERAL_PREFIX = "contra:"
+BILATERAL_PREFIX = "both:"
+
+
+class AtlasDataError(ValueError):
+    """A shipped atlas file breaks its schema or refers to something that does not exist."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One region of the body map (the SVG uses the same ids)."""
+
+    id: str
+    label: str
+    region: str
+    views: tuple[str, ...]
+    side: str  # left | right | midline
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A self-stretch a patient can do at home; aftercare quotes `instructions`."""
+
+    id: str
+    name: str
+    instructions: str
+
+
+@dataclass(frozen=True)
+class TriggerPoint:
+    location: str
+    palpation: str
+
+
+@dataclass(frozen=True)
+class ReferralPattern:
+    """Side-relative referral tokens as written in the data (see module docstring)."""
+
+    essential: tuple[str, ...]
+    spillover: tuple[str, ...]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Muscle:
+    id: str
+    name: str
+    region: str
+    body_region: str
+    innervation: str
+    pneumothorax_risk: bool
+    ultrasound_advised: bool
+    needle_depth: str
+    stretches: tuple[Stretch, ...]
+    sources: tuple[str, ...]
+    referral: ReferralPattern
+    trigger_points: tuple[TriggerPoint, ...]
+    activities: tuple[str, ...]
+    hazards: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SidedPattern:
+    """A muscle on one side with its referral resolved into real zone ids."""
+
+    muscle_id: str
+    side: str
+    essential: frozenset[str]
+    spillover: frozenset[str]
+    all_zones: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Precomputed: the scorer tests every pattern for overlap on every request.
+        object.__setattr__(self, "all_zones", self.essential | self.spillover)
+
+
+class Atlas:
+    """Zones, muscles and their resolved referral patterns; immutable once built."""
+
+    def __init__(self, zones: Mapping[str, Zone], muscles: Mapping[str, Muscle]):
+        self.zones: dict[str, Zone] = dict(zones)
+        self.muscles: dict[str, Muscle] = dict(muscles)
+        self.zone_ids: frozenset[str] = frozenset(self.zones)
+        self.midline_zone_ids: frozenset[str] = frozenset(z.id for z in self.zones.values() if z.side == "midline")
+        problems: list[str] = []
+        patterns: dict[tuple[str, str], SidedPattern] = {}
+        for muscle in self.muscles.values():
+            for side in SIDES:
+                essential = self._resolve(muscle.referral.essential, side, muscle.id, problems)
+                spillover = self._resolve(muscle.referral.spillover, side, muscle.id, problems)
+                patterns[(muscle.id, side)] = SidedPattern(muscle.id, side, essential, spillover - essential)
+        if problems:
+            raise AtlasDataError(sorted(set(problems)))
+        self._patterns = patterns
+        # Ordered by muscle id then side: the suggestion scorer walks this tuple, and a
+        # fixed order is what makes its tie-break deterministic.
+        self.patterns: tuple[SidedPattern, ...] = tuple(patterns[key] for key in sorted(patterns))
+
+    def muscle(self, muscle_id: str) -> Muscle:
+        """The muscle with this id; KeyError for an unknown id."""
+        return self.muscles[muscle_id]
+
+    def has_muscle(self, muscle_id: str) -> bool:
+        return muscle_id in self.muscles
+
+    def referred_zones(self, muscle_id: str, side: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(essential, spillover) zone ids for the muscle on `side` ('left' | 'right')."""
+        if side not in _SIDE_SUFFIX:
+            raise ValueError(f"side must be one of {', '.join(SIDES)}, not {side!r}")
+        pattern = self._patterns[(self.muscle(muscle_id).id, side)]
+        return pattern.essential, pattern.spillover
+
+    def _resolve(self, tokens: Iterable[str], side: str, muscle_id: str, problems: list[str]) -> frozenset[str]:
+        resolved: set[str] = set()
+        for token in tokens:
+            token_zone_ids = resolve_zone_token(token, side, self.midline_zone_ids)
+            unknown = [zone_id for zone_id in token_zone_ids if zone_id not in self.zone_ids]
+            if unknown:
+                problems.append(f"muscle {muscle_id}: referral zone {token!r} resolves to unknown zone(s) {', '.join(unknown)}")
+            resolved.update(token_zone_ids)
+        return frozenset(resolved)
+
+    def pattern(self, muscle_id: str, side: str) -> SidedPattern:
+        """The resolved pattern for one muscle-side; KeyError when either is unknown."""
+        return self._patterns[(muscle_id, side)]
+
+    def search(self, query: str) -> tuple[Muscle, ...]:
+        """Muscles whose name, region, or painful zone (label or id) contains every word of `query`.
+
+        Matches on the name rank first, then region, then referral zones; ties by id.
+        An empty query returns nothing rather than the whole atlas.
+        """
+        words = [word for word in query.casefold().replace("_", " ").split() if word]
+        if not words:
+            return ()
+        ranked: list[tuple[int, str]] = []
+        for muscle in self.muscles.values():
+            rank = self._search_rank(muscle, words)
+            if rank is not None:
+                ranked.append((rank, muscle.id))
+        return tuple(self.muscles[muscle_id] for _, muscle_id in sorted(ranked))
+
+    def _search_rank(self, muscle: Muscle, words: list[str]) -> int | None:
+        name_text = f"{muscle.name} {muscle.id.replace('_', ' ')}".casefold()
+        region_text = f"{muscle.region.replace('_', ' ')} {muscle.body_region.replace('_', ' ')}".casefold()
+        zone_text = " ".join(
+            f"{zone_id} {self.zones[zone_id].label}"
+            for side in SIDES
+            for zone_id in sorted(self._patterns[(muscle.id, side)].essential | self._patterns[(muscle.id, side)].spillover)
+        ).casefold()
+        for rank, text in enumerate((name_text, region_text)):
+            if all(word in text for word in words):
+                return rank
+        if all(word in f"{name_text} {region_text} {zone_text}" for word in words):
+            return 2
+        return None
+
+
+def resolve_zone_token(token: str, side: str, midline_zone_ids: frozenset[str]) -> tuple[str, ...]:
+    """Turn one side-relative referral token into body-map zone ids for a muscle on `side`.
+
+    ``temple`` → ``temple-l`` for a left muscle; ``contra:temple`` → ``temple-r``;
+    ``both:temple`` → both; a midline id such as ``sacrum`` is returned as-is when it has
+    no sided variant (existence is checked by the caller against the vocabulary).
+    """
+    if token.startswith(BILATERAL_PREFIX):
+        base = token.removeprefix(BILATERAL_PREFIX)
+        return (f"{base}-l", f"{base}-r")
+    if token.startswith(CONTRALATERAL_PREFIX):
+        base = token.removeprefix(CONTRALATERAL_PREFIX)
+        return (f"{base}{_SIDE_SUFFIX[_OPPOSITE[side]]}",)
+    if token in midline_zone_ids:
+        return (token,)
+    return (f"{token}{_SIDE_SUFFIX[side]}",)
+
+
+def _validate(document: Any, schema_file: Path, label: str) -> None:
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda error: [str(p) for p in error.absolute_path])
+    if errors:
+        raise AtlasDataError(
+            [f"{label} {'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}" for error in errors]
+        )
+
+
+def _read_zones(document: Mapping[str, Any]) -> dict[str, Zone]:
+    _validate(document, ZONES_SCHEMA_FILE, "bodymap-zones.json")
+    zones: dict[str, Zone] = {}
+    duplicates = []
+    for row in document["zones"]:
+        if row["id"] in zones:
+            duplicates.append(f"bodymap-zones.json: duplicate zone id {row['id']}")
+        zones[row["id"]] = Zone(row["id"], row["label"], row["region"], tuple(row["views"]), row["side"])
+    if duplicates:
+        raise AtlasDataError(duplicates)
+    return zones
+
+
+def _read_muscles(document: Mapping[str, Any]) -> dict[str, Muscle]:
+    _validate(document, MUSCLES_SCHEMA_FILE, "muscles.yaml")
+    muscles: dict[str, Muscle] = {}
+    problems = []
+    stretch_ids: set[str] = set()
+    for row in document["muscles"]:
+        if row["id"] in muscles:
+            problems.append(f"muscles.yaml: duplicate muscle id {row['id']}")
+        for stretch in row["stretches"]:
+            if stretch["id"] in stretch_ids:
+                problems.append(f"muscles.yaml: duplicate stretch id {stretch['id']}")
+            stretch_ids.add(stretch["id"])
+        injection = row["injection"]
+        muscles[row["id"]] = Muscle(
+            id=row["id"],
+            name=row["name"],
+            region=row["region"],
+            body_region=row["body_region"],
+            innervation=row["innervation"],
+            pneumothorax_risk=injection["pneumothorax_risk"],
+            ultrasound_advised=injection["ultrasound_advised"],
+            needle_depth=injection["needle_depth"],
+            stretches=tuple(Stretch(s["id"], s["name"], s["instructions"].strip()) for s in row["stretches"]),
+            sources=tuple(row["sources"]),
+            referral=ReferralPattern(
+                essential=tuple(row["referral"]["essential"]),
+                spillover=tuple(row["referral"]["spillover"]),
+                notes=row["referral"].get("notes", ""),
+            ),
+            trigger_points=tuple(TriggerPoint(tp["location"], tp["palpation"]) for tp in row["trigger_points"]),
+            activities=tuple(row["activities"]),
+            hazards=tuple(injection["hazards"]),
+        )
+    if problems:
+        raise AtlasDataError(problems)
+    return muscles
+
+
+def build_atlas(zones_document: Mapping[str, Any], muscles_document: Mapping[str, Any]) -> Atlas:
+    """Validate both documents and build an Atlas; raises AtlasDataError listing every problem."""
+    return Atlas(_read_zones(zones_document), _read_muscles(muscles_document))
+
+
+def read_zones_document() -> dict[str, Any]:
+    return json.loads(ZONES_FILE.read_text(encoding="utf-8"))
+
+
+def read_muscles_document() -> dict[str, Any]:
+    return yaml.load(MUSCLES_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+
+
+@functools.lru_cache(maxsize=1)
+def load_atlas() -> Atlas:
+    """The shipped atlas, validated once per process and then shared (it is immutable)."""
+    return build_atlas(read_zones_document(), read_muscles_document())
+

@@ -1,0 +1,43 @@
+"""The one way to write an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triggerpoint.audit.models import AuditEvent
+from triggerpoint.core import context
+
+
+def record(
+    action: str,
+    *,
+    obj: Any = None,
+    patient: Any = None,
+    clinic: Any = None,
+    details: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> AuditEvent:
+    """Append one audit event; actor, IP and request id come from the request context."""
+    ctx = context.current()
+    actor = actor if actor is not None else ctx.actor
+    if patient is None and obj is not None and obj.__class__.__name__ == "Patient":
+        patient = obj
+    if patient is None:
+        patient = getattr(obj, "patient", None)
+    if clinic is None:
+        clinic = getattr(obj, "clinic", None) or getattr(patient, "clinic", None)
+    object_id = ""
+    if obj is not None:
+        object_id = str(getattr(obj, "public_id", None) or getattr(obj, "pk", "") or "")
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", "") or "system",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None and hasattr(obj, "_meta") else "",
+        object_id=object_id,
+        patient=patient,
+        clinic=clinic,
+        ip=ctx.ip,
+        request_id=ctx.request_id,
+        details=details or {},
+    )

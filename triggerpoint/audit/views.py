@@ -1,0 +1,15 @@
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from triggerpoint.accounts.decorators import staff_required
+from triggerpoint.audit.models import AuditEvent
+
+
+@staff_required("audit.view")
+def audit_log(request):
+    events = AuditEvent.objects.filter(clinic=request.user.clinic).select_related("patient")
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return render(request, "audit/log.html", {"page": page, "action": action})

@@ -1,0 +1,226 @@
+"""The test cast and shared fixtures.
+
+A small named cast (house style): a physician, a nurse, front desk, an analyst
+and a clinic admin in clinic A; a physician in clinic B who must see nothing of
+clinic A; a patient with a portal account and another patient.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def clinic_a(db):
+    from triggerpoint.clinics.models import Clinic
+
+    return Clinic.objects.create(name="Alpha Test Clinic", slug="alpha", phone="(555) 000-0001")
+
+
+@pytest.fixture
+def clinic_b(db):
+    from triggerpoint.clinics.models import Clinic
+
+    return Clinic.objects.create(name="Beta Test Clinic", slug="beta")
+
+
+def make_staff(username: str, role: str, clinic, with_totp: bool = True):
+    from triggerpoint.accounts import mfa
+    from triggerpoint.accounts.models import User
+
+    user = User.objects.create_user(username, password="correct-horse-battery", clinic=clinic)
+    user.groups.add(Group.objects.get(name=role))
+    if with_totp:
+        mfa.provision_totp(user, "3132333435363738393031323334353637383930")
+    return user
+
+
+@pytest.fixture
+def physician(clinic_a):
+    return make_staff("alice.physician", "physician", clinic_a)
+
+
+@pytest.fixture
+def nurse(clinic_a):
+    return make_staff("nina.nurse", "nurse", clinic_a)
+
+
+@pytest.fixture
+def front_desk(clinic_a):
+    return make_staff("fred.desk", "front_desk", clinic_a)
+
+
+@pytest.fixture
+def analyst(clinic_a):
+    return make_staff("andy.analyst", "analyst", clinic_a)
+
+
+@pytest.fixture
+def clinic_admin(clinic_a):
+    return make_staff("carla.admin", "clinic_admin", clinic_a)
+
+
+@pytest.fixture
+def physician_b(clinic_b):
+    return make_staff("bob.otherclinic", "physician", clinic_b)
+
+
+def make_patient(clinic, mrn: str, given: str = "Test", family: str = "Patient", **extra):
+    from triggerpoint.patients.models import Patient
+
+    defaults = dict(
+        date_of_birth=date(1980, 5, 17),
+        sex="female",
+        weight_kg=Decimal("70.0"),
+        weight_measured_on=date(2026, 11, 1),
+        email=f"{mrn.lower()}@example.org",
+    )
+    defaults.update(extra)
+    return Patient.objects.create(clinic=clinic, mrn=mrn, given_name=given, family_name=family, **defaults)
+
+
+@pytest.fixture
+def patient(clinic_a):
+    from triggerpoint.accounts.models import User
+
+    p = make_patient(clinic_a, "A-0001", "Pat", "Portalowner")
+    p.portal_user = User.objects.create_user("pat.portal", password="correct-horse-battery")
+    p.save(update_fields=["portal_user"])
+    return p
+
+
+@pytest.fixture
+def other_patient(clinic_a):
+    from triggerpoint.accounts.models import User
+
+    p = make_patient(clinic_a, "A-0002", "Otto", "Otherperson", sex="male")
+    p.portal_user = User.objects.create_user("otto.portal", password="correct-horse-battery")
+    p.save(update_fields=["portal_user"])
+    return p
+
+
+@pytest.fixture
+def patient_in_b(clinic_b):
+    return make_patient(clinic_b, "B-0001", "Bea", "Elsewhere")
+
+
+def verified_client(client, user):
+    """A Django test client signed in as `user` with the second factor passed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user):
+        return verified_client(client, user)
+
+    return _login
+
+
+@pytest.fixture
+def bearer():
+    """Headers with a fresh API token for a user."""
+    from triggerpoint.accounts.models import ApiToken
+
+    def _headers(user):
+        _token, raw = ApiToken.issue(user, "test")
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return _headers
+
+
+# ---------------------------------------------------------------- browser tests
+def chromium_path() -> str | None:
+    explicit = os.environ.get("TRIGGERPOINT_CHROMIUM")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    skip_reason = os.environ.get("TRIGGERPOINT_BROWSER_SKIP")
+    executable = chromium_path()
+    if skip_reason or not executable:
+        pytest.skip(skip_reason or "Debian chromium is not installed (scripts/test installs it when apt-get is usable)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made
+    # by the test itself (fixtures, assertions) are still synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot under test-artifacts/screenshots/ (opened and judged by a person)."""
+    directory = ARTIFACTS / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def _shot(pg, name: str, full_page: bool = True) -> Path:
+        path = directory / f"{name}.png"
+        pg.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return _shot
+
+
+def totp_now(user) -> str:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+def browser_login(pg, live_server, user, password="correct-horse-battery"):
+    pg.goto(f"{live_server.url}/accounts/login/")
+    pg.fill("#id_username", user.username)
+    pg.fill("#id_password", password)
+    if user.clinic_id:
+        pg.fill("#id_otp_token", totp_now(user))
+    pg.click("button[type=submit]")

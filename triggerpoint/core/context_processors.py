@@ -1,0 +1,26 @@
+from django.urls import NoReverseMatch, reverse
+
+from triggerpoint.accounts.policy import can
+
+
+def shell(request):
+    """What the page shell needs: the clinic, the user's roles and which nav items to show."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    nav = []
+    if user.clinic_id:
+        for label, url_name, action in (
+            ("Worklist", "core:worklist", "worklist.view"),
+            ("Patients", "patients:search", "patient.list"),
+            ("Atlas", "atlas:index", "atlas.view"),
+            ("Analytics", "outcomes:dashboard", "analytics.view"),
+            ("API tokens", "accounts:tokens", "token.manage"),
+            ("Audit log", "audit:log", "audit.view"),
+        ):
+            if can(user, action):
+                try:
+                    nav.append((label, reverse(url_name), url_name.split(":")[0]))
+                except NoReverseMatch:
+                    continue  # that module is not installed in this build
+    return {"shell_nav": nav, "shell_clinic": getattr(user, "clinic", None)}

@@ -1,0 +1,52 @@
+"""Request-scoped context: a request id on every response and the acting user for audit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import replace
+
+from triggerpoint.core import context
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def _client_ip(request) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is trivially forged unless a trusted proxy
+    # rewrites it, and an audit trail must not record attacker-chosen addresses.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = context.set_context(context.RequestContext(request_id=request_id, ip=_client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset_context(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ActorContextMiddleware:
+    """After authentication, record the user in the request context."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            ctx = context.current()
+            token = context.set_context(replace(ctx, actor=user))
+            try:
+                return self.get_response(request)
+            finally:
+                context.reset_context(token)
+        return self.get_response(request)

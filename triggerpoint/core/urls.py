@@ -1,0 +1,12 @@
+from django.urls import path
+
+from triggerpoint.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("portal/", views.portal, name="portal"),
+    path("healthz", views.healthz, name="healthz"),
+    path("bench/trivial", views.trivial, name="trivial"),
+]

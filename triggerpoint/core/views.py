@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from triggerpoint.accounts.decorators import patient_required, staff_required
+from triggerpoint.accounts.policy import can
+from triggerpoint.audit import services as audit
+from triggerpoint.core.worklist import sections_for
+from triggerpoint.patients.models import Patient
+
+
+def home(request):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    if user.clinic_id:
+        if can(user, "worklist.view"):
+            return redirect("core:worklist")
+        if can(user, "analytics.view"):
+            return redirect(_first_url("outcomes:dashboard", "atlas:index"))
+        if can(user, "audit.view"):
+            return redirect("audit:log")
+        return redirect("atlas:index")
+    return redirect("core:portal")
+
+
+@staff_required("worklist.view")
+def worklist(request):
+    recent = list(Patient.objects.filter(clinic=request.user.clinic).order_by("-updated_at")[:10])
+    if recent:
+        audit.record("worklist.viewed", clinic=request.user.clinic, details={"patients_listed": len(recent)})
+    return render(request, "core/worklist.html", {"sections": sections_for(request.user), "recent": recent})
+
+
+@patient_required
+def portal(request):
+    patient = request.user.portal_patient
+    audit.record("patient.viewed", obj=patient, details={"channel": "portal"})
+    return render(request, "core/portal.html", {"patient": patient, "sections": _portal_sections(request.user)})
+
+
+def _portal_sections(user):
+    import importlib
+
+    sections = []
+    for app in ("screening", "aftercare", "followup", "outcomes"):
+        try:
+            module = importlib.import_module(f"triggerpoint.{app}.portal")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"triggerpoint.{app}.portal":
+                raise
+            continue
+        sections.extend(module.sections(user))
+    return sections
+
+
+def healthz(request):
+    """Liveness plus a database round trip, for load balancers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def trivial(request):
+    """The benchmark's baseline: the cheapest response the stack can give."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _first_url(*names: str) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return "/"

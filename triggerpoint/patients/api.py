@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.patients import services
+from triggerpoint.patients.models import Patient
+
+router = Router(tags=["patients"])
+
+SexValue = Literal["female", "male", "other", "unknown"]
+LanguageValue = Literal["en", "es"]
+
+
+class AllergyOut(Schema):
+    substance: str
+    reaction: str
+    severity: str
+
+
+class MedicationOut(Schema):
+    name: str
+    drug_class: str
+    dose: str
+
+
+class PatientSummary(Schema):
+    id: UUID
+    mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str
+    version: int
+
+    @staticmethod
+    def resolve_id(obj):
+        return obj["id"] if isinstance(obj, dict) else obj.public_id
+
+
+class PatientOut(PatientSummary):
+    weight_kg: Decimal | None
+    weight_measured_on: date | None
+    height_cm: Decimal | None
+    phone: str
+    email: str
+    address: str
+    preferred_language: str
+    allergies: list[AllergyOut] | None = None
+    medications: list[MedicationOut] | None = None
+    risk_factors: list[str] | None = None
+
+
+class PatientIn(Schema):
+    mrn: str = Field(..., min_length=1, max_length=32)
+    given_name: str = Field(..., min_length=1, max_length=100)
+    family_name: str = Field(..., min_length=1, max_length=100)
+    date_of_birth: date
+    sex: SexValue = "unknown"
+    weight_kg: Decimal | None = Field(None, gt=0, le=400)
+    weight_measured_on: date | None = None
+    height_cm: Decimal | None = Field(None, gt=0, le=260)
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    preferred_language: LanguageValue = "en"
+
+
+class PatientPatch(Schema):
+    version: int = Field(..., ge=1, description="The version you read; a stale version is refused with 409.")
+    mrn: str | None = Field(None, min_length=1, max_length=32)
+    given_name: str | None = Field(None, min_length=1, max_length=100)
+    family_name: str | None = Field(None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    sex: SexValue | None = None
+    weight_kg: Decimal | None = Field(None, gt=0, le=400)
+    weight_measured_on: date | None = None
+    height_cm: Decimal | None = Field(None, gt=0, le=260)
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    preferred_language: LanguageValue | None = None
+
+
+def _out(user, patient: Patient) -> dict:
+    from triggerpoint.accounts.policy import can
+
+    data = PatientOut.from_orm(patient).dict(exclude={"allergies", "medications", "risk_factors"})
+    data.update(allergies=None, medications=None, risk_factors=None)
+    if can(user, "patient.view_clinical", patient):
+        data["allergies"] = [AllergyOut.from_orm(a).dict() for a in patient.allergies.all()]
+        data["medications"] = [MedicationOut.from_orm(m).dict() for m in patient.medications.filter(active=True)]
+        data["risk_factors"] = [r.kind for r in patient.risk_factors.all()]
+    return data
+
+
+@router.get("/", response=list[PatientSummary])
+def list_patients(request, q: str = "", limit: int = 50):
+    if not 1 <= limit <= 200:
+        raise HttpError(422, "limit must be between 1 and 200")
+    require(request.auth, "patient.list")
+    return services.search_patients(request.auth, q, limit=limit)
+
+
+@router.post("/", response={201: PatientOut})
+def create_patient(request, payload: PatientIn):
+    user = request.auth
+    require(user, "patient.create")
+    try:
+        patient = services.create_patient(user, user.clinic, payload.dict())
+    except services.DuplicateMRN as exc:
+        raise HttpError(409, str(exc)) from exc
+    return Status(201, _out(user, patient))
+
+
+@router.get("/{patient_id}", response=PatientOut)
+def read_patient(request, patient_id: UUID):
+    patient = get_patient_for_user(request.auth, patient_id, "patient.view")
+    services.view_patient(request.auth, patient, channel="api")
+    return _out(request.auth, patient)
+
+
+@router.patch("/{patient_id}", response=PatientOut)
+def update_patient(request, patient_id: UUID, payload: PatientPatch):
+    patient = get_patient_for_user(request.auth, patient_id, "patient.update")
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    if not changes:
+        raise HttpError(422, "Nothing to change: send at least one field besides version.")
+    try:
+        patient = services.update_patient(request.auth, patient, version, changes)
+    except services.DuplicateMRN as exc:
+        raise HttpError(409, str(exc)) from exc
+    except ValidationError as exc:
+        raise HttpError(422, "; ".join(exc.messages)) from exc
+    return _out(request.auth, patient)

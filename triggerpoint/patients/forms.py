@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django import forms
+
+from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
+
+
+class PatientForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "weight_kg",
+            "weight_measured_on",
+            "height_cm",
+            "phone",
+            "email",
+            "address",
+            "preferred_language",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "weight_measured_on": forms.DateInput(attrs={"type": "date"}),
+            "address": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("weight_kg") and not cleaned.get("weight_measured_on"):
+            self.add_error("weight_measured_on", "Give the date the weight was taken: dose checks need a recent weight.")
+        return cleaned
+
+
+class AllergyForm(forms.ModelForm):
+    class Meta:
+        model = Allergy
+        fields = ["substance", "reaction", "severity"]
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = Medication
+        fields = ["name", "drug_class", "dose"]
+
+
+class RiskFactorForm(forms.ModelForm):
+    class Meta:
+        model = RiskFactor
+        fields = ["kind", "note"]

@@ -1,0 +1,149 @@
+"""The patient record: demographics, weight, allergies, medications and risk factors.
+
+Screening, dosing and triage read these facts, so they are coded (drug class,
+risk factor kind) rather than free text wherever a rule depends on them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from triggerpoint.core.models import ClinicalRecord
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class Patient(ClinicalRecord):
+    mrn = models.CharField("MRN", max_length=32)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(400)],
+    )
+    weight_measured_on = models.DateField(null=True, blank=True)
+    height_cm = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(30), MaxValueValidator(260)]
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    preferred_language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    portal_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic")]
+        indexes = [models.Index(fields=["clinic", "family_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, on: date) -> int:
+        dob = self.date_of_birth
+        return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+    @property
+    def bmi(self) -> float | None:
+        if not self.weight_kg or not self.height_cm:
+            return None
+        metres = float(self.height_cm) / 100
+        return round(float(self.weight_kg) / (metres * metres), 1)
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Allergy(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=120)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.UNKNOWN)
+
+    class Meta:
+        ordering = ["substance"]
+        verbose_name_plural = "allergies"
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class DrugClass(models.TextChoices):
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant"
+    ANTIPLATELET = "antiplatelet", "Antiplatelet"
+    NSAID = "nsaid", "NSAID"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    ANTIBIOTIC = "antibiotic", "Antibiotic"
+    OPIOID = "opioid", "Opioid"
+    MUSCLE_RELAXANT = "muscle_relaxant", "Muscle relaxant"
+    ANTIDEPRESSANT = "antidepressant", "Antidepressant"
+    ANTICONVULSANT = "anticonvulsant", "Anticonvulsant"
+    ANTIDIABETIC = "antidiabetic", "Antidiabetic"
+    OTHER = "other", "Other"
+
+
+class Medication(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(max_length=120)
+    drug_class = models.CharField(max_length=20, choices=DrugClass.choices, default=DrugClass.OTHER)
+    dose = models.CharField(max_length=120, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RiskFactorKind(models.TextChoices):
+    BLEEDING_DISORDER = "bleeding_disorder", "Bleeding disorder"
+    HIGH_BLEEDING_RISK = "high_bleeding_risk", "High bleeding risk (physician marked)"
+    DIABETES = "diabetes", "Diabetes"
+    PREGNANCY = "pregnancy", "Pregnancy"
+    IMMUNOSUPPRESSION = "immunosuppression", "Immunosuppression"
+    PRIOR_VASOVAGAL = "prior_vasovagal", "Prior vasovagal reaction"
+    COPD = "copd", "COPD"
+    THIN_HABITUS = "thin_habitus", "Thin habitus"
+    FIBROMYALGIA = "fibromyalgia", "Fibromyalgia"
+
+
+class RiskFactor(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="risk_factors")
+    kind = models.CharField(max_length=30, choices=RiskFactorKind.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

@@ -1,0 +1,132 @@
+"""Named state changes of the patient record; each is one transaction with its audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from triggerpoint.accounts.policy import require, scope_to_user
+from triggerpoint.audit import services as audit
+from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
+
+DEMOGRAPHIC_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "weight_kg",
+    "weight_measured_on",
+    "height_cm",
+    "phone",
+    "email",
+    "address",
+    "preferred_language",
+)
+
+
+class DuplicateMRN(ValueError):
+    pass
+
+
+def search_patients(user, query: str = "", limit: int = 50):
+    """Patients of the user's clinic matching name, MRN or date of birth; the search itself is audited."""
+    qs = scope_to_user(Patient.objects.all(), user, "patient.list")
+    query = (query or "").strip()
+    if query:
+        terms = query.split()
+        for term in terms:
+            qs = qs.filter(
+                Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(mrn__iexact=term)
+                | Q(mrn__istartswith=term)
+            )
+    results = list(qs.order_by("family_name", "given_name")[:limit])
+    audit.record(
+        "patient.searched",
+        clinic=getattr(user, "clinic", None),
+        details={"query_length": len(query), "results": len(results)},
+    )
+    return results
+
+
+def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:
+    """Record one read of a patient's data."""
+    audit.record("patient.viewed", obj=patient, details={"channel": channel})
+    return patient
+
+
+@transaction.atomic
+def create_patient(user, clinic, data: dict[str, Any]) -> Patient:
+    require(user, "patient.create", clinic)
+    patient = Patient(clinic=clinic, **{k: v for k, v in data.items() if k in DEMOGRAPHIC_FIELDS})
+    # Uniqueness is left to the database constraint, which also closes the race between two creates.
+    patient.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
+    audit.record("patient.created", obj=patient)
+    return patient
+
+
+@transaction.atomic
+def update_patient(user, patient: Patient, expected_version: int, changes: dict[str, Any]) -> Patient:
+    """Apply demographic changes if nobody saved the record since `expected_version`."""
+    require(user, "patient.update", patient)
+    unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    old = {name: str(getattr(patient, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.full_clean(validate_unique=False, validate_constraints=False)
+    if "mrn" in changes and Patient.all_objects.filter(clinic=patient.clinic, mrn=patient.mrn).exclude(pk=patient.pk).exists():
+        raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.")
+    patient.save_versioned(expected_version, fields=list(changes))
+    audit.record(
+        "patient.updated",
+        obj=patient,
+        details={"fields": sorted(changes), "before": _mask(old), "version": patient.version},
+    )
+    return patient
+
+
+_IDENTIFYING = {"given_name", "family_name", "date_of_birth", "phone", "email", "address", "mrn"}
+
+
+def _mask(values: dict[str, str]) -> dict[str, str]:
+    """Keep identifying values out of generic change capture."""
+    return {k: ("•••" if k in _IDENTIFYING else v) for k, v in values.items()}
+
+
+@transaction.atomic
+def add_allergy(user, patient: Patient, substance: str, reaction: str = "", severity: str = "unknown") -> Allergy:
+    require(user, "patient.update_clinical", patient)
+    allergy = Allergy(clinic=patient.clinic, patient=patient, substance=substance, reaction=reaction, severity=severity)
+    allergy.full_clean()
+    allergy.save()
+    audit.record("patient.allergy_added", obj=allergy, patient=patient, details={"substance": substance})
+    return allergy
+
+
+@transaction.atomic
+def add_medication(user, patient: Patient, name: str, drug_class: str, dose: str = "") -> Medication:
+    require(user, "patient.update_clinical", patient)
+    med = Medication(clinic=patient.clinic, patient=patient, name=name, drug_class=drug_class, dose=dose)
+    med.full_clean()
+    med.save()
+    audit.record("patient.medication_added", obj=med, patient=patient, details={"name": name, "drug_class": drug_class})
+    return med
+
+
+@transaction.atomic
+def add_risk_factor(user, patient: Patient, kind: str, note: str = "") -> RiskFactor:
+    require(user, "patient.update_clinical", patient)
+    risk = RiskFactor(clinic=patient.clinic, patient=patient, kind=kind, note=note)
+    risk.full_clean()
+    risk.save()
+    audit.record("patient.risk_factor_added", obj=risk, patient=patient, details={"kind": kind})
+    return risk

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from triggerpoint.accounts.decorators import staff_required
+from triggerpoint.accounts.policy import can, get_patient_for_user
+from triggerpoint.core.errors import StaleVersion
+from triggerpoint.patients import services
+from triggerpoint.patients.forms import AllergyForm, MedicationForm, PatientForm, RiskFactorForm
+from triggerpoint.patients.timeline import entries_for
+
+
+@staff_required("patient.list")
+def patient_search(request):
+    query = request.GET.get("q", "")
+    patients = services.search_patients(request.user, query)
+    template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/search.html"
+    return render(request, template, {"patients": patients, "query": query})
+
+
+@staff_required("patient.view")
+def patient_chart(request, public_id):
+    patient = get_patient_for_user(request.user, public_id, "patient.view")
+    services.view_patient(request.user, patient)
+    clinical = can(request.user, "patient.view_clinical", patient)
+    context = {
+        "patient": patient,
+        "clinical": clinical,
+        "allergies": list(patient.allergies.all()) if clinical else [],
+        "medications": list(patient.medications.filter(active=True)) if clinical else [],
+        "risk_factors": list(patient.risk_factors.all()) if clinical else [],
+        "timeline": entries_for(patient, request.user) if clinical else [],
+        "can_edit": can(request.user, "patient.update", patient),
+        "can_edit_clinical": can(request.user, "patient.update_clinical", patient),
+        "allergy_form": AllergyForm(),
+        "medication_form": MedicationForm(),
+        "risk_form": RiskFactorForm(),
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@staff_required("patient.create")
+@require_http_methods(["GET", "POST"])
+def patient_create(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            patient = services.create_patient(request.user, request.user.clinic, data)
+        except services.DuplicateMRN as exc:
+            form.add_error("mrn", str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{patient.full_name} added.")
+            return redirect("patients:chart", public_id=patient.public_id)
+    return render(request, "patients/form.html", {"form": form, "creating": True})
+
+
+@staff_required("patient.update")
+@require_http_methods(["GET", "POST"])
+def patient_edit(request, public_id):
+    patient = get_patient_for_user(request.user, public_id, "patient.update")
+    if request.method == "POST":
+        form = PatientForm(request.POST, instance=patient)
+        # ModelForm validation writes into the instance; keep a pristine copy for the service.
+        pristine = get_patient_for_user(request.user, public_id, "patient.update")
+        if form.is_valid():
+            expected = form.cleaned_data.get("version") or pristine.version
+            changes = {
+                name: form.cleaned_data[name]
+                for name in services.DEMOGRAPHIC_FIELDS
+                if form.cleaned_data.get(name) != getattr(pristine, name)
+            }
+            try:
+                if changes:
+                    services.update_patient(request.user, pristine, expected, changes)
+            except StaleVersion as exc:
+                form.add_error(None, str(exc))
+            except (services.DuplicateMRN, ValidationError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Patient details saved.")
+                return redirect("patients:chart", public_id=patient.public_id)
+    else:
+        form = PatientForm(instance=patient, initial={"version": patient.version})
+    return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
+
+
+@staff_required("patient.update_clinical")
+@require_POST
+def patient_add_clinical(request, public_id, kind):
+    patient = get_patient_for_user(request.user, public_id, "patient.update_clinical")
+    form_class, add = {
+        "allergy": (AllergyForm, lambda d: services.add_allergy(request.user, patient, **d)),
+        "medication": (MedicationForm, lambda d: services.add_medication(request.user, patient, **d)),
+        "risk": (RiskFactorForm, lambda d: services.add_risk_factor(request.user, patient, **d)),
+    }.get(kind, (None, None))
+    if form_class is None:
+        from django.http import Http404
+
+        raise Http404("Unknown item type.")
+    form = form_class(request.POST)
+    if form.is_valid():
+        add(form.cleaned_data)
+        messages.success(request, "Saved.")
+    else:
+        messages.error(request, "Not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("patients:chart", public_id=patient.public_id)

@@ -1,0 +1,679 @@
+"""Dose safety check for one procedure's injectates.
+
+Decides whether the local anaesthetic given in one session stays within the
+adult maximum single dose, and reports the corticosteroid (mg) and botulinum
+toxin (units) totals that go into the note and the steroid-exposure history.
+
+How it decides:
+
+* total mg = concentration (mg/mL; 1 % = 10 mg/mL) x volume; rows of the same
+  drug (and the same epinephrine status) add up;
+* maximum = min(mg/kg x weight, absolute cap) from ``data/local_anesthetic_max_doses.yaml``;
+* local anaesthetics are additive in toxicity, so their fractions of maximum add
+  up; a combined fraction above 1 is over, as is any single drug above its maximum;
+* the weight must be recent (``DosingPolicy.weight_max_age_days``); without a
+  recent weight no maximum can be computed and the check asks for one.
+
+Anything over blocks signing unless the physician overrides with a reason (the
+service stores the override). Numbers are computed in `Decimal` from the
+values as written, compared unrounded, and rounded only for display: mg and
+units to 0.1, fractions to 3 decimals (half up).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
+
+from triggerpoint.core.rules import Finding, Rule, RuleInputError
+from triggerpoint.procedures._data import DataFileError, load_validated_yaml
+from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
+
+MG_PER_ML_PER_PERCENT = Decimal(10)  # 1 % w/v = 1 g/100 mL = 10 mg/mL
+MG_QUANTUM = Decimal("0.1")
+FRACTION_QUANTUM = Decimal("0.001")
+
+SEVERITY_INFO = "info"
+SEVERITY_REVIEW = "review"
+SEVERITY_BLOCK = "block"
+
+MAX_DOSE_SOURCE = (
+    "Maximum-dose table data/local_anesthetic_max_doses.yaml (tpi-clinical-facts.md §2.1; FDA labels)"
+)
+
+LA_MAX_RULE = Rule(
+    id="DOSE-LA-MAX",
+    version=1,
+    title="Local anaesthetic within its maximum single dose",
+    basis=(
+        "Each local anaesthetic must stay within min(mg/kg x weight, absolute cap) for an adult single "
+        "infiltration; epinephrine raises the limit where the table has a row for it. Published maxima are "
+        "not evidence-based; lower them for frailty, old age, pregnancy and liver or heart disease."
+    ),
+    sources=(MAX_DOSE_SOURCE, "Rosenberg 2004, maximum recommended doses of local anesthetics"),
+)
+LA_COMBINED_RULE = Rule(
+    id="DOSE-LA-COMBINED",
+    version=1,
+    title="Combined local anaesthetics within one maximum",
+    basis=(
+        "Local anaesthetic toxicity is additive, so each agent's dose is taken as a fraction of its own "
+        "maximum and the fractions are summed; a sum above 1 is over the maximum."
+    ),
+    sources=(MAX_DOSE_SOURCE, "Rosenberg 2004, maximum recommended doses of local anesthetics"),
+)
+WEIGHT_RULE = Rule(
+    id="DOSE-WEIGHT-RECENT",
+    version=1,
+    title="A recent body weight for weight-based maxima",
+    basis=(
+        "Maximum local anaesthetic doses are weight-based (mg/kg), so a recent measured weight is needed; "
+        "an old weight can overstate the safe dose after weight loss."
+    ),
+    sources=(MAX_DOSE_SOURCE,),
+)
+LA_NO_MAX_RULE = Rule(
+    id="DOSE-LA-NO-MAX",
+    version=1,
+    title="Local anaesthetic without a maximum on file",
+    basis="The clinic's maximum-dose table has no row for this agent, so its dose cannot be checked.",
+    sources=(MAX_DOSE_SOURCE,),
+)
+STEROID_TOTAL_RULE = Rule(
+    id="DOSE-STEROID-TOTAL",
+    version=1,
+    title="Corticosteroid given this session",
+    basis=(
+        "No TPI-specific corticosteroid ceiling was found; the total is reported for the cumulative "
+        "steroid history (glucose, bone density and adrenal suppression follow exposure)."
+    ),
+    sources=("tpi-clinical-facts.md §2.4 (Benzon 2024 multisociety guideline; HPA suppression data)",),
+)
+TOXIN_TOTAL_RULE = Rule(
+    id="DOSE-TOXIN-TOTAL",
+    version=1,
+    title="Botulinum toxin given this session",
+    basis=(
+        "Botulinum toxin units are product-specific and not interchangeable, so totals are reported per "
+        "product; no maximum is applied here."
+    ),
+    sources=("tpi-clinical-facts.md §1.3 (J0585-J0588), §2.5",),
+)
+RULES = (LA_MAX_RULE, LA_COMBINED_RULE, WEIGHT_RULE, LA_NO_MAX_RULE, STEROID_TOTAL_RULE, TOXIN_TOTAL_RULE)
+
+
+@dataclass(frozen=True)
+class DosingPolicy:
+    """Thresholds of the dose check; a clinic may pass its own instance.
+
+    `require_weight_date`: when true an undated weight counts as missing (use
+    it when checking a stored note); when false a weight given without a date
+    is taken as measured on the day of the check (a calculator use) and said so.
+    """
+
+    weight_max_age_days: int = 90
+    require_weight_date: bool = False
+    single_agent_fraction_limit: Decimal = Decimal(1)
+    combined_fraction_limit: Decimal = Decimal(1)
+
+
+DEFAULT_DOSING_POLICY = DosingPolicy()
+
+
+# ---------------------------------------------------------------------------------------------
+# The maximum-dose table (data)
+
+
+@dataclass(frozen=True)
+class MaxDose:
+    drug: str
+    with_epinephrine: bool
+    mg_per_kg: Decimal | None
+    absolute_max_mg: Decimal
+    sources: tuple[str, ...]
+    note: str = ""
+
+    def max_mg(self, weight_kg: Decimal) -> Decimal:
+        if self.mg_per_kg is None:
+            return self.absolute_max_mg
+        return min(self.mg_per_kg * weight_kg, self.absolute_max_mg)
+
+    def describe(self) -> str:
+        epinephrine = "with epinephrine" if self.with_epinephrine else "plain"
+        per_kg = f"{self.mg_per_kg} mg/kg up to " if self.mg_per_kg is not None else ""
+        return f"{self.drug} {epinephrine}: {per_kg}{self.absolute_max_mg} mg"
+
+
+@dataclass(frozen=True, eq=False)
+class MaxDoseTable:
+    rows: dict[tuple[str, bool], MaxDose]
+
+    def row(self, drug: str, with_epinephrine: bool) -> MaxDose | None:
+        return self.rows.get((drug, with_epinephrine))
+
+    def has_epinephrine_row(self, drug: str) -> bool:
+        return (drug, True) in self.rows
+
+
+def build_max_dose_table(document: Mapping[str, Any], drugs: DrugCatalog) -> MaxDoseTable:
+    """Build the table from a schema-valid document, checking it against the drug catalogue."""
+    rows: dict[tuple[str, bool], MaxDose] = {}
+    problems: list[str] = []
+    for entry in document["max_doses"]:
+        key = (entry["drug"], entry["with_epinephrine"])
+        drug = drugs.resolve(entry["drug"])
+        if drug is None or drug.id != entry["drug"]:
+            problems.append(f"unknown drug id {entry['drug']!r}")
+        elif not drug.is_local_anesthetic:
+            problems.append(f"{entry['drug']!r} is not a local anaesthetic")
+        if key in rows:
+            problems.append(f"duplicate row {key}")
+        mg_per_kg = entry["mg_per_kg"]
+        rows[key] = MaxDose(
+            drug=entry["drug"],
+            with_epinephrine=entry["with_epinephrine"],
+            mg_per_kg=None if mg_per_kg is None else _decimal(mg_per_kg),
+            absolute_max_mg=_decimal(entry["absolute_max_mg"]),
+            sources=tuple(entry["sources"]),
+            note=entry.get("note", ""),
+        )
+    if problems:
+        raise DataFileError("local_anesthetic_max_doses.yaml: " + "; ".join(problems))
+    return MaxDoseTable(rows=rows)
+
+
+@cache
+def load_max_doses() -> MaxDoseTable:
+    """The shipped maximum-dose table, schema-validated and cached."""
+    document = load_validated_yaml(
+        "local_anesthetic_max_doses.yaml", "local_anesthetic_max_doses.schema.json"
+    )
+    return build_max_dose_table(document, load_drugs())
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+
+
+@dataclass(frozen=True)
+class DoseInjectate:
+    """One syringe/row of the note: a drug, its concentration and the volume given."""
+
+    drug: str
+    volume_ml: Decimal
+    concentration_mg_per_ml: Decimal | None = None
+    concentration_units_per_ml: Decimal | None = None
+    with_epinephrine: bool = False
+
+
+@dataclass(frozen=True)
+class DoseCheckInput:
+    weight_kg: Decimal | None
+    injectates: tuple[DoseInjectate, ...]
+    weight_measured_on: date | None = None
+
+
+_INJECTATE_FIELDS = frozenset(
+    {
+        "drug",
+        "volume_ml",
+        "concentration_percent",
+        "concentration_mg_per_ml",
+        "concentration_units_per_ml",
+        "with_epinephrine",
+    }
+)
+_REQUEST_FIELDS = frozenset({"weight_kg", "weight_measured_on", "injectates"})
+_MASS_CONCENTRATION_CLASSES = frozenset(
+    {"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"}
+)
+
+
+def parse_dose_request(
+    payload: Any,
+    drugs: DrugCatalog | None = None,
+    max_doses: MaxDoseTable | None = None,
+) -> DoseCheckInput:
+    """Turn the ``procedures/dose-check`` JSON request into a `DoseCheckInput`.
+
+    Raises `RuleInputError` listing every problem. A missing ``weight_kg`` is
+    not an input error: the check itself then asks for a weight.
+    Drugs may be named by id or by any synonym; they are stored by id.
+    """
+    drugs = drugs or load_drugs()
+    max_doses = max_doses or load_max_doses()
+    problems: list[str] = []
+    if not isinstance(payload, Mapping):
+        raise RuleInputError("the request must be a JSON object")
+    unknown = sorted(set(payload) - _REQUEST_FIELDS)
+    if unknown:
+        problems.append(f"unknown fields {unknown}; allowed: {sorted(_REQUEST_FIELDS)}")
+
+    weight_kg = None
+    if payload.get("weight_kg") is not None:
+        weight_kg = _positive_number(payload["weight_kg"], "weight_kg", problems)
+    weight_measured_on = None
+    if payload.get("weight_measured_on") is not None:
+        weight_measured_on = _iso_date(payload["weight_measured_on"], "weight_measured_on", problems)
+
+    raw_injectates = payload.get("injectates")
+    injectates: list[DoseInjectate] = []
+    if not isinstance(raw_injectates, list) or not raw_injectates:
+        problems.append("injectates must be a non-empty list")
+        raw_injectates = []
+    for index, raw in enumerate(raw_injectates):
+        parsed = _parse_injectate(raw, f"injectates[{index}]", drugs, max_doses, problems)
+        if parsed is not None:
+            injectates.append(parsed)
+    if problems:
+        raise RuleInputError(problems)
+    return DoseCheckInput(
+        weight_kg=weight_kg, injectates=tuple(injectates), weight_measured_on=weight_measured_on
+    )
+
+
+def _parse_injectate(
+    raw: Any, where: str, drugs: DrugCatalog, max_doses: MaxDoseTable, problems: list[str]
+) -> DoseInjectate | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where} must be an object")
+        return None
+    start = len(problems)
+    unknown = sorted(set(raw) - _INJECTATE_FIELDS)
+    if unknown:
+        problems.append(f"{where}: unknown fields {unknown}; allowed: {sorted(_INJECTATE_FIELDS)}")
+    drug = drugs.resolve(raw["drug"]) if isinstance(raw.get("drug"), str) else None
+    if drug is None:
+        problems.append(f"{where}.drug: unknown drug {raw.get('drug')!r}; allowed: {list(drugs.ids)}")
+    volume_ml = _positive_number(raw.get("volume_ml"), f"{where}.volume_ml", problems)
+
+    percent = raw.get("concentration_percent")
+    mg_per_ml = raw.get("concentration_mg_per_ml")
+    units_per_ml = raw.get("concentration_units_per_ml")
+    concentration_mg = concentration_units = None
+    if percent is not None and mg_per_ml is not None:
+        problems.append(f"{where}: give concentration_percent or concentration_mg_per_ml, not both")
+    elif percent is not None:
+        value = _positive_number(percent, f"{where}.concentration_percent", problems)
+        concentration_mg = None if value is None else value * MG_PER_ML_PER_PERCENT
+    elif mg_per_ml is not None:
+        concentration_mg = _positive_number(mg_per_ml, f"{where}.concentration_mg_per_ml", problems)
+    if units_per_ml is not None:
+        concentration_units = _positive_number(units_per_ml, f"{where}.concentration_units_per_ml", problems)
+
+    with_epinephrine = raw.get("with_epinephrine", False)
+    if not isinstance(with_epinephrine, bool):
+        problems.append(f"{where}.with_epinephrine must be true or false")
+        with_epinephrine = False
+
+    if drug is not None:
+        has_mass = percent is not None or mg_per_ml is not None
+        if drug.drug_class in _MASS_CONCENTRATION_CLASSES and not has_mass:
+            problems.append(f"{where}: {drug.id} needs concentration_percent or concentration_mg_per_ml")
+        if drug.drug_class in _MASS_CONCENTRATION_CLASSES | {"saline"} and units_per_ml is not None:
+            problems.append(f"{where}: {drug.id} is dosed in mg, not units; drop concentration_units_per_ml")
+        if drug.drug_class == "botulinum_toxin":
+            if units_per_ml is None:
+                problems.append(
+                    f"{where}: {drug.id} needs concentration_units_per_ml (toxins are dosed in units)"
+                )
+            if has_mass:
+                problems.append(f"{where}: {drug.id} is dosed in units, not mg or percent")
+        if with_epinephrine and not max_doses.has_epinephrine_row(drug.id):
+            problems.append(
+                f"{where}: {drug.id} has no with-epinephrine maximum; with_epinephrine must be false"
+            )
+    if len(problems) > start or drug is None or volume_ml is None:
+        return None
+    return DoseInjectate(
+        drug=drug.id,
+        volume_ml=volume_ml,
+        concentration_mg_per_ml=concentration_mg,
+        concentration_units_per_ml=concentration_units,
+        with_epinephrine=with_epinephrine,
+    )
+
+
+def _positive_number(value: Any, where: str, problems: list[str]) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        problems.append(f"{where} must be a number" + (" (missing)" if value is None else f", got {value!r}"))
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(f"{where} must be a finite number")
+        return None
+    number = _decimal(value)
+    if number <= 0:
+        problems.append(f"{where} must be greater than 0, got {value!r}")
+        return None
+    return number
+
+
+def _iso_date(value: Any, where: str, problems: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        problems.append(f"{where} must be a date YYYY-MM-DD, got {value!r}")
+        return None
+
+
+def _decimal(value: int | float | Decimal) -> Decimal:
+    """Decimal of the number as written (0.3 stays 0.3), so boundaries compare exactly."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass(frozen=True)
+class DoseItem:
+    drug: str
+    drug_class: str
+    with_epinephrine: bool
+    volume_ml: Decimal
+    total_mg: Decimal | None
+    total_units: Decimal | None
+    max_mg: Decimal | None
+    fraction_of_max: Decimal | None
+    max_basis: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "drug": self.drug,
+            "drug_class": self.drug_class,
+            "with_epinephrine": self.with_epinephrine,
+            "volume_ml": _rounded(self.volume_ml, MG_QUANTUM),
+            "total_mg": _rounded(self.total_mg, MG_QUANTUM),
+            "total_units": _rounded(self.total_units, MG_QUANTUM),
+            "max_mg": _rounded(self.max_mg, MG_QUANTUM),
+            "fraction_of_max": _rounded(self.fraction_of_max, FRACTION_QUANTUM),
+            "max_basis": self.max_basis,
+        }
+
+
+@dataclass(frozen=True)
+class DoseCheckResult:
+    ok: bool
+    blocks_signing: bool
+    items: tuple[DoseItem, ...]
+    combined_local_anesthetic_fraction: Decimal | None
+    findings: tuple[Finding, ...]
+    weight_kg: Decimal | None
+    weight_measured_on: date | None
+    corticosteroid_totals_mg: dict[str, Decimal] = field(default_factory=dict)
+    botulinum_toxin_totals_units: dict[str, Decimal] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``procedures/dose-check`` response (rounded for display; decisions used unrounded values)."""
+        return {
+            "ok": self.ok,
+            "blocks_signing": self.blocks_signing,
+            "items": [item.as_dict() for item in self.items],
+            "combined_local_anesthetic_fraction": _rounded(
+                self.combined_local_anesthetic_fraction, FRACTION_QUANTUM
+            ),
+            "weight_kg": _rounded(self.weight_kg, MG_QUANTUM),
+            "weight_measured_on": self.weight_measured_on.isoformat() if self.weight_measured_on else None,
+            "corticosteroid_totals_mg": {
+                k: _rounded(v, MG_QUANTUM) for k, v in self.corticosteroid_totals_mg.items()
+            },
+            "botulinum_toxin_totals_units": {
+                k: _rounded(v, MG_QUANTUM) for k, v in self.botulinum_toxin_totals_units.items()
+            },
+            "findings": [finding.as_dict() for finding in self.findings],
+            "rules": [{"rule": rule.id, "version": rule.version} for rule in RULES],
+        }
+
+
+def _rounded(value: Decimal | None, quantum: Decimal) -> float | None:
+    return None if value is None else float(value.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _display(value: Decimal, quantum: Decimal = MG_QUANTUM) -> str:
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP).normalize():f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The check
+
+
+def check_doses(
+    inp: DoseCheckInput,
+    weight_measured_on: date | None = None,
+    today: date | None = None,
+    policy: DosingPolicy = DEFAULT_DOSING_POLICY,
+    drugs: DrugCatalog | None = None,
+    max_doses: MaxDoseTable | None = None,
+) -> DoseCheckResult:
+    """Check one session's injectates against the maximum-dose table.
+
+    `weight_measured_on` (or ``inp.weight_measured_on``) dates the weight;
+    `today` should be the clinic-local procedure date (defaults to today in UTC).
+    """
+    drugs = drugs or load_drugs()
+    max_doses = max_doses or load_max_doses()
+    today = today or datetime.now(UTC).date()
+    measured_on = weight_measured_on or inp.weight_measured_on
+    findings: list[Finding] = []
+
+    totals = _sum_by_drug(inp.injectates)
+    has_local_anesthetic = any(drugs.get(drug_id).is_local_anesthetic for drug_id, _ in totals)
+    weight = _usable_weight(inp.weight_kg, measured_on, today, policy, has_local_anesthetic, findings)
+
+    items: list[DoseItem] = []
+    combined = Decimal(0)
+    combined_known = True
+    local_anesthetic_items = 0
+    steroid_totals: dict[str, Decimal] = {}
+    toxin_totals: dict[str, Decimal] = {}
+    for (drug_id, with_epinephrine), (volume_ml, total_mg, total_units) in totals.items():
+        drug = drugs.get(drug_id)
+        max_mg = fraction = None
+        max_basis = ""
+        if drug.is_local_anesthetic:
+            local_anesthetic_items += 1
+            row = max_doses.row(drug_id, with_epinephrine)
+            if row is None:
+                combined_known = False
+                findings.append(
+                    Finding.of(
+                        LA_NO_MAX_RULE,
+                        SEVERITY_BLOCK,
+                        f"No maximum dose on file for {drug.name}"
+                        f"{' with epinephrine' if with_epinephrine else ''}; the dose cannot be checked.",
+                        drug=drug_id,
+                    )
+                )
+            elif weight is None:
+                combined_known = False
+                max_basis = row.describe()
+            else:
+                max_mg = row.max_mg(weight)
+                fraction = total_mg / max_mg
+                combined += fraction
+                max_basis = _max_basis(row, weight)
+                if fraction > policy.single_agent_fraction_limit:
+                    findings.append(
+                        Finding.of(
+                            LA_MAX_RULE,
+                            SEVERITY_BLOCK,
+                            f"{drug.name} {_display(total_mg)} mg is over its maximum of {_display(max_mg)} mg "
+                            f"({max_basis}).",
+                            drug=drug_id,
+                            total_mg=float(total_mg),
+                            max_mg=float(max_mg),
+                        )
+                    )
+        elif drug.drug_class == "corticosteroid":
+            steroid_totals[drug_id] = steroid_totals.get(drug_id, Decimal(0)) + total_mg
+        elif drug.drug_class == "botulinum_toxin":
+            toxin_totals[drug_id] = toxin_totals.get(drug_id, Decimal(0)) + total_units
+        items.append(
+            DoseItem(
+                drug=drug_id,
+                drug_class=drug.drug_class,
+                with_epinephrine=with_epinephrine,
+                volume_ml=volume_ml,
+                total_mg=total_mg,
+                total_units=total_units,
+                max_mg=max_mg,
+                fraction_of_max=fraction,
+                max_basis=max_basis,
+            )
+        )
+
+    combined_fraction = combined if combined_known else None
+    if combined_known and local_anesthetic_items > 1 and combined > policy.combined_fraction_limit:
+        findings.append(
+            Finding.of(
+                LA_COMBINED_RULE,
+                SEVERITY_BLOCK,
+                f"The local anaesthetics together reach {_display(combined, FRACTION_QUANTUM)} of the maximum "
+                f"(limit {policy.combined_fraction_limit}).",
+                combined_fraction=float(combined),
+            )
+        )
+    for drug_id, total in steroid_totals.items():
+        findings.append(
+            Finding.of(
+                STEROID_TOTAL_RULE,
+                SEVERITY_INFO,
+                f"{drugs.get(drug_id).name}: {_display(total)} mg this session.",
+                drug=drug_id,
+            )
+        )
+    for drug_id, total in toxin_totals.items():
+        findings.append(
+            Finding.of(
+                TOXIN_TOTAL_RULE,
+                SEVERITY_INFO,
+                f"{drugs.get(drug_id).name}: {_display(total)} units this session.",
+                drug=drug_id,
+            )
+        )
+
+    blocks_signing = any(finding.severity == SEVERITY_BLOCK for finding in findings)
+    return DoseCheckResult(
+        ok=not blocks_signing,
+        blocks_signing=blocks_signing,
+        items=tuple(items),
+        combined_local_anesthetic_fraction=combined_fraction,
+        findings=tuple(findings),
+        weight_kg=inp.weight_kg,
+        weight_measured_on=measured_on,
+        corticosteroid_totals_mg=steroid_totals,
+        botulinum_toxin_totals_units=toxin_totals,
+    )
+
+
+def _sum_by_drug(
+    injectates: tuple[DoseInjectate, ...],
+) -> dict[tuple[str, bool], tuple[Decimal, Decimal | None, Decimal | None]]:
+    """Volume, mg and units per (drug, epinephrine), in first-seen order.
+
+    Plain and epinephrine-containing rows of one drug have different maxima,
+    so they stay separate items and meet in the combined fraction.
+    """
+    totals: dict[tuple[str, bool], tuple[Decimal, Decimal | None, Decimal | None]] = {}
+    for injectate in injectates:
+        key = (injectate.drug, injectate.with_epinephrine)
+        volume = _decimal(injectate.volume_ml)
+        mg = (
+            None
+            if injectate.concentration_mg_per_ml is None
+            else _decimal(injectate.concentration_mg_per_ml) * volume
+        )
+        units = (
+            None
+            if injectate.concentration_units_per_ml is None
+            else _decimal(injectate.concentration_units_per_ml) * volume
+        )
+        if key in totals:
+            old_volume, old_mg, old_units = totals[key]
+            volume += old_volume
+            mg = _add(old_mg, mg)
+            units = _add(old_units, units)
+        totals[key] = (volume, mg, units)
+    return totals
+
+
+def _add(left: Decimal | None, right: Decimal | None) -> Decimal | None:
+    """Sum of two amounts; unknown when either row lacks it (e.g. saline without a concentration)."""
+    if left is None or right is None:
+        return None
+    return left + right
+
+
+def _usable_weight(
+    weight_kg: Decimal | None,
+    measured_on: date | None,
+    today: date,
+    policy: DosingPolicy,
+    needed: bool,
+    findings: list[Finding],
+) -> Decimal | None:
+    """The weight to use, or None after adding the finding that asks for a new one."""
+    if measured_on is not None and measured_on > today:
+        raise RuleInputError(
+            f"weight_measured_on {measured_on.isoformat()} is after the check date {today.isoformat()}"
+        )
+    severity = SEVERITY_BLOCK if needed else SEVERITY_INFO
+    if weight_kg is None:
+        if needed:
+            findings.append(
+                Finding.of(
+                    WEIGHT_RULE,
+                    severity,
+                    "No weight on file: weigh the patient to check the local anaesthetic dose.",
+                )
+            )
+        return None
+    if measured_on is None:
+        if policy.require_weight_date:
+            findings.append(
+                Finding.of(
+                    WEIGHT_RULE,
+                    severity,
+                    "The weight has no measurement date: weigh the patient "
+                    "to check the local anaesthetic dose.",
+                )
+            )
+            return None
+        findings.append(
+            Finding.of(
+                WEIGHT_RULE,
+                SEVERITY_INFO,
+                f"Weight {_display(_decimal(weight_kg))} kg taken as measured today (no date given).",
+            )
+        )
+        return _decimal(weight_kg)
+    age_days = (today - measured_on).days
+    if age_days > policy.weight_max_age_days:
+        findings.append(
+            Finding.of(
+                WEIGHT_RULE,
+                severity,
+                f"The weight was measured {age_days} days ago (limit {policy.weight_max_age_days}): weigh the "
+                "patient again to check the local anaesthetic dose.",
+                age_days=age_days,
+                max_age_days=policy.weight_max_age_days,
+            )
+        )
+        return None
+    return _decimal(weight_kg)
+
+
+def _max_basis(row: MaxDose, weight: Decimal) -> str:
+    if row.mg_per_kg is None:
+        return f"{row.describe()}; no weight-based limit on file"
+    by_weight = row.mg_per_kg * weight
+    limited_by = "weight" if by_weight <= row.absolute_max_mg else "absolute cap"
+    return (
+        f"{row.describe()}; {row.mg_per_kg} mg/kg x {_display(weight)} kg = {_display(by_weight)} mg; "
+        f"limited by {limited_by}"
+    )

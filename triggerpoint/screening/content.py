@@ -1,0 +1,205 @@
+"""The screening app's clinical content: blood thinners, allergy words, consent risks, preparation text.
+
+All of it is data under ``screening/data/``, validated against the JSON Schemas in
+``data/schemas/`` when first loaded (and in a test), so a bad edit fails at start-up
+rather than changing what a clinician or a patient reads. Each entry names its
+sources by key; a key that the file does not define is refused too.
+
+Pure module: no Django, no ORM, no HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SCHEMA_DIR = DATA_DIR / "schemas"
+
+
+class ScreeningDataError(ValueError):
+    """A shipped screening data file breaks its schema or refers to a source it does not define."""
+
+
+def normalize_term(text: str) -> str:
+    """Lower-case, British "anaesthetic" spelled the US way, hyphens and runs of spaces made single spaces."""
+    text = text.casefold().replace("anaesthe", "anesthe").replace("-", " ").replace("_", " ")
+    return " ".join(text.split())
+
+
+def load_document(file_name: str) -> dict[str, Any]:
+    """``data/<file_name>`` validated against ``data/schemas/<stem>.schema.json`` and its own source keys."""
+    document = yaml.safe_load((DATA_DIR / file_name).read_text(encoding="utf-8"))
+    schema_name = f"{Path(file_name).stem}.schema.json"
+    schema = json.loads((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
+    errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda error: list(error.absolute_path))
+    problems = [
+        f"{'/'.join(str(part) for part in error.absolute_path) or '<root>'}: {error.message}" for error in errors
+    ]
+    if not problems:
+        problems = _undefined_source_keys(document)
+    if problems:
+        raise ScreeningDataError(f"{file_name}: " + "; ".join(problems))
+    return document
+
+
+def _undefined_source_keys(document: dict[str, Any]) -> list[str]:
+    defined = set(document["sources"])
+    problems = []
+    for list_name, entries in document.items():
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            for key in entry.get("sources", ()):
+                if key not in defined:
+                    problems.append(f"{list_name}/{index}: source {key!r} is not defined under 'sources'")
+    return problems
+
+
+def _cite(document: dict[str, Any], keys: list[str]) -> tuple[str, ...]:
+    return tuple(document["sources"][key] for key in keys)
+
+
+# --- blood thinners -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BloodThinner:
+    """A named anticoagulant or antiplatelet and what the physician is shown about it."""
+
+    id: str
+    name: str
+    drug_class: str
+    synonyms: tuple[str, ...]
+    information: str
+    high_risk_hold_reference: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BloodThinnerTable:
+    version: int
+    drugs: tuple[BloodThinner, ...]
+    _by_name: dict[str, BloodThinner]
+
+    def find(self, medication_name: str) -> BloodThinner | None:
+        """The entry whose name, id or synonym matches (case- and spacing-insensitive); None if none."""
+        return self._by_name.get(normalize_term(medication_name))
+
+
+@cache
+def load_blood_thinners() -> BloodThinnerTable:
+    document = load_document("anticoagulants.yaml")
+    drugs = tuple(
+        BloodThinner(
+            id=entry["id"],
+            name=entry["name"],
+            drug_class=entry["drug_class"],
+            synonyms=tuple(entry["synonyms"]),
+            information=" ".join(entry["information"].split()),
+            high_risk_hold_reference=entry["high_risk_hold_reference"],
+            sources=_cite(document, entry["sources"]),
+        )
+        for entry in document["drugs"]
+    )
+    by_name: dict[str, BloodThinner] = {}
+    problems = []
+    for drug in drugs:
+        for label in (drug.id, drug.name, *drug.synonyms):
+            owner = by_name.setdefault(normalize_term(label), drug)
+            if owner is not drug:
+                problems.append(f"name {label!r} of {drug.id!r} already names {owner.id!r}")
+    if problems:
+        raise ScreeningDataError("anticoagulants.yaml: " + "; ".join(problems))
+    return BloodThinnerTable(version=document["version"], drugs=drugs, _by_name=by_name)
+
+
+# --- allergy words --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllergyVocabulary:
+    """Words that name whole injectate classes, and local anesthetics the clinic does not stock."""
+
+    version: int
+    class_terms: dict[str, frozenset[str]]  # normalised term -> injectate classes
+    other_local_anesthetics: dict[str, str]  # normalised name -> class
+    unknown_caine_suffix: str
+    sources: tuple[str, ...]
+
+
+@cache
+def load_allergy_vocabulary() -> AllergyVocabulary:
+    document = load_document("allergy_terms.yaml")
+    class_terms: dict[str, frozenset[str]] = {}
+    problems = []
+    for group in document["class_terms"]:
+        for term in group["terms"]:
+            key = normalize_term(str(term))
+            if key in class_terms:
+                problems.append(f"class term {term!r} is listed twice")
+            class_terms[key] = frozenset(group["classes"])
+    if problems:
+        raise ScreeningDataError("allergy_terms.yaml: " + "; ".join(problems))
+    return AllergyVocabulary(
+        version=document["version"],
+        class_terms=class_terms,
+        other_local_anesthetics={
+            normalize_term(entry["name"]): entry["drug_class"] for entry in document["other_local_anesthetics"]
+        },
+        unknown_caine_suffix=document["unknown_caine_suffix"],
+        sources=tuple(document["sources"].values()),
+    )
+
+
+# --- consent risks and preparation instructions ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionalText:
+    """A consent risk or a preparation instruction, given when any of `applies_when` holds."""
+
+    id: str
+    applies_when: tuple[str, ...]
+    title: str
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConditionalTexts:
+    version: int
+    entries: tuple[ConditionalText, ...]
+
+
+def _conditional_texts(file_name: str, list_name: str, text_field: str) -> ConditionalTexts:
+    document = load_document(file_name)
+    return ConditionalTexts(
+        version=document["version"],
+        entries=tuple(
+            ConditionalText(
+                id=entry["id"],
+                applies_when=tuple(entry["applies_when"]),
+                title=entry.get("title", ""),
+                text=" ".join(entry[text_field].split()),
+                sources=_cite(document, entry["sources"]),
+            )
+            for entry in document[list_name]
+        ),
+    )
+
+
+@cache
+def load_consent_risks() -> ConditionalTexts:
+    return _conditional_texts("consent_risks.yaml", "risks", "plain_text")
+
+
+@cache
+def load_preparation_instructions() -> ConditionalTexts:
+    return _conditional_texts("preparation.yaml", "instructions", "text")
