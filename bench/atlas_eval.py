@@ -37,7 +37,11 @@ def overlap_baseline(drawing: Mapping[str, int], atlas: Atlas) -> int:
 
 
 def per_call_samples(
-    function: Callable[[Mapping[str, int], Atlas], object], drawings: list[dict[str, int]], atlas: Atlas, rounds: int, inner: int
+    function: Callable[[Mapping[str, int], Atlas], object],
+    drawings: list[dict[str, int]],
+    atlas: Atlas,
+    rounds: int,
+    inner: int,
 ) -> list[float]:
     samples = []
     for drawing in drawings:
@@ -58,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     atlas = load_atlas()
     cases = load_cases()
     report = evaluate(atlas, cases)
-    print(f"atlas: {len(atlas.muscles)} muscles × 2 sides, {len(atlas.zones)} zones; eval cases: {len(cases)}")
+    print(
+        f"atlas: {len(atlas.muscles)} muscles × 2 sides, {len(atlas.zones)} zones; eval cases: {len(cases)}"
+    )
     print(f"top-1 accuracy: {report.top1:6.1%}  (bar {TOP1_BAR:.0%})")
     print(f"top-3 accuracy: {report.top3:6.1%}  (bar {TOP3_BAR:.0%})")
     if report.misses:
@@ -66,13 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         for result in report.misses:
             rank = "not in top 10" if result.rank is None else f"rank {result.rank}"
             leaders = ", ".join(f"{c.muscle}/{c.side} {c.score:.2f}" for c in result.top[:3])
-            print(f"  {result.case.id}: expected {result.case.muscle}/{result.case.side} {rank}; top: {leaders}")
+            print(
+                f"  {result.case.id}: expected {result.case.muscle}/{result.case.side} {rank}; top: {leaders}"
+            )
 
     drawings = [case.drawing for case in cases]
     for drawing in drawings:  # warm caches so neither side pays first-call costs
         suggest(drawing, atlas)
         overlap_baseline(drawing, atlas)
-    scorer = statistics.median(per_call_samples(lambda d, a: suggest(d, a), drawings, atlas, args.rounds, args.inner))
+    scorer = statistics.median(
+        per_call_samples(lambda d, a: suggest(d, a), drawings, atlas, args.rounds, args.inner)
+    )
     baseline = statistics.median(per_call_samples(overlap_baseline, drawings, atlas, args.rounds, args.inner))
     print(
         f"median per suggestion: {scorer * 1e6:8.1f} µs   overlap-only baseline: {baseline * 1e6:8.1f} µs   "

@@ -146,6 +146,54 @@ def bearer():
     return _headers
 
 
+# ---------------------------------------------------------------- real SMTP on loopback
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that can be stopped and restarted on the same port."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.messages: list = []
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+                import email
+
+                sink.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(settings):
+    sink = SmtpSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
+
+
 # ---------------------------------------------------------------- browser tests
 def chromium_path() -> str | None:
     explicit = os.environ.get("TRIGGERPOINT_CHROMIUM")

@@ -49,7 +49,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-TRIGGERPOINT_ENV = env_str("TRIGGERPOINT_ENV", "development")
+# Under pytest (which sets PYTEST_VERSION) the default environment is "test".
+TRIGGERPOINT_ENV = env_str("TRIGGERPOINT_ENV", "test" if os.environ.get("PYTEST_VERSION") else "development")
 if TRIGGERPOINT_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("TRIGGERPOINT_ENV must be development, test or production")
 PRODUCTION = TRIGGERPOINT_ENV == "production"
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "triggerpoint.aftercare",
     "triggerpoint.followup",
     "triggerpoint.outcomes",
+    "triggerpoint.notifications",
 ]
 
 MIDDLEWARE = [
@@ -256,12 +258,17 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trigger Point Clinic <no-reply@clinic.example>")
-SMS_GATEWAY = env_str("SMS_GATEWAY", "triggerpoint.core.notify.RecordingSmsGateway")
+SMS_GATEWAY = env_str("SMS_GATEWAY", "triggerpoint.notifications.gateways.RecordingSmsGateway")
 
 # --- Background work: django-tasks with the database backend ---
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # Tests use the dummy backend and drive delivery explicitly (deliver / deliver_due),
+        # so timing is deterministic; the worker itself runs the same service functions.
+        "BACKEND": env_str(
+            "TASKS_BACKEND",
+            "django_tasks.backends.dummy.DummyBackend" if TRIGGERPOINT_ENV == "test" else "django_tasks_db.DatabaseBackend",
+        ),
     }
 }
 

@@ -104,12 +104,23 @@ class Tube:
         corners = [(min(a, self.length), f) for a, f in corners]
         out: list[Point] = []
         for (a0, f0), (a1, f1) in zip(corners, [*corners[1:], corners[0]], strict=False):
-            # An edge across the tube (constant a) is straight; one along it must bend.
-            n = max(1, math.ceil(abs(a1 - a0) / step))
-            for k in range(n):
-                t = k / n
+            # An edge across the tube (constant a) is straight; one along it must bend. Where the
+            # tube widens fast (top of the head, a fingertip) equal steps in a are long on the page,
+            # so steps are also kept short on the page.
+            x0, y0 = self.point(a0, f0)
+            x1, y1 = self.point(a1, f1)
+            n = 1 if a0 == a1 else max(1, math.ceil(max(abs(a1 - a0), math.hypot(x1 - x0, y1 - y0)) / step))
+            ts = [k / n for k in range(n)]
+            refined: list[float] = []
+            for t, t_next in zip(ts, [*ts[1:], 1.0], strict=True):
+                refined.append(t)
+                if a0 != a1:
+                    p, q = self.point(a0 + (a1 - a0) * t, f0), self.point(a0 + (a1 - a0) * t_next, f0)
+                    extra = math.ceil(math.hypot(q[0] - p[0], q[1] - p[1]) / step) - 1
+                    refined.extend(t + (t_next - t) * (j + 1) / (extra + 1) for j in range(max(extra, 0)))
+            for t in refined:
                 out.append(self.point(a0 + (a1 - a0) * t, f0 + (f1 - f0) * t))
-        return _simplify_closed(out, 0.12)
+        return _simplify_closed(out, 0.1)
 
     def outline(self) -> list[Point]:
         return self.region([(0, -1), (self.length, -1), (self.length, 1), (0, 1)])
@@ -175,8 +186,9 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, angle: float = 0.0, n: i
     return pts
 
 
-def offshoot(parent: Tube, a: float, f: float, angle: float, profile: Sequence[tuple[float, float]],
-             back: float = 0.0) -> Tube:
+def offshoot(
+    parent: Tube, a: float, f: float, angle: float, profile: Sequence[tuple[float, float]], back: float = 0.0
+) -> Tube:
     """A finger, thumb or toe leaving ``parent`` at (a, f), turned ``angle`` degrees towards f=+1."""
     bx, by = parent.point(a, f)
     tx, ty = parent.direction(a)
@@ -190,34 +202,117 @@ def offshoot(parent: Tube, a: float, f: float, angle: float, profile: Sequence[t
 # ------------------------------------------------------------------ body geometry
 # Units: one unit ~ one CSS pixel at 360 px per view. The figure stands at x=0, head up.
 # All limb tables describe the viewer-LEFT limb; the other is its mirror image.
-HEAD = Tube([(0, 16, 0), (0, 17, 9), (0, 19.5, 16.5), (0, 24, 23.5), (0, 31, 29.5), (0, 41, 34), (0, 53, 36),
-             (0, 65, 36), (0, 77, 34.5), (0, 88, 31), (0, 98, 26.5), (0, 106, 21), (0, 112, 15), (0, 116, 8.5),
-             (0, 118, 0)])
+HEAD = Tube(
+    [
+        (0, 16, 0),
+        (0, 17, 9),
+        (0, 19.5, 16.5),
+        (0, 24, 23.5),
+        (0, 31, 29.5),
+        (0, 41, 34),
+        (0, 53, 36),
+        (0, 65, 36),
+        (0, 77, 34.5),
+        (0, 88, 31),
+        (0, 98, 26.5),
+        (0, 106, 21),
+        (0, 112, 15),
+        (0, 116, 8.5),
+        (0, 118, 0),
+    ]
+)
 NECK = Tube([(0, 100, 16.5), (0, 116, 17), (0, 128, 18.5), (0, 136, 23), (0, 143, 30)])
-TRUNK = Tube([(0, 131, 19), (0, 136, 31), (0, 142, 49), (0, 148, 65), (0, 154, 77), (0, 162, 84.5), (0, 174, 85.5),
-              (0, 190, 80.5),
-              (0, 215, 75), (0, 250, 69), (0, 290, 62), (0, 318, 59.5), (0, 345, 63), (0, 370, 69),
-              (0, 395, 73), (0, 414, 72.5)])
-ARM = Tube([(-77, 150, 4), (-83.5, 154, 14), (-91, 167, 19.8), (-97.5, 190, 18.8), (-102.5, 220, 16.5),
-            (-107.5, 255, 15), (-111.5, 285, 14.2), (-116.5, 315, 14.6), (-121.5, 345, 12.8),
-            (-126, 375, 10.8), (-129, 395, 9.4), (-130, 403, 9.3)])
-PALM = Tube([(-129.6, 399, 9.3), (-131.3, 411, 12.2), (-133.2, 425, 13.4), (-134.8, 438, 13),
-             (-135.8, 447, 12.2)], samples=8)
-LEG = Tube([(-36, 392, 34), (-38.5, 414, 34.6), (-40, 440, 33.4), (-40.5, 470, 30.5), (-38.5, 510, 26), (-35.5, 548, 21),
-            (-33.5, 575, 18.6), (-32.5, 600, 18), (-32.5, 625, 19.2), (-31.5, 660, 15.2), (-30.5, 700, 11),
-            (-30, 726, 9.4), (-30, 740, 9.8)])
+TRUNK = Tube(
+    [
+        (0, 131, 19),
+        (0, 136, 31),
+        (0, 142, 49),
+        (0, 148, 65),
+        (0, 154, 77),
+        (0, 162, 84.5),
+        (0, 174, 85.5),
+        (0, 190, 80.5),
+        (0, 215, 75),
+        (0, 250, 69),
+        (0, 290, 62),
+        (0, 318, 59.5),
+        (0, 345, 63),
+        (0, 370, 69),
+        (0, 395, 73),
+        (0, 414, 72.5),
+    ]
+)
+ARM = Tube(
+    [
+        (-77, 150, 4),
+        (-83.5, 154, 14),
+        (-91, 167, 19.8),
+        (-97.5, 190, 18.8),
+        (-102.5, 220, 16.5),
+        (-107.5, 255, 15),
+        (-111.5, 285, 14.2),
+        (-116.5, 315, 14.6),
+        (-121.5, 345, 12.8),
+        (-126, 375, 10.8),
+        (-129, 395, 9.4),
+        (-130, 403, 9.3),
+    ]
+)
+PALM = Tube(
+    [(-129.6, 399, 9.3), (-131.3, 411, 12.2), (-133.2, 425, 13.4), (-134.8, 438, 13), (-135.8, 447, 12.2)],
+    samples=8,
+)
+LEG = Tube(
+    [
+        (-36, 392, 34),
+        (-38.5, 414, 34.6),
+        (-40, 440, 33.4),
+        (-40.5, 470, 30.5),
+        (-38.5, 510, 26),
+        (-35.5, 548, 21),
+        (-33.5, 575, 18.6),
+        (-32.5, 600, 18),
+        (-32.5, 625, 19.2),
+        (-31.5, 660, 15.2),
+        (-30.5, 700, 11),
+        (-30, 726, 9.4),
+        (-30, 740, 9.8),
+    ]
+)
 FOOT = Tube([(-30, 733, 9.6), (-31.4, 745, 12.4), (-33.2, 756, 14.8), (-34.8, 765, 16.2)], samples=8)
 HEEL = Tube([(-30, 733, 9.6), (-30, 747, 11.4), (-30, 757, 10.6), (-30, 763, 7), (-30, 765.5, 0)], samples=8)
-SOLE = Tube([(-118, 758, 0), (-118, 755, 8.5), (-118.5, 745, 12.5), (-119.5, 728, 11), (-120.5, 712, 12.5),
-             (-121.5, 694, 15.5), (-122, 682, 16), (-122, 674, 13), (-122, 671, 0)], samples=8)
+SOLE = Tube(
+    [
+        (-118, 758, 0),
+        (-118, 755, 8.5),
+        (-118.5, 745, 12.5),
+        (-119.5, 728, 11),
+        (-120.5, 712, 12.5),
+        (-121.5, 694, 15.5),
+        (-122, 682, 16),
+        (-122, 674, 13),
+        (-122, 671, 0),
+    ],
+    samples=8,
+)
 
 FINGER_PROFILE = {  # length, half-width; lateral (index) to medial (little)
-    "index": (29.5, 3.1), "middle": (33.0, 3.25), "ring": (30.5, 3.1), "little": (24.0, 2.75)}
+    "index": (29.5, 3.1),
+    "middle": (33.0, 3.25),
+    "ring": (30.5, 3.1),
+    "little": (24.0, 2.75),
+}
 
 
 def _finger(f: float, angle: float, length: float, hw: float) -> Tube:
-    return offshoot(PALM, PALM.length, f, angle,
-                    [(0, hw), (length - 3.0, hw * 0.94), (length - 1.0, hw * 0.62), (length, 0)], back=3)
+    return offshoot(
+        PALM,
+        PALM.length,
+        f,
+        angle,
+        [(0, hw), (length - 3.0, hw * 0.94), (length - 1.0, hw * 0.62), (length, 0)],
+        back=3,
+    )
 
 
 FINGERS = {
@@ -226,12 +321,15 @@ FINGERS = {
     "ring": _finger(0.24, 2, *FINGER_PROFILE["ring"]),
     "little": _finger(0.67, 6, *FINGER_PROFILE["little"]),
 }
-THUMB = offshoot(PALM, 13, -0.7, -27, [(0, 5.6), (9, 4.9), (18, 4.0), (23, 3.3), (25.4, 1.7), (26, 0)], back=3)
+THUMB = offshoot(
+    PALM, 13, -0.7, -27, [(0, 5.6), (9, 4.9), (18, 4.0), (23, 3.3), (25.4, 1.7), (26, 0)], back=3
+)
 EAR = ellipse(-38.5, 71, 6.5, 12.5, angle=8)
 
 
-def _toes(tube: Tube, a: float, specs: Iterable[tuple[float, float, float, float]],
-          outward: float = 1.0) -> tuple[list[Point], list[list[Point]]]:
+def _toes(
+    tube: Tube, a: float, specs: Iterable[tuple[float, float, float, float]], outward: float = 1.0
+) -> tuple[list[Point], list[list[Point]]]:
     """Big toe and the four small toes as ellipses along the end of a foot."""
     tx, ty = tube.direction(a)
     pieces = []
@@ -242,12 +340,28 @@ def _toes(tube: Tube, a: float, specs: Iterable[tuple[float, float, float, float
     return pieces[0], pieces[1:]
 
 
-BIG_TOE_FRONT, SMALL_TOES_FRONT = _toes(FOOT, FOOT.length, [
-    (0.68, 5.0, 6.6, 3.5), (0.18, 3.6, 5.0, 3.2), (-0.22, 3.3, 4.6, 2.6), (-0.58, 3.0, 4.2, 1.8),
-    (-0.88, 2.6, 3.7, 0.8)])
-BIG_TOE_SOLE, SMALL_TOES_SOLE = _toes(SOLE, SOLE.length - 3, [
-    (-0.55, 5.2, 6.6, 6.5), (-0.05, 3.5, 4.6, 5.0), (0.33, 3.2, 4.2, 3.6), (0.66, 2.9, 3.8, 2.0),
-    (0.92, 2.5, 3.3, 0.2)])  # the sole tube runs heel-to-toe (upwards), so medial is f<0 here
+BIG_TOE_FRONT, SMALL_TOES_FRONT = _toes(
+    FOOT,
+    FOOT.length,
+    [
+        (0.68, 5.0, 6.6, 3.5),
+        (0.18, 3.6, 5.0, 3.2),
+        (-0.22, 3.3, 4.6, 2.6),
+        (-0.58, 3.0, 4.2, 1.8),
+        (-0.88, 2.6, 3.7, 0.8),
+    ],
+)
+BIG_TOE_SOLE, SMALL_TOES_SOLE = _toes(
+    SOLE,
+    SOLE.length - 3,
+    [
+        (-0.55, 5.2, 6.6, 6.5),
+        (-0.05, 3.5, 4.6, 5.0),
+        (0.33, 3.2, 4.2, 3.6),
+        (0.66, 2.9, 3.8, 2.0),
+        (0.92, 2.5, 3.3, 0.2),
+    ],
+)  # the sole tube runs heel-to-toe (upwards), so medial is f<0 here
 
 
 def y_(tube: Tube, y: float) -> float:
@@ -277,20 +391,33 @@ L_HIP, L_THIGH, L_KNEE, L_LOWER, L_ANKLE = 26, 46, 162, 206, LEG.length - 18
 
 
 # The crease under the buttock, lateral to medial: highest at the side, lowest by the cleft.
-GLUTEAL_FOLD = [(L_HIP + 4, -0.62), (L_THIGH - 6, -0.3), (L_THIGH, 0.05), (L_THIGH + 2.5, 0.4), (L_THIGH + 2, 0.75),
-                (L_THIGH - 1, 1)]
+GLUTEAL_FOLD = [
+    (L_HIP + 4, -0.62),
+    (L_THIGH - 6, -0.3),
+    (L_THIGH, 0.05),
+    (L_THIGH + 2.5, 0.4),
+    (L_THIGH + 2, 0.75),
+    (L_THIGH - 1, 1),
+]
 
 
 def _leg_front() -> list:
     return [
         ("hip-outer", "pair", [LEG.region([(0, -1), (L_HIP + 6, -1), (L_HIP + 6, -0.62), (0, -0.5)])]),
         ("thigh-outer", "pair", [rect(LEG, L_HIP + 6, L_KNEE, -1, -0.62)]),
-        ("thigh-front", "pair", [LEG.region([(0, -0.5), (L_HIP + 6, -0.62), (L_KNEE, -0.62), (L_KNEE, 0.42),
-                                             (0, 0.42)])]),
+        (
+            "thigh-front",
+            "pair",
+            [LEG.region([(0, -0.5), (L_HIP + 6, -0.62), (L_KNEE, -0.62), (L_KNEE, 0.42), (0, 0.42)])],
+        ),
         ("thigh-inner", "pair", [rect(LEG, 0, L_KNEE, 0.42, 1)]),
         ("knee-outer", "pair", [rect(LEG, L_KNEE, L_LOWER, -1, 0)]),
         ("knee-inner", "pair", [rect(LEG, L_KNEE, L_LOWER, 0, 1)]),
-        ("knee-front", "pair", [LEG.region(_oval((L_KNEE + L_LOWER) / 2, 0, 0.5, (L_LOWER - L_KNEE) / 2 - 2))]),
+        (
+            "knee-front",
+            "pair",
+            [LEG.region(_oval((L_KNEE + L_LOWER) / 2, 0, 0.5, (L_LOWER - L_KNEE) / 2 - 2))],
+        ),
         ("leg-outer", "pair", [rect(LEG, L_LOWER, L_ANKLE, -1, -0.3)]),
         ("shin", "pair", [rect(LEG, L_LOWER, L_ANKLE, -0.3, 1)]),
         ("ankle-outer", "pair", [rect(LEG, L_ANKLE, E, -1, -0.36)]),
@@ -305,7 +432,11 @@ def _leg_front() -> list:
 def _leg_back() -> list:
     return [
         ("hip-outer", "pair", [LEG.region([(0, -1), (L_HIP + 10, -1), (L_HIP + 4, -0.62), (0, -0.55)])]),
-        ("thigh-outer", "pair", [LEG.region([(L_HIP + 10, -1), (L_KNEE, -1), (L_KNEE, -0.62), (L_HIP + 4, -0.62)])]),
+        (
+            "thigh-outer",
+            "pair",
+            [LEG.region([(L_HIP + 10, -1), (L_KNEE, -1), (L_KNEE, -0.62), (L_HIP + 4, -0.62)])],
+        ),
         ("buttock-lower", "pair", [LEG.region([(0, -0.55), *GLUTEAL_FOLD, (0, 1)])]),
         ("thigh-back", "pair", [LEG.region([*GLUTEAL_FOLD, (L_KNEE, 1), (L_KNEE, -0.62)])]),
         ("knee-outer", "pair", [rect(LEG, L_KNEE, L_LOWER, -1, -0.45)]),
@@ -324,7 +455,9 @@ def _arm(view: str) -> list:
     fingers_rl = [FINGERS["ring"].outline(), FINGERS["little"].outline()]
     hand = "palm" if view == "front" else "hand-back"
     wrist = "wrist-front" if view == "front" else "wrist-back"
-    common_top = [("shoulder-top", "pair", [rect(ARM, 0, A_SHOULDER, -1, 1), vrect(TRUNK, 131, 152, -1, -0.3)])]
+    common_top = [
+        ("shoulder-top", "pair", [rect(ARM, 0, A_SHOULDER, -1, 1), vrect(TRUNK, 131, 152, -1, -0.3)])
+    ]
     if view == "front":
         limb = [
             ("shoulder-outer", "pair", [rect(ARM, A_SHOULDER, A_UPPER, -1, -0.15)]),
@@ -362,14 +495,20 @@ def _arm(view: str) -> list:
 def front_regions() -> list:
     trunk = [
         ("chest-side", "pair", [vrect(TRUNK, 152, 288, -1, -0.8)]),
-        ("chest-upper", "pair", [vpoly(TRUNK, [(137, -0.12), (137, -0.3), (152, -0.3), (152, -0.8),
-                                               (218, -0.8), (218, -0.12)])]),
+        (
+            "chest-upper",
+            "pair",
+            [vpoly(TRUNK, [(137, -0.12), (137, -0.3), (152, -0.3), (152, -0.8), (218, -0.8), (218, -0.12)])],
+        ),
         ("chest-lower", "pair", [vrect(TRUNK, 218, 288, -0.8, -0.12)]),
         ("sternum", "mid", [vrect(TRUNK, 137, 288, -0.12, 0.12)]),
         ("abdomen-upper", "pair", [vrect(TRUNK, 288, 336, -1, 0)]),
         ("hip-outer", "pair", [vrect(TRUNK, 352, 414, -1, -0.76)]),
-        ("abdomen-lower", "pair", [vpoly(TRUNK, [(336, 0), (336, -1), (352, -1), (352, -0.76),
-                                                 (374, -0.76), (398, 0)])]),
+        (
+            "abdomen-lower",
+            "pair",
+            [vpoly(TRUNK, [(336, 0), (336, -1), (352, -1), (352, -0.76), (374, -0.76), (398, 0)])],
+        ),
         ("groin", "pair", [vpoly(TRUNK, [(374, -0.76), (414, -0.76), (414, 0), (398, 0)])]),
     ]
     neck = [
@@ -383,8 +522,25 @@ def front_regions() -> list:
         ("temple", "pair", [vrect(HEAD, 33, 72, -1, -0.56)]),
         ("forehead", "pair", [vrect(HEAD, 33, 53, -0.56, 0)]),
         ("eyebrow", "pair", [vrect(HEAD, 53, 61, -0.56, 0)]),
-        ("cheek", "pair", [vpoly(HEAD, [(61, 0), (61, -0.56), (72, -0.56), (72, -1), (91, -1), (91, -0.42),
-                                        (86, -0.42), (86, 0)])]),
+        (
+            "cheek",
+            "pair",
+            [
+                vpoly(
+                    HEAD,
+                    [
+                        (61, 0),
+                        (61, -0.56),
+                        (72, -0.56),
+                        (72, -1),
+                        (91, -1),
+                        (91, -0.42),
+                        (86, -0.42),
+                        (86, 0),
+                    ],
+                )
+            ],
+        ),
         ("teeth-upper", "pair", [vrect(HEAD, 86, 97, -0.42, 0)]),
         ("teeth-lower", "pair", [vrect(HEAD, 97, 118, -0.42, 0)]),
         ("jaw-angle", "pair", [vrect(HEAD, 91, 118, -1, -0.42)]),
@@ -397,22 +553,37 @@ def back_regions() -> list:
     trunk = [
         ("chest-side", "pair", [vrect(TRUNK, 152, 300, -1, -0.8)]),
         ("shoulder-top", "pair", []),  # merged with the arm cap in _arm
-        ("neck-base", "pair", [vpoly(TRUNK, [(131, -0.3), (131, -0.16), (160, -0.16), (160, -0.8),
-                                             (152, -0.8), (152, -0.3)])]),
+        (
+            "neck-base",
+            "pair",
+            [vpoly(TRUNK, [(131, -0.3), (131, -0.16), (160, -0.16), (160, -0.8), (152, -0.8), (152, -0.3)])],
+        ),
         ("upper-back", "pair", [vrect(TRUNK, 131, 236, -0.16, 0)]),
         ("scapula-medial", "pair", [vrect(TRUNK, 160, 240, -0.38, -0.16)]),
-        ("scapula", "pair", [vpoly(TRUNK, [(160, -0.38), (160, -0.8), (214, -0.8), (240, -0.5),
-                                           (240, -0.38)])]),
-        ("scapula-lower", "pair", [vpoly(TRUNK, [(214, -0.8), (300, -0.8), (300, -0.2), (240, -0.2),
-                                                 (240, -0.5)])]),
+        (
+            "scapula",
+            "pair",
+            [vpoly(TRUNK, [(160, -0.38), (160, -0.8), (214, -0.8), (240, -0.5), (240, -0.38)])],
+        ),
+        (
+            "scapula-lower",
+            "pair",
+            [vpoly(TRUNK, [(214, -0.8), (300, -0.8), (300, -0.2), (240, -0.2), (240, -0.5)])],
+        ),
         ("mid-back", "pair", [vrect(TRUNK, 236, 300, -0.2, 0)]),
         ("low-back", "pair", [vrect(TRUNK, 300, 352, -1, 0)]),
         ("hip-outer", "pair", [vrect(TRUNK, 352, 414, -1, -0.72)]),
         ("sacroiliac", "pair", [vpoly(TRUNK, [(352, -0.72), (352, -0.16), (372, -0.16), (372, -0.72)])]),
-        ("buttock-upper", "pair", [vpoly(TRUNK, [(372, -0.72), (372, -0.16), (393, -0.1), (414, -0.03),
-                                                 (414, -0.72)])]),
-        ("sacrum", "mid", [vpoly(TRUNK, [(352, -0.16), (372, -0.16), (393, -0.1), (393, 0.1), (372, 0.16),
-                                         (352, 0.16)])]),
+        (
+            "buttock-upper",
+            "pair",
+            [vpoly(TRUNK, [(372, -0.72), (372, -0.16), (393, -0.1), (414, -0.03), (414, -0.72)])],
+        ),
+        (
+            "sacrum",
+            "mid",
+            [vpoly(TRUNK, [(352, -0.16), (372, -0.16), (393, -0.1), (393, 0.1), (372, 0.16), (352, 0.16)])],
+        ),
         ("coccyx", "mid", [vpoly(TRUNK, [(393, -0.1), (414, -0.03), (414, 0.03), (393, 0.1)])]),
     ]
     trunk = [t for t in trunk if t[2]]
@@ -428,7 +599,10 @@ def back_regions() -> list:
 
 
 def _oval(a: float, f: float, half_f: float, half_a: float, n: int = 20) -> list[tuple[float, float]]:
-    return [(a + half_a * math.sin(2 * math.pi * k / n), f + half_f * math.cos(2 * math.pi * k / n)) for k in range(n)]
+    return [
+        (a + half_a * math.sin(2 * math.pi * k / n), f + half_f * math.cos(2 * math.pi * k / n))
+        for k in range(n)
+    ]
 
 
 def _almond(a: float, f: float, half_f: float, half_a: float, n: int = 16) -> list[tuple[float, float]]:
@@ -523,9 +697,13 @@ def zone_shapes(view: str, zones: dict[str, dict]) -> list[DrawnZone]:
         if zone_id not in zones:
             raise ValueError(f"geometry draws {zone_id!r}, which the zone vocabulary does not have")
         if view not in zones[zone_id]["views"]:
-            raise ValueError(f"geometry draws {zone_id!r} in the {view} view, the vocabulary does not list it")
-        (centre, _), = sorted((_centroid(p) for p in pieces), key=lambda c: -c[1])[:1]
-        drawn.append(DrawnZone(view, zone_id, zones[zone_id]["label"], "".join(_closed(p) for p in pieces), centre))
+            raise ValueError(
+                f"geometry draws {zone_id!r} in the {view} view, the vocabulary does not list it"
+            )
+        ((centre, _),) = sorted((_centroid(p) for p in pieces), key=lambda c: -c[1])[:1]
+        drawn.append(
+            DrawnZone(view, zone_id, zones[zone_id]["label"], "".join(_closed(p) for p in pieces), centre)
+        )
     missing = [z for z, spec in zones.items() if view in spec["views"] and z not in merged]
     if missing:
         raise ValueError(f"the {view} view does not draw: {', '.join(missing)}")
@@ -539,10 +717,18 @@ HATCH_DEFS = (
 )
 VIEWBOX = "-182 8 364 772"
 CAPTIONS = {
-    "front": ("Front", "your right", "your left",
-              "Front view, as if you were facing us: your right side is on the left of the picture."),
-    "back": ("Back", "your left", "your right",
-             "Back view, as if we stood behind you: your left side is on the left of the picture."),
+    "front": (
+        "Front",
+        "your right",
+        "your left",
+        "Front view, as if you were facing us: your right side is on the left of the picture.",
+    ),
+    "back": (
+        "Back",
+        "your left",
+        "your right",
+        "Back view, as if we stood behind you: your left side is on the left of the picture.",
+    ),
 }
 
 
@@ -619,8 +805,8 @@ def render_partial(zones: dict[str, dict]) -> str:
         <input type="range" class="bodymap__range" id="bodymap-intensity-range" min="0" max="10" step="1" value="5" disabled data-bodymap-range>
         <button type="button" class="bodymap__step" data-bodymap-step="1" aria-label="More pain" disabled>+</button>
         <label class="bodymap__sr" for="bodymap-intensity-number">Pain strength, 0 to 10</label>
-        <input type="number" class="bodymap__number" id="bodymap-intensity-number" min="0" max="10" step="1" value="5" inputmode="numeric" disabled data-bodymap-number>
-        <span class="bodymap__of" aria-hidden="true">/ 10</span>
+        <span class="bodymap__number-wrap"><input type="number" class="bodymap__number" id="bodymap-intensity-number" min="0" max="10" step="1" value="5" inputmode="numeric" disabled data-bodymap-number>
+        <span class="bodymap__of" aria-hidden="true">/ 10</span></span>
       </div>
     </div>
     <h3 class="bodymap__list-title">Where it hurts</h3>

@@ -123,7 +123,9 @@ class Atlas:
         self.zones: dict[str, Zone] = dict(zones)
         self.muscles: dict[str, Muscle] = dict(muscles)
         self.zone_ids: frozenset[str] = frozenset(self.zones)
-        self.midline_zone_ids: frozenset[str] = frozenset(z.id for z in self.zones.values() if z.side == "midline")
+        self.midline_zone_ids: frozenset[str] = frozenset(
+            z.id for z in self.zones.values() if z.side == "midline"
+        )
         problems: list[str] = []
         patterns: dict[tuple[str, str], SidedPattern] = {}
         for muscle in self.muscles.values():
@@ -152,13 +154,17 @@ class Atlas:
         pattern = self._patterns[(self.muscle(muscle_id).id, side)]
         return pattern.essential, pattern.spillover
 
-    def _resolve(self, tokens: Iterable[str], side: str, muscle_id: str, problems: list[str]) -> frozenset[str]:
+    def _resolve(
+        self, tokens: Iterable[str], side: str, muscle_id: str, problems: list[str]
+    ) -> frozenset[str]:
         resolved: set[str] = set()
         for token in tokens:
             token_zone_ids = resolve_zone_token(token, side, self.midline_zone_ids)
             unknown = [zone_id for zone_id in token_zone_ids if zone_id not in self.zone_ids]
             if unknown:
-                problems.append(f"muscle {muscle_id}: referral zone {token!r} resolves to unknown zone(s) {', '.join(unknown)}")
+                problems.append(
+                    f"muscle {muscle_id}: referral zone {token!r} resolves to unknown zone(s) {', '.join(unknown)}"
+                )
             resolved.update(token_zone_ids)
         return frozenset(resolved)
 
@@ -188,7 +194,9 @@ class Atlas:
         zone_text = " ".join(
             f"{zone_id} {self.zones[zone_id].label}"
             for side in SIDES
-            for zone_id in sorted(self._patterns[(muscle.id, side)].essential | self._patterns[(muscle.id, side)].spillover)
+            for zone_id in sorted(
+                self._patterns[(muscle.id, side)].essential | self._patterns[(muscle.id, side)].spillover
+            )
         ).casefold()
         for rank, text in enumerate((name_text, region_text)):
             if all(word in text for word in words):
@@ -222,7 +230,10 @@ def _validate(document: Any, schema_file: Path, label: str) -> None:
     errors = sorted(validator.iter_errors(document), key=lambda error: [str(p) for p in error.absolute_path])
     if errors:
         raise AtlasDataError(
-            [f"{label} {'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}" for error in errors]
+            [
+                f"{label} {'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+                for error in errors
+            ]
         )
 
 
@@ -268,7 +279,9 @@ def _read_muscles(document: Mapping[str, Any]) -> dict[str, Muscle]:
                 spillover=tuple(row["referral"]["spillover"]),
                 notes=row["referral"].get("notes", ""),
             ),
-            trigger_points=tuple(TriggerPoint(tp["location"], tp["palpation"]) for tp in row["trigger_points"]),
+            trigger_points=tuple(
+                TriggerPoint(tp["location"], tp["palpation"]) for tp in row["trigger_points"]
+            ),
             activities=tuple(row["activities"]),
             hazards=tuple(injection["hazards"]),
         )
@@ -287,11 +300,10 @@ def read_zones_document() -> dict[str, Any]:
 
 
 def read_muscles_document() -> dict[str, Any]:
-    return yaml.load(MUSCLES_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+    return yaml.safe_load(MUSCLES_FILE.read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=1)
 def load_atlas() -> Atlas:
     """The shipped atlas, validated once per process and then shared (it is immutable)."""
     return build_atlas(read_zones_document(), read_muscles_document())
-

@@ -78,13 +78,17 @@ def load_cases(path: Path = EVAL_FILE) -> tuple[EvalCase, ...]:
 
 
 def evaluate(
-    atlas: Atlas, cases: tuple[EvalCase, ...] | None = None, weights: SuggestWeights = DEFAULT_WEIGHTS, depth: int = 10
+    atlas: Atlas,
+    cases: tuple[EvalCase, ...] | None = None,
+    weights: SuggestWeights = DEFAULT_WEIGHTS,
+    depth: int = 10,
 ) -> EvalReport:
     results = []
     for case in cases if cases is not None else load_cases():
         top = tuple(suggest(case.drawing, atlas, limit=depth, weights=weights))
         rank = next(
-            (index for index, c in enumerate(top, start=1) if (c.muscle, c.side) == (case.muscle, case.side)), None
+            (index for index, c in enumerate(top, start=1) if (c.muscle, c.side) == (case.muscle, case.side)),
+            None,
         )
         results.append(CaseResult(case=case, rank=rank, top=top))
     return EvalReport(results=tuple(results))

@@ -106,8 +106,7 @@ def _intensity_problems(zone: object, intensity: object, weights: SuggestWeights
         return [f"zone {zone!r}: intensity must be a whole number, got {intensity!r}"]
     if not weights.intensity_min <= intensity <= weights.intensity_max:  # type: ignore[operator]
         return [
-            f"zone {zone!r}: intensity {intensity} is outside "
-            f"{weights.intensity_min}–{weights.intensity_max}"
+            f"zone {zone!r}: intensity {intensity} is outside {weights.intensity_min}–{weights.intensity_max}"
         ]
     return []
 
@@ -186,13 +185,16 @@ def _painful_weights(drawing: Mapping[str, int], weights: SuggestWeights) -> dic
     """f(i) for each painful zone; zones at the minimum intensity (drawn, no pain) drop out."""
     span = weights.intensity_max - weights.intensity_min
     return {
-        zone: weights.intensity_floor + (1.0 - weights.intensity_floor) * (intensity - weights.intensity_min) / span
+        zone: weights.intensity_floor
+        + (1.0 - weights.intensity_floor) * (intensity - weights.intensity_min) / span
         for zone, intensity in drawing.items()
         if intensity > weights.intensity_min
     }
 
 
-def _score(pattern: SidedPattern, painful: Mapping[str, float], weights: SuggestWeights) -> tuple[float, frozenset[str], frozenset[str]]:
+def _score(
+    pattern: SidedPattern, painful: Mapping[str, float], weights: SuggestWeights
+) -> tuple[float, frozenset[str], frozenset[str]]:
     matched_essential = pattern.essential & painful.keys()
     matched_spillover = pattern.spillover & painful.keys()
     missing_count = len(pattern.essential) - len(matched_essential)
@@ -206,7 +208,11 @@ def _score(pattern: SidedPattern, painful: Mapping[str, float], weights: Suggest
 
 
 def muscle_score(
-    drawing: Mapping[str, int], atlas: Atlas, muscle_id: str, side: str, weights: SuggestWeights = DEFAULT_WEIGHTS
+    drawing: Mapping[str, int],
+    atlas: Atlas,
+    muscle_id: str,
+    side: str,
+    weights: SuggestWeights = DEFAULT_WEIGHTS,
 ) -> float:
     """ATL-SUGGEST's score for one muscle on one side, even when it would not be listed."""
     _check_drawing(drawing, atlas, weights.default_limit, weights)
@@ -223,7 +229,9 @@ def _ranked(painful: Mapping[str, float], atlas: Atlas, weights: SuggestWeights)
             continue
         score, matched_essential, matched_spillover = _score(pattern, painful, weights)
         if score > weights.min_score:
-            rows.append((-score, pattern.muscle_id, pattern.side, pattern, matched_essential, matched_spillover))
+            rows.append(
+                (-score, pattern.muscle_id, pattern.side, pattern, matched_essential, matched_spillover)
+            )
     rows.sort(key=lambda row: row[:3])
     return rows
 
@@ -240,7 +248,9 @@ def _candidate(row: tuple, atlas: Atlas) -> Candidate:
     )
 
 
-def rank(drawing: Mapping[str, int], atlas: Atlas, weights: SuggestWeights = DEFAULT_WEIGHTS) -> list[Candidate]:
+def rank(
+    drawing: Mapping[str, int], atlas: Atlas, weights: SuggestWeights = DEFAULT_WEIGHTS
+) -> list[Candidate]:
     """Every muscle-side that matches a painful zone and scores above `min_score`, best first.
 
     Deterministic: ties are broken by muscle id, then side (left before right).

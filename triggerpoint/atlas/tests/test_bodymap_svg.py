@@ -57,7 +57,11 @@ class _BodyMapParser(HTMLParser):
                 break
 
     def handle_data(self, data):
-        if len(self._stack) >= 2 and self._stack[-1]["tag"] == "title" and "data-zone" in self._stack[-2]["attrs"]:
+        if (
+            len(self._stack) >= 2
+            and self._stack[-1]["tag"] == "title"
+            and "data-zone" in self._stack[-2]["attrs"]
+        ):
             self._stack[-2]["title"] += data
 
 
@@ -83,15 +87,23 @@ def _drawn(parsed: _BodyMapParser) -> dict[str, set[str]]:
 
 def test_it_draws_every_zone_in_every_view_the_vocabulary_lists(parsed, vocabulary):
     drawn = _drawn(parsed)
-    missing = [(zone, view) for zone, spec in vocabulary.items() for view in spec["views"]
-               if view not in drawn.get(zone, set())]
+    missing = [
+        (zone, view)
+        for zone, spec in vocabulary.items()
+        for view in spec["views"]
+        if view not in drawn.get(zone, set())
+    ]
     assert missing == []
 
 
 def test_it_draws_no_zone_in_a_view_the_vocabulary_does_not_list(parsed, vocabulary):
     drawn = _drawn(parsed)
-    extra = [(zone, view) for zone, views in drawn.items() if zone in vocabulary
-             for view in views - set(vocabulary[zone]["views"])]
+    extra = [
+        (zone, view)
+        for zone, views in drawn.items()
+        if zone in vocabulary
+        for view in views - set(vocabulary[zone]["views"])
+    ]
     assert extra == []
 
 
@@ -109,7 +121,7 @@ def test_element_ids_are_unique_and_name_view_and_zone(parsed):
     ids = [e["attrs"]["id"] for e in parsed.elements if "id" in e["attrs"]]
     assert [i for i, n in Counter(ids).items() if n > 1] == []
     for region in parsed.regions:
-        assert region["attrs"]["id"] == f'{region["view"]}--{region["attrs"]["data-zone"]}'
+        assert region["attrs"]["id"] == f"{region['view']}--{region['attrs']['data-zone']}"
 
 
 def test_every_region_is_a_focusable_labelled_button(parsed, vocabulary):
@@ -135,8 +147,11 @@ def test_every_region_is_a_focusable_labelled_button(parsed, vocabulary):
 
 
 def test_regions_carry_a_centre_for_trigger_point_markers(parsed):
-    lacking = [r["attrs"]["id"] for r in parsed.regions
-               if not all(re.fullmatch(r"-?\d+(\.\d)?", r["attrs"].get(k, "")) for k in ("data-cx", "data-cy"))]
+    lacking = [
+        r["attrs"]["id"]
+        for r in parsed.regions
+        if not all(re.fullmatch(r"-?\d+(\.\d)?", r["attrs"].get(k, "")) for k in ("data-cx", "data-cy"))
+    ]
     assert lacking == []
 
 
@@ -165,17 +180,27 @@ def test_views_are_labelled_with_the_patients_sides(parsed):
 
 def test_it_has_no_inline_script_style_or_event_handler(parsed):
     """The site runs a strict Content-Security-Policy (script-src 'self'; style-src 'self')."""
-    offenders = [(e["tag"], e["attrs"].get("id")) for e in parsed.elements
-                 if e["tag"] in ("script", "style")
-                 or "style" in e["attrs"] or any(a.startswith("on") for a in e["attrs"])]
+    offenders = [
+        (e["tag"], e["attrs"].get("id"))
+        for e in parsed.elements
+        if e["tag"] in ("script", "style")
+        or "style" in e["attrs"]
+        or any(a.startswith("on") for a in e["attrs"])
+    ]
     assert offenders == []
 
 
 def test_the_wrapper_exposes_mode_input_name_and_initial_data():
     text = PARTIAL.read_text(encoding="utf-8")
-    for needle in ('data-mode="{{ mode }}"', 'bodymap_mode|default:"draw"', "data-input-name=",
-                   'data-initial="{{ bodymap_initial', 'data-pattern="{{ bodymap_initial',
-                   'data-drawing="{{ bodymap_initial', 'name="{{ bodymap_input_name|default:"pain_drawing" }}"'):
+    for needle in (
+        'data-mode="{{ mode }}"',
+        'bodymap_mode|default:"draw"',
+        "data-input-name=",
+        'data-initial="{{ bodymap_initial',
+        'data-pattern="{{ bodymap_initial',
+        'data-drawing="{{ bodymap_initial',
+        'name="{{ bodymap_input_name|default:"pain_drawing" }}"',
+    ):
         assert needle in text, needle
 
 
@@ -191,7 +216,9 @@ def test_the_generator_refuses_a_vocabulary_that_lacks_a_drawn_zone(vocabulary):
 
 
 def test_the_generator_refuses_a_zone_it_cannot_draw(vocabulary):
-    grown = {**vocabulary, "nose": {"id": "nose", "label": "Nose", "region": "head", "views": ["front"],
-                                    "side": "midline"}}
+    grown = {
+        **vocabulary,
+        "nose": {"id": "nose", "label": "Nose", "region": "head", "views": ["front"], "side": "midline"},
+    }
     with pytest.raises(ValueError, match="nose"):
         bodymap_build.render_partial(grown)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from triggerpoint.followup.tests.conftest import checkin
+from triggerpoint.followup.tests.helpers import checkin
 from triggerpoint.followup.triage import (
     DEFAULT_THRESHOLDS,
     TriageThresholds,

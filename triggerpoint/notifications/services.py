@@ -1,0 +1,202 @@
+"""Outbox and tokenised-link services (the only way other apps send or link)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from triggerpoint.notifications.gateways import DeliveryError, send_email, sms_gateway
+from triggerpoint.notifications.models import (
+    Channel,
+    ContactPreference,
+    Notification,
+    PatientLink,
+    Status,
+    hash_link_token,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for failed deliveries: 30 s, 1 min, 2 min, … capped at 30 min, give up after 12 tries."""
+
+    first_delay_seconds: int = 30
+    max_delay_seconds: int = 30 * 60
+    max_attempts: int = 12
+
+    def delay_after(self, attempts: int) -> timedelta:
+        seconds = min(self.first_delay_seconds * 2 ** max(attempts - 1, 0), self.max_delay_seconds)
+        return timedelta(seconds=seconds)
+
+
+RETRY = RetryPolicy()
+REMINDER_KINDS_PREFIXES = ("aftercare.", "followup.checkin", "outcomes.request", "screening.")
+
+
+def enqueue(
+    *,
+    clinic,
+    kind: str,
+    channel: str,
+    to: str,
+    body: str,
+    idempotency_key: str,
+    subject: str = "",
+    patient=None,
+    recipient_user=None,
+    send_after: datetime | None = None,
+    related=None,
+) -> Notification:
+    """Write a notification in the caller's transaction; delivery is scheduled after commit.
+
+    Enqueueing the same idempotency key again returns the existing row, so a
+    retried request or a re-run job never produces a second message.
+    """
+    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    note = Notification.objects.create(
+        clinic=clinic,
+        patient=patient,
+        recipient_user=recipient_user,
+        kind=kind,
+        channel=channel,
+        to=to,
+        subject=subject,
+        body=body,
+        idempotency_key=idempotency_key,
+        send_after=send_after or timezone.now(),
+        related_type=related._meta.label_lower if related is not None else "",
+        related_id=str(getattr(related, "public_id", "") or getattr(related, "pk", "")) if related is not None else "",
+    )
+    transaction.on_commit(lambda: schedule(note))
+    return note
+
+
+def schedule(note: Notification) -> None:
+    """Queue the delivery task to run at the notification's time (the task table is in the same database)."""
+    from triggerpoint.notifications.tasks import deliver_notification
+
+    when = note.next_attempt_at or note.send_after
+    task = deliver_notification.using(run_after=when) if when > timezone.now() else deliver_notification
+    task.enqueue(note.pk)
+
+
+def is_opted_out(note: Notification) -> bool:
+    if note.patient_id is None or not note.kind.startswith(REMINDER_KINDS_PREFIXES):
+        return False
+    return ContactPreference.objects.filter(patient_id=note.patient_id, reminders_opted_out=True).exists()
+
+
+def deliver(notification_id: int, now: datetime | None = None) -> str:
+    """Deliver one notification at most once; returns the resulting status.
+
+    The row is claimed with a conditional UPDATE (pending → sending) so two
+    workers, or a retry racing a sweep, cannot both send it.
+    """
+    now = now or timezone.now()
+    due = Q(send_after__lte=now) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    count = Notification.objects.filter(Q(pk=notification_id, status=Status.PENDING) & due).update(
+        status=Status.SENDING, attempts=F("attempts") + 1
+    )
+    if count == 0:
+        return Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first() or "missing"
+    note = Notification.objects.get(pk=notification_id)
+    if is_opted_out(note):
+        Notification.objects.filter(pk=note.pk).update(status=Status.CANCELLED, last_error="patient opted out")
+        return Status.CANCELLED
+    try:
+        if note.channel == Channel.EMAIL:
+            send_email(note.to, note.subject or "Message from your clinic", note.body)
+        else:
+            sms_gateway().send(note.to, note.body)
+    except DeliveryError as exc:
+        if note.attempts >= RETRY.max_attempts:
+            Notification.objects.filter(pk=note.pk).update(status=Status.FAILED, last_error=str(exc)[:2000])
+            return Status.FAILED
+        retry_at = timezone.now() + RETRY.delay_after(note.attempts)
+        Notification.objects.filter(pk=note.pk).update(
+            status=Status.PENDING, next_attempt_at=retry_at, last_error=str(exc)[:2000]
+        )
+        note.next_attempt_at = retry_at
+        schedule(note)
+        return Status.PENDING
+    Notification.objects.filter(pk=note.pk).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+    return Status.SENT
+
+
+def deliver_due(now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Deliver everything that is due (a sweep: catches rows whose task was lost, and is handy in tests)."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(status=Status.PENDING, send_after__lte=now).exclude(next_attempt_at__gt=now)
+    counts: dict[str, int] = {}
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        status = deliver(pk, now=now)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def cancel_pending(*, patient=None, related=None, kind_prefix: str = "") -> int:
+    qs = Notification.objects.filter(status=Status.PENDING)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if related is not None:
+        qs = qs.filter(related_type=related._meta.label_lower, related_id=str(getattr(related, "public_id", related.pk)))
+    if kind_prefix:
+        qs = qs.filter(kind__startswith=kind_prefix)
+    return qs.update(status=Status.CANCELLED, last_error="cancelled")
+
+
+@transaction.atomic
+def set_reminder_opt_out(patient, opted_out: bool) -> ContactPreference:
+    """Stop (or restart) reminders; pending reminders are cancelled at once, not at send time only."""
+    from triggerpoint.audit import services as audit
+
+    pref, _ = ContactPreference.objects.get_or_create(patient=patient)
+    pref.reminders_opted_out = opted_out
+    pref.opted_out_at = timezone.now() if opted_out else None
+    pref.save()
+    if opted_out:
+        for prefix in REMINDER_KINDS_PREFIXES:
+            cancel_pending(patient=patient, kind_prefix=prefix)
+    audit.record("patient.reminders_opt_out" if opted_out else "patient.reminders_opt_in", obj=patient)
+    return pref
+
+
+def notifications_for(patient):
+    return Notification.objects.filter(patient=patient).order_by("-send_after")
+
+
+# ------------------------------------------------------------------ tokenised links
+class LinkInvalid(Exception):
+    """The link is unknown, expired, revoked, or for something else."""
+
+
+def issue_link(patient, purpose: str, target, valid_for: timedelta) -> tuple[PatientLink, str]:
+    """Create a link for one object; returns the row and the raw token (only ever sent, never stored)."""
+    target_id = str(getattr(target, "public_id", target))
+    return PatientLink.issue(patient, purpose, target_id, valid_for)
+
+
+def link_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def resolve_link(raw_token: str, purpose: str) -> PatientLink:
+    """The link for this token if it is valid *for this purpose*; raises LinkInvalid otherwise."""
+    if not raw_token or len(raw_token) > 200:
+        raise LinkInvalid("This link is not valid.")
+    link = PatientLink.objects.select_related("patient", "clinic").filter(token_hash=hash_link_token(raw_token)).first()
+    if link is None or link.purpose != purpose:
+        raise LinkInvalid("This link is not valid.")
+    if link.revoked_at is not None:
+        raise LinkInvalid("This link has been withdrawn. Please contact the clinic.")
+    if link.expires_at <= timezone.now():
+        raise LinkInvalid("This link has expired. Please contact the clinic for a new one.")
+    PatientLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+    return link
