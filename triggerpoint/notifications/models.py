@@ -77,6 +77,9 @@ class ContactPreference(models.Model):
     opted_out_at = models.DateTimeField(null=True, blank=True)
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
 
+    def __str__(self) -> str:
+        return f"contact preferences of patient {self.patient_id}"
+
 
 def hash_link_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -97,6 +100,9 @@ class PatientLink(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["purpose", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.target_id}"
 
     @classmethod
     def issue(cls, patient, purpose: str, target_id: str, valid_for: timedelta) -> tuple[PatientLink, str]:
