@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -34,11 +34,13 @@ def clinic_b(db):
 
 
 def make_staff(username: str, role: str, clinic, with_totp: bool = True):
+    from django.contrib.auth.models import Group
+
     from triggerpoint.accounts import mfa
     from triggerpoint.accounts.models import User
 
     user = User.objects.create_user(username, password="correct-horse-battery", clinic=clinic)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])  # transactional tests flush migration data
     if with_totp:
         mfa.provision_totp(user, "3132333435363738393031323334353637383930")
     return user

@@ -50,3 +50,30 @@ class ActorContextMiddleware:
             finally:
                 context.reset_context(token)
         return self.get_response(request)
+
+
+class IdleSessionTimeoutMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE seconds without activity.
+
+    Saving the session on every request (SESSION_SAVE_EVERY_REQUEST) would
+    cost a database write per page view; instead the expiry is pushed
+    forward at most once per SESSION_TOUCH_INTERVAL seconds, so the idle
+    limit is exact to within that interval.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.interval = getattr(settings, "SESSION_TOUCH_INTERVAL", 60)
+
+    def __call__(self, request):
+        import time
+
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_touched", 0) >= self.interval:
+                session["_touched"] = now  # marks the session modified: saved with a fresh expiry
+        return response

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, get_patient_for_user
@@ -28,6 +29,7 @@ def patient_chart(request, public_id):
     clinical = can(request.user, "patient.view_clinical", patient)
     context = {
         "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
         "clinical": clinical,
         "allergies": list(patient.allergies.all()) if clinical else [],
         "medications": list(patient.medications.filter(active=True)) if clinical else [],
@@ -35,9 +37,6 @@ def patient_chart(request, public_id):
         "timeline": entries_for(patient, request.user) if clinical else [],
         "can_edit": can(request.user, "patient.update", patient),
         "can_edit_clinical": can(request.user, "patient.update_clinical", patient),
-        "allergy_form": AllergyForm(),
-        "medication_form": MedicationForm(),
-        "risk_form": RiskFactorForm(),
     }
     return render(request, "patients/chart.html", context)
 
@@ -91,8 +90,9 @@ def patient_edit(request, public_id):
 
 
 @staff_required("patient.update_clinical")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def patient_add_clinical(request, public_id, kind):
+    """GET: the small add form (loaded into the chart on demand); POST: add the item."""
     patient = get_patient_for_user(request.user, public_id, "patient.update_clinical")
     form_class, add = {
         "allergy": (AllergyForm, lambda d: services.add_allergy(request.user, patient, **d)),
@@ -103,6 +103,8 @@ def patient_add_clinical(request, public_id, kind):
         from django.http import Http404
 
         raise Http404("Unknown item type.")
+    if request.method == "GET":
+        return render(request, "patients/_add_form.html", {"form": form_class(), "patient": patient, "kind": kind})
     form = form_class(request.POST)
     if form.is_valid():
         add(form.cleaned_data)

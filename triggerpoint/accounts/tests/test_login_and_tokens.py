@@ -69,9 +69,35 @@ def test_staff_pages_require_the_second_factor_even_with_a_session(client, physi
     assert "/accounts/login/" in response["Location"]
 
 
-def test_sessions_expire_after_thirty_idle_minutes(settings):
+def test_sessions_expire_after_thirty_idle_minutes(settings, physician, login_as):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    client = login_as(physician)
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/worklist/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_activity_pushes_the_idle_expiry_forward(settings, physician, login_as):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = login_as(physician)
+    key = client.session.session_key
+    session = client.session
+    session["_touched"] = 0  # last touched long ago
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=2))
+    assert client.get("/worklist/").status_code == 200
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert expiry > timezone.now() + timedelta(minutes=29)
 
 
 def test_token_create_prints_the_secret_once_as_the_last_line(physician, client):
