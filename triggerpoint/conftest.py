@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
