@@ -211,6 +211,7 @@ def browser():
         pytest.skip(skip_reason or "Debian chromium is not installed (scripts/test installs it when apt-get is usable)")
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made
     # by the test itself (fixtures, assertions) are still synchronous and safe here.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
@@ -223,6 +224,10 @@ def browser():
         )
         yield instance
         instance.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
     env = dict(os.environ, TRIGGERPOINT_ENV="production", SECRET_KEY="x" * 64 + "-a-long-random-production-key",
                ALLOWED_HOSTS="clinic.example.org", TRIGGERPOINT_VAR_DIR=str(tmp_path), DEBUG="false")
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set only inside the browser-test process
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
