@@ -5,3 +5,11 @@ class AtlasConfig(AppConfig):
     name = "triggerpoint.atlas"
     label = "atlas"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Trigger point atlas"
+
+    def ready(self) -> None:
+        # Load (and schema-check) the atlas once per process at start-up: a broken data file
+        # stops the server with every problem listed, and no request pays for the first load.
+        from triggerpoint.atlas.catalog import load_atlas
+
+        load_atlas()

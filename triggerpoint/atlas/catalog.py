@@ -34,6 +34,37 @@ MUSCLES_FILE = DATA_DIR / "muscles.yaml"
 MUSCLES_SCHEMA_FILE = DATA_DIR / "muscles.schema.json"
 
 SIDES: tuple[str, str] = ("left", "right")
+
+# Display names of the atlas regions, in head-to-foot order (the schema's enum order).
+REGION_LABELS: dict[str, str] = {
+    "head_jaw": "Head and jaw",
+    "neck": "Neck",
+    "shoulder_girdle": "Shoulder girdle",
+    "upper_mid_back": "Upper and mid back",
+    "chest_wall": "Chest wall",
+    "arm": "Upper arm",
+    "forearm_hand": "Forearm and hand",
+    "low_back_abdomen": "Low back and abdomen",
+    "hip_buttock": "Hip and buttock",
+    "thigh": "Thigh",
+    "leg_foot": "Leg and foot",
+}
+# Display names of the billing anatomical regions (procedures/coding counts sites per region).
+BODY_REGION_LABELS: dict[str, str] = {
+    "cephalic": "Cephalic",
+    "facial": "Facial",
+    "cervical": "Cervical",
+    "thoracic": "Thoracic",
+    "scapular": "Scapular",
+    "shoulder": "Shoulder",
+    "upper_limb": "Upper limb",
+    "chest_wall": "Chest wall",
+    "abdominal": "Abdominal",
+    "lumbar": "Lumbar",
+    "pelvic_gluteal": "Pelvic and gluteal",
+    "lower_limb": "Lower limb",
+}
+PNEUMOTHORAX_NOTE = "pneumothorax"
 _SIDE_SUFFIX = {"left": "-l", "right": "-r"}
 _OPPOSITE = {"left": "right", "right": "left"}
 CONTRALATERAL_PREFIX = "contra:"
@@ -70,8 +101,22 @@ class Stretch:
 
 @dataclass(frozen=True)
 class TriggerPoint:
+    """Where to feel for the trigger point, in plain words, and the side-relative zone(s) over it."""
+
     location: str
     palpation: str
+    zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SafetyNote:
+    """A warning shown with every muscle carrying the matching flag (e.g. pneumothorax_risk)."""
+
+    id: str
+    title: str
+    applies_to: str
+    text: str
+    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -119,26 +164,48 @@ class SidedPattern:
 class Atlas:
     """Zones, muscles and their resolved referral patterns; immutable once built."""
 
-    def __init__(self, zones: Mapping[str, Zone], muscles: Mapping[str, Muscle]):
+    def __init__(
+        self,
+        zones: Mapping[str, Zone],
+        muscles: Mapping[str, Muscle],
+        safety_notes: Mapping[str, SafetyNote] | None = None,
+    ):
         self.zones: dict[str, Zone] = dict(zones)
         self.muscles: dict[str, Muscle] = dict(muscles)
+        self.safety_notes: dict[str, SafetyNote] = dict(safety_notes or {})
         self.zone_ids: frozenset[str] = frozenset(self.zones)
         self.midline_zone_ids: frozenset[str] = frozenset(
             z.id for z in self.zones.values() if z.side == "midline"
         )
         problems: list[str] = []
         patterns: dict[tuple[str, str], SidedPattern] = {}
+        trigger_point_zones: dict[tuple[str, str], frozenset[str]] = {}
         for muscle in self.muscles.values():
             for side in SIDES:
                 essential = self._resolve(muscle.referral.essential, side, muscle.id, problems)
                 spillover = self._resolve(muscle.referral.spillover, side, muscle.id, problems)
                 patterns[(muscle.id, side)] = SidedPattern(muscle.id, side, essential, spillover - essential)
+                trigger_point_zones[(muscle.id, side)] = self._resolve(
+                    (token for point in muscle.trigger_points for token in point.zones), side, muscle.id, problems,
+                    what="trigger point zone",
+                )
+        flagged = sorted(m.id for m in self.muscles.values() if m.pneumothorax_risk)
+        if flagged and PNEUMOTHORAX_NOTE not in self.safety_notes:
+            problems.append(
+                f"safety_notes.{PNEUMOTHORAX_NOTE} is required: {', '.join(flagged)} carry pneumothorax_risk"
+            )
         if problems:
             raise AtlasDataError(sorted(set(problems)))
         self._patterns = patterns
+        self._trigger_point_zones = trigger_point_zones
         # Ordered by muscle id then side: the suggestion scorer walks this tuple, and a
         # fixed order is what makes its tie-break deterministic.
         self.patterns: tuple[SidedPattern, ...] = tuple(patterns[key] for key in sorted(patterns))
+
+    def safety_notes_for(self, muscle_id: str) -> tuple[SafetyNote, ...]:
+        """The warnings a page must show with this muscle (the pneumothorax note for a flagged muscle)."""
+        muscle = self.muscle(muscle_id)
+        return (self.safety_notes[PNEUMOTHORAX_NOTE],) if muscle.pneumothorax_risk else ()
 
     def muscle(self, muscle_id: str) -> Muscle:
         """The muscle with this id; KeyError for an unknown id."""
@@ -154,8 +221,41 @@ class Atlas:
         pattern = self._patterns[(self.muscle(muscle_id).id, side)]
         return pattern.essential, pattern.spillover
 
+    def trigger_point_zones(self, muscle_id: str, side: str) -> frozenset[str]:
+        """Zone ids over the muscle's trigger points on `side`, where a map marks them."""
+        if side not in _SIDE_SUFFIX:
+            raise ValueError(f"side must be one of {', '.join(SIDES)}, not {side!r}")
+        return self._trigger_point_zones[(self.muscle(muscle_id).id, side)]
+
+    def token_label(self, token: str) -> str:
+        """A side-relative referral token in plain words, without a side: ``Temple``, ``Temple (other side)``.
+
+        Used where a muscle is described for either side (the atlas index); a muscle page
+        resolves the tokens for one side and shows the zones' own labels instead.
+        """
+        if token.startswith(BILATERAL_PREFIX):
+            return f"{self._unsided_label(token.removeprefix(BILATERAL_PREFIX))} (both sides)"
+        if token.startswith(CONTRALATERAL_PREFIX):
+            return f"{self._unsided_label(token.removeprefix(CONTRALATERAL_PREFIX))} (other side)"
+        return self._unsided_label(token)
+
+    def _unsided_label(self, base: str) -> str:
+        if base in self.zones:
+            return self.zones[base].label
+        label = self.zones[f"{base}{_SIDE_SUFFIX['left']}"].label
+        return label.removesuffix(", left")
+
+    def sharing_essential_zones(self, muscle_id: str, side: str) -> tuple[Muscle, ...]:
+        """Other muscles (same side) whose essential zones overlap this muscle's: the differential to palpate."""
+        essential = self.pattern(muscle_id, side).essential
+        return tuple(
+            self.muscles[pattern.muscle_id]
+            for pattern in self.patterns
+            if pattern.side == side and pattern.muscle_id != muscle_id and pattern.essential & essential
+        )
+
     def _resolve(
-        self, tokens: Iterable[str], side: str, muscle_id: str, problems: list[str]
+        self, tokens: Iterable[str], side: str, muscle_id: str, problems: list[str], what: str = "referral zone"
     ) -> frozenset[str]:
         resolved: set[str] = set()
         for token in tokens:
@@ -163,7 +263,7 @@ class Atlas:
             unknown = [zone_id for zone_id in token_zone_ids if zone_id not in self.zone_ids]
             if unknown:
                 problems.append(
-                    f"muscle {muscle_id}: referral zone {token!r} resolves to unknown zone(s) {', '.join(unknown)}"
+                    f"muscle {muscle_id}: {what} {token!r} resolves to unknown zone(s) {', '.join(unknown)}"
                 )
             resolved.update(token_zone_ids)
         return frozenset(resolved)
@@ -190,7 +290,10 @@ class Atlas:
 
     def _search_rank(self, muscle: Muscle, words: list[str]) -> int | None:
         name_text = f"{muscle.name} {muscle.id.replace('_', ' ')}".casefold()
-        region_text = f"{muscle.region.replace('_', ' ')} {muscle.body_region.replace('_', ' ')}".casefold()
+        region_text = (
+            f"{muscle.region.replace('_', ' ')} {REGION_LABELS.get(muscle.region, '')} "
+            f"{muscle.body_region.replace('_', ' ')}"
+        ).casefold()
         zone_text = " ".join(
             f"{zone_id} {self.zones[zone_id].label}"
             for side in SIDES
@@ -280,7 +383,7 @@ def _read_muscles(document: Mapping[str, Any]) -> dict[str, Muscle]:
                 notes=row["referral"].get("notes", ""),
             ),
             trigger_points=tuple(
-                TriggerPoint(tp["location"], tp["palpation"]) for tp in row["trigger_points"]
+                TriggerPoint(tp["location"], tp["palpation"], tuple(tp["zones"])) for tp in row["trigger_points"]
             ),
             activities=tuple(row["activities"]),
             hazards=tuple(injection["hazards"]),
@@ -290,20 +393,37 @@ def _read_muscles(document: Mapping[str, Any]) -> dict[str, Muscle]:
     return muscles
 
 
+def _read_safety_notes(document: Mapping[str, Any]) -> dict[str, SafetyNote]:
+    return {
+        note_id: SafetyNote(note_id, row["title"], row["applies_to"], " ".join(row["text"].split()), tuple(row["sources"]))
+        for note_id, row in document.get("safety_notes", {}).items()
+    }
+
+
 def build_atlas(zones_document: Mapping[str, Any], muscles_document: Mapping[str, Any]) -> Atlas:
     """Validate both documents and build an Atlas; raises AtlasDataError listing every problem."""
-    return Atlas(_read_zones(zones_document), _read_muscles(muscles_document))
+    muscles = _read_muscles(muscles_document)  # schema-checks the whole document first
+    return Atlas(_read_zones(zones_document), muscles, _read_safety_notes(muscles_document))
 
 
 def read_zones_document() -> dict[str, Any]:
     return json.loads(ZONES_FILE.read_text(encoding="utf-8"))
 
 
+# libyaml's safe loader parses the atlas about six times faster than the pure-Python one;
+# the atlas is loaded when the app starts, so that time is paid by every process.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_muscles_document() -> dict[str, Any]:
-    return yaml.safe_load(MUSCLES_FILE.read_text(encoding="utf-8"))
+    return yaml.load(MUSCLES_FILE.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
 
 
 @functools.lru_cache(maxsize=1)
 def load_atlas() -> Atlas:
-    """The shipped atlas, validated once per process and then shared (it is immutable)."""
+    """The shipped atlas, validated once per process and then shared (it is immutable).
+
+    The atlas app loads it when Django starts (``AtlasConfig.ready``), so a broken data
+    file stops the process at start-up and no request pays for the first load.
+    """
     return build_atlas(read_zones_document(), read_muscles_document())

@@ -76,6 +76,7 @@ class Candidate:
     score: float
     matched_zones: tuple[str, ...]  # essential matches first, then spillover, each sorted
     missing_essential: tuple[str, ...]
+    matched_essential: tuple[str, ...] = ()  # the part of matched_zones that is in the essential pattern
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class Candidate:
             "name": self.name,
             "score": self.score,
             "matched_zones": list(self.matched_zones),
+            "matched_essential": list(self.matched_essential),
             "missing_essential": list(self.missing_essential),
         }
 
@@ -245,6 +247,7 @@ def _candidate(row: tuple, atlas: Atlas) -> Candidate:
         score=-negative_score,
         matched_zones=tuple(sorted(matched_essential)) + tuple(sorted(matched_spillover)),
         missing_essential=tuple(sorted(pattern.essential - matched_essential)),
+        matched_essential=tuple(sorted(matched_essential)),
     )
 
 

@@ -66,7 +66,7 @@ def minimal_muscle(muscle_id="test_muscle", essential=("temple",), spillover=())
         "body_region": "cephalic",
         "innervation": "Test nerve",
         "referral": {"essential": list(essential), "spillover": list(spillover)},
-        "trigger_points": [{"location": "Somewhere", "palpation": "Press it"}],
+        "trigger_points": [{"location": "Somewhere", "palpation": "Press it", "zones": ["temple"]}],
         "activities": ["Testing"],
         "stretches": [{"id": f"{muscle_id}_stretch", "name": "A stretch", "instructions": "x" * 40}],
         "injection": {
@@ -317,3 +317,60 @@ def test_search_finds_muscles_by_region(atlas):
 
 def test_search_with_an_empty_query_returns_nothing(atlas):
     assert atlas.search("   ") == ()
+
+
+def test_list_items_are_whole_phrases_not_fragments_of_a_split_sentence(atlas):
+    # YAML flow lists split on commas: "[Holding the shoulders raised (painting, typing)]" becomes two
+    # fragments unless quoted. A fragment starts in lower case or leaves a parenthesis open.
+    for muscle in atlas.muscles.values():
+        for item in (*muscle.activities, *muscle.hazards):
+            assert item[:1].isupper(), f"{muscle.id}: {item!r} looks like the tail of a split phrase"
+            assert item.count("(") == item.count(")"), f"{muscle.id}: {item!r} has an unbalanced parenthesis"
+
+
+def test_every_trigger_point_is_marked_on_a_zone_of_each_side(atlas):
+    for muscle in atlas.muscles.values():
+        assert all(point.zones for point in muscle.trigger_points), muscle.id
+        for side in catalog.SIDES:
+            zones = atlas.trigger_point_zones(muscle.id, side)
+            assert zones and zones <= atlas.zone_ids, (muscle.id, side)
+
+
+def test_a_left_muscles_trigger_point_is_on_the_left(atlas):
+    assert atlas.trigger_point_zones("upper_trapezius", "left") == {"shoulder-top-l"}
+    assert atlas.trigger_point_zones("upper_trapezius", "right") == {"shoulder-top-r"}
+
+
+def test_it_refuses_a_trigger_point_on_an_unknown_zone():
+    muscle = minimal_muscle()
+    muscle["trigger_points"][0]["zones"] = ["elbowpit"]
+    with pytest.raises(catalog.AtlasDataError, match="trigger point zone 'elbowpit'"):
+        catalog.build_atlas(catalog.read_zones_document(), {"version": "t", "muscles": [muscle]})
+
+
+def test_every_pneumothorax_flagged_muscle_gets_the_cited_warning(atlas):
+    note = atlas.safety_notes["pneumothorax"]
+    assert note.sources and len(note.text) > 100
+    for muscle in atlas.muscles.values():
+        assert atlas.safety_notes_for(muscle.id) == ((note,) if muscle.pneumothorax_risk else ())
+
+
+def test_it_refuses_a_flagged_muscle_without_the_pneumothorax_note():
+    muscle = minimal_muscle()
+    muscle["injection"]["pneumothorax_risk"] = True
+    with pytest.raises(catalog.AtlasDataError, match="safety_notes.pneumothorax is required"):
+        catalog.build_atlas(catalog.read_zones_document(), {"version": "t", "muscles": [muscle]})
+
+
+def test_token_labels_describe_a_zone_for_either_side(atlas):
+    assert atlas.token_label("temple") == "Temple"
+    assert atlas.token_label("contra:temple") == "Temple (other side)"
+    assert atlas.token_label("both:low-back") == "Low back (both sides)"
+    assert atlas.token_label("sacrum") == "Sacrum"
+
+
+def test_muscles_sharing_a_main_zone_are_offered_as_the_differential(atlas):
+    related = {m.id for m in atlas.sharing_essential_zones("upper_trapezius", "left")}
+    assert "temporalis" in related  # both refer to the temple
+    assert "upper_trapezius" not in related
+    assert "soleus" not in related

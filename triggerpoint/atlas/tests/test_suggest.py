@@ -193,7 +193,7 @@ def test_ties_are_broken_by_muscle_id_then_side():
             "body_region": "cervical",
             "innervation": "Test nerve",
             "referral": {"essential": ["head-top"], "spillover": []},
-            "trigger_points": [{"location": "Here", "palpation": "Press"}],
+            "trigger_points": [{"location": "Here", "palpation": "Press", "zones": ["temple"]}],
             "activities": ["Test"],
             "stretches": [{"id": f"{muscle_id}_s", "name": "Stretch", "instructions": "z" * 40}],
             "injection": {
