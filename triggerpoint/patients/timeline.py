@@ -24,14 +24,34 @@ class TimelineEntry:
     status: str = ""
 
 
-def entries_for(patient, user) -> list[TimelineEntry]:
-    collected: list[TimelineEntry] = []
+@dataclass(frozen=True)
+class ChartAction:
+    label: str
+    url: str
+    primary: bool = False
+
+
+def _modules():
     for app in CONTRIBUTING_APPS:
         try:
-            module = importlib.import_module(f"triggerpoint.{app}.timeline")
+            yield importlib.import_module(f"triggerpoint.{app}.timeline")
         except ModuleNotFoundError as exc:
             if exc.name != f"triggerpoint.{app}.timeline":
                 raise
-            continue
+
+
+def actions_for(patient, user) -> list[ChartAction]:
+    """Buttons on the chart ("New assessment visit", …): each app's optional `timeline.actions(patient, user)`."""
+    found: list[ChartAction] = []
+    for module in _modules():
+        provider = getattr(module, "actions", None)
+        if provider is not None:
+            found.extend(provider(patient, user))
+    return found
+
+
+def entries_for(patient, user) -> list[TimelineEntry]:
+    collected: list[TimelineEntry] = []
+    for module in _modules():
         collected.extend(module.entries(patient, user))
     return sorted(collected, key=lambda e: e.at, reverse=True)

@@ -11,7 +11,7 @@ from triggerpoint.accounts.policy import can, get_patient_for_user
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.patients import services
 from triggerpoint.patients.forms import AllergyForm, MedicationForm, PatientForm, RiskFactorForm
-from triggerpoint.patients.timeline import entries_for
+from triggerpoint.patients.timeline import actions_for, entries_for
 
 
 @staff_required("patient.list")
@@ -35,6 +35,7 @@ def patient_chart(request, public_id):
         "medications": list(patient.medications.filter(active=True)) if clinical else [],
         "risk_factors": list(patient.risk_factors.all()) if clinical else [],
         "timeline": entries_for(patient, request.user) if clinical else [],
+        "chart_actions": actions_for(patient, request.user) if clinical else [],
         "can_edit": can(request.user, "patient.update", patient),
         "can_edit_clinical": can(request.user, "patient.update_clinical", patient),
     }

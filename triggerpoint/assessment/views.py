@@ -1,0 +1,309 @@
+"""The assessment visit pages: thin views that parse, call a service or pure rule, and render.
+
+The visit page is one form; exam findings, diagnoses, the suggestions panel and the
+fibromyalgia check are htmx calls inside it, so unsaved edits are never lost.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from triggerpoint.accounts.decorators import staff_required
+from triggerpoint.accounts.policy import can, get_patient_for_user, scope_to_user
+from triggerpoint.assessment import display, documents, forms, services
+from triggerpoint.assessment.diagnoses import search_codes
+from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
+from triggerpoint.core.errors import ImmutableRecord, StaleVersion
+from triggerpoint.core.rules import RuleInputError
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --------------------------------------------------------------------------- lists and creation
+
+
+@staff_required("assessment.view")
+@require_GET
+def patient_visits(request, patient_id):
+    patient = get_patient_for_user(request.user, patient_id, "patient.view_clinical")
+    visits = list(scope_to_user(Visit.objects.filter(patient=patient), request.user, "assessment.view"))
+    services.view_patient_visits(request.user, patient, len(visits))
+    return render(
+        request,
+        "assessment/patient_visits.html",
+        {
+            "patient": patient,
+            "visits": visits,
+            "can_create": can(request.user, "assessment.edit", patient),
+        },
+    )
+
+
+@staff_required("assessment.edit")
+@require_POST
+def create(request, patient_id):
+    patient = get_patient_for_user(request.user, patient_id, "patient.view_clinical")
+    visit = services.create_visit(request.user, patient, chief_complaint=request.POST.get("chief_complaint", ""))
+    return redirect("assessment:visit", patient_id=patient.public_id, visit_id=visit.public_id)
+
+
+# --------------------------------------------------------------------------- the visit page
+
+
+@staff_required("assessment.view")
+@require_GET
+def visit_page(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    if visit.is_signed or not can(request.user, "assessment.edit", visit):
+        return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
+    services.view_visit(request.user, visit, what="visit page")
+    return render(request, "assessment/visit.html", display.visit_page_context(request.user, visit))
+
+
+@staff_required("assessment.edit")
+@require_POST
+def save(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    if visit.is_signed:
+        messages.error(request, "This visit is signed; changes are amendments.")
+        return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
+    changes = forms.visit_changes(request.POST)
+    signing = request.POST.get("action") == "sign"
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        expected = visit.version
+    errors: list[str] = []
+    try:
+        with transaction.atomic():
+            visit = services.save_visit_draft(request.user, visit, expected, changes)
+            if signing:
+                if not can(request.user, "assessment.sign", visit):
+                    raise PermissionDenied("Only a physician signs an assessment visit.")
+                services.sign_visit(request.user, visit, visit.version)
+    except RuleInputError as error:
+        errors = error.problems
+    except StaleVersion as error:
+        errors = [str(error)]
+    except ImmutableRecord as error:
+        errors = [str(error)]
+    if errors:
+        unsaved = Visit.objects.get(pk=visit.pk)
+        display.apply_unsaved(unsaved, changes)
+        context = display.visit_page_context(request.user, unsaved, errors=errors, posted=request.POST)
+        context["signing_attempted"] = signing
+        return render(request, "assessment/visit.html", context, status=422)
+    if signing:
+        messages.success(request, "Visit signed. Later changes are recorded as amendments.")
+        return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
+    messages.success(request, "Draft saved.")
+    return redirect(reverse("assessment:visit", args=[patient_id, visit_id]) + "#" + request.POST.get("return_to", "top"))
+
+
+@staff_required("assessment.edit")
+@require_POST
+def suggestions(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    drawing = forms.visit_changes(request.POST)["pain_drawing"]
+    context = display.suggestion_context(visit, drawing, checked_referred=request.POST.getlist("exam_referred"))
+    context["oob"] = True
+    return render(request, "assessment/_suggestions.html", context)
+
+
+@staff_required("assessment.edit")
+@require_POST
+def exam_add(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    errors: list[str] = []
+    added = None
+    try:
+        added = services.record_exam_finding(request.user, visit, forms.exam_data(request.POST))
+    except (RuleInputError, ImmutableRecord) as error:
+        errors = getattr(error, "problems", [str(error)])
+    planned = request.POST.getlist("planned_site")
+    if added is not None and added.classification == "active":
+        planned.append(f"{added.muscle}:{added.side}")
+    context = display.exam_context(visit, errors=errors, planned=planned, just_added=added)
+    # htmx does not swap 4xx responses, so a refused finding is shown with 200 and its errors.
+    response = render(request, "assessment/_exam_update.html", context)
+    if added is not None:
+        response["HX-Trigger"] = "exam-recorded"
+    return response
+
+
+@staff_required("assessment.edit")
+@require_POST
+def exam_remove(request, patient_id, visit_id, finding_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    finding = services.get_child(visit, ExamFinding, finding_id)
+    errors: list[str] = []
+    try:
+        services.remove_exam_finding(request.user, finding)
+    except ImmutableRecord as error:
+        errors = [str(error)]
+    visit.refresh_from_db()
+    planned = [p for p in request.POST.getlist("planned_site") if p != f"{finding.muscle}:{finding.side}"]
+    context = display.exam_context(visit, errors=errors, planned=planned)
+    if not _is_htmx(request):
+        return redirect("assessment:visit", patient_id=patient_id, visit_id=visit_id)
+    return render(request, "assessment/_exam_update.html", context)
+
+
+@staff_required("assessment.edit")
+@require_GET
+def diagnosis_search(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    query = request.GET.get("dx_q", "").strip()
+    try:
+        results = search_codes(query, limit=12, on_date=visit.visit_date) if query else ()
+    except RuleInputError:
+        results = ()
+    return render(
+        request,
+        "assessment/_dx_results.html",
+        {"visit": visit, "results": display.code_rows(results, visit.visit_date), "query": query},
+    )
+
+
+def _diagnoses_response(request, visit, errors=None):
+    # Shown with 200 even when refused: htmx does not swap 4xx responses.
+    response = render(
+        request,
+        "assessment/_diagnoses.html",
+        {"visit": visit, "diagnoses": list(visit.diagnoses.all()), "dx_errors": errors or [], "editable": True},
+    )
+    if not errors:
+        response["HX-Trigger"] = "diagnosis-changed"
+    return response
+
+
+@staff_required("assessment.edit")
+@require_POST
+def diagnosis_add(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    errors: list[str] = []
+    try:
+        services.add_diagnosis(request.user, visit, request.POST.get("code", ""))
+    except (RuleInputError, ImmutableRecord) as error:
+        errors = getattr(error, "problems", [str(error)])
+    return _diagnoses_response(request, visit, errors)
+
+
+@staff_required("assessment.edit")
+@require_POST
+def diagnosis_primary(request, patient_id, visit_id, diagnosis_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    services.set_primary_diagnosis(request.user, services.get_child(visit, VisitDiagnosis, diagnosis_id))
+    return _diagnoses_response(request, visit)
+
+
+@staff_required("assessment.edit")
+@require_POST
+def diagnosis_remove(request, patient_id, visit_id, diagnosis_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    services.remove_diagnosis(request.user, services.get_child(visit, VisitDiagnosis, diagnosis_id))
+    return _diagnoses_response(request, visit)
+
+
+@staff_required("assessment.edit")
+@require_POST
+def fibromyalgia_check(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    inputs = forms.fibromyalgia_inputs(request.POST)
+    context = display.fibromyalgia_preview(inputs)
+    context["visit"] = visit
+    return render(request, "assessment/_fibro_result.html", context)
+
+
+@staff_required("assessment.edit")
+@require_POST
+def sign_check(request, patient_id, visit_id):
+    """What signing would still need, from the saved exam and diagnoses and the form as it is now."""
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    changes = forms.visit_changes(request.POST)
+    display.apply_unsaved(visit, {"nrs_average": changes["nrs_average"], "planned_sites": changes["planned_sites"]})
+    if not isinstance(visit.nrs_average, int):
+        visit.nrs_average = None
+    return render(request, "assessment/_sign_check.html", {"signing": services.signing_check(visit)})
+
+
+# --------------------------------------------------------------------------- output
+
+
+@staff_required("assessment.view")
+@require_GET
+def summary(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    services.view_visit(request.user, visit, what="summary")
+    context = display.summary_context(request.user, visit)
+    return render(request, "assessment/summary.html", context)
+
+
+@staff_required("assessment.view")
+@require_GET
+def summary_pdf(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    services.view_visit(request.user, visit, what="chart pdf")
+    pdf = documents.chart_pdf(request.user, visit)
+    return _pdf_response(pdf, f"assessment-{visit.visit_date}-{visit.patient.mrn}.pdf")
+
+
+@staff_required("assessment.view")
+@require_GET
+def patient_summary(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    services.view_visit(request.user, visit, what="patient summary")
+    return render(request, "assessment/patient_summary.html", display.patient_summary_context(visit))
+
+
+@staff_required("assessment.view")
+@require_GET
+def patient_summary_pdf(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    services.view_visit(request.user, visit, what="patient pdf")
+    pdf = documents.patient_pdf(visit)
+    return _pdf_response(pdf, f"your-visit-{visit.visit_date}.pdf")
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- amendments
+
+
+@staff_required("assessment.amend")
+@require_http_methods(["GET", "POST"])
+def amend(request, patient_id, visit_id):
+    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.amend")
+    if not visit.is_signed:
+        messages.error(request, "Only a signed visit is amended; edit the draft instead.")
+        return redirect("assessment:visit", patient_id=patient_id, visit_id=visit_id)
+    current = services.current_record(visit)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        changes = forms.amendment_changes(request.POST, current)
+        try:
+            services.amend_visit(request.user, visit, request.POST.get("reason", ""), changes)
+        except RuleInputError as error:
+            errors = error.problems
+            status = 422
+        else:
+            messages.success(request, "Amendment recorded.")
+            return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
+    else:
+        services.view_visit(request.user, visit, what="amendment form")
+    context = display.amend_context(visit, current, errors=errors, posted=request.POST if errors else None)
+    return render(request, "assessment/amend.html", context, status=status)
