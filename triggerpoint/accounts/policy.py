@@ -89,6 +89,7 @@ PORTAL_PERMISSIONS: frozenset[str] = frozenset(
         "screening.answer",
         "consent.view",
         "aftercare.view",
+        "aftercare.track",  # tick own plan tasks done, stop own reminders
         "followup.report",
         "outcomes.record",
         "outcomes.view",

@@ -5,3 +5,10 @@ class AftercareConfig(AppConfig):
     name = "triggerpoint.aftercare"
     label = "aftercare"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from triggerpoint.aftercare.receivers import create_plan_on_signature
+        from triggerpoint.procedures.signals import procedure_signed
+
+        # dispatch_uid: connecting twice (tests re-running ready) still runs the receiver once.
+        procedure_signed.connect(create_plan_on_signature, dispatch_uid="aftercare.create_plan_on_signature")

@@ -23,12 +23,14 @@ CALENDAR_TEXT = {
         "calendar_name": "Aftercare plan",
         "calendar_name_for": "Aftercare plan for {name}",
         "questions": "Questions? Call {clinic} at {phone}.",
+        "questions_no_phone": "Questions? Call {clinic}.",
     },
     "es": {
         "day_title": "Cuidados después de la inyección, día {day}",
         "calendar_name": "Plan de cuidados",
         "calendar_name_for": "Plan de cuidados de {name}",
         "questions": "¿Preguntas? Llame a {clinic} al {phone}.",
+        "questions_no_phone": "¿Preguntas? Llame a {clinic}.",
     },
 }
 
@@ -64,7 +66,11 @@ def plan_to_ics(
     )
     calendar.add("x-wr-calname", calendar_name)
 
-    questions = text["questions"].format(clinic=clinic_name, phone=clinic_phone)
+    questions = (
+        text["questions"].format(clinic=clinic_name, phone=clinic_phone)
+        if clinic_phone.strip()
+        else text["questions_no_phone"].format(clinic=clinic_name)
+    )
     for day in plan.days:
         event = Event()
         event.add("uid", f"aftercare-{key}-day-{day.day_number}@triggerpoint")

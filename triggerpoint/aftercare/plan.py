@@ -355,6 +355,39 @@ class AftercarePlan:
     def day(self, day_number: int) -> PlanDay:
         return self.days[day_number]
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AftercarePlan:
+        """Rebuild a plan from its stored `as_dict()` form (reminders are not part of it)."""
+        return cls(
+            procedure_date=date.fromisoformat(data["procedure_date"]),
+            days=tuple(
+                PlanDay(
+                    date=date.fromisoformat(day["date"]),
+                    day_number=day["day_number"],
+                    tasks=tuple(
+                        Task(
+                            id=task["id"],
+                            kind=task["kind"],
+                            text=task["text"],
+                            article_ids=tuple(task.get("articles", ())),
+                            muscle=task.get("muscle"),
+                            sides=tuple(task.get("sides", ())),
+                            rule=task.get("rule", ""),
+                            basis=task.get("basis", ""),
+                        )
+                        for task in day["tasks"]
+                    ),
+                )
+                for day in data["days"]
+            ),
+            activity_restriction_until=date.fromisoformat(data["activity_restriction_until"]),
+            warning_window_until=date.fromisoformat(data["warning_window_until"]),
+            template_id=data["template"]["id"],
+            template_version=data["template"]["version"],
+            language=data["language"],
+            article_ids=tuple(data.get("articles", ())),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """The ``aftercare/plan`` contract shape (with added fields)."""
         return {

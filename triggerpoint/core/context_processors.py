@@ -13,6 +13,7 @@ def shell(request):
         for label, url_name, action in (
             ("Worklist", "core:worklist", "worklist.view"),
             ("Patients", "patients:search", "patient.list"),
+            ("Screenings", "screening:index", "screening.view"),
             ("Atlas", "atlas:index", "atlas.view"),
             ("Analytics", "outcomes:dashboard", "analytics.view"),
             ("API tokens", "accounts:tokens", "token.manage"),

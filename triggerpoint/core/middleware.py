@@ -77,3 +77,24 @@ class IdleSessionTimeoutMiddleware:
             if now - session.get("_touched", 0) >= self.interval:
                 session["_touched"] = now  # marks the session modified: saved with a fresh expiry
         return response
+
+
+class ClinicTimeZoneMiddleware:
+    """Show times in the clinic's own time zone (storage stays UTC)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        user = getattr(request, "user", None)
+        clinic = None
+        if user is not None and user.is_authenticated:
+            clinic = user.clinic if user.clinic_id else getattr(user.portal_patient, "clinic", None)
+        if clinic is not None:
+            timezone.activate(clinic.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

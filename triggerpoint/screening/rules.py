@@ -407,6 +407,21 @@ def parse_screening_request(
     return ScreeningInput(procedure_date, patient, events, today, plan, history)  # type: ignore[arg-type]
 
 
+def parse_plan(payload: Any, *, atlas: Atlas | None = None, drugs: DrugCatalog | None = None) -> PlanFacts:
+    """Parse a stored or submitted plan (the contract's ``plan`` object) on its own.
+
+    Used when a screening record is created, so a plan naming an unknown muscle or drug is
+    refused before it is stored. Raises `RuleInputError` listing every problem.
+    """
+    if not isinstance(payload, Mapping):
+        raise RuleInputError("plan must be an object with sites, injectates and guidance")
+    problems: list[str] = []
+    plan = _parse_plan(_Reader(problems), payload, atlas or load_atlas(), drugs or load_drugs())
+    if problems or plan is None:
+        raise RuleInputError(problems or ["plan is incomplete"])
+    return plan
+
+
 def _parse_patient(read: _Reader, section: Mapping[str, Any] | None) -> PatientFacts | None:
     if section is None:
         return None

@@ -326,3 +326,16 @@ def test_build_plan_refuses_a_hand_built_input_with_unknown_facts(atlas, drugs, 
     with pytest.raises(RuleInputError) as caught:
         build_plan(inp, atlas, drugs, template)
     assert len(caught.value.problems) == 3
+
+
+def test_a_stored_plan_reads_back_as_the_same_plan(make_plan):
+    from triggerpoint.aftercare.plan import AftercarePlan
+
+    plan = make_plan(
+        sites=[{"muscle": "upper_trapezius", "side": "left"}, {"muscle": "upper_trapezius", "side": "right"}],
+        injectates=[{"drug": "triamcinolone"}],
+        language="es",
+    )
+    again = AftercarePlan.from_dict(plan.as_dict())
+    assert again.as_dict() == plan.as_dict()
+    assert again.fingerprint == plan.fingerprint

@@ -1,0 +1,528 @@
+"""Aftercare services: every stored change an aftercare plan goes through.
+
+- `create_plan_for_procedure` builds the plan for a signed procedure (its sites and
+  injectates, the patient's conditions), stores it as built, issues the patient's
+  tokenised link and writes the link message and every reminder to the outbox — all in
+  the caller's transaction, so a signature never exists without its plan and reminders,
+  and re-running it (the signal fires again, a clinician clicks twice) changes nothing.
+- `set_task_done` records the patient ticking a task; `stop_reminders` is their opt-out.
+- `plan_view` turns a stored plan into what the pages show (today, warnings, articles).
+
+Views, the API, the signal receiver and the demo call these; none repeats them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from triggerpoint.aftercare.delivery import DEFAULT_POLICY, ReminderPolicy, choose_channel, split_late
+from triggerpoint.aftercare.education import Article, get_article
+from triggerpoint.aftercare.models import AftercarePlan, CheckSource, TaskCheck
+from triggerpoint.aftercare.plan import AftercarePlan as BuiltPlan
+from triggerpoint.aftercare.plan import Reminder, build_plan, parse_plan_request, reminder_schedule
+from triggerpoint.aftercare.plan_template import load_template
+from triggerpoint.audit import services as audit
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.notifications import services as outbox
+from triggerpoint.notifications.models import ContactPreference, Notification, Status
+
+logger = logging.getLogger(__name__)
+
+LINK_PURPOSE = "aftercare.plan"
+LINK_KIND = "aftercare.plan_link"
+REMINDER_KIND = "aftercare.reminder"
+MESSAGE_KINDS = (LINK_KIND, REMINDER_KIND)
+# Tasks a patient can do and tick off; warnings, expectations and notes are read, not done.
+CHECKABLE_KINDS = frozenset({"care", "wound", "stretch", "activity", "follow_up"})
+SIDE_LABELS = {"left": gettext_lazy("left"), "right": gettext_lazy("right")}
+TOO_LATE_REASON = "not sent: the plan was created after this reminder's time"
+
+
+class PlanRefused(RuleInputError):
+    """The procedure cannot have a plan (not signed, or its facts do not make a valid plan)."""
+
+
+# ------------------------------------------------------------------ inputs from the record
+def patient_conditions(patient) -> list[str]:
+    """The plan template's conditions this patient has, from coded facts only.
+
+    Diabetes: a `diabetes` risk factor, or an active medication of the antidiabetic class
+    (someone on metformin has diabetes even if nobody ticked the risk factor). High blood
+    pressure is not coded anywhere in the record yet, so its note is never triggered here.
+    """
+    known = set(load_template().conditions)
+    found: set[str] = set()
+    if patient.risk_factors.filter(kind="diabetes").exists():
+        found.add("diabetes")
+    if patient.medications.filter(active=True, drug_class="antidiabetic").exists():
+        found.add("diabetes")
+    return sorted(found & known)
+
+
+def physical_therapy_planned(procedure) -> bool:
+    """Whether the assessment visit this procedure came from planned physical therapy alongside it."""
+    visit = getattr(procedure, "assessment", None)
+    return "physical_therapy" in (getattr(visit, "adjuncts", None) or [])
+
+
+def plan_request_for(procedure, *, physical_therapy: bool | None = None) -> dict[str, Any]:
+    """The `aftercare/plan` contract body for a stored procedure (what the plan is built from)."""
+    clinic = procedure.clinic
+    patient = procedure.patient
+    clinic_facts: dict[str, str] = {"name": clinic.name}
+    if clinic.phone:
+        clinic_facts["phone"] = clinic.phone
+    return {
+        "procedure_date": procedure.procedure_date.isoformat(),
+        "sites": [{"muscle": site.muscle, "side": site.side} for site in procedure.sites.all()],
+        "injectates": [{"drug": drug} for drug in dict.fromkeys(i.drug for i in procedure.injectates.all())],
+        "patient": {"conditions": patient_conditions(patient)},
+        "physical_therapy_planned": (
+            physical_therapy_planned(procedure) if physical_therapy is None else bool(physical_therapy)
+        ),
+        "clinic": clinic_facts,
+        "language": patient.preferred_language if patient.preferred_language in ("en", "es") else "en",
+    }
+
+
+# ------------------------------------------------------------------ creating a plan
+@transaction.atomic
+def create_plan_for_procedure(
+    procedure,
+    *,
+    physical_therapy: bool | None = None,
+    policy: ReminderPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> AftercarePlan:
+    """The procedure's aftercare plan, created with its link and reminders if it has none yet.
+
+    Idempotent: a procedure that already has a live plan gets that plan back, untouched.
+    Raises `PlanRefused` (a `RuleInputError`, listing every problem) for a draft note or
+    facts the generator refuses.
+    """
+    from triggerpoint.procedures.models import Procedure
+
+    # Lock the procedure row so two concurrent calls cannot both pass the "no plan yet" check.
+    procedure = Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
+    existing = AftercarePlan.objects.filter(procedure=procedure).first()
+    if existing is not None:
+        return existing
+    if procedure.status != "signed":
+        raise PlanRefused("procedure: only a signed procedure note gets an aftercare plan")
+    payload = plan_request_for(procedure, physical_therapy=physical_therapy)
+    try:
+        built = build_plan(parse_plan_request(payload))
+    except RuleInputError as error:
+        raise PlanRefused(error.problems) from error
+    plan = AftercarePlan.objects.create(
+        clinic=procedure.clinic,
+        patient=procedure.patient,
+        procedure=procedure,
+        procedure_date=procedure.procedure_date,
+        plan=built.as_dict(),
+        inputs=payload,
+        template_id=built.template_id,
+        template_version=built.template_version,
+        language=built.language,
+    )
+    audit.record(
+        "aftercare.plan.created",
+        obj=plan,
+        details={
+            "procedure": str(procedure.public_id),
+            "template": f"{built.template_id} v{built.template_version}",
+            "language": built.language,
+            "conditions": payload["patient"]["conditions"],
+            "physical_therapy_planned": payload["physical_therapy_planned"],
+        },
+    )
+    _schedule_messages(plan, built, policy, now or timezone.now())
+    return plan
+
+
+def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPolicy, now: datetime) -> None:
+    """Issue the plan link and write the link message plus every reminder to the outbox."""
+    patient = plan.patient
+    preference = ContactPreference.objects.filter(patient=patient).first()
+    choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
+    if choice is None:
+        plan.reminder_note = "No email or mobile number on file: the plan was not sent and no reminders are scheduled."
+        plan.save_versioned(plan.version, fields=["reminder_note"])
+        audit.record("aftercare.reminders.not_scheduled", obj=plan, details={"reason": "no contact details"})
+        return
+    plan.reminder_channel = choice.channel
+    if choice.fallback:
+        plan.reminder_note = f"Preferred channel has no address; sending by {choice.channel}."
+    plan.save_versioned(plan.version, fields=["reminder_channel", "reminder_note"])
+
+    _link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
+    url = outbox.link_url(reverse("aftercare:link_plan", args=[raw_token]))
+    schedule = reminder_schedule(built, plan.clinic.zone, policy.morning, policy.evening, plan_key=str(plan.public_id))
+    _timely, late = split_late(schedule, now, policy)
+    late_keys = {reminder.key for reminder in late}
+    with translation.override(plan.language):
+        subject, body = _link_message(plan, url, choice.channel, policy)
+        outbox.enqueue(
+            clinic=plan.clinic,
+            patient=patient,
+            kind=LINK_KIND,
+            channel=choice.channel,
+            to=choice.address,
+            subject=subject,
+            body=body,
+            idempotency_key=f"aftercare:{plan.public_id}:plan-link",
+            send_after=now,
+            related=plan,
+        )
+        for reminder in schedule:
+            subject, body = _reminder_message(plan, reminder, choice.channel)
+            note = outbox.enqueue(
+                clinic=plan.clinic,
+                patient=patient,
+                kind=REMINDER_KIND,
+                channel=choice.channel,
+                to=choice.address,
+                subject=subject,
+                body=body,
+                idempotency_key=reminder.key,
+                send_after=reminder.send_at_utc,
+                related=plan,
+            )
+            if reminder.key in late_keys:
+                # Written, so the chart shows what the patient missed, but never sent.
+                Notification.objects.filter(pk=note.pk, status=Status.PENDING).update(
+                    status=Status.CANCELLED, last_error=TOO_LATE_REASON
+                )
+    if preference is not None and preference.reminders_opted_out:
+        outbox.cancel_pending(related=plan)
+    audit.record(
+        "aftercare.reminders.scheduled",
+        obj=plan,
+        details={"channel": choice.channel, "reminders": len(schedule), "too_late": len(late)},
+    )
+
+
+def _link_message(plan: AftercarePlan, url: str, channel: str, policy: ReminderPolicy) -> tuple[str, str]:
+    clinic = plan.clinic
+    phone = clinic.phone or ""
+    if channel == "sms":
+        body = _("%(clinic)s: your aftercare plan is ready: %(url)s") % {"clinic": clinic.name, "url": url}
+        if phone:
+            body += " " + _("Questions? Call %(phone)s.") % {"phone": phone}
+        return "", body + " " + _("Emergency: call 911.")
+    lines = [
+        _("Hello %(name)s,") % {"name": plan.patient.given_name},
+        "",
+        _("Your aftercare plan from %(clinic)s is ready. It shows what to do each day after your injection, "
+          "which warning signs need a call, and lets you tick off each task.") % {"clinic": clinic.name},
+        "",
+        _("Open your plan (no password needed; the link works for %(days)s days):") % {
+            "days": policy.link_valid_for.days
+        },
+        url,
+        "",
+    ]
+    if phone:
+        lines.append(_("Questions? Call %(clinic)s at %(phone)s.") % {"clinic": clinic.name, "phone": phone})
+    lines += [
+        _("In an emergency, call 911."),
+        "",
+        _("We will send a few short reminders over the next days. To stop them, open your plan and "
+          "choose “Stop reminders”."),
+    ]
+    return _("Your aftercare plan from %(clinic)s") % {"clinic": clinic.name}, "\n".join(lines)
+
+
+def _reminder_message(plan: AftercarePlan, reminder: Reminder, channel: str) -> tuple[str, str]:
+    clinic = plan.clinic
+    if channel == "sms":
+        return "", f"{clinic.name}: {reminder.text}"
+    body = "\n".join(
+        [
+            reminder.text,
+            "",
+            _("Your full plan is in the patient portal and at the link in our first message."),
+            _("To stop these reminders, open your plan and choose “Stop reminders”."),
+            "",
+            clinic.name + (f" · {clinic.phone}" if clinic.phone else ""),
+        ]
+    )
+    return _("Aftercare reminder from %(clinic)s") % {"clinic": clinic.name}, body
+
+
+def reminders_for(plan: AftercarePlan):
+    """The plan's outbox rows (link message and reminders), in send order."""
+    return Notification.objects.filter(
+        related_type=AftercarePlan._meta.label_lower, related_id=str(plan.public_id)
+    ).order_by("send_after", "id")
+
+
+# ------------------------------------------------------------------ the patient's actions
+def task_key(task: dict[str, Any]) -> str:
+    """A task's identity within a day: per-muscle tasks share an id, so the muscle is part of it."""
+    return f"{task['id']}:{task['muscle']}" if task.get("muscle") else task["id"]
+
+
+def find_task(plan: AftercarePlan, day_number: int, key: str) -> dict[str, Any]:
+    """The plan's task, or `RuleInputError` when that day has no such checkable task."""
+    for day in plan.days:
+        if day["day_number"] == day_number:
+            for task in day["tasks"]:
+                if task_key(task) == key:
+                    if task["kind"] not in CHECKABLE_KINDS:
+                        raise RuleInputError(f"task {key!r} is information, not something to tick off")
+                    return task
+            raise RuleInputError(f"day {day_number} has no task {key!r}")
+    raise RuleInputError(f"the plan has no day {day_number}")
+
+
+@transaction.atomic
+def set_task_done(plan: AftercarePlan, day_number: int, key: str, done: bool, source: str) -> TaskCheck:
+    """Record that the patient did (or un-did) one task on one day of their plan."""
+    if source not in CheckSource.values:
+        raise ValueError(f"source must be one of {CheckSource.values}")
+    find_task(plan, day_number, key)
+    check, created = TaskCheck.objects.select_for_update().get_or_create(
+        plan=plan,
+        day_number=day_number,
+        task_key=key,
+        defaults={
+            "clinic": plan.clinic,
+            "patient": plan.patient,
+            "done": done,
+            "checked_at": timezone.now() if done else None,
+            "source": source,
+        },
+    )
+    if not created and check.done != done:
+        check.done = done
+        check.checked_at = timezone.now() if done else None
+        check.source = source
+        check.save_versioned(check.version, fields=["done", "checked_at", "source"])
+    audit.record(
+        "aftercare.task.checked" if done else "aftercare.task.unchecked",
+        obj=plan,
+        details={"day": day_number, "task": key, "via": source},
+    )
+    return check
+
+
+@transaction.atomic
+def stop_reminders(plan: AftercarePlan, via: str) -> ContactPreference:
+    """The patient's opt-out: pending reminders are cancelled now and none are sent later."""
+    preference = outbox.set_reminder_opt_out(plan.patient, True)
+    audit.record("aftercare.reminders.stopped", obj=plan, details={"via": via})
+    return preference
+
+
+def reminders_stopped(patient) -> bool:
+    return ContactPreference.objects.filter(patient=patient, reminders_opted_out=True).exists()
+
+
+# ------------------------------------------------------------------ what the pages show
+@dataclass(frozen=True)
+class TaskView:
+    key: str
+    kind: str
+    text: str
+    checkable: bool
+    done: bool
+    rule: str = ""
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class DayView:
+    number: int
+    date: date
+    tasks: tuple[TaskView, ...]
+    is_today: bool
+    is_past: bool
+
+    @property
+    def to_do(self) -> tuple[TaskView, ...]:
+        return tuple(task for task in self.tasks if task.checkable)
+
+    @property
+    def notes(self) -> tuple[TaskView, ...]:
+        return tuple(task for task in self.tasks if not task.checkable and task.kind != "warning")
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for task in self.to_do if task.done)
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """Consecutive days with the same things to do (warnings aside), printed once with a box per day."""
+
+    days: tuple[DayView, ...]
+
+    @property
+    def first(self) -> DayView:
+        return self.days[0]
+
+    @property
+    def last(self) -> DayView:
+        return self.days[-1]
+
+    @property
+    def to_do(self) -> tuple[TaskView, ...]:
+        return self.first.to_do
+
+    @property
+    def notes(self) -> tuple[TaskView, ...]:
+        return self.first.notes
+
+
+def group_days(days: tuple[DayView, ...]) -> tuple[DayGroup, ...]:
+    groups: list[list[DayView]] = []
+    previous = None
+    for day in days:
+        signature = tuple((task.key, task.text) for task in day.tasks if task.kind != "warning")
+        if groups and signature == previous:
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+        previous = signature
+    return tuple(DayGroup(days=tuple(group)) for group in groups)
+
+
+@dataclass(frozen=True)
+class WarningSign:
+    text: str
+    until: date
+    rule: str = ""
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class PlanView:
+    plan: AftercarePlan
+    days: tuple[DayView, ...]
+    warnings: tuple[WarningSign, ...]
+    articles: tuple[Article, ...]
+    today: date
+    activity_restriction_until: date
+    warning_window_until: date
+    muscles: tuple[str, ...] = field(default=())
+
+    @property
+    def today_view(self) -> DayView | None:
+        return next((day for day in self.days if day.is_today), None)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.days) and self.today > self.days[-1].date
+
+    @property
+    def warnings_active(self) -> bool:
+        return self.today <= self.warning_window_until
+
+    @property
+    def day_groups(self) -> tuple[DayGroup, ...]:
+        return group_days(self.days)
+
+    @property
+    def adherence(self) -> list[AdherenceRow]:
+        """One row per checkable task, one cell per plan day: True done, False open, None not that day."""
+        rows: dict[str, AdherenceRow] = {}
+        for day in self.days:
+            for task in day.to_do:
+                row = rows.setdefault(task.key, AdherenceRow(task=task, cells=[None] * len(self.days)))
+                row.cells[day.number] = task.done
+        return list(rows.values())
+
+
+@dataclass
+class AdherenceRow:
+    task: TaskView
+    cells: list[bool | None]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for cell in self.cells if cell)
+
+    @property
+    def due(self) -> int:
+        return sum(1 for cell in self.cells if cell is not None)
+
+
+def clinic_today(plan: AftercarePlan) -> date:
+    return timezone.now().astimezone(plan.clinic.zone).date()
+
+
+def plan_view(plan: AftercarePlan, today: date | None = None) -> PlanView:
+    today = today or clinic_today(plan)
+    checks = {(c.day_number, c.task_key): c.done for c in plan.checks.all()}
+    days: list[DayView] = []
+    warnings: dict[str, WarningSign] = {}
+    for day in plan.days:
+        day_date = date.fromisoformat(day["date"])
+        tasks = []
+        for task in day["tasks"]:
+            key = task_key(task)
+            tasks.append(
+                TaskView(
+                    key=key,
+                    kind=task["kind"],
+                    text=task["text"],
+                    checkable=task["kind"] in CHECKABLE_KINDS,
+                    done=checks.get((day["day_number"], key), False),
+                    rule=task.get("rule", ""),
+                    basis=task.get("basis", ""),
+                )
+            )
+            if task["kind"] == "warning":
+                # The same warning repeats daily; show it once with the last day it applies.
+                warnings[key] = WarningSign(
+                    text=task["text"], until=day_date, rule=task.get("rule", ""), basis=task.get("basis", "")
+                )
+        days.append(
+            DayView(
+                number=day["day_number"],
+                date=day_date,
+                tasks=tuple(tasks),
+                is_today=day_date == today,
+                is_past=day_date < today,
+            )
+        )
+    return PlanView(
+        plan=plan,
+        days=tuple(days),
+        warnings=tuple(warnings.values()),
+        articles=tuple(get_article(slug, plan.language) for slug in plan.plan.get("articles", [])),
+        today=today,
+        activity_restriction_until=date.fromisoformat(plan.plan["activity_restriction_until"]),
+        warning_window_until=date.fromisoformat(plan.plan["warning_window_until"]),
+        muscles=treated_muscles(plan),
+    )
+
+
+def treated_muscles(plan: AftercarePlan) -> tuple[str, ...]:
+    """Each treated muscle once, by its atlas name, with its sides ("Upper trapezius (left, right)")."""
+    from triggerpoint.atlas.catalog import load_atlas
+
+    atlas = load_atlas()
+    sides: dict[str, list[str]] = {}
+    for site in plan.inputs.get("sites", []):
+        sides.setdefault(site["muscle"], []).append(site["side"])
+    return tuple(
+        f"{atlas.muscle(muscle).name if atlas.has_muscle(muscle) else muscle} "
+        f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
+        for muscle, s in sides.items()
+    )
+
+
+def built_plan(plan: AftercarePlan) -> BuiltPlan:
+    """The stored plan as the pure generator's type (for the calendar)."""
+    return BuiltPlan.from_dict(plan.plan)

@@ -1,0 +1,88 @@
+"""POST /api/v1/aftercare/plan: the §8 contract, computed without stored side effects."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from triggerpoint.aftercare.models import AftercarePlan
+from triggerpoint.audit.models import AuditEvent
+from triggerpoint.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/aftercare/plan"
+BODY = {
+    "procedure_date": "2026-02-27",
+    "sites": [{"muscle": "upper_trapezius", "side": "left"}, {"muscle": "upper_trapezius", "side": "right"}],
+    "injectates": [{"drug": "Kenalog"}],
+    "patient": {"conditions": ["diabetes"]},
+}
+
+
+def post(client, headers, body):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", **headers)
+
+
+def test_it_returns_the_contract_shape_with_the_default_windows(client, physician, bearer):
+    response = post(client, bearer(physician), BODY)
+    assert response.status_code == 200
+    body = response.json()
+    start = date(2026, 2, 27)
+    assert body["activity_restriction_until"] == (start + timedelta(days=3)).isoformat() == "2026-03-02"
+    assert body["warning_window_until"] == (start + timedelta(days=5)).isoformat() == "2026-03-04"
+    assert [d["date"] for d in body["days"]][:3] == ["2026-02-27", "2026-02-28", "2026-03-01"]
+    ids = {t["id"] for d in body["days"] for t in d["tasks"]}
+    assert {"steroid_blood_glucose", "warning_chest", "stretch"} <= ids
+    assert all({"id", "kind", "text"} <= set(t) for d in body["days"] for t in d["tasks"])
+
+
+def test_it_stores_nothing(client, nurse, bearer):
+    headers = bearer(nurse)
+    before = AuditEvent.objects.count()
+    assert post(client, headers, BODY).status_code == 200
+    assert not AftercarePlan.objects.exists() and not Notification.objects.exists()
+    assert AuditEvent.objects.count() == before
+
+
+def test_the_callers_clinic_is_whom_to_call_unless_the_body_names_one(client, physician, bearer, clinic_a):
+    headers = bearer(physician)
+    default = post(client, headers, BODY).json()
+    warning = next(t for t in default["days"][0]["tasks"] if t["id"] == "warning_signs")
+    assert clinic_a.name in warning["text"] and clinic_a.phone in warning["text"]
+    named = post(client, headers, {**BODY, "clinic": {"name": "Elsewhere Clinic"}}).json()
+    warning = next(t for t in named["days"][0]["tasks"] if t["id"] == "warning_signs")
+    assert "Elsewhere Clinic" in warning["text"]
+
+
+def test_bad_input_is_a_422_listing_every_problem(client, physician, bearer):
+    bad = {
+        "procedure_date": "2026-02-30",
+        "sites": [{"muscle": "trapezoid", "side": "middle"}],
+        "injectates": [{"drug": "unobtainium"}],
+        "patient": {"conditions": ["diabetis"]},
+    }
+    response = post(client, bearer(physician), bad)
+    assert response.status_code == 422
+    detail = " ".join(response.json()["detail"])
+    for fragment in ("not a real calendar date", "unknown muscle 'trapezoid'", "side", "unknown drug", "diabetis"):
+        assert fragment in detail
+
+
+@pytest.mark.parametrize(("body", "status"), [("{not json", 400), ("[1, 2]", 422), ("{}", 422)])
+def test_malformed_bodies_are_refused(client, physician, bearer, body, status):
+    response = post(client, bearer(physician), body)
+    assert response.status_code == status and "detail" in response.json()
+
+
+def test_it_needs_a_signed_in_clinician(client, front_desk, bearer):
+    assert post(client, {}, BODY).status_code == 401
+    assert post(client, bearer(front_desk), BODY).status_code == 403
+
+
+def test_a_patient_cannot_call_it(client, patient):
+    client.force_login(patient.portal_user)
+    assert post(client, {}, BODY).status_code == 403

@@ -1,0 +1,268 @@
+"""Procedures JSON API at /api/v1/procedures/.
+
+Two calculators with no stored side effect (ARCHITECTURE §8): ``POST /dose-check``
+and ``POST /codes``; their free-form JSON goes straight to the pure parse
+functions so every problem is listed at once (422). And the procedure note:
+``/patients/{patient}/notes`` — list, create a draft, read, autosave (``PUT`` with
+the version read; 409 when someone saved first), sign, amend, discard. Notes are
+nested under the patient so a record's existence never leaks across patients or
+clinics (404), and every read and change is audited by the services.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpResponse
+from ninja import Body, Field, Router, Schema, Status
+
+from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.audit import services as audit
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.procedures import coding, dosing, services
+from triggerpoint.procedures.models import Procedure
+
+router = Router(tags=["procedures"])
+JSON_OBJECT = Body(...)  # free-form contract JSON, handed to the pure parse functions
+
+DOSE_CHECK_EXAMPLE = {
+    "weight_kg": 70,
+    "injectates": [
+        {"drug": "lidocaine", "concentration_percent": 1, "volume_ml": 6},
+        {"drug": "bupivacaine", "concentration_percent": 0.25, "volume_ml": 4},
+    ],
+}
+CODES_EXAMPLE = {
+    "sites": [
+        {"muscle": "upper_trapezius", "side": "left", "technique": "injection", "insertions": 3},
+        {"muscle": "upper_trapezius", "side": "right", "technique": "injection"},
+        {"muscle": "levator_scapulae", "side": "left", "technique": "injection"},
+    ],
+    "guidance": "landmark",
+    "injectates": [{"drug": "triamcinolone", "dose_mg": 20}],
+    "payer": "medicare",
+}
+
+
+def _json_body(example: dict) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"example": example}}}}
+
+
+class ProblemsOut(Schema):
+    detail: list[str] | str
+
+
+@router.post(
+    "/dose-check",
+    response={200: dict, 422: ProblemsOut},
+    url_name="procedures_dose_check",
+    openapi_extra=_json_body(DOSE_CHECK_EXAMPLE),
+)
+def dose_check(request, payload: dict = JSON_OBJECT):
+    """Total mg per drug, each drug's maximum (min(mg/kg × weight, cap)) and the combined local-anaesthetic fraction."""
+    require(request.auth, "rules.evaluate")
+    inp = dosing.parse_dose_request(payload)
+    return dosing.check_doses(inp).as_dict()
+
+
+@router.post(
+    "/codes",
+    response={200: dict, 422: ProblemsOut},
+    url_name="procedures_codes",
+    openapi_extra=_json_body(CODES_EXAMPLE),
+)
+def codes(request, payload: dict = JSON_OBJECT):
+    """CPT lines (20552/20553, 20560/20561, +76942), HCPCS drug lines with units, and warnings with their basis."""
+    require(request.auth, "rules.codes")
+    inp = coding.parse_codes_request(payload, atlas=load_atlas())
+    return coding.code_session(inp).as_dict()
+
+
+# ---------------------------------------------------------------------------------------------
+# Procedure notes
+
+
+class NoteSummaryOut(Schema):
+    id: UUID
+    procedure_date: date
+    status: str
+    version: int
+    performed_by: str
+    signed_at: str | None
+    sites: int
+
+
+class CreateNoteIn(Schema):
+    procedure_date: date | None = None
+    guidance: str = "landmark"
+    screening_id: UUID | None = None
+    consent_id: UUID | None = None
+    assessment_id: UUID | None = None
+
+
+class SignIn(Schema):
+    version: int = Field(..., ge=1, description="The version you read; a stale version is refused with 409.")
+    dose_override_reason: str = ""
+    screening_override_reason: str = ""
+
+
+class AmendIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
+    text: str = Field(..., min_length=1, max_length=10000)
+
+
+def _procedure_for(user, patient_id: UUID, procedure_id: UUID, action: str) -> Procedure:
+    patient = get_patient_for_user(user, patient_id, action)
+    procedure = Procedure.objects.select_related("patient", "clinic").filter(
+        public_id=procedure_id, patient=patient
+    ).first()
+    if procedure is None:
+        raise Http404("No such procedure note.")
+    require(user, action, procedure)
+    return procedure
+
+
+def _summary(procedure: Procedure) -> dict[str, Any]:
+    return {
+        "id": procedure.public_id,
+        "procedure_date": procedure.procedure_date,
+        "status": procedure.status,
+        "version": procedure.version,
+        "performed_by": procedure.performed_by.get_full_name() or procedure.performed_by.username,
+        "signed_at": procedure.signed_at.isoformat() if procedure.signed_at else None,
+        "sites": procedure.sites.count(),
+    }
+
+
+def _detail(procedure: Procedure) -> dict[str, Any]:
+    checks = services.checks_for(procedure) if not procedure.is_signed else None
+    signer = procedure.signed_by
+    return {
+        "id": str(procedure.public_id),
+        "patient": str(procedure.patient.public_id),
+        "status": procedure.status,
+        "version": procedure.version,
+        "performed_by": procedure.performed_by.username,
+        "signed_by": signer.username if signer else None,
+        "signed_at": procedure.signed_at.isoformat() if procedure.signed_at else None,
+        "screening": str(procedure.screening.public_id) if procedure.screening_id else None,
+        "consent": str(procedure.consent.public_id) if procedure.consent_id else None,
+        "assessment": str(procedure.assessment.public_id) if procedure.assessment_id else None,
+        "note": services.note_document(procedure),
+        # A signed note shows what the software said at the time; a draft shows a live run.
+        "dose_check": procedure.dose_check if procedure.is_signed else checks.as_dict()["dose_check"],
+        "codes": procedure.codes if procedure.is_signed else checks.as_dict()["codes"],
+        "missing": [] if procedure.is_signed else list(checks.dose_missing) + list(checks.codes_problems),
+        "dose_override_reason": procedure.dose_override_reason,
+        "screening_override_reason": procedure.screening_override_reason,
+        "amendments": [
+            {
+                "id": str(a.public_id),
+                "author": a.author.username,
+                "at": a.created_at.isoformat(),
+                "reason": a.reason,
+                "text": a.text,
+            }
+            for a in procedure.amendments.select_related("author")
+        ],
+    }
+
+
+@router.get("/patients/{patient_id}/notes", response=list[NoteSummaryOut], url_name="procedures_list_notes")
+def list_notes(request, patient_id: UUID):
+    patient = get_patient_for_user(request.auth, patient_id, "procedure.view")
+    notes = scope_to_user(Procedure.objects.filter(patient=patient), request.auth, "procedure.view")
+    notes = list(notes.select_related("performed_by"))
+    audit.record("procedures.procedure.listed", patient=patient, details={"count": len(notes), "channel": "api"})
+    return [_summary(p) for p in notes]
+
+
+@router.post("/patients/{patient_id}/notes", response={201: dict, 422: ProblemsOut}, url_name="procedures_create_note")
+def create_note(request, patient_id: UUID, payload: CreateNoteIn):
+    patient = get_patient_for_user(request.auth, patient_id, "procedure.edit")
+    links: dict[str, Any] = {}
+    from triggerpoint.assessment.models import Visit
+    from triggerpoint.screening.models import Consent, ScreeningRecord
+
+    problems = []
+    for name, model, value in (
+        ("screening", ScreeningRecord, payload.screening_id),
+        ("consent", Consent, payload.consent_id),
+        ("assessment", Visit, payload.assessment_id),
+    ):
+        if value is not None:
+            linked = model.objects.filter(public_id=value, patient=patient).first()
+            if linked is None:
+                problems.append(f"{name}_id: no such {name} for this patient")
+            links[name] = linked
+    if problems:
+        raise RuleInputError(problems)
+    procedure = services.create_draft(
+        request.auth, patient, procedure_date=payload.procedure_date, guidance=payload.guidance, **links
+    )
+    return Status(201, _detail(procedure))
+
+
+@router.get("/patients/{patient_id}/notes/{procedure_id}", response=dict, url_name="procedures_read_note")
+def read_note(request, patient_id: UUID, procedure_id: UUID):
+    procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.view")
+    services.view_procedure(request.auth, procedure, channel="api")
+    return _detail(procedure)
+
+
+@router.put(
+    "/patients/{patient_id}/notes/{procedure_id}",
+    response={200: dict, 409: ProblemsOut, 422: ProblemsOut},
+    url_name="procedures_save_note",
+)
+def save_note(request, patient_id: UUID, procedure_id: UUID, payload: dict = JSON_OBJECT):
+    """Autosave: the whole note document with the `version` you read. 409 if someone saved since."""
+    procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RuleInputError("version (the version you read, a whole number) is required")
+    procedure = services.autosave_draft(request.auth, procedure, version, payload)
+    return _detail(procedure)
+
+
+@router.post(
+    "/patients/{patient_id}/notes/{procedure_id}/sign",
+    response={200: dict, 409: ProblemsOut, 422: ProblemsOut},
+    url_name="procedures_sign_note",
+)
+def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
+    procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.sign")
+    procedure = services.sign_procedure(
+        request.auth,
+        procedure,
+        payload.version,
+        dose_override_reason=payload.dose_override_reason,
+        screening_override_reason=payload.screening_override_reason,
+    )
+    return _detail(procedure)
+
+
+@router.post(
+    "/patients/{patient_id}/notes/{procedure_id}/amendments",
+    response={201: dict, 422: ProblemsOut},
+    url_name="procedures_amend_note",
+)
+def amend_note(request, patient_id: UUID, procedure_id: UUID, payload: AmendIn):
+    procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.amend")
+    services.amend_procedure(request.auth, procedure, reason=payload.reason, text=payload.text)
+    return Status(201, _detail(procedure))
+
+
+@router.delete(
+    "/patients/{patient_id}/notes/{procedure_id}",
+    response={204: None, 409: ProblemsOut},
+    url_name="procedures_discard_note",
+)
+def discard_note(request, patient_id: UUID, procedure_id: UUID, version: int):
+    """Discard a draft (soft delete). A signed note is never deleted (409)."""
+    procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
+    services.discard_draft(request.auth, procedure, version)
+    return HttpResponse(status=204)

@@ -1,0 +1,224 @@
+"""The procedure note: the hub record of a trigger point injection session.
+
+A note starts as a draft (autosaved, version-checked so two clinicians cannot
+overwrite each other) and becomes immutable when signed. Immutability is enforced
+here (save/delete refuse) and in the database (triggers added in a migration), so
+a signed note cannot be changed by any code path — corrections are `Amendment`s
+that are shown with the original.
+
+Muscles are atlas ids and drugs are drug-catalogue ids (validated by the services,
+not by foreign keys, because the catalogues are versioned data files).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord
+from triggerpoint.core.models import ClinicalRecord
+
+NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class ProcedureStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class Guidance(models.TextChoices):
+    LANDMARK = "landmark", "Landmark (palpation)"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class Technique(models.TextChoices):
+    INJECTION = "injection", "Injection"
+    DRY_NEEDLING = "dry_needling", "Dry needling"
+
+
+class Complication(models.TextChoices):
+    VASOVAGAL = "vasovagal", "Vasovagal reaction"
+    BLEEDING = "bleeding_haematoma", "Bleeding / haematoma"
+    LAST = "local_anesthetic_toxicity", "Signs of local-anaesthetic toxicity"
+    PNEUMOTHORAX = "suspected_pneumothorax", "Suspected pneumothorax"
+    OTHER = "other", "Other"
+
+
+class DischargeCondition(models.TextChoices):
+    STABLE = "stable", "Stable, walked out unaided"
+    STABLE_ESCORTED = "stable_escorted", "Stable, escorted"
+    TRANSFERRED = "transferred", "Transferred for further care"
+
+
+class Procedure(ClinicalRecord):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="procedures")
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    procedure_date = models.DateField(default=timezone.localdate)
+    performed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ProcedureStatus.choices, default=ProcedureStatus.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    screening = models.ForeignKey(
+        "screening.ScreeningRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="procedures"
+    )
+    consent = models.ForeignKey("screening.Consent", null=True, blank=True, on_delete=models.PROTECT, related_name="procedures")
+    assessment = models.ForeignKey(
+        "assessment.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="procedures"
+    )
+    guidance = models.CharField(max_length=12, choices=Guidance.choices, default=Guidance.LANDMARK)
+    guidance_images = models.JSONField(default=list, blank=True, help_text="References to ultrasound still images.")
+    pre_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS_VALIDATORS)
+    post_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS_VALIDATORS)
+    observation_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    complications = models.JSONField(default=list, blank=True)
+    complication_notes = models.TextField(blank=True)
+    discharge_condition = models.CharField(max_length=20, choices=DischargeCondition.choices, blank=True)
+    notes = models.TextField(blank=True)
+    payer = models.CharField(max_length=40, blank=True, help_text="Payer policy id for coding warnings.")
+    diagnosis_codes = models.JSONField(default=list, blank=True, help_text="ICD-10-CM codes linked from the assessment.")
+    # Snapshots taken at signing so the signed note shows exactly what was checked.
+    weight_kg_used = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    dose_check = models.JSONField(null=True, blank=True)
+    codes = models.JSONField(null=True, blank=True)
+    dose_override_reason = models.TextField(blank=True)
+    screening_override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-procedure_date", "-created_at"]
+        indexes = [models.Index(fields=["clinic", "status", "procedure_date"])]
+
+    def __str__(self) -> str:
+        return f"Procedure {self.procedure_date} ({self.get_status_display()})"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == ProcedureStatus.SIGNED
+
+    def _stored_status(self) -> str | None:
+        if self.pk is None:
+            return None
+        return type(self).all_objects.filter(pk=self.pk).values_list("status", flat=True).first()
+
+    def save(self, *args, **kwargs):
+        if self._stored_status() == ProcedureStatus.SIGNED:
+            raise ImmutableRecord("A signed procedure note cannot be changed; write an amendment instead.")
+        super().save(*args, **kwargs)
+
+    def save_versioned(self, expected_version: int, fields: list[str]) -> None:
+        if self._stored_status() == ProcedureStatus.SIGNED:
+            raise ImmutableRecord("A signed procedure note cannot be changed; write an amendment instead.")
+        super().save_versioned(expected_version, fields)
+
+    def soft_delete(self) -> None:
+        if self._stored_status() == ProcedureStatus.SIGNED:
+            raise ImmutableRecord("A signed procedure note cannot be deleted.")
+        super().soft_delete()
+
+
+class _ChildOfProcedure(models.Model):
+    """Sites and injectates are frozen with their note: no change once it is signed."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._parent_signed():
+            raise ImmutableRecord("The sites and injectates of a signed note cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._parent_signed():
+            raise ImmutableRecord("The sites and injectates of a signed note cannot be removed.")
+        return super().delete(*args, **kwargs)
+
+    def _parent_signed(self) -> bool:
+        procedure_id = self.procedure_id
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("procedure_id", flat=True).first()
+            if stored is not None and Procedure.all_objects.filter(pk=stored, status=ProcedureStatus.SIGNED).exists():
+                return True
+        return Procedure.all_objects.filter(pk=procedure_id, status=ProcedureStatus.SIGNED).exists()
+
+
+class InjectionSite(_ChildOfProcedure):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="sites")
+    position = models.PositiveSmallIntegerField(default=0)
+    muscle = models.CharField(max_length=60, help_text="Atlas muscle id.")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    trigger_point = models.CharField(max_length=120, blank=True, help_text="Which trigger point / location in the muscle.")
+    technique = models.CharField(max_length=12, choices=Technique.choices, default=Technique.INJECTION)
+    insertions = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    needle_gauge = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(18), MaxValueValidator(34)])
+    needle_length_mm = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(150)])
+    local_twitch = models.BooleanField(null=True, blank=True, help_text="Local twitch response elicited.")
+    immediate_response = models.CharField(max_length=200, blank=True)
+    uses_shared_mix = models.BooleanField(default=True)
+    # Volume of the shared mix given here; null = the standard per-site volume of the mix.
+    mix_volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} ({self.side})"
+
+
+class Injectate(_ChildOfProcedure):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="injectates")
+    site = models.ForeignKey(InjectionSite, null=True, blank=True, on_delete=models.CASCADE, related_name="injectates")
+    drug = models.CharField(max_length=60, help_text="Drug catalogue id.")
+    concentration_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    concentration_mg_per_ml = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    concentration_units_per_ml = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    with_epinephrine = models.BooleanField(default=False)
+    # Total volume given: for a shared-mix row, summed over every site that received the mix.
+    # Null while a draft is incomplete; signing requires it.
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # For a shared-mix row: the standard volume of this component per site (the mix "set once").
+    ml_per_site = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    dose_mg = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    dose_units = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    lot_number = models.CharField(max_length=40, blank=True)
+    expiry = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["site_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.volume_ml} mL"
+
+
+class Amendment(models.Model):
+    """A correction to a signed note: append-only, shown with the original."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableRecord("Amendments are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise HardDeleteRefused("Amendments are never deleted.")

@@ -1,0 +1,560 @@
+"""Named state changes of the procedure note; each is one transaction with its audit event.
+
+`create_draft` → `autosave_draft` (version-checked, any number of times) →
+`sign_procedure` (completeness, dose check, screening and consent gates; sends
+`procedure_signed` inside the transaction) → `amend_procedure` (append-only
+corrections shown with the original). `discard_draft` soft-deletes a draft.
+Reads that show patient data go through `view_procedure` so they are audited.
+
+The clinical decisions are the pure modules: `draft` (what the note says and what
+was given), `dosing` (is it within the maximum) and `coding` (which codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from triggerpoint.accounts.policy import can, require
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.audit import services as audit
+from triggerpoint.core.errors import ImmutableRecord, StaleVersion
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.procedures import coding, dosing
+from triggerpoint.procedures.draft import (
+    HEADER_FIELDS,
+    NoteDocument,
+    codes_input,
+    completeness_problems,
+    dose_check_input,
+    dose_problems,
+    given_doses,
+    parse_note,
+)
+from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.procedures.models import Amendment, Injectate, InjectionSite, Procedure, ProcedureStatus
+from triggerpoint.procedures.signals import procedure_signed
+
+# The dose check of a stored note needs a dated weight (a calculator may take "today").
+NOTE_DOSING_POLICY = dosing.DosingPolicy(require_weight_date=True)
+SCREENING_BLOCKING_STATUSES = frozenset({"defer", "contraindicated"})
+
+
+def clinic_today(clinic) -> date:
+    """The date at the clinic (procedure dates are the clinic's local days, not UTC days)."""
+    return timezone.localdate(timezone=clinic.zone)
+
+
+class SigningBlocked(RuleInputError):
+    """The note cannot be signed yet; `problems` says every reason (422 on the API)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a note as a document, and the checks shown while it is written
+
+
+def note_document(procedure: Procedure) -> dict[str, Any]:
+    """The stored note as the editor/API document (the inverse of `autosave_draft`)."""
+    sites = list(procedure.sites.all())
+    injectates = list(procedure.injectates.all())
+    by_site: dict[int, list[Injectate]] = {}
+    for row in injectates:
+        if row.site_id is not None:
+            by_site.setdefault(row.site_id, []).append(row)
+    return {
+        "version": procedure.version,
+        "procedure_date": procedure.procedure_date.isoformat() if procedure.procedure_date else None,
+        "guidance": procedure.guidance,
+        "pre_nrs": procedure.pre_nrs,
+        "post_nrs": procedure.post_nrs,
+        "observation_minutes": procedure.observation_minutes,
+        "complications": list(procedure.complications or []),
+        "complication_notes": procedure.complication_notes,
+        "discharge_condition": procedure.discharge_condition,
+        "notes": procedure.notes,
+        "payer": procedure.payer,
+        "diagnosis_codes": list(procedure.diagnosis_codes or []),
+        "mix": [dict(_dose_dict(row), ml_per_site=_num(row.ml_per_site)) for row in injectates if row.site_id is None],
+        "sites": [
+            {
+                "muscle": site.muscle,
+                "side": site.side,
+                "trigger_point": site.trigger_point,
+                "technique": site.technique,
+                "insertions": site.insertions,
+                "needle_gauge": site.needle_gauge,
+                "needle_length_mm": site.needle_length_mm,
+                "local_twitch": site.local_twitch,
+                "immediate_response": site.immediate_response,
+                "uses_shared_mix": site.uses_shared_mix,
+                "mix_volume_ml": _num(site.mix_volume_ml),
+                "injectates": [
+                    dict(_dose_dict(row), volume_ml=_num(row.volume_ml)) for row in by_site.get(site.pk, [])
+                ],
+            }
+            for site in sites
+        ],
+    }
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _dose_dict(row: Injectate) -> dict[str, Any]:
+    return {
+        "drug": row.drug,
+        "concentration_percent": _num(row.concentration_percent),
+        "concentration_mg_per_ml": _num(row.concentration_mg_per_ml),
+        "concentration_units_per_ml": _num(row.concentration_units_per_ml),
+        "with_epinephrine": row.with_epinephrine,
+        "lot_number": row.lot_number,
+        "expiry": row.expiry.isoformat() if row.expiry else None,
+    }
+
+
+def parse_document(payload: Any) -> NoteDocument:
+    tables = coding.load_code_tables()
+    return parse_note(payload, atlas=load_atlas(), drugs=load_drugs(), payers=frozenset(tables.payers))
+
+
+@dataclass(frozen=True)
+class LiveChecks:
+    """What the editor shows next to the note: the dose check and the codes (or what is missing)."""
+
+    dose: dosing.DoseCheckResult | None
+    dose_missing: tuple[str, ...]
+    codes: coding.CodesResult | None
+    codes_problems: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dose_check": self.dose.as_dict() if self.dose else None,
+            "dose_missing": list(self.dose_missing),
+            "codes": self.codes.as_dict() if self.codes else None,
+            "codes_problems": list(self.codes_problems),
+        }
+
+
+def live_checks(patient, note: NoteDocument, *, service_date: date | None = None, history=None) -> LiveChecks:
+    """Run the dose check and the coder on a (possibly unsaved) note document. Pure apart from reading the patient."""
+    on = note.procedure_date or service_date or clinic_today(patient.clinic)
+    missing = tuple(dose_problems(note))
+    dose = None
+    if note.sites or note.mix:
+        inp = dose_check_input(note, patient.weight_kg, patient.weight_measured_on)
+        # A note written up after the patient was weighed again: that weight is no older than the
+        # procedure, so its age counts from the later of the two dates.
+        measured = patient.weight_measured_on
+        check_date = measured if measured is not None and measured > on else on
+        if inp.injectates:
+            dose = dosing.check_doses(inp, today=check_date, policy=NOTE_DOSING_POLICY)
+    codes = None
+    codes_problems: tuple[str, ...] = ()
+    if note.sites:
+        try:
+            codes = coding.code_session(codes_input(note, service_date=on, history=history), today=on)
+        except RuleInputError as error:
+            codes_problems = tuple(error.problems)
+        except KeyError as error:  # a code table without a row for the date
+            codes_problems = (f"no code table entry: {error}",)
+    else:
+        codes_problems = ("add a treated site to see the codes",)
+    return LiveChecks(dose=dose, dose_missing=missing, codes=codes, codes_problems=codes_problems)
+
+
+def session_history(procedure: Procedure, note: NoteDocument) -> coding.SessionHistory:
+    """The payer-rule history from this patient's earlier signed notes (12 months before the service date)."""
+    on = note.procedure_date or procedure.procedure_date
+    atlas = load_atlas()
+    regions = {
+        atlas.muscle(site.muscle).body_region for site in note.sites if site.technique == "injection"
+    }
+    earlier = (
+        Procedure.objects.filter(
+            patient_id=procedure.patient_id,
+            status=ProcedureStatus.SIGNED,
+            procedure_date__lte=on,
+            procedure_date__gt=on - timedelta(days=365),
+        )
+        .exclude(pk=procedure.pk)
+        .prefetch_related("sites")
+    )
+    same_region_dates = []
+    count = 0
+    for other in earlier:
+        count += 1
+        other_regions = {
+            atlas.muscle(site.muscle).body_region
+            for site in other.sites.all()
+            if site.technique == "injection" and atlas.has_muscle(site.muscle)
+        }
+        if other_regions & regions:
+            same_region_dates.append(other.procedure_date)
+    return coding.SessionHistory(
+        sessions_last_12_months=count,
+        sessions_same_region_last_12_months=len(same_region_dates),
+        days_since_same_region=(on - max(same_region_dates)).days if same_region_dates else None,
+    )
+
+
+def checks_for(procedure: Procedure) -> LiveChecks:
+    """The checks of a stored note: the snapshot taken at signing, or a live run for a draft."""
+    note = parse_document(note_document(procedure))
+    return live_checks(procedure.patient, note, history=session_history(procedure, note))
+
+
+# ---------------------------------------------------------------------------------------------
+# State changes
+
+
+def _latest_for_day(queryset, on: date):
+    return queryset.filter(planned_procedure_date=on).order_by("-created_at").first()
+
+
+def _default_links(patient, on: date) -> dict[str, Any]:
+    """The screening for that day, its signed consent and the patient's latest signed assessment."""
+    from triggerpoint.assessment.models import Visit
+    from triggerpoint.screening.models import Consent, ScreeningRecord
+
+    screening = _latest_for_day(ScreeningRecord.objects.filter(patient=patient), on)
+    consent = None
+    if screening is not None:
+        consent = (
+            Consent.objects.filter(screening=screening, signed_at__isnull=False).order_by("-signed_at").first()
+        )
+    assessment = (
+        Visit.objects.filter(patient=patient, status="signed", visit_date__lte=on).order_by("-visit_date").first()
+    )
+    return {"screening": screening, "consent": consent, "assessment": assessment}
+
+
+def _assessment_diagnoses(assessment) -> list[str]:
+    if assessment is None:
+        return []
+    return [d.code for d in assessment.diagnoses.all()]
+
+
+@transaction.atomic
+def create_draft(
+    user,
+    patient,
+    *,
+    procedure_date: date | None = None,
+    screening=None,
+    consent=None,
+    assessment=None,
+    guidance: str = "landmark",
+) -> Procedure:
+    """Open a draft note for `patient`, linked to the day's screening, its consent and the assessment.
+
+    Links not given are looked up (the screening planned for that day, its signed
+    consent, the latest signed assessment); the assessment's diagnoses are copied.
+    """
+    require(user, "procedure.edit", patient)
+    on = procedure_date or clinic_today(patient.clinic)
+    defaults = _default_links(patient, on)
+    screening = screening if screening is not None else defaults["screening"]
+    consent = consent if consent is not None else defaults["consent"]
+    assessment = assessment if assessment is not None else defaults["assessment"]
+    problems = []
+    for label, linked in (("screening", screening), ("consent", consent), ("assessment", assessment)):
+        if linked is not None and linked.patient_id != patient.pk:
+            problems.append(f"the {label} belongs to another patient")
+    if consent is not None and screening is not None and consent.screening_id != screening.pk:
+        problems.append("the consent belongs to another screening")
+    if guidance not in ("landmark", "ultrasound"):
+        problems.append(f"guidance must be landmark or ultrasound, got {guidance!r}")
+    if problems:
+        raise RuleInputError(problems)
+    procedure = Procedure(
+        clinic=patient.clinic,
+        patient=patient,
+        performed_by=user,
+        procedure_date=on,
+        guidance=guidance,
+        screening=screening,
+        consent=consent,
+        assessment=assessment,
+        diagnosis_codes=_assessment_diagnoses(assessment),
+    )
+    procedure.full_clean()
+    procedure.save()
+    audit.record(
+        "procedures.procedure.created",
+        obj=procedure,
+        details={
+            "procedure_date": on.isoformat(),
+            "screening": str(screening.public_id) if screening else None,
+            "consent": str(consent.public_id) if consent else None,
+            "assessment": str(assessment.public_id) if assessment else None,
+        },
+    )
+    return procedure
+
+
+def _locked(procedure: Procedure) -> Procedure:
+    return Procedure.all_objects.select_for_update().get(pk=procedure.pk)
+
+
+def _refuse_if_signed(procedure: Procedure) -> None:
+    if procedure.status == ProcedureStatus.SIGNED:
+        raise ImmutableRecord("This procedure note is signed; write an amendment instead.")
+    if procedure.deleted_at is not None:
+        raise ImmutableRecord("This draft was discarded.")
+
+
+@transaction.atomic
+def autosave_draft(user, procedure: Procedure, expected_version: int, payload: Any) -> Procedure:
+    """Replace the draft's content with `payload` if nobody saved it since `expected_version`.
+
+    Raises `StaleVersion` (nothing written) when another clinician saved first, so
+    two people editing one draft never overwrite each other silently.
+    """
+    require(user, "procedure.edit", procedure)
+    note = parse_document(payload)
+    current = _locked(procedure)
+    _refuse_if_signed(current)
+    if current.version != expected_version:
+        raise StaleVersion("procedure note", expected_version, current.version)
+    for name in HEADER_FIELDS:
+        value = getattr(note, name)
+        if name in ("complications", "diagnosis_codes"):
+            value = list(value)
+        if name == "procedure_date" and value is None:
+            value = current.procedure_date
+        setattr(current, name, value)
+    current.save_versioned(expected_version, fields=list(HEADER_FIELDS))
+    _replace_children(current, note)
+    audit.record(
+        "procedures.procedure.autosaved",
+        obj=current,
+        details={"version": current.version, "sites": len(note.sites), "mix": len(note.mix)},
+    )
+    return current
+
+
+def _replace_children(procedure: Procedure, note: NoteDocument) -> None:
+    """A draft's sites and injectates are rewritten as a whole on each save (drafts only; the trigger guards signed)."""
+    Injectate.objects.filter(procedure=procedure).delete()
+    InjectionSite.objects.filter(procedure=procedure).delete()
+    site_rows = []
+    for position, site in enumerate(note.sites):
+        row = InjectionSite(
+            procedure=procedure,
+            position=position,
+            muscle=site.muscle,
+            side=site.side,
+            trigger_point=site.trigger_point,
+            technique=site.technique,
+            insertions=site.insertions,
+            needle_gauge=site.needle_gauge,
+            needle_length_mm=site.needle_length_mm,
+            local_twitch=site.local_twitch,
+            immediate_response=site.immediate_response,
+            uses_shared_mix=site.uses_shared_mix,
+            mix_volume_ml=site.mix_volume_ml,
+        )
+        row.save()
+        site_rows.append(row)
+    for given in given_doses(note):
+        dose = given.dose
+        Injectate(
+            procedure=procedure,
+            site=site_rows[given.site_index] if given.site_index is not None else None,
+            drug=dose.drug,
+            concentration_percent=dose.concentration_percent,
+            concentration_mg_per_ml=dose.concentration_mg_per_ml,
+            concentration_units_per_ml=dose.concentration_units_per_ml,
+            with_epinephrine=dose.with_epinephrine,
+            volume_ml=_quantize(given.volume_ml, "0.01"),
+            ml_per_site=given.ml_per_site,
+            dose_mg=_quantize(given.dose_mg, "0.01"),
+            dose_units=_quantize(given.dose_units, "0.1"),
+            lot_number=dose.lot_number,
+            expiry=dose.expiry,
+        ).save()
+
+
+def _quantize(value: Decimal | None, quantum: str) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal(quantum))
+
+
+def screening_allows(screening) -> bool:
+    """Ask the screening module (its `screening_allows_procedure` when present), else read the status."""
+    try:
+        from triggerpoint.screening import services as screening_services
+    except ImportError:
+        screening_services = None
+    decide = getattr(screening_services, "screening_allows_procedure", None)
+    if decide is not None:
+        return bool(decide(screening))
+    if getattr(screening, "overridden_at", None) is not None:
+        return True
+    return screening.status not in SCREENING_BLOCKING_STATUSES
+
+
+@transaction.atomic
+def sign_procedure(
+    user,
+    procedure: Procedure,
+    expected_version: int,
+    *,
+    dose_override_reason: str = "",
+    screening_override_reason: str = "",
+) -> Procedure:
+    """Sign the note: complete, within the dose maximum (or overridden by a physician with a reason),
+    cleared by screening (or overridden), with a signed consent if one is linked.
+
+    Stores the dose check and the codes as shown, then sends `procedure_signed` inside
+    this transaction so aftercare, follow-up and outcomes rows commit with the signature.
+    """
+    require(user, "procedure.sign", procedure)
+    current = _locked(procedure)
+    _refuse_if_signed(current)
+    if current.version != expected_version:
+        raise StaleVersion("procedure note", expected_version, current.version)
+    note = parse_document(note_document(current))
+    problems = completeness_problems(note)
+    on = current.procedure_date
+    if on > clinic_today(current.clinic):
+        problems.append("a note cannot be signed before the procedure date")
+
+    history = session_history(current, note)
+    checks = live_checks(current.patient, note, history=history)
+    if note.sites and checks.codes_problems:
+        problems.extend(checks.codes_problems)
+    dose_override_reason = (dose_override_reason or "").strip()
+    screening_override_reason = (screening_override_reason or "").strip()
+    dose_overridden = False
+    if checks.dose is not None and checks.dose.blocks_signing:
+        blocking = [f.message for f in checks.dose.findings if f.severity == dosing.SEVERITY_BLOCK]
+        if not dose_override_reason:
+            problems.append("dose check: " + " ".join(blocking) + " A physician may override with a reason.")
+        elif not can(user, "procedure.override_dose", current):
+            problems.append("dose check: only a physician may override the dose check")
+        else:
+            dose_overridden = True
+
+    screening = current.screening
+    if screening is None:
+        screening = _default_links(current.patient, on)["screening"]
+        if screening is not None:
+            current.screening = screening
+    screening_overridden = False
+    if screening is not None and not screening_allows(screening):
+        if not screening_override_reason:
+            problems.append(
+                f"screening status is {screening.status}: the procedure should not go ahead. "
+                "A physician may override with a reason."
+            )
+        elif not can(user, "screening.override", current):
+            problems.append("screening: only a physician may override a deferral or contraindication")
+        else:
+            screening_overridden = True
+    if current.consent is not None and not current.consent.is_signed:
+        problems.append("the linked consent is not signed")
+    if problems:
+        raise SigningBlocked(problems)
+
+    now = timezone.now()
+    current.status = ProcedureStatus.SIGNED
+    current.signed_at = now
+    current.signed_by = user
+    current.performed_at = current.performed_at or now
+    current.weight_kg_used = current.patient.weight_kg
+    current.dose_check = checks.dose.as_dict() if checks.dose else None
+    current.codes = checks.codes.as_dict() if checks.codes else None
+    current.dose_override_reason = dose_override_reason if dose_overridden else ""
+    current.screening_override_reason = screening_override_reason if screening_overridden else ""
+    current.save_versioned(
+        expected_version,
+        fields=[
+            "status",
+            "signed_at",
+            "signed_by",
+            "performed_at",
+            "weight_kg_used",
+            "dose_check",
+            "codes",
+            "dose_override_reason",
+            "screening_override_reason",
+            "screening",
+        ],
+    )
+    if dose_overridden:
+        audit.record(
+            "procedures.procedure.dose_overridden",
+            obj=current,
+            details={
+                "reason": dose_override_reason,
+                "findings": [f.as_dict() for f in checks.dose.findings if f.severity == dosing.SEVERITY_BLOCK],
+            },
+        )
+    if screening_overridden:
+        audit.record(
+            "procedures.procedure.screening_overridden",
+            obj=current,
+            details={"reason": screening_override_reason, "screening_status": screening.status},
+        )
+    audit.record(
+        "procedures.procedure.signed",
+        obj=current,
+        details={
+            "version": current.version,
+            "sites": len(note.sites),
+            "cpt": [line["code"] for line in (current.codes or {}).get("cpt", [])],
+            "dose_ok": checks.dose.ok if checks.dose else None,
+        },
+    )
+    procedure_signed.send(sender=Procedure, procedure=current)
+    return current
+
+
+@transaction.atomic
+def amend_procedure(user, procedure: Procedure, *, reason: str, text: str) -> Amendment:
+    """Append a correction to a signed note (the original stays as signed)."""
+    require(user, "procedure.amend", procedure)
+    reason, text = (reason or "").strip(), (text or "").strip()
+    problems = []
+    if not reason:
+        problems.append("give the reason for the amendment")
+    if not text:
+        problems.append("write the correction")
+    if problems:
+        raise RuleInputError(problems)
+    current = _locked(procedure)
+    if current.status != ProcedureStatus.SIGNED:
+        raise RuleInputError("only a signed note is amended; edit the draft instead")
+    amendment = Amendment(procedure=current, author=user, reason=reason, text=text)
+    amendment.save()
+    audit.record(
+        "procedures.procedure.amended",
+        obj=current,
+        details={"amendment": str(amendment.public_id), "reason": reason},
+    )
+    return amendment
+
+
+@transaction.atomic
+def discard_draft(user, procedure: Procedure, expected_version: int) -> None:
+    """Soft-delete a draft that should not become a note (signed notes are never deleted)."""
+    require(user, "procedure.edit", procedure)
+    current = _locked(procedure)
+    _refuse_if_signed(current)
+    if current.version != expected_version:
+        raise StaleVersion("procedure note", expected_version, current.version)
+    current.deleted_at = timezone.now()
+    current.save_versioned(expected_version, fields=["deleted_at"])
+    audit.record("procedures.procedure.discarded", obj=current, details={"version": current.version})
+
+
+def view_procedure(user, procedure: Procedure, *, channel: str = "ui") -> Procedure:
+    """Record one read of a procedure note."""
+    audit.record("procedures.procedure.viewed", obj=procedure, details={"channel": channel})
+    return procedure

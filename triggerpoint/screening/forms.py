@@ -1,0 +1,334 @@
+"""Forms for the screening pages: the plan, the questionnaire (patient and staff), review, override, consent.
+
+The forms only translate between HTML fields and the JSON the services take; all checks
+of meaning (dates in the window, plausible temperatures, known muscles and drugs) happen
+in the pure parsers, whose problems are shown on the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from triggerpoint.atlas.catalog import SIDES, load_atlas
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.screening.answers import parse_answers
+from triggerpoint.screening.preparation import patient_date
+from triggerpoint.screening.rules import (
+    DEFAULT_POLICY,
+    GUIDANCE_MODES,
+    TECHNIQUES,
+    celsius_to_fahrenheit,
+    recent_event_window,
+)
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+PLAN_SITE_ROWS = 8
+
+
+def _yes_no(label: str, help_text: str = "") -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect(attrs={"class": "yes-no"}), help_text=help_text)
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def muscle_choices() -> list[tuple[str, Any]]:
+    atlas = load_atlas()
+    by_region: dict[str, list[tuple[str, str]]] = {}
+    for muscle in sorted(atlas.muscles.values(), key=lambda m: m.name):
+        label = muscle.name + (" ⚠ pneumothorax risk" if muscle.pneumothorax_risk else "")
+        by_region.setdefault(muscle.body_region.replace("_", " ").capitalize(), []).append((muscle.id, label))
+    return [("", "— muscle —")] + sorted(by_region.items())
+
+
+def drug_choices() -> list[tuple[str, str]]:
+    drugs = load_drugs()
+    return [(drug.id, f"{drug.name} ({drug.drug_class.replace('_', ' ')})") for drug in drugs.drugs.values()]
+
+
+class PlanForm(forms.Form):
+    planned_procedure_date = forms.DateField(label="Planned procedure date", widget=forms.DateInput(attrs={"type": "date"}))
+    injectates = forms.MultipleChoiceField(
+        label="Injectates", required=False, widget=forms.CheckboxSelectMultiple, choices=drug_choices
+    )
+    guidance = forms.ChoiceField(
+        label="Guidance", choices=[(g, g.capitalize()) for g in GUIDANCE_MODES], widget=forms.RadioSelect, initial="landmark"
+    )
+    technique = forms.ChoiceField(
+        label="Technique",
+        choices=[(t, t.replace("_", " ").capitalize()) for t in TECHNIQUES],
+        widget=forms.RadioSelect,
+        initial="injection",
+    )
+    trigger_points_documented = forms.BooleanField(
+        label="Trigger points (taut band, referred pain) documented on examination", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = muscle_choices()
+        for index in range(PLAN_SITE_ROWS):
+            self.fields[f"site_{index}_muscle"] = forms.ChoiceField(label=f"Site {index + 1} muscle", choices=choices, required=False)
+            self.fields[f"site_{index}_side"] = forms.ChoiceField(
+                label=f"Site {index + 1} side", choices=[("", "— side —")] + [(s, s.capitalize()) for s in SIDES], required=False
+            )
+
+    def site_rows(self):
+        return [(self[f"site_{i}_muscle"], self[f"site_{i}_side"]) for i in range(PLAN_SITE_ROWS)]
+
+    def plan(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        sites = []
+        for index in range(PLAN_SITE_ROWS):
+            muscle, side = data.get(f"site_{index}_muscle"), data.get(f"site_{index}_side")
+            if muscle or side:
+                sites.append({"muscle": muscle or None, "side": side or None})
+        plan: dict[str, Any] = {
+            "sites": sites,
+            "injectates": [{"drug": drug} for drug in data.get("injectates", [])],
+            "guidance": data.get("guidance"),
+            "technique": data.get("technique") or "injection",
+        }
+        if data.get("trigger_points_documented"):
+            plan["trigger_points_documented"] = True
+        return plan
+
+
+class QuestionnaireForm(forms.Form):
+    """The patient's questions, in plain words; the staff form adds the procedure-day measurements."""
+
+    recent_fever = _yes_no("Have you had a fever?")
+    recent_fever_date = _date_field("When did the fever start?")
+    recent_antibiotics = _yes_no("Have you taken antibiotics?")
+    recent_antibiotics_date = _date_field("When did you start them?")
+    recent_antibiotics_end_date = _date_field("When did you stop them? (leave empty if you still take them)")
+    recent_illness = _yes_no("Have you been sick (for example flu, a chest or bladder infection)?")
+    recent_illness_date = _date_field("When did it start?")
+    recent_hospital = _yes_no("Have you stayed in a hospital?")
+    recent_hospital_date = _date_field("When did you go in?")
+    feels_unwell = _yes_no("Do you feel sick right now?")
+    on_antibiotics = _yes_no("Are you taking antibiotics right now?")
+    infection_at_site = _yes_no(
+        "Do you have a cut, rash, sore or skin infection where we will treat you?"
+    )
+    pregnant = forms.ChoiceField(
+        label="Are you pregnant, or could you be?",
+        choices=[("no", "No"), ("yes", "Yes"), ("unsure", "I am not sure")],
+        widget=forms.RadioSelect(attrs={"class": "yes-no"}),
+        required=False,
+    )
+    prior_vasovagal = _yes_no("Have you ever fainted or nearly fainted with a needle or a shot?")
+    steroid_injections_elsewhere_12m = forms.IntegerField(
+        label="How many steroid shots have you had at other clinics in the past 12 months?",
+        help_text="For example in a joint or the back. Leave empty if you do not know.",
+        required=False,
+        min_value=0,
+        max_value=366,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    new_medications = forms.CharField(
+        label="Medicines that are new or that we may not know about",
+        help_text="Especially blood thinners. Separate them with commas.",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    new_allergies = forms.CharField(
+        label="New allergies", help_text="Separate them with commas.", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label="Anything else you want us to know", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    EVENT_QUESTIONS = (
+        ("recent_fever", "fever"),
+        ("recent_antibiotics", "antibiotics"),
+        ("recent_illness", "illness"),
+        ("recent_hospital", "hospitalization"),
+    )
+
+    def __init__(self, *args, screening, ask_pregnancy: bool = True, policy=DEFAULT_POLICY, **kwargs):
+        self.screening = screening
+        super().__init__(*args, **kwargs)
+        start, _ = recent_event_window(screening.planned_procedure_date, policy)
+        days = policy.recent_event_window_days
+        self.window_start = start
+        self.window_start_text = patient_date(start)
+        self.window_length_text = f"{days // 7} weeks" if days % 7 == 0 else f"{days} days"
+        threshold = policy.fever_threshold_c
+        self.fields["recent_fever"].help_text = (
+            f"A temperature of {celsius_to_fahrenheit(threshold):.1f} °F ({threshold} °C) or higher."
+        )
+        if not ask_pregnancy:
+            del self.fields["pregnant"]
+
+    @classmethod
+    def initial_from(cls, answers: dict[str, Any]) -> dict[str, Any]:
+        """Form values from stored answers, so a form reopens with what was said."""
+        initial: dict[str, Any] = {}
+        if "events" in answers:
+            for name, _type in cls.EVENT_QUESTIONS:
+                initial[name] = "no"
+            for event in answers["events"]:
+                name = next(n for n, t in cls.EVENT_QUESTIONS if t == event["type"])
+                initial[name] = "yes"
+                initial[f"{name}_date"] = event["date"]
+                if event.get("end_date"):
+                    initial[f"{name}_end_date"] = event["end_date"]
+        today = answers.get("today", {})
+        for flag in ("feels_unwell", "on_antibiotics", "infection_at_site"):
+            if flag in today:
+                initial[flag] = "yes" if today[flag] else "no"
+        if "temperature" in today:
+            initial["temperature_value"] = today["temperature"]["value"]
+            initial["temperature_unit"] = today["temperature"]["unit"]
+        if "blood_glucose_mg_dl" in today:
+            initial["blood_glucose_mg_dl"] = today["blood_glucose_mg_dl"]
+        if "pregnant" in answers:
+            initial["pregnant"] = answers["pregnant"]
+        if "prior_vasovagal" in answers:
+            initial["prior_vasovagal"] = "yes" if answers["prior_vasovagal"] else "no"
+        for key in ("steroid_injections_elsewhere_12m", "new_medications", "new_allergies", "notes"):
+            if key in answers:
+                initial[key] = answers[key]
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        events = []
+        for name, event_type in self.EVENT_QUESTIONS:
+            if data.get(name) != "yes":
+                continue
+            start = data.get(f"{name}_date")
+            if start is None:
+                self.add_error(f"{name}_date", "Please give the date (your best guess is fine).")
+                continue
+            event = {"type": event_type, "date": start.isoformat()}
+            end = data.get(f"{name}_end_date")
+            if end is not None:
+                event["end_date"] = end.isoformat()
+            events.append(event)
+        answers: dict[str, Any] = {
+            "events": events,
+            "today": {flag: data.get(flag) == "yes" for flag in ("feels_unwell", "on_antibiotics", "infection_at_site")},
+            "prior_vasovagal": data.get("prior_vasovagal") == "yes",
+        }
+        if "pregnant" in self.fields:
+            if data.get("pregnant"):
+                answers["pregnant"] = data["pregnant"]
+            else:
+                self.add_error("pregnant", "Please answer this question.")
+        else:
+            answers["pregnant"] = "no"
+        if data.get("steroid_injections_elsewhere_12m") is not None:
+            answers["steroid_injections_elsewhere_12m"] = data["steroid_injections_elsewhere_12m"]
+        for key in ("new_medications", "new_allergies", "notes"):
+            if data.get(key):
+                answers[key] = data[key]
+        self.add_measurements(answers, data)
+        if self.errors:
+            return data
+        try:
+            self.answers = parse_answers(answers, self.screening.planned_procedure_date, timezone.localdate())
+        except RuleInputError as exc:
+            for problem in exc.problems:
+                self.add_error(None, _plain_problem(problem))
+        return data
+
+    def add_measurements(self, answers: dict[str, Any], data: dict[str, Any]) -> None:
+        """Patients do not measure; the staff form records temperature and glucose."""
+
+
+def _plain_problem(problem: str) -> str:
+    if "is in the future" in problem:
+        return "A date you gave is in the future. Please check the dates."
+    if "is not before the procedure date" in problem:
+        return "A date you gave is on or after your procedure day. Answer the questions about how you feel now instead."
+    return problem
+
+
+class StaffQuestionnaireForm(QuestionnaireForm):
+    """Staff record the same answers plus the procedure-day temperature and glucose."""
+
+    temperature_value = forms.DecimalField(label="Temperature today", required=False, max_digits=5, decimal_places=1)
+    temperature_unit = forms.ChoiceField(label="Unit", choices=[("F", "°F"), ("C", "°C")], initial="F")
+    blood_glucose_mg_dl = forms.DecimalField(
+        label="Blood glucose today (mg/dL)", required=False, max_digits=6, decimal_places=1
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in ("feels_unwell", "on_antibiotics", "infection_at_site"):
+            self.fields[field].label = {
+                "feels_unwell": "Feels unwell today",
+                "on_antibiotics": "On antibiotics today",
+                "infection_at_site": "Infection or broken skin at or near a planned site",
+            }[field]
+        for field, label in (("recent_fever", "Fever"), ("recent_antibiotics", "Antibiotics"),
+                             ("recent_illness", "Illness"), ("recent_hospital", "Hospital stay")):
+            self.fields[field].label = label
+        for field in ("recent_fever_date", "recent_antibiotics_date", "recent_illness_date", "recent_hospital_date"):
+            self.fields[field].label = "Start date"
+        self.fields["recent_antibiotics_end_date"].label = "End date (empty if still taking them)"
+        self.fields["steroid_injections_elsewhere_12m"].help_text = "Outside this clinic. Leave empty if unknown."
+        if "pregnant" in self.fields:
+            self.fields["pregnant"].label = "Pregnant or could be"
+        self.fields["prior_vasovagal"].label = "Prior vasovagal reaction (fainted with needles)"
+        self.fields["steroid_injections_elsewhere_12m"].label = "Steroid injections elsewhere, last 12 months"
+        self.fields["new_medications"].label = "Medications not yet on the chart"
+        self.fields["new_allergies"].label = "Allergies not yet on the chart"
+        self.fields["notes"].label = "Notes"
+
+    def add_measurements(self, answers: dict[str, Any], data: dict[str, Any]) -> None:
+        if data.get("temperature_value") is not None:
+            answers["today"]["temperature"] = {"value": str(data["temperature_value"]), "unit": data["temperature_unit"]}
+        if data.get("blood_glucose_mg_dl") is not None:
+            answers["today"]["blood_glucose_mg_dl"] = str(data["blood_glucose_mg_dl"])
+
+
+class ReviewForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label="Review note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OverrideForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Reason for proceeding despite the finding",
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required. It is stored with the screening and in the audit log.",
+    )
+
+
+class SendLinkForm(forms.Form):
+    channel = forms.ChoiceField(label="Send by", choices=[("email", "Email"), ("sms", "Text message (SMS)")])
+
+
+class ConsentSignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    signer_name = forms.CharField(label="Full name of the person signing", max_length=200)
+    signer_relationship = forms.ChoiceField(
+        label="Signing as",
+        choices=[("self", "The patient"), ("parent", "Parent"), ("guardian", "Legal guardian"), ("representative", "Authorized representative")],
+        initial="self",
+    )
+    signature_kind = forms.ChoiceField(
+        label="How the patient signs",
+        choices=[("drawn", "Draw the signature"), ("checkbox", "Tick the box (signed at the desk)")],
+        widget=forms.RadioSelect,
+        initial="drawn",
+    )
+    signature_image = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-signature-output": "1"}))
+    acknowledged = forms.BooleanField(
+        label="I have read this form, my questions were answered, and I agree to the procedure.", required=False
+    )
+    witness_name = forms.CharField(label="Witness (staff member present)", max_length=200, required=False)

@@ -1,0 +1,58 @@
+"""Screening and consent entries on the patient's chart timeline."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from triggerpoint.accounts.policy import can
+from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.screening.models import Consent, ScreeningRecord
+
+
+def entries(patient, user) -> list[TimelineEntry]:
+    found: list[TimelineEntry] = []
+    if not can(user, "screening.view", patient):
+        return found
+    for screening in ScreeningRecord.objects.filter(patient=patient):
+        url = reverse("screening:detail", args=[patient.public_id, screening.public_id])
+        findings = [f for f in screening.findings if f["severity"] != "info"]
+        if screening.overridden_at:
+            summary = f"Overridden: {screening.override_reason}"
+        elif screening.status == "pending":
+            summary = "Waiting for answers" if not screening.missing_facts else f"{len(screening.missing_facts)} fact(s) missing"
+        else:
+            summary = "; ".join(f["rule_title"] for f in findings[:3]) or "No findings above info"
+        found.append(
+            TimelineEntry(
+                at=screening.evaluated_at or screening.created_at,
+                kind="screening",
+                title=f"Pre-procedure screening for {screening.planned_procedure_date:%Y-%m-%d}",
+                summary=summary,
+                url=url,
+                status=screening.get_status_display() + (" · reviewed" if screening.reviewed_at else ""),
+            )
+        )
+    if can(user, "consent.view", patient):
+        for consent in Consent.objects.filter(patient=patient, signed_at__isnull=False).select_related("screening"):
+            found.append(
+                TimelineEntry(
+                    at=consent.signed_at,
+                    kind="consent",
+                    title="Consent signed",
+                    summary=f"{consent.document.get('procedure', '')}, signed by {consent.signer_name}",
+                    url=reverse(
+                        "screening:consent", args=[patient.public_id, consent.screening.public_id, consent.public_id]
+                    ),
+                    status="signed",
+                )
+            )
+    return found
+
+
+def actions(patient, user):
+    """The chart's way into this patient's pre-procedure screenings."""
+    from triggerpoint.patients.timeline import ChartAction
+
+    if not can(user, "screening.view", patient):
+        return []
+    return [ChartAction("Screening & consent", reverse("screening:patient_screenings", args=[patient.public_id]))]
