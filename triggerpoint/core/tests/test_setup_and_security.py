@@ -105,3 +105,14 @@ def test_home_redirects_each_kind_of_user_to_its_start_page(client, analyst, cli
     client.logout()
     client.force_login(patient.portal_user)
     assert client.get("/")["Location"] == "/portal/"
+
+
+def test_the_worker_sweep_delivers_due_messages_and_escalates(patient, smtp_server):
+    from triggerpoint.notifications import services as notifications
+
+    notifications.enqueue(clinic=patient.clinic, patient=patient, kind="aftercare.reminder", channel="email",
+                          to=patient.email, body="Heat today.", idempotency_key="sweep-1")
+    out = __import__("io").StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "'delivered': 1" in out.getvalue()
+    assert len(smtp_server.messages) == 1

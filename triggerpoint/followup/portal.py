@@ -1,0 +1,32 @@
+"""Follow-up on the patient's portal page: check-ins to answer, what we said, and "report a problem"."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.followup import display, services
+from triggerpoint.followup.models import CheckIn, CheckInStatus
+
+
+def sections(user) -> list[WorklistSection]:
+    patient = getattr(user, "portal_patient", None)
+    if patient is None:
+        return []
+    now = timezone.now()
+    checkins = CheckIn.objects.filter(patient=patient)
+    # Only the latest open check-in: "how are you now" supersedes an older unanswered one.
+    due = list(checkins.filter(status=CheckInStatus.DUE, due_at__lte=now, expires_at__gt=now).order_by("-due_at")[:1])
+    upcoming = checkins.filter(status=CheckInStatus.DUE, due_at__gt=now).order_by("due_at").first()
+    recent = list(checkins.filter(status=CheckInStatus.ANSWERED).order_by("-answered_at")[:3])
+    for checkin in recent:
+        checkin.headline = display.headline(checkin.disposition)
+    can_report = bool(services.procedures_open_for_report(patient, now))
+    if not (due or upcoming or recent or can_report):
+        return []
+    return [WorklistSection(
+        title="How are you after your injections?", template="followup/portal/_checkins.html",
+        priority=5 if due else 40, count=len(due) or None,
+        context={"due": due, "upcoming": upcoming, "recent": recent, "can_report": can_report,
+                 "zone": patient.clinic.time_zone},
+    )]

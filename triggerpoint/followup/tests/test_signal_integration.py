@@ -1,0 +1,61 @@
+"""Signing a note through the procedures service schedules its check-ins, in the signing transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from freezegun import freeze_time
+
+from triggerpoint.core.context import acting_as
+from triggerpoint.followup.models import CheckIn
+from triggerpoint.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+NOTE = {
+    "procedure_date": "2026-11-20", "guidance": "landmark", "pre_nrs": 7, "post_nrs": 3, "observation_minutes": 15,
+    "complications": [], "discharge_condition": "stable",
+    "mix": [{"drug": "lidocaine", "concentration_percent": 1, "ml_per_site": 2, "lot_number": "LD1", "expiry": "2027-08-31"}],
+    "sites": [{"muscle": "upper_trapezius", "side": "left", "technique": "injection", "insertions": 2}],
+}
+
+
+@pytest.fixture
+def only_followup_receiver():
+    """Other apps' receivers are tested by their owners; keep ours so this test is about it."""
+    from triggerpoint.procedures.signals import procedure_signed
+
+    saved = procedure_signed.receivers
+    procedure_signed.receivers = [r for r in saved if r[0][0] == "followup.schedule_checkins"]
+    procedure_signed.sender_receivers_cache.clear()
+    assert procedure_signed.receivers, "the follow-up receiver is not connected in FollowupConfig.ready()"
+    yield
+    procedure_signed.receivers = saved
+    procedure_signed.sender_receivers_cache.clear()
+
+
+def test_signing_a_note_schedules_four_check_ins_once(only_followup_receiver, physician, patient):
+    from triggerpoint.procedures import services
+
+    with freeze_time(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)), acting_as(physician):  # 15:00 New York
+        draft = services.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
+        draft = services.autosave_draft(physician, draft, draft.version, NOTE)
+        signed = services.sign_procedure(physician, draft, draft.version)
+    checkins = list(CheckIn.objects.filter(procedure=signed).order_by("day"))
+    assert [c.day for c in checkins] == [0, 1, 3, 5]
+    assert checkins[0].due_at == datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+    assert checkins[0].created_by == physician
+    assert Notification.objects.filter(kind="followup.checkin", patient=patient).count() == 4
+
+
+def test_a_failed_signature_leaves_no_check_ins(only_followup_receiver, physician, patient):
+    from triggerpoint.procedures import services
+
+    incomplete = dict(NOTE, pre_nrs=None, post_nrs=None, discharge_condition="")
+    with freeze_time(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)), acting_as(physician):
+        draft = services.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
+        draft = services.autosave_draft(physician, draft, draft.version, incomplete)
+        with pytest.raises(services.SigningBlocked):
+            services.sign_procedure(physician, draft, draft.version)
+    assert not CheckIn.objects.exists()
