@@ -105,7 +105,7 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, **o
     for username, first, last, role, clinic_index in STAFF:
         user = User.objects.create_user(username, email=f"{username}@clinic.example", password=DEMO_PASSWORD,
                                          first_name=first, last_name=last, clinic=clinics[clinic_index])
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         mfa.provision_totp(user, totp_key_for(seed, username))
         staff[username] = user
     ctx = DemoContext(seed=seed, rng=rng, today=today, clinics=clinics, staff=staff, patients=[], options=options)
