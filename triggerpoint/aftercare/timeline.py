@@ -1,8 +1,9 @@
-"""Chart timeline entries: each aftercare plan, each of its messages with delivery status,
-and recent signed procedures that have no plan (with the link to create one).
+"""Chart timeline entries: each aftercare plan, its messages' delivery status, and recent
+signed procedures that have no plan (with the link to create one).
 
-Reminders are listed one by one with their outbox status (pending, retrying, sent, failed,
-cancelled and why), so a clinician sees at a glance whether the patient was reached.
+Messages are summarised per plan by outbox status (sent, pending, retrying, failed,
+cancelled), and every message that is failing is listed on its own with the error, so a
+clinician sees at a glance whether the patient was reached; the plan page lists them all.
 """
 
 from __future__ import annotations
@@ -55,24 +56,30 @@ def entries(patient, user) -> list[TimelineEntry]:
         by_id = {str(plan.public_id): plan for plan in plans}
         notes = Notification.objects.filter(
             patient=patient, related_type=AftercarePlan._meta.label_lower, related_id__in=list(by_id)
-        )
+        ).only("related_id", "kind", "status", "attempts", "channel", "last_error", "sent_at", "send_after", "body")
+        counts: dict[str, dict[str, int]] = {}
         for note in notes:
             plan = by_id[note.related_id]
+            status = _status(note)
+            counts.setdefault(note.related_id, {})[status] = counts.setdefault(note.related_id, {}).get(status, 0) + 1
+            if status not in {"failed", "retrying"}:
+                continue  # delivered, waiting or cancelled messages are summarised below
             is_link = note.kind == services.LINK_KIND
-            title = "Aftercare plan link sent to the patient" if is_link else "Aftercare reminder"
+            title = "Aftercare plan link" if is_link else f"Aftercare reminder: {note.body.splitlines()[0][:90]}"
             detail = f"{note.channel}, {note.attempts} attempt(s)"
             if note.last_error:
                 detail += f" — {note.last_error[:120]}"
-            found.append(
-                TimelineEntry(
-                    at=note.sent_at or note.send_after,
-                    kind="reminder",
-                    title=title if is_link else f"{title}: {note.body.splitlines()[0][:90]}",
-                    summary=detail,
-                    url=_plan_url(plan),
-                    status=_status(note),
-                )
-            )
+            found.append(TimelineEntry(at=note.sent_at or note.send_after, kind="reminder", title=title,
+                                       summary=detail, url=_plan_url(plan), status=status))
+        # One line per plan says whether the patient is being reached; the plan page lists every message.
+        for plan_id, by_status in counts.items():
+            plan = by_id[plan_id]
+            order = ("sent", "pending", "retrying", "failed", "cancelled")
+            parts = [f"{by_status[s]} {s}" for s in order if by_status.get(s)]
+            worst = next((s for s in ("failed", "retrying", "cancelled", "pending", "sent") if by_status.get(s)), "")
+            found.append(TimelineEntry(at=plan.created_at, kind="reminder",
+                                       title=f"Aftercare messages for the procedure of {plan.procedure_date:%Y-%m-%d}",
+                                       summary=", ".join(parts), url=_plan_url(plan), status=worst))
     if can(user, "aftercare.edit", patient):
         from triggerpoint.procedures.models import Procedure
 

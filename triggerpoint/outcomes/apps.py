@@ -5,3 +5,10 @@ class OutcomesConfig(AppConfig):
     name = "triggerpoint.outcomes"
     label = "outcomes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from triggerpoint.outcomes import services
+        from triggerpoint.procedures.signals import procedure_signed
+
+        # Outcome requests are written inside the signing transaction (idempotent receiver).
+        procedure_signed.connect(services.on_procedure_signed, dispatch_uid="outcomes.schedule_requests")

@@ -8,5 +8,6 @@ urlpatterns = [
     path("new/", views.patient_create, name="create"),
     path("<uuid:public_id>/", views.patient_chart, name="chart"),
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
+    path("<uuid:public_id>/timeline/", views.patient_timeline, name="timeline"),
     path("<uuid:public_id>/add/<slug:kind>/", views.patient_add_clinical, name="add_clinical"),
 ]

@@ -8,10 +8,13 @@ from django.views.decorators.http import require_http_methods
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, get_patient_for_user
+from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.patients import services
 from triggerpoint.patients.forms import AllergyForm, MedicationForm, PatientForm, RiskFactorForm
 from triggerpoint.patients.timeline import actions_for, entries_for
+
+TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 
 
 @staff_required("patient.list")
@@ -34,12 +37,25 @@ def patient_chart(request, public_id):
         "allergies": list(patient.allergies.all()) if clinical else [],
         "medications": list(patient.medications.filter(active=True)) if clinical else [],
         "risk_factors": list(patient.risk_factors.all()) if clinical else [],
-        "timeline": entries_for(patient, request.user) if clinical else [],
         "chart_actions": actions_for(patient, request.user) if clinical else [],
         "can_edit": can(request.user, "patient.update", patient),
         "can_edit_clinical": can(request.user, "patient.update_clinical", patient),
     }
     return render(request, "patients/chart.html", context)
+
+
+@staff_required("patient.view_clinical")
+def patient_timeline(request, public_id):
+    """The chart's timeline, loaded after the banner so allergies and medications show at once."""
+    patient = get_patient_for_user(request.user, public_id, "patient.view_clinical")
+    timeline = entries_for(patient, request.user)
+    show_all = request.GET.get("all") == "1"
+    audit.record("patient.timeline_viewed", obj=patient, details={"entries": len(timeline)})
+    return render(request, "patients/_timeline.html", {
+        "patient": patient,
+        "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
+        "timeline_hidden": 0 if show_all else max(len(timeline) - TIMELINE_SHOWN, 0),
+    })
 
 
 @staff_required("patient.create")

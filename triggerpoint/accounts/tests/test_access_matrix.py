@@ -50,6 +50,7 @@ def _core_routes(p):
         ("patients:create", "get", "/patients/new/", None, STAFF_DESK, {200}),
         ("patients:chart", "get", chart, None, STAFF_DESK, {200}),
         ("patients:edit", "get", f"{chart}edit/", None, STAFF_DESK, {200}),
+        ("patients:timeline", "get", f"{chart}timeline/", None, STAFF_CLINICAL, {200}),
         ("patients:add_clinical", "get", f"{chart}add/allergy/", None, STAFF_CLINICAL, {200}),
         ("patients:add_clinical", "post", f"{chart}add/allergy/", {"substance": "Latex", "severity": "mild"},
          STAFF_CLINICAL, {302}),

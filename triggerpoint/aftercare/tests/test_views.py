@@ -231,15 +231,19 @@ def test_a_plan_that_cannot_be_built_shows_the_problems(patient, nurse, login_as
     assert response.status_code == 422 and b"could not be built" in response.content
 
 
-def test_the_chart_timeline_lists_the_plan_and_each_message_with_its_status(plan, physician, login_as):
+def test_the_chart_timeline_lists_the_plan_and_its_messages_by_status(plan, physician, login_as):
+    first = services.reminders_for(plan).first()
+    Notification.objects.filter(pk=first.pk).update(status=Status.FAILED, attempts=12, last_error="SMTP 554")
     services.stop_reminders(plan, via="staff")
     missing = signed_procedure(plan.patient, send_signal=False)
     too_old = signed_procedure(plan.patient, send_signal=False, on=timezone.localdate() - timedelta(days=11))
-    html = login_as(physician).get(f"/patients/{plan.patient.public_id}/").content.decode()
+    html = login_as(physician).get(f"/patients/{plan.patient.public_id}/timeline/").content.decode()
     assert "Aftercare plan for the procedure of" in html
-    assert "Aftercare plan link sent to the patient" in html
-    assert html.count("Aftercare reminder:") == services.reminders_for(plan).filter(kind="aftercare.reminder").count()
-    assert "cancelled" in html and "reminders stopped" in html
+    total = services.reminders_for(plan).count()
+    cancelled = services.reminders_for(plan).filter(status=Status.CANCELLED).count()
+    assert f"1 failed, {cancelled} cancelled" in html and cancelled == total - 1
+    assert "SMTP 554" in html  # a message that is not getting through is listed on its own
+    assert "reminders stopped" in html
     assert f"/procedure/{missing.public_id}/plan/" in html
     assert f"/procedure/{too_old.public_id}/plan/" not in html  # its plan would have ended already
 

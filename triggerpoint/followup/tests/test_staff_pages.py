@@ -147,5 +147,5 @@ def test_the_on_call_page_refuses_people_who_cannot_acknowledge_alerts(client, l
 
 def test_the_chart_timeline_lists_the_alert(client, login_as, physician, setup):
     login_as(physician)
-    page = client.get(reverse("patients:chart", args=[setup["alert"].patient.public_id])).content.decode()
+    page = client.get(reverse("patients:timeline", args=[setup["alert"].patient.public_id])).content.decode()
     assert "Emergency alert" in page and "Problem reported by the patient" in page

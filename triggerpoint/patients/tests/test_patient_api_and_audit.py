@@ -158,3 +158,17 @@ def test_openapi_schema_is_published(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/patients/" in schema["paths"]
     assert "/api/v1/auth/token" in schema["paths"]
+
+
+def test_the_chart_loads_its_timeline_separately_and_audits_that_read(physician, patient, login_as, client):
+    login_as(physician)
+    chart = client.get(f"/patients/{patient.public_id}/").content.decode()
+    assert f"/patients/{patient.public_id}/timeline/" in chart
+    response = client.get(f"/patients/{patient.public_id}/timeline/")
+    assert response.status_code == 200 and "No visits, procedures or check-ins yet." in response.content.decode()
+    assert AuditEvent.objects.filter(patient=patient, action="patient.timeline_viewed").count() == 1
+
+
+def test_front_desk_cannot_read_the_clinical_timeline(front_desk, patient, login_as, client):
+    login_as(front_desk)
+    assert client.get(f"/patients/{patient.public_id}/timeline/").status_code == 403

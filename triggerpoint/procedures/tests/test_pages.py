@@ -140,7 +140,7 @@ def test_the_editor_of_a_signed_note_redirects_to_the_note(signed, login_as, phy
 
 
 def test_the_chart_timeline_shows_the_note_with_its_codes(signed, login_as, physician, patient):
-    html = login_as(physician).get(f"/patients/{patient.public_id}/").content.decode()
+    html = login_as(physician).get(f"/patients/{patient.public_id}/timeline/").content.decode()
     assert "Trigger point injection — 3 sites" in html
     assert "20553" in html and _url(signed) in html
 

@@ -187,7 +187,7 @@ def test_the_chart_timeline_shows_the_screening_and_the_signed_consent(login_as,
         consent = services.generate_consent(nurse, answered)
         services.sign_consent(nurse, consent, signer_name="Pat Portalowner", signature_kind="checkbox",
                               acknowledged=True, expected_version=consent.version)
-    html = login_as(nurse).get(f"/patients/{answered.patient.public_id}/").content.decode()
+    html = login_as(nurse).get(f"/patients/{answered.patient.public_id}/timeline/").content.decode()
     assert "Pre-procedure screening for" in html and "Consent signed" in html
 
 

@@ -1,0 +1,156 @@
+"""Demo outcomes: a few years of treated patients so the charts and the dashboard are alive.
+
+* Always: about 300 earlier procedures for the demo patients, with their
+  baseline/immediate NRS and the 2/6/12-week answers most patients gave, and
+  a due 2-week questionnaire for the portal patient.
+* ``triggerpoint demo --procedures N``: N more procedures for synthetic registry
+  patients (bulk inserts with a progress bar), for the analytics at scale.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from triggerpoint.outcomes import analytics, registry, services
+from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
+
+HISTORY_PROCEDURES = 300
+PATIENTS_PER_REGISTRY_PROCEDURE = 0.25
+REGISTRY_CLINIC_WEIGHTS = (0.85, 0.15)
+
+
+def extend(ctx) -> None:
+    started = time.perf_counter()
+    practitioners = registry.practitioners_for(ctx.staff, ctx.clinics)
+    with transaction.atomic():
+        history = _history(ctx, practitioners)
+        _portal_patient_due_questionnaire(ctx)
+        requested = int(ctx.options.get("procedures") or 0)
+        made = None
+        if requested > 0:
+            made = _registry(ctx, practitioners, requested)
+        analytics.rebuild_rollups([c.pk for c in ctx.clinics])
+    line = f"Outcomes: {history} earlier procedures with outcome answers for the demo patients"
+    if made is not None:
+        line += (
+            f"; registry of {made.procedures:,} procedures, {made.measurements:,} measurements for "
+            f"{made.patients:,} synthetic patients"
+        )
+    ctx.notes.append(f"{line} ({time.perf_counter() - started:.1f} s).")
+
+
+def _history(ctx, practitioners) -> int:
+    from triggerpoint.procedures.models import Procedure
+
+    patients = list(ctx.patients)
+    made = registry.generate(
+        seed=ctx.rng.getrandbits(63),
+        today=ctx.today,
+        n_procedures=HISTORY_PROCEDURES,
+        patient_ids=np.asarray([p.pk for p in patients]),
+        patient_clinics=np.asarray([p.clinic_id for p in patients]),
+        practitioners=practitioners,
+        latest_days_ago=20,
+        show_progress=False,
+    )
+    procedures = list(
+        Procedure.objects.filter(pk__in=made.procedure_ids.tolist()).select_related("clinic").prefetch_related(
+            "sites", "injectates"
+        )
+    )
+    _history_requests(procedures)
+    # The demo patients may also have procedures from other modules' demos: recompute each
+    # row the exact way (next-procedure windows across both); rollups are rebuilt afterwards.
+    for procedure in Procedure.objects.filter(patient__in=patients, status="signed").select_related("clinic"):
+        values = {**services.grouping_facts(procedure), **services.summarize_procedure(procedure).as_row()}
+        ProcedureOutcome.objects.update_or_create(procedure_id=procedure.pk, defaults=values)
+    return made.procedures
+
+
+def _history_requests(procedures) -> None:
+    plan = services.outcome_schedule()
+    today = timezone.localdate()
+    answered = set(
+        Measurement.objects.filter(procedure__in=procedures).values_list("procedure_id", "time_point").distinct()
+    )
+    rows = []
+    for procedure in procedures:
+        points = [(tp, 0, 0) for tp in services.IN_CLINIC_POINTS]
+        points += [(tp, days, plan.answer_window_days) for tp, days in plan.follow_up_days]
+        for time_point, days, window in points:
+            due = procedure.procedure_date + timedelta(days=days)
+            answer_by = due + timedelta(days=window)
+            if (procedure.pk, time_point) in answered:
+                status = RequestStatus.COMPLETED
+            elif today <= answer_by:
+                status = RequestStatus.PENDING
+            else:
+                status = RequestStatus.EXPIRED
+            rows.append(
+                OutcomeRequest(
+                    clinic_id=procedure.clinic_id, patient_id=procedure.patient_id, procedure=procedure,
+                    time_point=time_point, due_on=due, answer_by=answer_by,
+                    instruments=list(plan.in_clinic_instruments if days == 0 else plan.follow_up_instruments),
+                    status=status,
+                )
+            )
+    OutcomeRequest.objects.bulk_create(rows, batch_size=1000)
+
+
+def _portal_patient_due_questionnaire(ctx) -> None:
+    """The portal patient had an injection 15 days ago, so the 2-week questionnaire is waiting."""
+    from triggerpoint.core.context import acting_as
+    from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
+
+    patient = ctx.portal_patient
+    if patient is None:
+        return
+    day = ctx.today - timedelta(days=15)
+    recent = Procedure.objects.filter(
+        patient=patient, status="signed", procedure_date__gte=day - timedelta(days=3), procedure_date__lte=day + timedelta(days=3)
+    ).first()
+    physician = ctx.staff["dr.rivera"]
+    with acting_as(physician):
+        if recent is None:
+            recent = Procedure.objects.create(
+                clinic=patient.clinic, patient=patient, performed_by=physician, procedure_date=day,
+                performed_at=timezone.now() - timedelta(days=15), guidance="ultrasound", pre_nrs=7, post_nrs=2,
+                observation_minutes=20, discharge_condition="stable", payer="medicare_lcd", diagnosis_codes=["M54.2"],
+            )
+            for position, (muscle, side) in enumerate(
+                (("upper_trapezius", "left"), ("upper_trapezius", "right"), ("levator_scapulae", "left"))
+            ):
+                InjectionSite.objects.create(procedure=recent, position=position, muscle=muscle, side=side, insertions=2)
+            Injectate.objects.create(procedure=recent, drug="lidocaine", concentration_percent=1, volume_ml=6, dose_mg=60)
+            recent.status = "signed"
+            recent.signed_at = recent.performed_at + timedelta(minutes=40)
+            recent.signed_by = physician
+            recent.save()
+        services.schedule_outcome_requests(recent)
+
+
+def _registry(ctx, practitioners, count: int):
+    from triggerpoint.core.context import acting_as
+
+    rng = np.random.default_rng(ctx.rng.getrandbits(63))
+    patients = max(int(count * PATIENTS_PER_REGISTRY_PROCEDURE), 1)
+    clinic_ids = [c.pk for c in ctx.clinics[: len(REGISTRY_CLINIC_WEIGHTS)]]
+    with acting_as(ctx.staff["dr.rivera"]):
+        patient_ids, patient_clinics = registry.create_patients(
+            rng, clinic_ids, patients, ctx.today, REGISTRY_CLINIC_WEIGHTS[: len(clinic_ids)]
+        )
+        made = registry.generate(
+            seed=int(rng.integers(0, 2**62)),
+            today=ctx.today,
+            n_procedures=count,
+            patient_ids=patient_ids,
+            patient_clinics=patient_clinics,
+            practitioners=practitioners,
+        )
+    made.patients = patients
+    return made

@@ -1,0 +1,36 @@
+"""The patient's portal section: outcome questionnaires that are due, and the pain diary."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestStatus, TimePoint
+
+
+def sections(user) -> list[WorklistSection]:
+    patient = getattr(user, "portal_patient", None)
+    if patient is None:
+        return []
+    today = timezone.localdate()
+    due = list(
+        OutcomeRequest.objects.filter(
+            patient=patient, status=RequestStatus.PENDING, due_on__lte=today, answer_by__gte=today
+        ).exclude(time_point__in=(TimePoint.BASELINE, TimePoint.IMMEDIATE)).select_related("procedure").order_by("due_on")
+    )
+    last_entry = (
+        Measurement.objects.filter(patient=patient, time_point=TimePoint.DIARY, instrument="nrs_pain")
+        .order_by("-measured_at")
+        .first()
+    )
+    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
+    title = ("¿Cómo está su dolor?" if language == "es" else "How is your pain?")
+    return [
+        WorklistSection(
+            title=title,
+            template="outcomes/_portal_section.html",
+            priority=10 if due else 60,
+            context={"due": due, "last_entry": last_entry, "lang": language},
+            count=len(due) or None,
+        )
+    ]

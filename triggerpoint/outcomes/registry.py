@@ -1,0 +1,548 @@
+"""A synthetic outcome registry: signed procedures with sites, injectates and outcome measurements, fast.
+
+Used by ``triggerpoint demo`` (a few hundred procedures for the normal demo,
+``--procedures N`` for registry scale) and by ``bench/outcomes_bench.py``.
+Everything is drawn with numpy from one seed, column by column, and written
+with :mod:`bulk` (COPY on PostgreSQL), so a million procedures and five million
+measurements take minutes, not hours.
+
+The simulated effects are deliberately modest and in the direction the
+literature leans (``shared/domain/tpi-clinical-facts.md`` §7): ultrasound
+guidance and lidocaine slightly better, dry needling a little worse on relief
+and with more post-needling soreness, fibromyalgia clearly worse, and a
+practitioner effect. They exist so the dashboard shows differences; they are
+not evidence.
+
+A signed note's sites and injectates cannot be inserted once the note is
+signed (database triggers). The registry writes the children first and the
+signed notes after them in the same transaction; the foreign keys are checked
+at commit (Django declares them deferrable), so the end state is exactly what
+signing produces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from tqdm import tqdm
+
+from triggerpoint.outcomes import bulk, relief
+from triggerpoint.outcomes import instruments as inst
+
+# condition (primary ICD-10-CM), weight, muscles (weights), relief shift
+CONDITIONS: tuple[tuple[str, float, tuple[tuple[str, float], ...], float], ...] = (
+    ("M54.2", 0.26, (("upper_trapezius", 5), ("levator_scapulae", 4), ("splenius_capitis", 2),
+                     ("splenius_cervicis", 1.5), ("sternocleidomastoid", 1.5), ("scalenes", 1), ("rhomboids", 1.5),
+                     ("semispinalis_capitis", 1)), 0.0),
+    ("M54.50", 0.22, (("quadratus_lumborum", 5), ("iliocostalis_lumborum", 3), ("multifidus", 2.5),
+                      ("gluteus_medius", 3), ("gluteus_minimus", 1.5), ("piriformis", 2), ("iliopsoas", 0.8),
+                      ("longissimus_thoracis", 1.5)), -0.02),
+    ("M79.18", 0.16, (("infraspinatus", 3), ("supraspinatus", 1.5), ("teres_minor", 1), ("deltoid", 1),
+                      ("rhomboids", 2), ("middle_trapezius", 2), ("latissimus_dorsi", 1), ("serratus_anterior", 0.7),
+                      ("pectoralis_major", 1), ("gastrocnemius", 0.6), ("wrist_extensors", 0.8)), 0.0),
+    ("G44.209", 0.10, (("suboccipitals", 4), ("upper_trapezius", 3), ("sternocleidomastoid", 2.5),
+                       ("temporalis", 2.5), ("splenius_capitis", 2), ("semispinalis_capitis", 1.5)), 0.03),
+    ("M79.12", 0.09, (("upper_trapezius", 4), ("levator_scapulae", 3), ("sternocleidomastoid", 2),
+                      ("scalenes", 1.5), ("suboccipitals", 1.5)), 0.01),
+    ("M62.830", 0.07, (("quadratus_lumborum", 3), ("iliocostalis_lumborum", 3), ("longissimus_thoracis", 2.5),
+                       ("multifidus", 2), ("iliocostalis_thoracis", 1)), 0.02),
+    ("M79.7", 0.06, (("upper_trapezius", 3), ("levator_scapulae", 2), ("gluteus_medius", 2),
+                     ("quadratus_lumborum", 2), ("infraspinatus", 1.5), ("rhomboids", 1.5)), -0.15),
+    ("M79.11", 0.04, (("masseter", 5), ("temporalis", 3), ("lateral_pterygoid", 2)), 0.0),
+)
+
+# injectate mix: drugs (id, percent or mg/mL or units/mL), weight, immediate relief, relief shift
+MIXES: tuple[tuple[tuple[tuple[str, str, float], ...], float, float, float], ...] = (
+    ((("lidocaine", "percent", 1.0),), 0.38, 0.62, 0.04),
+    ((("bupivacaine", "percent", 0.25),), 0.12, 0.55, 0.02),
+    ((("lidocaine", "percent", 1.0), ("triamcinolone", "mg_per_ml", 40.0)), 0.10, 0.62, 0.03),
+    ((("lidocaine", "percent", 0.5), ("bupivacaine", "percent", 0.25)), 0.08, 0.60, 0.03),
+    ((("ropivacaine", "percent", 0.5),), 0.06, 0.55, 0.02),
+    ((("saline", "percent", 0.9),), 0.08, 0.30, -0.01),
+    ((("onabotulinumtoxinA", "units_per_ml", 25.0),), 0.03, 0.25, 0.05),
+    ((("procaine", "percent", 0.5),), 0.03, 0.50, 0.01),
+)
+DRY_NEEDLING_SHARE = 0.12
+DRY_NEEDLING_SHIFT = -0.05
+DRY_NEEDLING_IMMEDIATE = 0.12  # post-needling soreness: little relief on the day
+ULTRASOUND_SHARE = 0.30
+ULTRASOUND_SHIFT = 0.06
+BASE_RELIEF = 0.62
+RELIEF_TAU_DAYS = 60.0
+FOLLOW_UPS = (("2w", 14, 0.72), ("6w", 42, 0.58), ("12w", 84, 0.32))
+PAYERS = (("medicare_lcd", 0.45), ("bcbs_style", 0.35), ("evicore", 0.20))
+SPAN_DAYS = 3 * 365
+
+GIVEN = ("Alex", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Avery", "Quinn", "Rowan", "Sage",
+         "Drew", "Kai", "Reese", "Emery", "Skyler", "Parker", "Dakota", "Hayden", "Logan")
+FAMILY = ("Abbott", "Baker", "Carver", "Dunn", "Everett", "Ford", "Grant", "Hale", "Irwin", "Judd", "Kerr",
+          "Lowe", "Mercer", "Nash", "Oakes", "Pike", "Reyes", "Stone", "Tate", "Vance", "Webb", "York")
+
+
+@dataclass
+class RegistryResult:
+    patients: int = 0
+    procedures: int = 0
+    sites: int = 0
+    injectates: int = 0
+    measurements: int = 0
+    procedure_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    user_id: int
+    clinic_id: int
+    relief_shift: float
+    ultrasound_share: float = ULTRASOUND_SHARE
+
+
+def _weighted_choice(rng: np.random.Generator, weights: Sequence[float], size: int) -> np.ndarray:
+    p = np.asarray(weights, dtype=float)
+    return rng.choice(len(p), size=size, p=p / p.sum())
+
+
+def _group_rank(keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of equal keys (keys sorted)."""
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    lengths = np.diff(np.r_[starts, len(keys)])
+    return np.arange(len(keys)) - np.repeat(starts, lengths)
+
+
+def create_patients(rng: np.random.Generator, clinic_ids: Sequence[int], count: int, today: date,
+                    clinic_weights: Sequence[float], progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic registry patients; returns (ids, clinic ids)."""
+    from triggerpoint.patients.models import Patient
+
+    ids = bulk.next_ids(Patient, count)
+    clinic_of = np.asarray(clinic_ids)[_weighted_choice(rng, clinic_weights, count)]
+    with bulk.fast_load([Patient], count):
+        _insert_patients(rng, ids, clinic_of, count, today, progress)
+    bulk.reset_sequences([Patient])
+    return ids, clinic_of
+
+
+def _insert_patients(rng, ids, clinic_of, count, today, progress) -> None:
+    from triggerpoint.patients.models import Patient
+
+    sex = np.where(rng.random(count) < 0.62, "female", "male")
+    ages = rng.integers(20 * 365, 85 * 365, count)
+    dob = np.datetime64(today) - ages.astype("timedelta64[D]")
+    given = np.asarray(GIVEN)[rng.integers(0, len(GIVEN), count)]
+    family = np.asarray(FAMILY)[rng.integers(0, len(FAMILY), count)]
+    now = bulk.datetime_text(np.full(count, np.datetime64(f"{today.isoformat()}T08:00:00")))
+    bulk.insert_columns(
+        Patient,
+        {
+            "id": ids,
+            "public_id": bulk.uuid_hex(rng, count),
+            "clinic_id": clinic_of,
+            "created_at": now,
+            "updated_at": now,
+            "mrn": [f"REG-{i:08d}" for i in ids.tolist()],
+            "given_name": given.tolist(),
+            "family_name": family.tolist(),
+            "date_of_birth": bulk.date_text(dob),
+            "sex": sex.tolist(),
+            "phone": "",
+            "email": [f"registry.{i}@example.org" for i in ids.tolist()],
+            "preferred_language": np.where(rng.random(count) < 0.15, "es", "en").tolist(),
+        },
+        count,
+        progress=progress,
+    )
+
+
+def generate(
+    *,
+    seed: int,
+    today: date,
+    n_procedures: int,
+    patient_ids: np.ndarray,
+    patient_clinics: np.ndarray,
+    practitioners: Sequence[Practitioner],
+    span_days: int = SPAN_DAYS,
+    latest_days_ago: int = 1,
+    show_progress: bool = True,
+    progress_label: str = "outcome registry",
+) -> RegistryResult:
+    """Draw and insert ``n_procedures`` signed procedures with their sites, injectates and measurements.
+
+    Also writes each procedure's ``ProcedureOutcome`` row (vectorised form of
+    ``summary.summarize``; a test checks both agree). Rollups are rebuilt by the caller.
+    """
+    from triggerpoint.outcomes.models import Measurement, ProcedureOutcome
+    from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
+
+    rng = np.random.default_rng(seed)
+    n = n_procedures
+    result = RegistryResult()
+    if n <= 0:
+        return result
+    today64 = np.datetime64(today)
+
+    # --- who and when --------------------------------------------------------------------------
+    n_patients = len(patient_ids)
+    patient_index = np.sort(rng.integers(0, n_patients, n))
+    rank = _group_rank(patient_index)
+    gaps = rng.integers(42, 150, n)
+    gaps[rank == 0] = 0
+    offset = np.cumsum(gaps)
+    group_start = np.maximum.accumulate(np.where(rank == 0, offset, 0))
+    within = offset - group_start  # days since the patient's first procedure in this draw
+    span_of_patient = np.zeros(n_patients, dtype=np.int64)
+    np.maximum.at(span_of_patient, patient_index, within)
+    latest_start = np.maximum(span_days - span_of_patient, 1)
+    first_day_ago = latest_days_ago + span_of_patient + (rng.random(n_patients) * latest_start).astype(np.int64)
+    days_ago = first_day_ago[patient_index] - within
+    procedure_day = today64 - days_ago.astype("timedelta64[D]")
+    is_last = np.r_[patient_index[1:] != patient_index[:-1], True]
+    next_gap = np.r_[np.diff(days_ago) * -1, 0]
+    next_gap = np.where(is_last, 10**6, next_gap)  # days until the patient's next procedure
+
+    pid = np.asarray(patient_ids)[patient_index]
+    clinic = np.asarray(patient_clinics)[patient_index]
+
+    # practitioner: mostly the patient's own physician within the clinic
+    by_clinic: dict[int, list[Practitioner]] = {}
+    for practitioner in practitioners:
+        by_clinic.setdefault(practitioner.clinic_id, []).append(practitioner)
+    clinician = np.zeros(n, dtype=np.int64)
+    clinician_shift = np.zeros(n)
+    ultrasound_share = np.full(n, ULTRASOUND_SHARE)
+    own_pick = rng.integers(0, 1 << 30, n_patients)[patient_index]
+    any_pick = rng.integers(0, 1 << 30, n)
+    sticky = rng.random(n) < 0.75
+    for clinic_id, people in by_clinic.items():
+        mask = clinic == clinic_id
+        choice = np.where(sticky[mask], own_pick[mask], any_pick[mask]) % len(people)
+        clinician[mask] = np.asarray([p.user_id for p in people])[choice]
+        clinician_shift[mask] = np.asarray([p.relief_shift for p in people])[choice]
+        ultrasound_share[mask] = np.asarray([p.ultrasound_share for p in people])[choice]
+    if not np.all(np.isin(clinic, list(by_clinic))):
+        raise ValueError("every clinic of the registry patients needs at least one practitioner")
+
+    # --- what was treated --------------------------------------------------------------------------
+    patient_condition = _weighted_choice(rng, [c[1] for c in CONDITIONS], n_patients)
+    condition = patient_condition[patient_index]
+    n_muscles = 1 + _weighted_choice(rng, [0.32, 0.36, 0.22, 0.10], n)
+    muscle_names: list[str] = []
+    proc_of_site: list[np.ndarray] = []
+    muscle_of_site: list[np.ndarray] = []
+    muscles_json = np.empty(n, dtype=object)
+    for ci, (_code, _w, muscles, _shift) in enumerate(CONDITIONS):
+        rows = np.flatnonzero(condition == ci)
+        if len(rows) == 0:
+            continue
+        names = [m for m, _ in muscles]
+        weights = np.log(np.asarray([w for _, w in muscles]))
+        keys = weights + rng.gumbel(size=(len(rows), len(names)))
+        order = np.argsort(-keys, axis=1)
+        k = np.minimum(n_muscles[rows], len(names))
+        base = len(muscle_names)
+        muscle_names.extend(names)
+        for width in range(1, len(names) + 1):
+            sel = k == width
+            if not sel.any():
+                continue
+            picked = np.sort(order[sel, :width], axis=1)
+            proc_of_site.append(np.repeat(rows[sel], width))
+            muscle_of_site.append((picked + base).ravel())
+            labels = np.asarray(names)[picked]
+            muscles_json[rows[sel]] = [json.dumps(sorted(set(row))) for row in labels.tolist()]
+    site_proc = np.concatenate(proc_of_site)
+    site_muscle = np.asarray(muscle_names)[np.concatenate(muscle_of_site)]
+    bilateral = rng.random(len(site_proc)) < 0.35
+    first_side = np.where(rng.random(len(site_proc)) < 0.5, "left", "right")
+    side = np.r_[first_side, np.where(first_side[bilateral] == "left", "right", "left")]
+    site_proc = np.r_[site_proc, site_proc[bilateral]]
+    site_muscle = np.r_[site_muscle, site_muscle[bilateral]]
+    order = np.argsort(site_proc, kind="stable")
+    site_proc, site_muscle, side = site_proc[order], site_muscle[order], side[order]
+    position = _group_rank(site_proc)
+
+    dry = rng.random(n) < DRY_NEEDLING_SHARE
+    mix = _weighted_choice(rng, [m[1] for m in MIXES], n)
+    technique = np.where(dry, "dry_needling", "injection")
+    guidance = np.where(rng.random(n) < ultrasound_share, "ultrasound", "landmark")
+    sites_per_proc = np.bincount(site_proc, minlength=n)
+
+    injectate_proc: list[np.ndarray] = []
+    injectate_drug: list[np.ndarray] = []
+    injectate_conc: list[tuple[np.ndarray, str, float]] = []
+    injectates_json = np.full(n, '["dry_needling"]', dtype=object)
+    immediate = np.full(n, DRY_NEEDLING_IMMEDIATE)
+    mix_shift = np.full(n, DRY_NEEDLING_SHIFT)
+    for mi, (drugs, _w, imm, shift) in enumerate(MIXES):
+        rows = np.flatnonzero((mix == mi) & ~dry)
+        if len(rows) == 0:
+            continue
+        immediate[rows] = imm
+        mix_shift[rows] = shift
+        injectates_json[rows] = json.dumps(sorted({d for d, _, _ in drugs}))
+        for drug, unit, strength in drugs:
+            injectate_proc.append(rows)
+            injectate_drug.append(np.full(len(rows), drug))
+            injectate_conc.append((rows, unit, strength))
+    inj_proc = np.concatenate(injectate_proc) if injectate_proc else np.zeros(0, dtype=np.int64)
+    inj_drug = np.concatenate(injectate_drug) if injectate_drug else np.zeros(0, dtype=str)
+    inj_unit = np.concatenate([np.full(len(r), u) for r, u, _ in injectate_conc]) if injectate_conc else np.zeros(0)
+    inj_strength = np.concatenate([np.full(len(r), s) for r, _, s in injectate_conc]) if injectate_conc else np.zeros(0)
+
+    # --- how it went ---------------------------------------------------------------------------
+    condition_shift = np.asarray([c[3] for c in CONDITIONS])[condition]
+    patient_effect = rng.normal(0, 0.12, n_patients)[patient_index]
+    fibro = np.asarray([c[0] == "M79.7" for c in CONDITIONS])[condition]
+    pre = np.clip(np.rint(rng.normal(6.8, 1.4, n) + fibro * 0.8), 3, 10)
+    r0 = (BASE_RELIEF + condition_shift + mix_shift + np.where(guidance == "ultrasound", ULTRASOUND_SHIFT, 0)
+          + clinician_shift + patient_effect + rng.normal(0, 0.08, n))
+    r0 = np.clip(r0, 0.0, 0.97)
+    tau = RELIEF_TAU_DAYS * np.exp(rng.normal(0, 0.5, n)) * np.where(guidance == "ultrasound", 1.1, 1.0)
+    post = np.clip(np.rint(pre * (1 - np.clip(immediate + rng.normal(0, 0.12, n), 0, 0.95))), 0, 10)
+
+    def relief_at(day: np.ndarray) -> np.ndarray:
+        return r0 * np.exp(-np.maximum(day - 7, 0) / tau)
+
+    follow: dict[str, dict[str, np.ndarray]] = {}
+    for tp, due, answer_rate in FOLLOW_UPS:
+        delay = np.minimum(rng.geometric(0.45, n) - 1, 6)
+        day = due + delay
+        answered = (rng.random(n) < answer_rate) & (days_ago - day >= 1) & (day < next_gap)
+        true_relief = relief_at(day)
+        reported = np.clip(np.rint((100 * true_relief + rng.normal(0, 8, n)) / 5) * 5, 0, 100)
+        pain_now = np.clip(np.rint(pre * (1 - true_relief) + rng.normal(0, 0.7, n)), 0, 10)
+        average = np.clip(pain_now + rng.integers(-1, 2, n), 0, 10)
+        worst = np.clip(np.maximum(pain_now, average) + rng.integers(1, 4, n), 0, 10)
+        follow[tp] = {
+            "answered": answered, "day": day, "relief": np.where(answered, reported, np.nan),
+            "now": np.where(answered, pain_now, np.nan), "average": average, "worst": worst,
+        }
+
+    # --- write ------------------------------------------------------------------------------------
+    n_sites = len(site_proc)
+    n_inj = len(inj_proc)
+    n_meas = 2 * n + 2 * int(sum(f["answered"].sum() for f in follow.values()))
+    total = n + n_sites + n_inj + n_meas + n
+    bar = tqdm(total=total, desc=progress_label, unit="row", disable=not show_progress, mininterval=1.0)
+    with bulk.fast_load([InjectionSite, Injectate, Procedure, Measurement, ProcedureOutcome], total):
+        proc_ids = bulk.next_ids(Procedure, n)
+        site_ids = bulk.next_ids(InjectionSite, n_sites)
+
+        bulk.insert_columns(
+            InjectionSite,
+            {
+                "id": site_ids,
+                "procedure_id": proc_ids[site_proc],
+                "position": position,
+                "muscle": site_muscle.tolist(),
+                "side": side.tolist(),
+                "technique": technique[site_proc].tolist(),
+                "insertions": rng.integers(1, 5, n_sites),
+                "needle_gauge": np.where(rng.random(n_sites) < 0.6, 25, 27),
+                "needle_length_mm": np.where(rng.random(n_sites) < 0.7, 25, 38),
+                "local_twitch": rng.random(n_sites) < 0.55,
+                "uses_shared_mix": ~dry[site_proc],
+            },
+            n_sites,
+            progress=bar.update,
+        )
+        volume = np.round(np.maximum(sites_per_proc[inj_proc], 1) * rng.uniform(0.8, 2.0, n_inj), 1)
+        percent = np.where(inj_unit == "percent", inj_strength, np.nan)
+        mg_per_ml = np.where(inj_unit == "mg_per_ml", inj_strength, np.where(inj_unit == "percent", inj_strength * 10, np.nan))
+        units_per_ml = np.where(inj_unit == "units_per_ml", inj_strength, np.nan)
+        is_saline = inj_drug == "saline"
+        volume = np.where(inj_unit == "mg_per_ml", 1.0, volume)
+        bulk.insert_columns(
+            Injectate,
+            {
+                "procedure_id": proc_ids[inj_proc],
+                "drug": inj_drug.tolist(),
+                "concentration_percent": percent,
+                "concentration_mg_per_ml": np.where(is_saline, np.nan, mg_per_ml),
+                "concentration_units_per_ml": units_per_ml,
+                "volume_ml": volume,
+                "dose_mg": np.where(is_saline | np.isnan(mg_per_ml), np.nan, np.round(volume * mg_per_ml, 1)),
+                "dose_units": np.where(np.isnan(units_per_ml), np.nan, np.round(volume * units_per_ml, 1)),
+                "lot_number": [f"L{v:06d}" for v in rng.integers(0, 999999, n_inj).tolist()],
+            },
+            n_inj,
+            progress=bar.update,
+        )
+        performed = procedure_day.astype("datetime64[s]") + (rng.integers(13 * 60, 21 * 60, n) * 60).astype("timedelta64[s]")
+        performed_text = bulk.datetime_text(performed)
+        signed_text = bulk.datetime_text(performed + np.timedelta64(45 * 60, "s"))
+        payer = np.asarray([p for p, _ in PAYERS])[_weighted_choice(rng, [w for _, w in PAYERS], n)]
+        codes = np.asarray([json.dumps([c[0]]) for c in CONDITIONS])[condition]
+        bulk.insert_columns(
+            Procedure,
+            {
+                "id": proc_ids,
+                "public_id": bulk.uuid_hex(rng, n),
+                "clinic_id": clinic,
+                "created_at": performed_text,
+                "updated_at": signed_text,
+                "created_by_id": clinician,
+                "updated_by_id": clinician,
+                "patient_id": pid,
+                "performed_by_id": clinician,
+                "procedure_date": bulk.date_text(procedure_day),
+                "performed_at": performed_text,
+                "status": "signed",
+                "signed_at": signed_text,
+                "signed_by_id": clinician,
+                "guidance": guidance.tolist(),
+                "pre_nrs": pre.astype(np.int64),
+                "post_nrs": post.astype(np.int64),
+                "observation_minutes": 20,
+                "discharge_condition": "stable",
+                "payer": payer.tolist(),
+                "diagnosis_codes": codes.tolist(),
+            },
+            n,
+            progress=bar.update,
+        )
+
+        # measurements: baseline and immediate NRS from the note, then NRS + percent relief per answered follow-up
+        nrs = inst.get_instrument("nrs_pain")
+        relief_instrument = inst.get_instrument("percent_relief")
+        parts: list[dict] = []
+        clinic_time = performed
+        parts.append({"rows": np.arange(n), "instrument": nrs, "tp": "baseline", "at": clinic_time - np.timedelta64(20 * 60, "s"),
+                      "answers": [f'{{"now": {int(v)}}}' for v in pre.tolist()], "score": np.full(n, np.nan), "source": "clinic"})
+        parts.append({"rows": np.arange(n), "instrument": nrs, "tp": "immediate", "at": clinic_time + np.timedelta64(20 * 60, "s"),
+                      "answers": [f'{{"now": {int(v)}}}' for v in post.tolist()], "score": np.full(n, np.nan), "source": "clinic"})
+        for tp, _due, _rate in FOLLOW_UPS:
+            f = follow[tp]
+            rows = np.flatnonzero(f["answered"])
+            at = (procedure_day[rows].astype("datetime64[s]") + (f["day"][rows] * 86400).astype("timedelta64[s]")
+                  + (rng.integers(13 * 3600, 23 * 3600, len(rows))).astype("timedelta64[s]"))
+            source = np.where(rng.random(len(rows)) < 0.7, "checkin", "portal").tolist()
+            now_v, avg_v, worst_v = f["now"][rows], f["average"][rows], f["worst"][rows]
+            parts.append({"rows": rows, "instrument": nrs, "tp": tp, "at": at,
+                          "answers": [f'{{"now": {int(a)}, "average": {int(b)}, "worst": {int(c)}}}'
+                                      for a, b, c in zip(now_v.tolist(), avg_v.tolist(), worst_v.tolist(), strict=True)],
+                          "score": avg_v.astype(float), "source": source})
+            parts.append({"rows": rows, "instrument": relief_instrument, "tp": tp, "at": at,
+                          "answers": [f'{{"relief": {int(v)}}}' for v in f["relief"][rows].tolist()],
+                          "score": f["relief"][rows], "source": source})
+        for part in parts:
+            rows = part["rows"]
+            count = len(rows)
+            at_text = bulk.datetime_text(part["at"])
+            bulk.insert_columns(
+                Measurement,
+                {
+                    "public_id": bulk.uuid_hex(rng, count),
+                    "clinic_id": clinic[rows],
+                    "created_at": at_text,
+                    "updated_at": at_text,
+                    "patient_id": pid[rows],
+                    "procedure_id": proc_ids[rows],
+                    "instrument": part["instrument"].id,
+                    "instrument_version": part["instrument"].version,
+                    "time_point": part["tp"],
+                    "measured_at": at_text,
+                    "answers": part["answers"],
+                    "score": part["score"],
+                    "source": part["source"],
+                },
+                count,
+                progress=bar.update,
+            )
+            result.measurements += count
+
+        # --- the report rows (the vectorised form of summary.summarize) ---------------------------------
+        summary = vectorised_summary(pre, post, follow, nrs=nrs, relief_instrument=relief_instrument)
+        bulk.insert_columns(
+            ProcedureOutcome,
+            {
+                "procedure_id": proc_ids,
+                "clinic_id": clinic,
+                "patient_id": pid,
+                "procedure_date": bulk.date_text(procedure_day),
+                "clinician_id": clinician,
+                "condition": np.asarray([c[0] for c in CONDITIONS])[condition].tolist(),
+                "muscles": muscles_json.tolist(),
+                "injectates": injectates_json.tolist(),
+                "technique": technique.tolist(),
+                "guidance": guidance.tolist(),
+                **summary,
+            },
+            n,
+            progress=bar.update,
+        )
+    bar.close()
+    bulk.reset_sequences([Procedure, InjectionSite])
+    result.procedures = n
+    result.sites = n_sites
+    result.injectates = n_inj
+    result.procedure_ids = proc_ids
+    return result
+
+
+def vectorised_summary(pre, post, follow, *, nrs, relief_instrument) -> dict[str, np.ndarray | list]:
+    """``summary.summarize`` for registry arrays (follow-ups at increasing days, none after the next procedure)."""
+    threshold = relief_instrument.responder.threshold
+    loss = relief.DEFAULT_RELIEF_POLICY
+    mcid = nrs.mcid
+    out: dict[str, np.ndarray | list] = {"baseline_pain": pre.astype(float), "immediate_pain": post.astype(float)}
+    for tp in ("2w", "6w", "12w"):
+        out[f"pain_{tp}"] = follow[tp]["now"]
+        out[f"relief_{tp}"] = follow[tp]["relief"]
+    reliefs = np.vstack([follow[tp]["relief"] for tp in ("2w", "6w", "12w")])
+    any_relief = ~np.all(np.isnan(reliefs), axis=0)
+    out["best_relief"] = np.where(any_relief, np.nanmax(np.where(np.isnan(reliefs), -1, reliefs), axis=0), np.nan)
+    for tp in ("2w", "6w"):
+        r = follow[tp]["relief"]
+        out[f"responder_{tp}"] = np.where(np.isnan(r), np.nan, (r >= threshold).astype(float))
+        out[f"change_{tp}"] = follow[tp]["now"] - pre
+    improvement = pre - follow["6w"]["now"]
+    beats = []
+    if mcid.points is not None:
+        beats.append(np.round(improvement, 9) >= mcid.points)
+    if mcid.percent is not None:
+        beats.append(np.round(improvement / pre * 100, 9) >= mcid.percent)
+    met = np.all(beats, axis=0) if mcid.combine == "all" else np.any(beats, axis=0)
+    out["mcid_6w"] = np.where(np.isnan(improvement), np.nan, met.astype(float))
+
+    n = len(pre)
+    days = np.full(n, np.nan)
+    event = np.zeros(n, dtype=bool)
+    decided = np.zeros(n, dtype=bool)
+    last_seen = np.full(n, np.nan)
+    for tp in ("2w", "6w", "12w"):
+        f = follow[tp]
+        seen = f["answered"]
+        lost = seen & ~decided & (
+            (f["relief"] < loss.min_relief_percent) | (f["now"] >= pre * loss.pain_return_fraction_of_baseline)
+        )
+        days = np.where(lost, f["day"], days)
+        event |= lost
+        decided |= lost
+        last_seen = np.where(seen, f["day"], last_seen)
+    censored = ~decided & ~np.isnan(last_seen)
+    days = np.where(censored, last_seen, days)
+    out["relief_days"] = days
+    out["relief_event"] = event
+    out["relief_status"] = np.where(event, "relief_ended", np.where(censored, "censored", "not_evaluable")).tolist()
+    return out
+
+
+def practitioners_for(staff: dict, clinics: Sequence) -> list[Practitioner]:
+    """The demo physicians with a small practitioner effect each (the issue: results depend on the practitioner)."""
+    shifts = {"dr.rivera": (0.03, 0.45), "dr.chen": (0.0, 0.20), "dr.berg": (-0.02, 0.30)}
+    people = []
+    for username, user in staff.items():
+        if username in shifts and user.clinic_id is not None:
+            shift, us = shifts[username]
+            people.append(Practitioner(user_id=user.pk, clinic_id=user.clinic_id, relief_shift=shift, ultrasound_share=us))
+    covered = {p.clinic_id for p in people}
+    missing = [c.name for c in clinics if c.pk not in covered]
+    if missing:
+        raise ValueError(f"no physician for the registry in {', '.join(missing)}")
+    return people
+

@@ -1,0 +1,508 @@
+"""Outcome services: ask for outcomes after a signed procedure, record answers, keep the report current.
+
+Every state change is a named function here, in one transaction, with its
+audit event; views, the API, the portal and the demo call these and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from triggerpoint.audit import services as audit
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.outcomes import analytics, summary
+from triggerpoint.outcomes import instruments as inst
+from triggerpoint.outcomes import repeat as repeat_rule
+from triggerpoint.outcomes.models import (
+    Measurement,
+    OutcomeRequest,
+    ProcedureOutcome,
+    RequestStatus,
+    Source,
+    TimePoint,
+)
+
+REQUEST_KIND = "outcomes.request"
+LINK_PURPOSE = "outcomes.request"
+IN_CLINIC_POINTS = (TimePoint.BASELINE.value, TimePoint.IMMEDIATE.value)
+FOLLOW_UP_CHOICES = (TimePoint.WEEK_2.value, TimePoint.WEEK_6.value, TimePoint.WEEK_12.value)
+
+
+@dataclass(frozen=True)
+class OutcomeSchedule:
+    """When outcomes are asked after a signed procedure (override with settings.OUTCOMES_SCHEDULE)."""
+
+    follow_up_days: tuple[tuple[str, int], ...] = (("2w", 14), ("6w", 42), ("12w", 84))
+    answer_window_days: int = 14
+    follow_up_instruments: tuple[str, ...] = ("nrs_pain", "percent_relief", "pgic", "peg3")
+    in_clinic_instruments: tuple[str, ...] = ("nrs_pain",)
+    send_hour_local: int = 10
+    diary_link_weeks: int = 16
+
+
+def outcome_schedule() -> OutcomeSchedule:
+    """The schedule, with ``settings.OUTCOMES_SCHEDULE = {"follow_up_days": {"2w": 14, ...}, ...}`` applied."""
+    override = getattr(settings, "OUTCOMES_SCHEDULE", None) or {}
+    problems = []
+    unknown = sorted(set(override) - {"follow_up_days", "answer_window_days", "follow_up_instruments"})
+    if unknown:
+        problems.append(f"unknown OUTCOMES_SCHEDULE keys {unknown}")
+    days = override.get("follow_up_days")
+    if days is not None:
+        bad = sorted(set(days) - set(FOLLOW_UP_CHOICES))
+        if bad:
+            problems.append(f"follow_up_days has unknown time points {bad}; allowed: {', '.join(FOLLOW_UP_CHOICES)}")
+        if any(not isinstance(v, int) or v < 1 for v in days.values()):
+            problems.append("follow_up_days values must be whole days of at least 1")
+    instruments_ = override.get("follow_up_instruments")
+    if instruments_ is not None:
+        known = inst.load_instruments()
+        missing = [i for i in instruments_ if i not in known]
+        if missing:
+            problems.append(f"follow_up_instruments has unknown instruments {missing}; allowed: {', '.join(sorted(known))}")
+    if problems:
+        raise ImproperlyConfigured("; ".join(problems))
+    base = OutcomeSchedule()
+    return OutcomeSchedule(
+        follow_up_days=tuple(sorted(days.items(), key=lambda kv: kv[1])) if days is not None else base.follow_up_days,
+        answer_window_days=override.get("answer_window_days", base.answer_window_days),
+        follow_up_instruments=tuple(instruments_) if instruments_ is not None else base.follow_up_instruments,
+    )
+
+
+def local_date(moment: datetime, clinic) -> date:
+    return timezone.localtime(moment, clinic.zone).date()
+
+
+# ----------------------------------------------------------------------------- after signing
+def on_procedure_signed(sender, procedure, **kwargs) -> None:
+    """Receiver of ``procedures.signals.procedure_signed`` (inside the signing transaction; idempotent)."""
+    schedule_outcome_requests(procedure)
+
+
+@transaction.atomic
+def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
+    """Create the outcome requests of a signed procedure and record its pre/post NRS. Safe to call twice."""
+    if procedure.status != "signed":
+        raise RuleInputError(f"procedure {procedure.public_id} is not signed; outcomes are asked after signing")
+    plan = outcome_schedule()
+    patient = procedure.patient
+    requests: list[OutcomeRequest] = []
+    created_any = False
+    for time_point in IN_CLINIC_POINTS:
+        request, created = OutcomeRequest.objects.get_or_create(
+            procedure=procedure,
+            time_point=time_point,
+            defaults={
+                "clinic": procedure.clinic, "patient": patient, "due_on": procedure.procedure_date,
+                "answer_by": procedure.procedure_date, "instruments": list(plan.in_clinic_instruments),
+            },
+        )
+        created_any |= created
+        requests.append(request)
+    for time_point, days in plan.follow_up_days:
+        due = procedure.procedure_date + timedelta(days=days)
+        request, created = OutcomeRequest.objects.get_or_create(
+            procedure=procedure,
+            time_point=time_point,
+            defaults={
+                "clinic": procedure.clinic, "patient": patient, "due_on": due,
+                "answer_by": due + timedelta(days=plan.answer_window_days),
+                "instruments": list(plan.follow_up_instruments),
+            },
+        )
+        if created:
+            created_any = True
+            _send_request(request, plan)
+        requests.append(request)
+    _record_note_readings(procedure, requests)
+    refresh_procedure_outcome(procedure)
+    previous = _previous_procedure(procedure)
+    if previous is not None:
+        refresh_procedure_outcome(previous)  # its follow-up window now ends at this procedure
+    if created_any:
+        audit.record(
+            "outcomes.requests.scheduled",
+            obj=procedure,
+            patient=patient,
+            details={"time_points": [r.time_point for r in requests]},
+        )
+    return requests
+
+
+def _record_note_readings(procedure, requests: list[OutcomeRequest]) -> None:
+    """The note's pre/post NRS become the baseline/immediate measurements (and a visit's PEG-3, the baseline)."""
+    by_point = {r.time_point: r for r in requests}
+    moment = procedure.performed_at or procedure.signed_at or timezone.now()
+    readings = [
+        (TimePoint.BASELINE, procedure.pre_nrs, moment - timedelta(minutes=20)),
+        (TimePoint.IMMEDIATE, procedure.post_nrs, moment + timedelta(minutes=20)),
+    ]
+    nrs = inst.get_instrument("nrs_pain")
+    for time_point, value, at in readings:
+        if value is None:
+            continue
+        if Measurement.objects.filter(procedure=procedure, time_point=time_point, instrument=nrs.id).exists():
+            continue
+        request = by_point.get(time_point.value)
+        Measurement.objects.create(
+            clinic=procedure.clinic, patient=procedure.patient, procedure=procedure, request=request,
+            instrument=nrs.id, instrument_version=nrs.version, time_point=time_point, measured_at=at,
+            answers={"now": int(value)}, score=inst.score(nrs, {"now": int(value)}).value, source=Source.CLINIC,
+        )
+        if request is not None and request.status == RequestStatus.PENDING:
+            request.status = RequestStatus.COMPLETED
+            request.completed_at = timezone.now()
+            request.save(update_fields=["status", "completed_at", "updated_at", "updated_by"])
+    visit = getattr(procedure, "assessment", None)
+    peg_answers = {
+        "pain": getattr(visit, "peg_pain", None),
+        "enjoyment": getattr(visit, "peg_enjoyment", None),
+        "activity": getattr(visit, "peg_activity", None),
+    }
+    if visit is not None and all(v is not None for v in peg_answers.values()):
+        peg = inst.get_instrument("peg3")
+        if not Measurement.objects.filter(procedure=procedure, time_point=TimePoint.BASELINE, instrument=peg.id).exists():
+            Measurement.objects.create(
+                clinic=procedure.clinic, patient=procedure.patient, procedure=procedure,
+                request=by_point.get(TimePoint.BASELINE.value), instrument=peg.id, instrument_version=peg.version,
+                time_point=TimePoint.BASELINE, measured_at=moment - timedelta(minutes=20), answers=peg_answers,
+                score=inst.score(peg, peg_answers).value, source=Source.CLINIC,
+            )
+
+
+def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
+    """Queue the questionnaire message (outbox) with a tokenised link; portal-only when no contact."""
+    from triggerpoint.notifications import services as outbox
+    from triggerpoint.notifications.models import Channel, ContactPreference
+
+    patient = request.patient
+    preference = ContactPreference.objects.filter(patient=patient).first()
+    wants_sms = preference is not None and preference.preferred_channel == Channel.SMS
+    if patient.email and not (wants_sms and patient.phone):
+        channel, to = Channel.EMAIL, patient.email
+    elif patient.phone:
+        channel, to = Channel.SMS, patient.phone
+    else:
+        return  # no contact: the request waits in the portal and on the chart
+    today = timezone.localdate()
+    valid_days = max((request.answer_by - today).days + 1, 1)
+    _link, raw = outbox.issue_link(patient, LINK_PURPOSE, request, timedelta(days=valid_days))
+    url = outbox.link_url(reverse("outcomes:respond", args=[raw]))
+    clinic = request.clinic
+    send_at = timezone.make_aware(datetime.combine(request.due_on, time(plan.send_hour_local)), clinic.zone)
+    subject, body = _message(patient, request, url)
+    outbox.enqueue(
+        clinic=clinic, kind=REQUEST_KIND, channel=channel, to=to, subject=subject, body=body,
+        idempotency_key=f"{REQUEST_KIND}:{request.public_id}", patient=patient,
+        send_after=max(send_at, timezone.now()), related=request,
+    )
+    request.channel = channel
+    request.save(update_fields=["channel", "updated_at", "updated_by"])
+
+
+_WHEN = {
+    "en": {"2w": "two weeks", "6w": "six weeks", "12w": "twelve weeks"},
+    "es": {"2w": "dos semanas", "6w": "seis semanas", "12w": "doce semanas"},
+}
+
+
+def _message(patient, request: OutcomeRequest, url: str) -> tuple[str, str]:
+    clinic = request.clinic.name
+    until = request.answer_by.strftime("%B %d, %Y") if patient.preferred_language != "es" else request.answer_by.isoformat()
+    if patient.preferred_language == "es":
+        when = _WHEN["es"].get(request.time_point, "un tiempo")
+        return (
+            f"{clinic}: ¿cómo está su dolor?",
+            f"Hola {patient.given_name}: han pasado {when} desde su inyección en {clinic}. "
+            f"Cuéntenos cómo está su dolor (toma unos 2 minutos): {url}\n"
+            f"El enlace funciona hasta el {until}. También puede responder en su portal de paciente.",
+        )
+    when = _WHEN["en"].get(request.time_point, "some time")
+    return (
+        f"{clinic}: how is your pain?",
+        f"Hello {patient.given_name}, it has been {when} since your injection at {clinic}. "
+        f"Please tell us how your pain is now (about 2 minutes): {url}\n"
+        f"The link works until {until}. You can also answer in your patient portal.",
+    )
+
+
+def _previous_procedure(procedure):
+    from triggerpoint.procedures.models import Procedure
+
+    return (
+        Procedure.objects.filter(patient_id=procedure.patient_id, status="signed", procedure_date__lt=procedure.procedure_date)
+        .order_by("-procedure_date", "-id")
+        .first()
+    )
+
+
+# ----------------------------------------------------------------------------- recording
+def _validated_scores(instrument_answers: Mapping[str, Mapping]) -> dict[str, inst.Score]:
+    problems: list[str] = []
+    scores = {}
+    for instrument_id, answers in instrument_answers.items():
+        try:
+            instrument = inst.get_instrument(instrument_id)
+            scores[instrument_id] = inst.score(instrument, answers)
+        except RuleInputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise RuleInputError(problems)
+    return scores
+
+
+@transaction.atomic
+def record_measurements(
+    *,
+    patient,
+    instrument_answers: Mapping[str, Mapping],
+    time_point: str,
+    source: str,
+    procedure=None,
+    request: OutcomeRequest | None = None,
+    measured_at: datetime | None = None,
+) -> list[Measurement]:
+    """Store one or more completed instruments; RuleInputError lists every problem with the answers."""
+    problems = []
+    if time_point not in TimePoint.values:
+        problems.append(f"unknown time point {time_point!r}; allowed: {', '.join(TimePoint.values)}")
+    if source not in Source.values:
+        problems.append(f"unknown source {source!r}; allowed: {', '.join(Source.values)}")
+    if procedure is not None and procedure.patient_id != patient.pk:
+        problems.append("the procedure belongs to another patient")
+    if procedure is not None and procedure.status != "signed":
+        problems.append("outcomes follow a signed procedure; this one is a draft")
+    if not instrument_answers:
+        problems.append("no instrument was answered")
+    answered = {k: {i: v for i, v in a.items() if v is not None} for k, a in instrument_answers.items()}
+    if instrument_answers and not any(answered.values()):
+        problems.append("every question was left blank")
+    try:
+        scores = _validated_scores({k: v for k, v in answered.items() if v})
+    except RuleInputError as error:
+        problems.extend(error.problems)
+        scores = {}
+    if problems:
+        raise RuleInputError(problems)
+    moment = measured_at or timezone.now()
+    if request is None and procedure is not None and time_point not in (TimePoint.DIARY, TimePoint.OTHER):
+        # Answers taken in clinic or by phone for a scheduled time point complete that request too.
+        request = OutcomeRequest.objects.filter(
+            procedure=procedure, time_point=time_point, status=RequestStatus.PENDING
+        ).first()
+    created = []
+    for instrument_id, answers in answered.items():
+        if not answers:
+            continue
+        score = scores[instrument_id]
+        created.append(
+            Measurement.objects.create(
+                clinic=patient.clinic, patient=patient, procedure=procedure, request=request,
+                instrument=instrument_id, instrument_version=score.instrument_version, time_point=time_point,
+                measured_at=moment, answers=dict(answers), score=score.value, source=source,
+            )
+        )
+    if request is not None:
+        request.status = RequestStatus.COMPLETED
+        request.completed_at = timezone.now()
+        request.save(update_fields=["status", "completed_at", "updated_at", "updated_by"])
+    audit.record(
+        "outcomes.measurement.recorded",
+        obj=created[0],
+        patient=patient,
+        details={
+            "instruments": [m.instrument for m in created], "time_point": time_point, "source": source,
+            "procedure": str(procedure.public_id) if procedure is not None else None,
+            "request": str(request.public_id) if request is not None else None,
+        },
+    )
+    if procedure is not None:
+        refresh_procedure_outcome(procedure)
+    return created
+
+
+def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Mapping], source: str) -> list[Measurement]:
+    """A patient's answers to one outcome request (link or portal)."""
+    today = timezone.localdate()
+    problems = []
+    if request.status != RequestStatus.PENDING:
+        problems.append("this questionnaire was already answered or is closed")
+    elif today > request.answer_by:
+        problems.append(f"this questionnaire closed on {request.answer_by}")
+    elif today < request.due_on:
+        problems.append(f"this questionnaire opens on {request.due_on}")
+    unknown = sorted(set(instrument_answers) - set(request.instruments))
+    if unknown:
+        problems.append(f"instruments not asked here: {', '.join(unknown)}; asked: {', '.join(request.instruments)}")
+    if problems:
+        raise RuleInputError(problems)
+    return record_measurements(
+        patient=request.patient, instrument_answers=instrument_answers, time_point=request.time_point,
+        source=source, procedure=request.procedure, request=request,
+    )
+
+
+def procedure_for_diary(patient, on: date):
+    """The procedure a diary entry follows: the latest signed one within the diary window before it."""
+    from triggerpoint.procedures.models import Procedure
+
+    weeks = outcome_schedule().diary_link_weeks
+    return (
+        Procedure.objects.filter(
+            patient=patient, status="signed", procedure_date__lte=on, procedure_date__gte=on - timedelta(weeks=weeks)
+        )
+        .order_by("-procedure_date", "-id")
+        .first()
+    )
+
+
+def record_diary_entry(patient, answers: Mapping[str, int | None], measured_at: datetime | None = None) -> Measurement:
+    """A pain-diary entry from the portal (NRS now, optionally average), linked to the procedure it follows."""
+    moment = measured_at or timezone.now()
+    procedure = procedure_for_diary(patient, local_date(moment, patient.clinic))
+    return record_measurements(
+        patient=patient, instrument_answers={"nrs_pain": answers}, time_point=TimePoint.DIARY,
+        source=Source.PORTAL, procedure=procedure, measured_at=moment,
+    )[0]
+
+
+# ----------------------------------------------------------------------------- summary upkeep
+def grouping_facts(procedure) -> dict:
+    sites = list(procedure.sites.all())
+    drugs = sorted({i.drug for i in procedure.injectates.all()})
+    techniques = {s.technique for s in sites}
+    if not drugs and "dry_needling" in techniques:
+        drugs = ["dry_needling"]
+    technique = techniques.pop() if len(techniques) == 1 else ("mixed" if techniques else "")
+    codes = procedure.diagnosis_codes or []
+    return {
+        "clinic_id": procedure.clinic_id,
+        "patient_id": procedure.patient_id,
+        "procedure_date": procedure.procedure_date,
+        "clinician_id": procedure.performed_by_id,
+        "condition": (codes[0] if codes else "")[:10],
+        "muscles": sorted({s.muscle for s in sites}),
+        "injectates": drugs,
+        "technique": technique,
+        "guidance": procedure.guidance,
+    }
+
+
+def readings_for(procedure) -> list[summary.Reading]:
+    clinic = procedure.clinic
+    return [
+        summary.Reading(on=local_date(m.measured_at, clinic), time_point=m.time_point, instrument=m.instrument,
+                        score=m.score, answers=m.answers or {})
+        for m in Measurement.objects.filter(procedure=procedure)
+    ]
+
+
+def summarize_procedure(procedure) -> summary.OutcomeSummary:
+    from triggerpoint.procedures.models import Procedure
+
+    following = (
+        Procedure.objects.filter(patient_id=procedure.patient_id, status="signed", procedure_date__gt=procedure.procedure_date)
+        .order_by("procedure_date")
+        .values_list("procedure_date", flat=True)
+        .first()
+    )
+    facts = summary.ProcedureFacts(
+        procedure_date=procedure.procedure_date,
+        baseline_pain=float(procedure.pre_nrs) if procedure.pre_nrs is not None else None,
+        immediate_pain=float(procedure.post_nrs) if procedure.post_nrs is not None else None,
+        next_procedure_date=following,
+    )
+    return summary.summarize(facts, readings_for(procedure))
+
+
+@transaction.atomic
+def refresh_procedure_outcome(procedure) -> ProcedureOutcome | None:
+    """Recompute one procedure's report row and move its contribution in the rollups (incremental)."""
+    if procedure.status != "signed" or procedure.deleted_at is not None:
+        return None
+    old = ProcedureOutcome.objects.select_for_update().filter(procedure_id=procedure.pk).first()
+    old_row = analytics.row_of(old)
+    values = {**grouping_facts(procedure), **summarize_procedure(procedure).as_row(), "computed_at": timezone.now()}
+    outcome, _ = ProcedureOutcome.objects.update_or_create(procedure_id=procedure.pk, defaults=values)
+    new_row = analytics.row_of(outcome)
+    if old_row != new_row:
+        analytics.apply_change(old_row, new_row)
+    return outcome
+
+
+# ----------------------------------------------------------------------------- repeat decision
+def _function_improvement(procedure_measurements: Iterable[Measurement]) -> float | None:
+    """Percent improvement on PEG-3 from the baseline to the latest follow-up, if both were answered."""
+    peg = inst.get_instrument("peg3")
+    rows = [m for m in procedure_measurements if m.instrument == peg.id and m.score is not None]
+    baseline = [m for m in rows if m.time_point == TimePoint.BASELINE]
+    later = [m for m in rows if m.time_point in FOLLOW_UP_CHOICES]
+    if not baseline or not later:
+        return None
+    change = inst.change(peg, baseline[-1].score, max(later, key=lambda m: m.measured_at).score)
+    return change.improvement_percent
+
+
+def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
+    """The patient's signed procedures before ``before`` as repeat-rule sessions (one per day)."""
+    from triggerpoint.atlas.catalog import load_atlas
+    from triggerpoint.procedures.models import Procedure
+
+    atlas = load_atlas()
+    procedures = list(
+        Procedure.objects.filter(patient=patient, status="signed", procedure_date__lt=before)
+        .prefetch_related("sites", "outcome_measurements")
+        .order_by("procedure_date")
+    )
+    outcomes = {o.procedure_id: o for o in ProcedureOutcome.objects.filter(procedure__in=procedures)}
+    by_day: dict[date, list] = {}
+    for procedure in procedures:
+        by_day.setdefault(procedure.procedure_date, []).append(procedure)
+    sessions = []
+    for day, same_day in sorted(by_day.items()):
+        muscles = {s.muscle for p in same_day for s in p.sites.all()}
+        regions = {atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)}
+        if not regions:
+            continue
+        found = [outcomes.get(p.pk) for p in same_day]
+        reliefs = [o.best_relief for o in found if o is not None and o.best_relief is not None]
+        durations = [o.relief_days for o in found if o is not None and o.relief_days is not None]
+        functions = [f for p in same_day if (f := _function_improvement(p.outcome_measurements.all())) is not None]
+        sessions.append(
+            repeat_rule.PriorSession(
+                date=day,
+                body_regions=frozenset(regions),
+                muscles=frozenset(muscles),
+                relief_percent=max(reliefs) if reliefs else None,
+                relief_duration_days=max(durations) if durations else None,
+                functional_improvement_percent=max(functions) if functions else None,
+            )
+        )
+    return sessions
+
+
+def repeat_decision_for(patient, planned_date: date, planned_regions: Iterable[str], payer=None) -> repeat_rule.RepeatDecision:
+    """Whether a planned session meets the payer's repeat-injection policy (``payer``: policy id or RepeatPolicy)."""
+    if payer is None or payer == "":
+        policy = repeat_rule.DEFAULT_REPEAT_POLICY
+    elif isinstance(payer, repeat_rule.RepeatPolicy):
+        policy = payer
+    else:
+        policy = repeat_rule.get_repeat_policy(str(payer))
+    return repeat_rule.evaluate_repeat(prior_sessions(patient, planned_date), planned_date, planned_regions, policy)
+
+
+def regions_of_muscles(muscles: Iterable[str]) -> list[str]:
+    from triggerpoint.atlas.catalog import load_atlas
+
+    atlas = load_atlas()
+    return sorted({atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)})

@@ -1,0 +1,304 @@
+"""Outcome pages: the per-patient chart, the repeat decision, the clinic dashboard and exports,
+the questionnaire behind a tokenised link, and the patient's portal questionnaire and pain diary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from triggerpoint.accounts.decorators import patient_required, staff_required
+from triggerpoint.accounts.policy import can, get_patient_for_user, require
+from triggerpoint.audit import services as audit
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.outcomes import analytics, display, exports, services
+from triggerpoint.outcomes import instruments as inst
+from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatus, Source, TimePoint
+
+EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+# ----------------------------------------------------------------------------- staff: one patient
+def _repeat_inputs(request, patient, overview_last) -> tuple[date, list[str], str]:
+    planned = _date(request.GET.get("planned_date")) or timezone.localdate()
+    regions = [r for r in request.GET.getlist("regions") if r]
+    payer = request.GET.get("payer", "")
+    if not regions and overview_last is not None:
+        regions = services.regions_of_muscles(s.muscle for s in overview_last.sites.all())
+    if not payer and overview_last is not None:
+        payer = overview_last.payer or ""
+    return planned, regions, payer
+
+
+@staff_required("outcomes.view")
+def patient_outcomes(request, public_id):
+    patient = get_patient_for_user(request.user, public_id, "outcomes.view")
+    overview = display.patient_overview(patient)
+    planned, regions, payer = _repeat_inputs(request, patient, overview["last_procedure"])
+    context = {
+        "patient": patient,
+        **overview,
+        **display.repeat_context(patient, planned, regions, payer),
+        "can_record": can(request.user, "outcomes.record", patient),
+        "record_instruments": [inst.get_instrument(i) for i in ("nrs_pain", "percent_relief", "pgic", "peg3")],
+        "time_points": TimePoint.choices,
+    }
+    audit.record("outcomes.patient.viewed", obj=patient, details={"procedures": len(overview["rows"])})
+    return render(request, "outcomes/patient.html", context)
+
+
+@staff_required("outcomes.view")
+def repeat_decision(request, public_id):
+    """The repeat-injection decision partial (htmx target; the procedures page can load it too)."""
+    patient = get_patient_for_user(request.user, public_id, "outcomes.view")
+    from triggerpoint.procedures.models import Procedure
+
+    last = Procedure.objects.filter(patient=patient, status="signed").order_by("-procedure_date").first()
+    planned, regions, payer = _repeat_inputs(request, patient, last)
+    context = display.repeat_context(patient, planned, regions, payer)
+    audit.record("outcomes.repeat_decision.viewed", obj=patient,
+                 details={"planned_date": planned.isoformat(), "regions": regions, "payer": payer})
+    return render(request, "outcomes/_repeat_decision.html", context)
+
+
+def _answers_from_form(data, instrument_ids) -> dict[str, dict]:
+    """Form fields ``<instrument>__<item>`` to answers; blank means skipped, text is passed on to be refused."""
+    answers: dict[str, dict] = {}
+    for instrument_id in instrument_ids:
+        instrument = inst.get_instrument(instrument_id)
+        values = {}
+        for item in instrument.items:
+            raw = (data.get(f"{instrument_id}__{item.id}") or "").strip()
+            if raw == "":
+                values[item.id] = None
+                continue
+            try:
+                values[item.id] = int(raw)
+            except ValueError:
+                values[item.id] = raw
+        answers[instrument_id] = values
+    return answers
+
+
+@staff_required("outcomes.record")
+@require_POST
+def record_measurement(request, public_id):
+    patient = get_patient_for_user(request.user, public_id, "outcomes.record")
+    instrument_id = request.POST.get("instrument", "")
+    procedure = None
+    procedure_id = request.POST.get("procedure", "")
+    try:
+        if procedure_id:
+            from triggerpoint.procedures.models import Procedure
+
+            procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
+            if procedure is None:
+                raise RuleInputError("unknown procedure for this patient")
+        if instrument_id not in inst.load_instruments():
+            raise RuleInputError(f"unknown instrument {instrument_id!r}")
+        services.record_measurements(
+            patient=patient,
+            instrument_answers=_answers_from_form(request.POST, [instrument_id]),
+            time_point=request.POST.get("time_point", ""),
+            source=Source.CLINIC,
+            procedure=procedure,
+        )
+    except RuleInputError as error:
+        messages.error(request, "Not saved: " + "; ".join(error.problems))
+    else:
+        messages.success(request, "Measurement saved.")
+    return redirect("outcomes:patient", public_id=patient.public_id)
+
+
+# ----------------------------------------------------------------------------- staff: clinic analytics
+def _report_for(request):
+    require(request.user, "analytics.view")
+    clinic = request.user.clinic
+    date_from = _date(request.GET.get("date_from"))
+    date_to = _date(request.GET.get("date_to"))
+    if date_from and date_to and date_from > date_to:
+        date_from, date_to = date_to, date_from
+    report = analytics.clinic_report(clinic.pk, date_from, date_to, labels=display.report_labels(clinic.pk))
+    return clinic, date_from, date_to, report
+
+
+@staff_required("analytics.view")
+def dashboard(request):
+    clinic, date_from, date_to, report = _report_for(request)
+    by = request.GET.get("by", Dimension.GUIDANCE.value)
+    if by not in {d.value for d in analytics.BREAKDOWNS}:
+        by = Dimension.GUIDANCE.value
+    audit.record("outcomes.analytics.viewed", clinic=clinic,
+                 details={"date_from": str(date_from or ""), "date_to": str(date_to or ""), "by": by})
+    query = request.GET.copy()
+    query.pop("by", None)
+    context = {
+        "report": report,
+        "date_from": date_from,
+        "date_to": date_to,
+        "by": by,
+        "dimensions": [(d.value, d.label) for d in analytics.BREAKDOWNS],
+        "charts": display.dashboard_charts(report, by),
+        "filter_query": query.urlencode(),
+        "can_export": can(request.user, "analytics.export"),
+        "can_export_deidentified": can(request.user, "analytics.export_deidentified"),
+    }
+    return render(request, "outcomes/dashboard.html", context)
+
+
+def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=EXPORT_FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@staff_required("analytics.export")
+def export_report(request, fmt):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Unknown export format.")
+    clinic, date_from, date_to, report = _report_for(request)
+    rows = analytics.report_rows(report)
+    columns = list(rows[0]) if rows else ["dimension"]
+    content = exports.to_csv(rows, columns) if fmt == "csv" else exports.to_parquet(rows, columns)
+    audit.record("outcomes.analytics.exported", clinic=clinic,
+                 details={"format": fmt, "rows": len(rows), "date_from": str(date_from or ""), "date_to": str(date_to or "")})
+    return _download(content, fmt, f"outcomes-report-{timezone.localdate():%Y%m%d}")
+
+
+@staff_required("analytics.export_deidentified")
+def export_deidentified(request, fmt):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Unknown export format.")
+    clinic = request.user.clinic
+    date_from = _date(request.GET.get("date_from"))
+    date_to = _date(request.GET.get("date_to"))
+    rows = list(exports.deidentified_rows(clinic.pk, date_from, date_to))
+    columns = exports.DEIDENTIFIED_COLUMNS
+    content = exports.to_csv(rows, columns) if fmt == "csv" else exports.to_parquet(rows, columns)
+    audit.record("outcomes.analytics.exported_deidentified", clinic=clinic,
+                 details={"format": fmt, "rows": len(rows), "date_from": str(date_from or ""), "date_to": str(date_to or "")})
+    return _download(content, fmt, f"outcomes-research-{timezone.localdate():%Y%m%d}")
+
+
+# ----------------------------------------------------------------------------- patients: questionnaire
+def _questionnaire_context(outcome_request: OutcomeRequest, language: str, errors=None, values=None) -> dict:
+    blocks = []
+    values = values or {}
+    for instrument_id in outcome_request.instruments:
+        instrument = inst.get_instrument(instrument_id)
+        items = []
+        for item in instrument.items:
+            name = f"{instrument_id}__{item.id}"
+            if item.response_type == "choice":
+                options = [(c.value, getattr(c.label, language)) for c in item.choices]
+            elif item.max_value - item.min_value > 10:
+                step = (item.max_value - item.min_value) // 10
+                options = [(v, f"{v}%") for v in range(item.min_value, item.max_value + 1, step)]
+            else:
+                options = [(v, str(v)) for v in range(item.min_value, item.max_value + 1)]
+            anchors = {a.value: getattr(a.label, language) for a in item.anchors}
+            items.append({
+                "name": name, "text": getattr(item.text, language), "options": options, "choice": item.response_type == "choice",
+                "low": anchors.get(item.min_value, ""), "high": anchors.get(item.max_value, ""),
+                "value": str(values.get(name, "")),
+            })
+        blocks.append({"instrument": instrument, "items": items})
+    return {"outcome_request": outcome_request, "blocks": blocks, "errors": errors or [], "lang": language}
+
+
+def _answer(request, outcome_request: OutcomeRequest, source: str, template_extra: dict):
+    patient = outcome_request.patient
+    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
+    today = timezone.localdate()
+    if outcome_request.status != RequestStatus.PENDING or today > outcome_request.answer_by:
+        return render(request, "outcomes/thanks.html", {"closed": outcome_request.status != RequestStatus.COMPLETED,
+                                                         "lang": language, **template_extra})
+    if request.method == "POST":
+        answers = _answers_from_form(request.POST, outcome_request.instruments)
+        try:
+            services.answer_request(outcome_request, answers, source)
+        except RuleInputError as error:
+            context = _questionnaire_context(outcome_request, language, error.problems, request.POST)
+            return render(request, "outcomes/questionnaire.html", {**context, **template_extra}, status=422)
+        return render(request, "outcomes/thanks.html", {"closed": False, "lang": language, **template_extra})
+    audit.record("outcomes.request.opened", obj=outcome_request, patient=patient, details={"channel": source})
+    return render(request, "outcomes/questionnaire.html",
+                  {**_questionnaire_context(outcome_request, language), **template_extra})
+
+
+@require_http_methods(["GET", "POST"])
+def respond(request, token):
+    """The questionnaire behind the tokenised link in the message (no login)."""
+    from triggerpoint.notifications.services import LinkInvalid, resolve_link
+
+    try:
+        link = resolve_link(token, services.LINK_PURPOSE)
+    except LinkInvalid as error:
+        return render(request, "outcomes/link_invalid.html", {"message": str(error)}, status=404)
+    outcome_request = get_object_or_404(OutcomeRequest, public_id=link.target_id, patient=link.patient)
+    return _answer(request, outcome_request, Source.CHECKIN, {"via_link": True})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def portal_request(request, public_id):
+    patient = request.user.portal_patient
+    try:
+        outcome_request = OutcomeRequest.objects.select_related("patient", "procedure").get(public_id=public_id)
+    except (OutcomeRequest.DoesNotExist, ValueError) as exc:
+        raise Http404("No such questionnaire.") from exc
+    require(request.user, "outcomes.record", outcome_request)
+    if outcome_request.patient_id != patient.pk:
+        raise Http404("No such questionnaire.")
+    return _answer(request, outcome_request, Source.PORTAL, {"via_link": False})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def diary(request):
+    """The patient's pain diary: a quick 0-10 entry whenever they like, and their own chart."""
+    patient = request.user.portal_patient
+    require(request.user, "outcomes.record", patient)
+    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
+    errors: list[str] = []
+    if request.method == "POST":
+        answers = _answers_from_form(request.POST, ["nrs_pain"])["nrs_pain"]
+        answers = {"now": answers.get("now"), "average": answers.get("average")}
+        try:
+            if answers["now"] is None:
+                raise RuleInputError("Please choose a number for your pain right now." if language == "en"
+                                     else "Elija un número para su dolor en este momento.")
+            services.record_diary_entry(patient, answers)
+        except RuleInputError as error:
+            errors = error.problems
+        else:
+            messages.success(request, "Saved. Thank you." if language == "en" else "Guardado. Gracias.")
+            return redirect("outcomes:diary")
+    else:
+        audit.record("outcomes.diary.viewed", obj=patient, details={"channel": "portal"})
+    overview = display.patient_overview(patient, chart_width=480, chart_height=300)
+    nrs = inst.get_instrument("nrs_pain")
+    items = []
+    for item_id in ("now", "average"):
+        item = nrs.item(item_id)
+        anchors = {a.value: getattr(a.label, language) for a in item.anchors}
+        items.append({"name": f"nrs_pain__{item_id}", "text": getattr(item.text, language),
+                      "options": [(v, str(v)) for v in range(0, 11)], "low": anchors.get(0, ""), "high": anchors.get(10, ""),
+                      "optional": item_id == "average", "value": request.POST.get(f"nrs_pain__{item_id}", "")})
+    entries = [m for m in overview["measurements"] if m.time_point == TimePoint.DIARY][:10]
+    return render(request, "outcomes/diary.html", {"items": items, "errors": errors, "chart": overview["chart"],
+                                                   "entries": entries, "lang": language, "patient": patient},
+                  status=422 if errors else 200)
