@@ -12,14 +12,13 @@ Pure module: no Django, no ORM, no HTTP.
 from __future__ import annotations
 
 import functools
-import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft202012Validator
+from triggerpoint.core import data
+from triggerpoint.core.data import DataFileError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -27,36 +26,23 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 INSTRUCTION_PLACEHOLDERS = frozenset({"fever_f", "fever_c", "urgent_days"})
 
 
-class FollowupDataError(ValueError):
+class FollowupDataError(DataFileError):
     """A shipped follow-up data file breaks its schema or its own consistency rules."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 def _read_yaml(filename: str) -> Any:
-    text = (DATA_DIR / filename).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return data.read_yaml(DATA_DIR / filename)
 
 
 def validate_document(document: Any, schema_filename: str, label: str) -> None:
     """Raise FollowupDataError listing every schema violation in `document`."""
-    schema = json.loads((DATA_DIR / schema_filename).read_text(encoding="utf-8"))
-    errors = sorted(
-        Draft202012Validator(schema).iter_errors(document),
-        key=lambda error: [str(part) for part in error.absolute_path],
-    )
-    if errors:
-        raise FollowupDataError(
-            [f"{label} {'/'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in errors]
-        )
+    problems = data.schema_problems(document, DATA_DIR / schema_filename, label)
+    if problems:
+        raise FollowupDataError(problems)
 
 
 def load_document(filename: str, schema_filename: str) -> Any:
-    document = _read_yaml(filename)
-    validate_document(document, schema_filename, filename)
-    return document
+    return data.load_validated_yaml(DATA_DIR / filename, DATA_DIR / schema_filename, FollowupDataError)
 
 
 # ----------------------------------------------------------------------------- symptoms

@@ -10,20 +10,19 @@ Pure module: no Django, no ORM, no HTTP.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft202012Validator
+from triggerpoint.core import data
+from triggerpoint.core.data import DataFileError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SCHEMA_DIR = DATA_DIR / "schemas"
 
 
-class ScreeningDataError(ValueError):
+class ScreeningDataError(DataFileError):
     """A shipped screening data file breaks its schema or refers to a source it does not define."""
 
 
@@ -35,13 +34,8 @@ def normalize_term(text: str) -> str:
 
 def load_document(file_name: str) -> dict[str, Any]:
     """``data/<file_name>`` validated against ``data/schemas/<stem>.schema.json`` and its own source keys."""
-    document = yaml.safe_load((DATA_DIR / file_name).read_text(encoding="utf-8"))
-    schema_name = f"{Path(file_name).stem}.schema.json"
-    schema = json.loads((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
-    errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda error: list(error.absolute_path))
-    problems = [
-        f"{'/'.join(str(part) for part in error.absolute_path) or '<root>'}: {error.message}" for error in errors
-    ]
+    document = data.read_yaml(DATA_DIR / file_name)
+    problems = data.schema_problems(document, SCHEMA_DIR / f"{Path(file_name).stem}.schema.json")
     if not problems:
         problems = _undefined_source_keys(document)
     if problems:

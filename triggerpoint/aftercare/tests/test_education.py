@@ -15,7 +15,7 @@ from triggerpoint.aftercare.education import (
     parse_article,
     plain_text,
 )
-from triggerpoint.aftercare.readability import (
+from triggerpoint.core.readability import (
     ENGLISH_MAX_GRADE,
     SPANISH_MIN_FERNANDEZ_HUERTA,
     english_grade,

