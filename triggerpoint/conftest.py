@@ -18,6 +18,15 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_folder(tmp_path_factory):
+    """Uploaded files (ultrasound stills) never land in the project's var/media during tests."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
 @pytest.fixture
 def clinic_a(db):
     from triggerpoint.clinics.models import Clinic

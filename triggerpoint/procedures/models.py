@@ -222,3 +222,53 @@ class Amendment(models.Model):
 
     def delete(self, *args, **kwargs):
         raise HardDeleteRefused("Amendments are never deleted.")
+
+
+def guidance_image_path(instance: GuidanceImage, filename: str) -> str:
+    """Per clinic, with a random name: the stored path says nothing about the patient and cannot be guessed."""
+    extension = {"image/png": "png", "image/jpeg": "jpg"}.get(instance.content_type, "bin")
+    return f"guidance/{instance.clinic.public_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class GuidanceImage(ClinicalRecord):
+    """An ultrasound still attached to a procedure note.
+
+    Belongs to the note: added or removed (soft delete; the file is kept) only while
+    the note is a draft, and frozen with it once signed — here and by database
+    triggers. The file lives under MEDIA_ROOT but is only ever served by the
+    access-controlled `procedures:image` view, never by a public media URL.
+    """
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="images")
+    image = models.FileField(upload_to=guidance_image_path, max_length=200)
+    caption = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    content_type = models.CharField(max_length=20, choices=[("image/png", "PNG"), ("image/jpeg", "JPEG")])
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Guidance image {self.caption or self.public_id}"
+
+    def _note_signed(self) -> bool:
+        ids = {self.procedure_id}
+        if self.pk is not None:
+            ids.add(type(self).all_objects.filter(pk=self.pk).values_list("procedure_id", flat=True).first())
+        return Procedure.all_objects.filter(pk__in=[i for i in ids if i], status=ProcedureStatus.SIGNED).exists()
+
+    def save(self, *args, **kwargs):
+        if self._note_signed():
+            raise ImmutableRecord("The images of a signed note cannot be added or changed.")
+        super().save(*args, **kwargs)
+
+    def save_versioned(self, expected_version: int, fields: list[str]) -> None:
+        # soft_delete() writes through here
+        if self._note_signed():
+            raise ImmutableRecord("The images of a signed note cannot be changed or removed.")
+        super().save_versioned(expected_version, fields)

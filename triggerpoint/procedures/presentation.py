@@ -257,7 +257,21 @@ def note_context(procedure: Procedure) -> dict[str, Any]:
         "complications": [COMPLICATION_LABELS.get(c, c) for c in document["complications"]],
         "amendments": list(procedure.amendments.select_related("author")),
         "allergies": list(procedure.patient.allergies.all()),
+        "images": guidance_images(procedure),
     }
+
+
+def guidance_images(procedure: Procedure) -> list[dict[str, Any]]:
+    """The note's ultrasound stills; `src` is the access-controlled view (the PDF swaps in a data: URI)."""
+    from django.urls import reverse
+
+    return [
+        {
+            "image": image,
+            "src": reverse("procedures:image", args=[procedure.patient.public_id, procedure.public_id, image.public_id]),
+        }
+        for image in procedure.images.select_related("uploaded_by")
+    ]
 
 
 def _site_mix_label(site: dict[str, Any], document: dict[str, Any]) -> str:

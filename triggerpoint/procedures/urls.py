@@ -18,4 +18,7 @@ urlpatterns = [
     path(NOTE + "amend/", views.amend, name="amend"),
     path(NOTE + "discard/", views.discard, name="discard"),
     path(NOTE + "pdf/", views.pdf, name="pdf"),
+    path(NOTE + "images/", views.image_upload, name="image_upload"),
+    path(NOTE + "images/<uuid:image_id>/", views.image, name="image"),
+    path(NOTE + "images/<uuid:image_id>/remove/", views.image_remove, name="image_remove"),
 ]

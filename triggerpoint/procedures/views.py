@@ -26,7 +26,7 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures import coding, presentation, services
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.models import GuidanceImage, Procedure
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -102,6 +102,11 @@ def edit_note(request, patient_id, procedure_id):
         messages.info(request, "This note is signed; corrections are amendments.")
         return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
     services.view_procedure(request.user, procedure, channel="editor")
+    return render(request, "procedures/edit.html", _editor_context(request, procedure))
+
+
+def _editor_context(request, procedure: Procedure, **extra) -> dict:
+    patient_id, procedure_id = procedure.patient.public_id, procedure.public_id
     document = services.note_document(procedure)
     atlas = load_atlas()
     context = {
@@ -123,10 +128,14 @@ def edit_note(request, patient_id, procedure_id):
             "suggest": reverse("procedures:suggest", args=[patient_id, procedure_id]),
             "note": reverse("procedures:note", args=[patient_id, procedure_id]),
             "edit": reverse("procedures:edit", args=[patient_id, procedure_id]),
+            "image_upload": reverse("procedures:image_upload", args=[patient_id, procedure_id]),
         },
+        "images": presentation.guidance_images(procedure),
+        "image_errors": [],
         "live": presentation.live_context(services.checks_for(procedure), atlas),
     }
-    return render(request, "procedures/edit.html", context)
+    context.update(extra)
+    return context
 
 
 def _document_from(request) -> dict:
@@ -292,6 +301,8 @@ def pdf(request, patient_id, procedure_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
     services.view_procedure(request.user, procedure, channel="pdf")
     context = presentation.note_context(procedure)
+    for item in context["images"]:
+        item["src"] = services.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
     context["printed_at"] = timezone.now()
     context["printed_by"] = request.user
     html = render_to_string("procedures/note_pdf.html", context, request=request)
@@ -300,4 +311,70 @@ def pdf(request, patient_id, procedure_id):
     response = HttpResponse(data, content_type="application/pdf")
     filename = f"procedure-{procedure.patient.mrn}-{procedure.procedure_date.isoformat()}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- guidance images (ultrasound stills)
+
+
+def _image_for(procedure: Procedure, image_id) -> GuidanceImage:
+    image = GuidanceImage.objects.filter(public_id=image_id, procedure=procedure).first()
+    if image is None:
+        raise Http404("No such image.")
+    return image
+
+
+@staff_required("procedure.edit")
+@require_POST
+def image_upload(request, patient_id, procedure_id):
+    """Multipart upload of one still to a draft; a bad file re-renders the editor with a 4xx and writes nothing."""
+    procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
+    if procedure.is_signed:
+        messages.error(request, "This note is signed; images cannot be added. Write an amendment instead.")
+        return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
+    try:
+        services.add_guidance_image(
+            request.user, procedure, request.FILES.get("image"), caption=request.POST.get("caption", "")
+        )
+    except services.ImageRejected as error:
+        services.view_procedure(request.user, procedure, channel="editor")
+        context = _editor_context(request, procedure, image_errors=error.problems)
+        return render(request, "procedures/edit.html", context, status=error.status)
+    except ImmutableRecord as error:
+        messages.error(request, f"Image not added: {error}")
+        return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
+    messages.success(request, "Image added to the draft.")
+    return redirect(reverse("procedures:edit", args=[patient_id, procedure_id]) + "#guidance-images")
+
+
+@staff_required("procedure.edit")
+@require_POST
+def image_remove(request, patient_id, procedure_id, image_id):
+    procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
+    image = _image_for(procedure, image_id)
+    try:
+        services.remove_guidance_image(request.user, procedure, image)
+    except ImmutableRecord as error:
+        messages.error(request, f"Image not removed: {error}")
+        return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
+    messages.success(request, "Image removed from the draft.")
+    return redirect(reverse("procedures:edit", args=[patient_id, procedure_id]) + "#guidance-images")
+
+
+@staff_required("procedure.view")
+@require_http_methods(["GET"])
+def image(request, patient_id, procedure_id, image_id):
+    """One still, only through here (never a public media URL): policy-checked, audited, never sniffed."""
+    procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
+    stored = _image_for(procedure, image_id)
+    try:
+        data = services.read_guidance_image(request.user, procedure, stored)
+    except FileNotFoundError as error:
+        raise Http404("The image file is missing.") from error
+    extension = "png" if stored.content_type == "image/png" else "jpg"
+    response = HttpResponse(data, content_type=stored.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = f'inline; filename="guidance-{stored.public_id}.{extension}"'
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Length"] = str(len(data))
     return response

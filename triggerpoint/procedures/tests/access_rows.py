@@ -8,6 +8,7 @@ physician is refused (404) like any record route.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from django.utils import timezone
@@ -59,6 +60,36 @@ def _note(patient, author, *, complete: bool, sign: bool = False):
     return procedure
 
 
+def tiny_png(size=(4, 3), color=(20, 20, 20)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class _PngUpload(str):
+    """A file for the test client's multipart encoder that is also a str, so the matrix can `json.dumps` its body."""
+
+    content_type = "image/png"
+
+    def __new__(cls, name="matrix.png"):
+        upload = super().__new__(cls, name)
+        upload.name = name
+        return upload
+
+    def read(self, *_args):
+        return tiny_png()
+
+
+def _image(procedure, author):
+    from triggerpoint.core.context import acting_as
+    from triggerpoint.procedures import services
+
+    with acting_as(author):
+        return services.add_guidance_image(author, procedure, io.BytesIO(tiny_png()), caption="matrix still")
+
+
 def rows(patient):
     from triggerpoint.patients.models import Patient
 
@@ -73,6 +104,9 @@ def rows(patient):
     signed = _note(patient, author, complete=True, sign=True)
     to_discard = _note(patient, author, complete=False)
     to_discard_by_api = _note(patient, author, complete=False)
+    with_image = _note(patient, author, complete=False)
+    seen_image = _image(with_image, author)
+    removed_image = _image(with_image, author)
 
     pid = patient.public_id
     base = f"/procedures/patients/{pid}"
@@ -95,6 +129,12 @@ def rows(patient):
          PHYSICIAN, {302}),
         ("procedures:discard", "post", f"{base}/{to_discard.public_id}/discard/", {"version": "1"}, CLINICAL, {302}),
         ("procedures:pdf", "get", f"{base}/{signed.public_id}/pdf/", None, CLINICAL, {200}),
+        ("procedures:image_upload", "post", f"{base}/{draft.public_id}/images/",
+         {"image": _PngUpload(), "caption": "from the matrix"}, CLINICAL, {302}),
+        ("procedures:image", "get", f"{base}/{with_image.public_id}/images/{seen_image.public_id}/", None,
+         CLINICAL, {200}),
+        ("procedures:image_remove", "post",
+         f"{base}/{with_image.public_id}/images/{removed_image.public_id}/remove/", {}, CLINICAL, {302}),
         # API: calculators (no patient data)
         ("api:procedures_dose_check", "post", "/api/v1/procedures/dose-check",
          {"weight_kg": 70, "injectates": [{"drug": "lidocaine", "concentration_percent": 1, "volume_ml": 5}]},

@@ -140,12 +140,13 @@ def test_the_triggers_exist_after_all_migrations():
             )
         names = {row[0] for row in cursor.fetchall()}
     if connection.vendor == "sqlite":
-        assert len(names) == 10
+        assert len(names) == 13  # 2 procedure + 3 x (sites, injectates, guidance images) + 2 amendment
     else:
         assert names == {
             "procedures_procedure_signed_immutable",
             "procedures_injectionsite_signed_immutable",
             "procedures_injectate_signed_immutable",
+            "procedures_guidanceimage_signed_immutable",
             "procedures_amendment_append_only",
         }
 

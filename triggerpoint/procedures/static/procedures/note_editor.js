@@ -576,6 +576,26 @@
     });
   }
 
+  // ------------------------------------------------------------------ ultrasound stills: shown for ultrasound guidance;
+  // uploading or removing one leaves the page, so it waits for the last save first
+
+  var imagesCard = document.getElementById("guidance-images");
+  if (imagesCard) {
+    root.querySelectorAll('[data-field="guidance"]').forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (doc.guidance === "ultrasound") imagesCard.hidden = false;
+        else if (!imagesCard.querySelector(".guidance-images")) imagesCard.hidden = true;
+      });
+    });
+    imagesCard.querySelectorAll("form.image-form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (event.defaultPrevented || conflict || (!isDirty() && !saving)) return;
+        event.preventDefault();
+        save().then(function (ok) { if (ok) form.submit(); });
+      });
+    });
+  }
+
   root.dataset.state = "saved";
   loadFields();
   renderMix();
