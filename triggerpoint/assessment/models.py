@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from triggerpoint.core.choices import Side
 from triggerpoint.core.errors import ImmutableRecord
 from triggerpoint.core.models import ClinicalRecord
 
@@ -26,11 +27,6 @@ ZERO_TO_TEN = [MinValueValidator(0), MaxValueValidator(10)]
 class VisitStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
-
-
-class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
 
 
 class TriggerPointClass(models.TextChoices):

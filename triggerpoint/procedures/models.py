@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from triggerpoint.core.choices import Side
 from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord
 from triggerpoint.core.models import ClinicalRecord
 
@@ -33,11 +34,6 @@ class ProcedureStatus(models.TextChoices):
 class Guidance(models.TextChoices):
     LANDMARK = "landmark", "Landmark (palpation)"
     ULTRASOUND = "ultrasound", "Ultrasound"
-
-
-class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
 
 
 class Technique(models.TextChoices):
