@@ -476,8 +476,9 @@ def _page_body(alert: Alert, level: int, user) -> str:
     day = (timezone.localtime(alert.raised_at, alert.clinic.zone).date() - procedure.procedure_date).days
     lines = [
         f"{alert.get_disposition_display().upper()} check-in, {alert.clinic.name}.",
-        f"Patient {patient.given_name[:1]}. {patient.family_name} (MRN {patient.mrn}), day {day} after trigger point "
-        f"injections.",
+        # SMS and email are not secure channels: initials only (minimum necessary); the
+        # linked alert page, behind sign-in and audit, shows who it is and how to reach them.
+        f"Patient {patient.given_name[:1]}.{patient.family_name[:1]}., day {day} after trigger point injections.",
         _reasons_line(alert),
     ]
     if level:

@@ -50,7 +50,8 @@ def test_the_page_reaches_the_on_call_nurse_by_email_and_sms(alert, smtp_server)
     assert message["To"] == "nora.first@clinic.example"
     assert subject(message) == "EMERGENCY follow-up alert: Alpha Test Clinic"
     body = message.get_payload(decode=True).decode()
-    assert "P. Portalowner (MRN A-0001)" in body and "pneumothorax" in body.lower()
+    assert "Patient P.P., day" in body and "pneumothorax" in body.lower()
+    assert "Portalowner" not in body and "A-0001" not in body  # no name or MRN over SMS/email
     assert f"/followup/p/{alert.patient.public_id}/alerts/{alert.public_id}/" in body
     assert [(s.to, "EMERGENCY" in s.body) for s in RecordingSmsGateway.sent] == [("(555) 700-0001", True)]
 
