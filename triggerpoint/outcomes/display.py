@@ -7,6 +7,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from triggerpoint.atlas.catalog import BODY_REGION_LABELS
 from triggerpoint.outcomes import analytics, charts, services
 from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes.models import (
@@ -197,7 +198,7 @@ def repeat_context(patient, planned_date: date, regions: list[str], payer: str) 
         "repeat_regions": regions,
         "repeat_payer": payer,
         "repeat_policies": policies,
-        "repeat_all_regions": [(r, r.replace("_", " ").capitalize()) for r in repeat.BODY_REGIONS],
+        "repeat_all_regions": list(BODY_REGION_LABELS.items()),
         "repeat_patient": patient,
     }
 

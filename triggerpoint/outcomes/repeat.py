@@ -41,27 +41,15 @@ from typing import Any
 import jsonschema
 import yaml
 
+from triggerpoint.atlas.catalog import BODY_REGION_LABELS
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 POLICIES_PATH = DATA_DIR / "repeat_policies.yaml"
 POLICIES_SCHEMA_PATH = DATA_DIR / "repeat_policies.schema.json"
 
-# The billing anatomical regions of the atlas contract (Muscle.body_region).
-BODY_REGIONS = (
-    "cephalic",
-    "facial",
-    "cervical",
-    "thoracic",
-    "scapular",
-    "shoulder",
-    "upper_limb",
-    "chest_wall",
-    "abdominal",
-    "lumbar",
-    "pelvic_gluteal",
-    "lower_limb",
-)
+# The billing anatomical regions are the atlas's (Muscle.body_region): one vocabulary.
+BODY_REGIONS = tuple(BODY_REGION_LABELS)
 
 MET = "met"
 NOT_MET = "not_met"
