@@ -27,6 +27,18 @@ def _media_in_a_temporary_folder(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _routes_loaded_before_any_frozen_clock():
+    """Load the URLconf (and the API schemas) once, with the real clock.
+
+    If the first import happened inside a freezegun block, pydantic would build the
+    API schemas around freezegun's fake date class and every later request would fail.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import side effect is the point
+
+
 @pytest.fixture
 def clinic_a(db):
     from triggerpoint.clinics.models import Clinic
