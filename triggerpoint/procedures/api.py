@@ -12,11 +12,12 @@ clinics (404), and every read and change is audited by the services.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import Http404, HttpResponse
 from ninja import Body, Field, Router, Schema, Status
+from pydantic import model_validator
 
 from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
 from triggerpoint.atlas.catalog import load_atlas
@@ -97,10 +98,20 @@ class NoteSummaryOut(Schema):
 
 class CreateNoteIn(Schema):
     procedure_date: date | None = None
-    guidance: str = "landmark"
+    guidance: Literal["landmark", "ultrasound"] = "landmark"
     screening_id: UUID | None = None
     consent_id: UUID | None = None
     assessment_id: UUID | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # Every field is optional, so a JSON array or string would otherwise read as "all defaults".
+        if not isinstance(value, dict) and not hasattr(value, "_obj"):
+            raise ValueError("the request body must be a JSON object")
+        if hasattr(value, "_obj") and not isinstance(value._obj, dict):
+            raise ValueError("the request body must be a JSON object")
+        return value
 
 
 class SignIn(Schema):
