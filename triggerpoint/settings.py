@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "triggerpoint.accounts.middleware.SnapshotOTPMiddleware",
     "triggerpoint.core.middleware.ActorContextMiddleware",
     "triggerpoint.core.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -154,6 +154,22 @@ else:
             },
         }
     }
+
+# --- Shared cache: sessions, identity snapshots and reports, the same for every worker ---
+# The database's own cache table (created by `migrate`), so every process and host sees one cache.
+# Never a per-process cache: a revoked role or a signed-out session must end in every worker
+# (the deploy check triggerpoint.E001 refuses one).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "triggerpoint_cache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 100_000)},
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# How long a user's identity snapshot (clinic, roles, devices) may be reused; model changes renew it at once.
+IDENTITY_CACHE_SECONDS = env_int("IDENTITY_CACHE_SECONDS", 120)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

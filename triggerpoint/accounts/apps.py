@@ -5,3 +5,8 @@ class AccountsConfig(AppConfig):
     name = "triggerpoint.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from triggerpoint.accounts import checks, identity  # noqa: F401 - checks register on import
+
+        identity.connect_signals()

@@ -1,15 +1,11 @@
 from django.contrib.auth.backends import ModelBackend
 
+from triggerpoint.accounts import identity
+
 
 class ClinicAwareBackend(ModelBackend):
-    """The stock backend, loading the user's clinic in the same query (every staff page shows it)."""
+    """The stock backend, loading the user with clinic, roles and devices from one cached snapshot."""
 
     def get_user(self, user_id):
-        user = self.user_cls().objects.select_related("clinic").filter(pk=user_id).first()
+        user = identity.load_user(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
-
-    @staticmethod
-    def user_cls():
-        from django.contrib.auth import get_user_model
-
-        return get_user_model()

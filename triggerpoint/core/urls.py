@@ -9,4 +9,5 @@ urlpatterns = [
     path("portal/", views.portal, name="portal"),
     path("healthz", views.healthz, name="healthz"),
     path("bench/trivial", views.trivial, name="trivial"),
+    path("bench/signed-in", views.signed_in_baseline, name="signed_in_baseline"),
 ]

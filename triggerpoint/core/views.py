@@ -68,6 +68,12 @@ def trivial(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@staff_required()
+def signed_in_baseline(request):
+    """The benchmark's second baseline: what any staff page pays before its own work (session, identity, 2FA)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def _first_url(*names: str) -> str:
     from django.urls import NoReverseMatch, reverse
 

@@ -29,10 +29,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min, Q, Sum
 
+from triggerpoint.core import generations
 from triggerpoint.outcomes import bulk, relief, stats
 from triggerpoint.outcomes.models import Dimension, OutcomeRollup, ProcedureOutcome, ReliefRollup
 
@@ -319,16 +319,13 @@ class Report:
         return next((g for g in self.breakdowns.get(dimension, []) if g.value == value), None)
 
 
-def _version(clinic_id: int) -> int:
-    return cache.get(f"outcomes:rollup-version:{clinic_id}", 0)
+def _rollup_generation(clinic_id: int) -> str:
+    return f"outcomes-rollup:{clinic_id}"
 
 
 def _bump_version(clinic_id: int) -> None:
-    key = f"outcomes:rollup-version:{clinic_id}"
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+    """Reports computed before this rollup change are no longer served (see core.generations)."""
+    generations.renew([_rollup_generation(clinic_id)])
 
 
 def _full_months(date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
@@ -350,9 +347,10 @@ def clinic_report(
     use_cache: bool = True,
 ) -> Report:
     """The outcome report of one clinic for procedures dated ``date_from``..``date_to`` (inclusive)."""
-    cache_key = f"outcomes:report:{clinic_id}:{date_from}:{date_to}:{_version(clinic_id)}"
+    cache_key = f"outcomes:report:{clinic_id}:{date_from}:{date_to}"
+    token = generations.INITIAL
     if use_cache:
-        cached = cache.get(cache_key)
+        cached, token = generations.read(cache_key, _rollup_generation(clinic_id))
         if cached is not None:
             return cached
     started = time.perf_counter()
@@ -429,7 +427,7 @@ def clinic_report(
         edge_procedures=edge_count,
     )
     if use_cache:
-        cache.set(cache_key, report, 600)
+        generations.write(cache_key, token, report, 600)
     return report
 
 

@@ -46,6 +46,8 @@ def _core_routes(p):
     return [
         ("core:worklist", "get", "/worklist/", None, STAFF_DESK, {200}),
         ("core:portal", "get", "/portal/", None, {"portal_patient"}, {200}),
+        ("core:signed_in_baseline", "get", "/bench/signed-in", None,
+         {"physician", "nurse", "front_desk", "analyst", "clinic_admin"}, {200}),
         ("patients:search", "get", "/patients/?q=Port", None, STAFF_DESK, {200}),
         ("patients:create", "get", "/patients/new/", None, STAFF_DESK, {200}),
         ("patients:chart", "get", chart, None, STAFF_DESK, {200}),

@@ -70,34 +70,35 @@ def test_staff_pages_require_the_second_factor_even_with_a_session(client, physi
 
 
 def test_sessions_expire_after_thirty_idle_minutes(settings, physician, login_as):
-    from datetime import timedelta
+    """Measured on the clock, so the shared cache's copy of the session expires with the database row."""
+    from datetime import UTC, datetime, timedelta
 
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
+    from freezegun import freeze_time
 
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    client = login_as(physician)
-    key = client.session.session_key
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
-    response = client.get("/worklist/")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with freeze_time(start) as clock:
+        client = login_as(physician)
+        assert client.get("/worklist/").status_code == 200
+        clock.move_to(start + timedelta(minutes=30, seconds=1))
+        response = client.get("/worklist/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_activity_pushes_the_idle_expiry_forward(settings, physician, login_as):
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
+    from freezegun import freeze_time
 
-    client = login_as(physician)
-    key = client.session.session_key
-    session = client.session
-    session["_touched"] = 0  # last touched long ago
-    session.save()
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=2))
-    assert client.get("/worklist/").status_code == 200
-    expiry = Session.objects.get(session_key=key).expire_date
-    assert expiry > timezone.now() + timedelta(minutes=29)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with freeze_time(start) as clock:
+        client = login_as(physician)
+        clock.move_to(start + timedelta(minutes=20))  # past the touch interval: this visit renews the expiry
+        assert client.get("/worklist/").status_code == 200
+        clock.move_to(start + timedelta(minutes=45))  # 45 min after sign-in, 25 min idle
+        assert client.get("/worklist/").status_code == 200
+        clock.move_to(start + timedelta(minutes=45 + 30, seconds=1))  # now 30 min idle
+        assert client.get("/worklist/").status_code == 302
 
 
 def test_token_create_prints_the_secret_once_as_the_last_line(physician, client):

@@ -1,0 +1,16 @@
+"""The shared cache's table (sessions, identity snapshots, analytics), so `migrate` alone sets a machine up.
+
+`createcachetable` is idempotent and skips caches that are not database caches.
+"""
+
+from django.core.management import call_command
+from django.db import migrations
+
+
+def create_cache_table(apps, schema_editor):
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
+
+
+class Migration(migrations.Migration):
+    dependencies = []
+    operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
