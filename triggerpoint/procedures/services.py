@@ -44,6 +44,7 @@ from triggerpoint.procedures.draft import (
 from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.models import (
     Amendment,
+    Guidance,
     GuidanceImage,
     Injectate,
     InjectionSite,
@@ -471,6 +472,11 @@ def sign_procedure(
             screening_overridden = True
     if current.consent is not None and not current.consent.is_signed:
         problems.append("the linked consent is not signed")
+    if current.guidance != Guidance.ULTRASOUND and current.images.exists():
+        problems.append(
+            "ultrasound images are attached but the note records landmark guidance: "
+            "set guidance to ultrasound or remove the images"
+        )
     if problems:
         raise SigningBlocked(problems)
 
@@ -663,6 +669,11 @@ def add_guidance_image(user, procedure: Procedure, upload, *, caption: str = "")
         with transaction.atomic():
             current = _locked(procedure)
             _refuse_if_signed(current)
+            if current.guidance != Guidance.ULTRASOUND:
+                raise ImageRejected(
+                    "ultrasound still images belong to an ultrasound-guided note: set guidance to ultrasound first",
+                    status=409,
+                )
             image = GuidanceImage(
                 clinic=current.clinic,
                 procedure=current,

@@ -39,14 +39,14 @@ def _author(clinic):
     return user
 
 
-def _note(patient, author, *, complete: bool, sign: bool = False):
+def _note(patient, author, *, complete: bool, sign: bool = False, guidance: str = "landmark"):
     from triggerpoint.core.context import acting_as
     from triggerpoint.procedures import services
     from triggerpoint.procedures.signals import procedure_signed
 
     on = timezone.localdate() - timedelta(days=1)
     with acting_as(author):
-        procedure = services.create_draft(author, patient, procedure_date=on)
+        procedure = services.create_draft(author, patient, procedure_date=on, guidance=guidance)
         if complete:
             procedure = services.autosave_draft(author, procedure, procedure.version, dict(NOTE, procedure_date=on.isoformat()))
         if sign:
@@ -104,7 +104,8 @@ def rows(patient):
     signed = _note(patient, author, complete=True, sign=True)
     to_discard = _note(patient, author, complete=False)
     to_discard_by_api = _note(patient, author, complete=False)
-    with_image = _note(patient, author, complete=False)
+    for_upload = _note(patient, author, complete=False, guidance="ultrasound")
+    with_image = _note(patient, author, complete=False, guidance="ultrasound")
     seen_image = _image(with_image, author)
     removed_image = _image(with_image, author)
 
@@ -129,7 +130,7 @@ def rows(patient):
          PHYSICIAN, {302}),
         ("procedures:discard", "post", f"{base}/{to_discard.public_id}/discard/", {"version": "1"}, CLINICAL, {302}),
         ("procedures:pdf", "get", f"{base}/{signed.public_id}/pdf/", None, CLINICAL, {200}),
-        ("procedures:image_upload", "post", f"{base}/{draft.public_id}/images/",
+        ("procedures:image_upload", "post", f"{base}/{for_upload.public_id}/images/",
          {"image": _PngUpload(), "caption": "from the matrix"}, CLINICAL, {302}),
         ("procedures:image", "get", f"{base}/{with_image.public_id}/images/{seen_image.public_id}/", None,
          CLINICAL, {200}),

@@ -27,6 +27,20 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture
+def draft(on_procedure_day, physician, patient):
+    """Stills document ultrasound guidance, so this file's drafts are ultrasound-guided."""
+    from triggerpoint.procedures.tests.conftest import PROCEDURE_DAY
+
+    with acting_as(physician):
+        return services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY, guidance="ultrasound")
+
+
+@pytest.fixture
+def note_payload(note_payload):
+    return dict(note_payload, guidance="ultrasound")
+
+
 def _encode(kind: str, size=(8, 6), color=(30, 60, 90)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format=kind)
@@ -169,11 +183,46 @@ def test_the_media_url_does_not_serve_the_file(draft, physician, login_as):
     assert response.status_code == 404
 
 
+def test_a_landmark_note_refuses_ultrasound_stills_409_and_writes_nothing(draft, physician, login_as, media_root):
+    draft.guidance = "landmark"
+    draft.save()
+    with pytest.raises(services.ImageRejected) as refused:
+        _add(physician, draft)
+    assert refused.value.status == 409 and "ultrasound" in str(refused.value)
+    response = login_as(physician).post(_url(draft, "images/"), {"image": _upload(PNG)})
+    assert response.status_code == 409
+    assert not GuidanceImage.all_objects.exists() and _stored_files(media_root) == []
+
+
+def test_switching_to_landmark_with_stills_attached_blocks_signing(saved_draft, physician):
+    _add(physician, saved_draft)
+    saved_draft.refresh_from_db()
+    saved_draft.guidance = "landmark"
+    saved_draft.save()
+    with acting_as(physician), pytest.raises(services.SigningBlocked) as blocked:
+        services.sign_procedure(physician, saved_draft, saved_draft.version)
+    assert any("landmark guidance" in problem for problem in blocked.value.problems)
+
+
+def test_removing_the_stills_lets_the_landmark_note_sign(saved_draft, physician):
+    image = _add(physician, saved_draft)
+    saved_draft.refresh_from_db()
+    saved_draft.guidance = "landmark"
+    saved_draft.save()
+    with acting_as(physician):
+        services.remove_guidance_image(physician, saved_draft, image)
+        saved_draft.refresh_from_db()
+        signed = services.sign_procedure(physician, saved_draft, saved_draft.version)
+    assert signed.status == "signed"
+
+
 # ---------------------------------------------------------------- display
 
 
 def test_the_editor_offers_the_upload_only_for_ultrasound(draft, physician, login_as):
     client = login_as(physician)
+    draft.guidance = "landmark"
+    draft.save()
     html = client.get(_url(draft, "edit/")).content.decode()
     assert re.search(r'<section class="card" id="guidance-images"[^>]*\shidden', html)
     draft.guidance = "ultrasound"
