@@ -51,7 +51,9 @@ def patient_timeline(request, public_id):
     timeline = entries_for(patient, request.user)
     show_all = request.GET.get("all") == "1"
     audit.record("patient.timeline_viewed", obj=patient, details={"entries": len(timeline)})
-    return render(request, "patients/_timeline.html", {
+    # The chart loads the fragment with htmx; a plain visit (the no-script link) gets a whole page.
+    template = "patients/_timeline.html" if request.headers.get("HX-Request") else "patients/timeline.html"
+    return render(request, template, {
         "patient": patient,
         "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
         "timeline_hidden": 0 if show_all else max(len(timeline) - TIMELINE_SHOWN, 0),

@@ -164,9 +164,18 @@ def test_the_chart_loads_its_timeline_separately_and_audits_that_read(physician,
     login_as(physician)
     chart = client.get(f"/patients/{patient.public_id}/").content.decode()
     assert f"/patients/{patient.public_id}/timeline/" in chart
-    response = client.get(f"/patients/{patient.public_id}/timeline/")
-    assert response.status_code == 200 and "No visits, procedures or check-ins yet." in response.content.decode()
+    response = client.get(f"/patients/{patient.public_id}/timeline/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "No visits, procedures or check-ins yet." in html
+    assert "<html" not in html  # a fragment for the chart
     assert AuditEvent.objects.filter(patient=patient, action="patient.timeline_viewed").count() == 1
+
+
+def test_the_timeline_link_without_script_opens_a_whole_page(physician, patient, login_as, client):
+    login_as(physician)
+    html = client.get(f"/patients/{patient.public_id}/timeline/?all=1").content.decode()
+    assert "<title>Timeline · Portalowner, Pat" in html and 'lang="' in html
+    assert "No visits, procedures or check-ins yet." in html
 
 
 def test_front_desk_cannot_read_the_clinical_timeline(front_desk, patient, login_as, client):

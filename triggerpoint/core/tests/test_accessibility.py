@@ -1,0 +1,99 @@
+"""Accessibility: axe-core's WCAG 2.1 A/AA rules on every page a clinician or a patient reaches in the demo clinic.
+
+The pages are found, not listed: starting from the home page, the test follows
+the links a user can click (one page per route, so every view is checked once)
+over the deterministic demo clinic, as a physician, a clinic admin and a
+patient. A new page is therefore checked as soon as something links to it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.urls import Resolver404, resolve
+
+from triggerpoint.conftest import browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG_21_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+# Links that are not pages: files, downloads, the benchmark views.
+NOT_PAGES = ("pdf", "ics", "export", "csv", "parquet", "image", "download", "trivial", "signed_in_baseline", "logout")
+PAGE_LIMIT = 60
+
+
+def _route(path: str) -> str | None:
+    try:
+        return resolve(urlsplit(path).path).view_name
+    except Resolver404:
+        return None
+
+
+def _sweep(pg, base_url: str, start: str) -> dict[str, list[dict]]:
+    """axe violations per route name, for every page reachable by links from `start`."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    checked: dict[str, list[dict]] = {}
+    queue = deque([start])
+    while queue and len(checked) < PAGE_LIMIT:
+        path = queue.popleft()
+        route = _route(path)
+        if route is None or route in checked or any(word in route for word in NOT_PAGES):
+            continue
+        response = pg.goto(base_url + path)
+        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+            checked[route] = []
+            continue
+        pg.wait_for_load_state("networkidle")  # fragments loaded by htmx (the chart's timeline) are part of the page
+        checked[route] = [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"], "where": [n["target"] for n in v["nodes"]][:3],
+             "page": path}
+            for v in axe.run(pg, options=WCAG_21_AA).response["violations"]
+        ]
+        hrefs = pg.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        queue.extend(h.split("#")[0] for h in hrefs if h.startswith("/") and not h.startswith("//"))
+    return checked
+
+
+def _report(checked: dict[str, list[dict]]) -> tuple[list[dict], str]:
+    """Every violation, whatever its impact: the pages are clean today and should stay so."""
+    found = [v for violations in checked.values() for v in violations]
+    return found, "\n".join(f"{v['impact']:<9} {v['id']} on {v['page']} at {v['where']}: {v['help']}" for v in found)
+
+
+@pytest.fixture
+def demo_clinic():
+    from triggerpoint.accounts.models import User
+
+    call_command("demo", patients=6, seed=3, stdout=io.StringIO())
+    return {user.username: user for user in User.objects.all()}
+
+
+# How many pages each sweep must reach, so a broken link or login cannot pass the test by checking nothing.
+@pytest.mark.parametrize(("username", "at_least"), [("dr.rivera", 15), ("admin.patel", 5)])
+def test_staff_pages_pass_wcag_21_aa(username, at_least, demo_clinic, page, live_server):
+    browser_login(page, live_server, demo_clinic[username], password="demo-clinic-2026")
+    page.wait_for_url(f"{live_server.url}/**")
+    checked = _sweep(page, live_server.url, "/")
+    print(f"{username}: {len(checked)} pages: {sorted(checked)}")
+    assert len(checked) >= at_least, f"the sweep reached too few pages to mean anything: {sorted(checked)}"
+    problems, report = _report(checked)
+    assert not problems, f"{len(problems)} accessibility problems:\n{report}"
+
+
+def test_patient_pages_pass_wcag_21_aa_on_a_phone(demo_clinic, phone_page, live_server):
+    browser_login(phone_page, live_server, demo_clinic["patient.demo"], password="demo-clinic-2026")
+    phone_page.wait_for_url(f"{live_server.url}/**")
+    checked = _sweep(phone_page, live_server.url, "/portal/")
+    print(f"patient.demo: {len(checked)} pages: {sorted(checked)}")
+    assert len(checked) >= 3, f"the sweep reached too few pages to mean anything: {sorted(checked)}"
+    problems, report = _report(checked)
+    assert not problems, f"{len(problems)} accessibility problems:\n{report}"
