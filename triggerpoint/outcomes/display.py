@@ -162,7 +162,7 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
     requests = list(OutcomeRequest.objects.filter(patient=patient).select_related("procedure").order_by("-due_on")[:30])
     for request in requests:
         request.shown_status = (
-            "overdue" if request.status == RequestStatus.PENDING and request.answer_by < today
+            RequestStatus.EXPIRED if request.status == RequestStatus.PENDING and request.answer_by < today
             else ("due" if request.is_open_on(today) else request.status)
         )
     last = procedures[-1] if procedures else None

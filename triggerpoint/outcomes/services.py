@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -349,6 +350,31 @@ def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Map
         patient=request.patient, instrument_answers=instrument_answers, time_point=request.time_point,
         source=source, procedure=request.procedure, request=request,
     )
+
+
+def expire_lapsed_requests(now: datetime | None = None) -> int:
+    """Requests still unanswered after their last answer day (in the clinic's time zone) become `expired`.
+
+    Analytics then count them as missing rather than waiting, and the chart stops
+    listing them as open. One audit event each; safe to run from several workers.
+    """
+    now = now or timezone.now()
+    count = 0
+    # A day of slack on the database filter: the exact cut-off is the clinic's local date.
+    candidates = OutcomeRequest.objects.filter(
+        status=RequestStatus.PENDING, answer_by__lt=now.date() + timedelta(days=1)
+    ).select_related("patient", "clinic")
+    for request in candidates:
+        if local_date(now, request.clinic) <= request.answer_by:
+            continue
+        with transaction.atomic():
+            if OutcomeRequest.objects.filter(pk=request.pk, status=RequestStatus.PENDING).update(
+                status=RequestStatus.EXPIRED, version=F("version") + 1, updated_at=now,
+            ):
+                audit.record("outcomes.request.expired", obj=request, patient=request.patient,
+                             details={"time_point": request.time_point, "answer_by": request.answer_by.isoformat()})
+                count += 1
+    return count
 
 
 def procedure_for_diary(patient, on: date):

@@ -213,3 +213,64 @@ def test_repeat_decision_lists_unknown_regions_and_payers(patient):
         services.repeat_decision_for(patient, date(2026, 2, 1), ["neck"], "medicare_lcd")
     with pytest.raises(RuleInputError, match="unknown repeat policy"):
         services.repeat_decision_for(patient, date(2026, 2, 1), ["cervical"], "acme")
+
+
+# ---------------------------------------------------------------- questionnaires nobody answered
+
+
+def _two_week_request(patient, physician):
+    procedure = signed_procedure(patient, physician, DAY)
+    return procedure, OutcomeRequest.objects.get(procedure=procedure, time_point="2w")
+
+
+def test_an_unanswered_request_expires_the_day_after_its_last_answer_day(frozen, patient, physician):
+    from triggerpoint.audit.models import AuditEvent
+
+    _, request = _two_week_request(patient, physician)
+    last_day = request.answer_by  # New York clinic; noon there is 16:00 or 17:00 UTC
+    with freeze_time(f"{last_day.isoformat()} 16:00:00"):
+        assert services.expire_lapsed_requests() == 0
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
+    with freeze_time(f"{(last_day + timedelta(days=1)).isoformat()} 16:00:00"):
+        assert services.expire_lapsed_requests() == 1
+        assert services.expire_lapsed_requests() == 0  # idempotent: a second worker finds nothing
+    request.refresh_from_db()
+    assert request.status == RequestStatus.EXPIRED
+    later = OutcomeRequest.objects.filter(procedure=request.procedure, time_point__in=["6w", "12w"])
+    assert set(later.values_list("status", flat=True)) == {RequestStatus.PENDING}
+    event = AuditEvent.objects.get(action="outcomes.request.expired")
+    assert event.patient_id == patient.pk and event.details["time_point"] == "2w"
+
+
+def test_expiry_follows_the_clinic_calendar_not_utc(frozen, patient, physician):
+    _, request = _two_week_request(patient, physician)
+    next_day = request.answer_by + timedelta(days=1)
+    # 02:30 UTC on the next day is still the evening of the last answer day in New York.
+    with freeze_time(f"{next_day.isoformat()} 02:30:00"):
+        assert services.expire_lapsed_requests() == 0
+    with freeze_time(f"{next_day.isoformat()} 05:30:00"):  # after midnight in New York
+        assert services.expire_lapsed_requests() == 1
+
+
+def test_answered_requests_never_expire(frozen, patient, physician):
+    procedure, request = _two_week_request(patient, physician)
+    answer(procedure, "2w", days=14, pain=3)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED
+    with freeze_time(f"{(request.answer_by + timedelta(days=30)).isoformat()} 16:00:00"):
+        services.expire_lapsed_requests()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED
+
+
+def test_the_worker_sweep_expires_lapsed_requests(frozen, patient, physician):
+    import io
+
+    from django.core.management import call_command
+
+    _, request = _two_week_request(patient, physician)
+    out = io.StringIO()
+    with freeze_time(f"{(request.answer_by + timedelta(days=1)).isoformat()} 16:00:00"):
+        call_command("worker", "--once", stdout=out)
+    assert "'expired_outcome_requests': 1" in out.getvalue()

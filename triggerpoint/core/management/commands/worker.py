@@ -2,7 +2,8 @@
 
 Runs django-tasks' database worker (deliveries, escalation deadlines) and, in
 a side thread, the safety-net sweeps every --sweep-every seconds: due outbox
-messages whose task was lost, overdue follow-up alerts, expired check-ins.
+messages whose task was lost, overdue follow-up alerts, expired check-ins
+and outcome questionnaires.
 Each sweep is idempotent, so running several workers is safe.
 """
 
@@ -23,11 +24,13 @@ log = logging.getLogger(__name__)
 def run_sweeps() -> dict[str, int]:
     from triggerpoint.followup import services as followup
     from triggerpoint.notifications import services as notifications
+    from triggerpoint.outcomes import services as outcomes
 
     with acting_as(None):
         delivered = notifications.deliver_due()
         followed = followup.sweep()
-    return {"delivered": sum(delivered.values()), **followed}
+        expired = outcomes.expire_lapsed_requests()
+    return {"delivered": sum(delivered.values()), **followed, "expired_outcome_requests": expired}
 
 
 class Command(BaseCommand):
