@@ -1,4 +1,5 @@
-"""The screening app's clinical content: blood thinners, allergy words, consent risks, preparation text.
+"""The screening app's clinical content: blood thinners, allergy words, consent risks, preparation text,
+and the patient-facing words of the questionnaire and preparation pages.
 
 All of it is data under ``screening/data/``, validated against the JSON Schemas in
 ``data/schemas/`` when first loaded (and in a test), so a bad edit fails at start-up
@@ -10,7 +11,7 @@ Pure module: no Django, no ORM, no HTTP.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ from triggerpoint.core.data import DataFileError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SCHEMA_DIR = DATA_DIR / "schemas"
+# The languages a patient may read the questionnaire and the preparation text in (patients.Language);
+# English is the original and the fallback for a text not yet translated.
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+
+def patient_language(preferred: str | None) -> str:
+    """The language to show a patient whose record prefers `preferred`; English for anything unsupported."""
+    return preferred if preferred in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class ScreeningDataError(DataFileError):
@@ -157,13 +167,22 @@ def load_allergy_vocabulary() -> AllergyVocabulary:
 
 @dataclass(frozen=True)
 class ConditionalText:
-    """A consent risk or a preparation instruction, given when any of `applies_when` holds."""
+    """A consent risk or a preparation instruction, given when any of `applies_when` holds.
+
+    `text` is the English; `translations` holds every language given (English included) for
+    texts written per language, such as the preparation instructions.
+    """
 
     id: str
     applies_when: tuple[str, ...]
     title: str
     text: str
     sources: tuple[str, ...]
+    translations: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def text_in(self, language: str) -> str:
+        """The text in `language`, or the English when that language is missing."""
+        return self.translations.get(language) or self.text
 
 
 @dataclass(frozen=True)
@@ -172,20 +191,28 @@ class ConditionalTexts:
     entries: tuple[ConditionalText, ...]
 
 
+def _single_spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _conditional_text(document: dict[str, Any], entry: dict[str, Any], text_field: str) -> ConditionalText:
+    raw = entry[text_field]
+    translations = {lang: _single_spaced(text) for lang, text in raw.items()} if isinstance(raw, dict) else {}
+    return ConditionalText(
+        id=entry["id"],
+        applies_when=tuple(entry["applies_when"]),
+        title=entry.get("title", ""),
+        text=translations[DEFAULT_LANGUAGE] if translations else _single_spaced(raw),
+        sources=_cite(document, entry["sources"]),
+        translations=translations,
+    )
+
+
 def _conditional_texts(file_name: str, list_name: str, text_field: str) -> ConditionalTexts:
     document = load_document(file_name)
     return ConditionalTexts(
         version=document["version"],
-        entries=tuple(
-            ConditionalText(
-                id=entry["id"],
-                applies_when=tuple(entry["applies_when"]),
-                title=entry.get("title", ""),
-                text=" ".join(entry[text_field].split()),
-                sources=_cite(document, entry["sources"]),
-            )
-            for entry in document[list_name]
-        ),
+        entries=tuple(_conditional_text(document, entry, text_field) for entry in document[list_name]),
     )
 
 
@@ -197,3 +224,39 @@ def load_consent_risks() -> ConditionalTexts:
 @cache
 def load_preparation_instructions() -> ConditionalTexts:
     return _conditional_texts("preparation.yaml", "instructions", "text")
+
+
+# --- the patient's words on the questionnaire and preparation pages ---------------------------------
+
+
+@dataclass(frozen=True)
+class PatientText:
+    """Every patient-facing text of ``data/patient_text.yaml``, keyed "group.name", per language."""
+
+    version: int
+    texts: dict[str, dict[str, str]]
+
+    def get(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The text in `language`, or its English when that language is missing; KeyError for an unknown key."""
+        translations = self.texts[key]
+        return translations.get(language) or translations[DEFAULT_LANGUAGE]
+
+    def group(self, name: str, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+        """The texts of one group (e.g. "questionnaire") in `language`, by their name within the group."""
+        prefix = f"{name}."
+        return {key[len(prefix):]: self.get(key, language) for key in self.texts if key.startswith(prefix)}
+
+
+@cache
+def load_patient_text() -> PatientText:
+    file_name = "patient_text.yaml"
+    document = data.read_yaml(DATA_DIR / file_name)
+    problems = data.schema_problems(document, SCHEMA_DIR / "patient_text.schema.json")
+    if problems:
+        raise ScreeningDataError(f"{file_name}: " + "; ".join(problems))
+    texts = {
+        f"{group}.{name}": {lang: _single_spaced(text) for lang, text in translations.items()}
+        for group, entries in document["texts"].items()
+        for name, translations in entries.items()
+    }
+    return PatientText(version=document["version"], texts=texts)

@@ -3,6 +3,10 @@
 The forms only translate between HTML fields and the JSON the services take; all checks
 of meaning (dates in the window, plausible temperatures, known muscles and drugs) happen
 in the pure parsers, whose problems are shown on the form.
+
+The patient questionnaire speaks the patient's language: its labels, help texts, choices,
+headings and errors come from ``data/patient_text.yaml`` (English and Spanish). Only the
+words change; field names and stored values are the same in every language.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from triggerpoint.atlas.catalog import SIDES, load_atlas
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening.answers import parse_answers
+from triggerpoint.screening.content import DEFAULT_LANGUAGE, load_patient_text
 from triggerpoint.screening.preparation import patient_date
 from triggerpoint.screening.rules import (
     DEFAULT_POLICY,
@@ -29,12 +34,13 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 PLAN_SITE_ROWS = 8
 
 
-def _yes_no(label: str, help_text: str = "") -> forms.ChoiceField:
+def _yes_no(label: str = "", help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect(attrs={"class": "yes-no"}), help_text=help_text)
 
 
-def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+def _date_field(label: str = "") -> forms.DateField:
+    # ISO always: a date input needs it, whatever language the page is in.
+    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 def muscle_choices() -> list[tuple[str, Any]]:
@@ -100,51 +106,39 @@ class PlanForm(forms.Form):
 
 
 class QuestionnaireForm(forms.Form):
-    """The patient's questions, in plain words; the staff form adds the procedure-day measurements."""
+    """The patient's questions, in plain words; the staff form adds the procedure-day measurements.
 
-    recent_fever = _yes_no("Have you had a fever?")
-    recent_fever_date = _date_field("When did the fever start?")
-    recent_antibiotics = _yes_no("Have you taken antibiotics?")
-    recent_antibiotics_date = _date_field("When did you start them?")
-    recent_antibiotics_end_date = _date_field("When did you stop them? (leave empty if you still take them)")
-    recent_illness = _yes_no("Have you been sick (for example flu, a chest or bladder infection)?")
-    recent_illness_date = _date_field("When did it start?")
-    recent_hospital = _yes_no("Have you stayed in a hospital?")
-    recent_hospital_date = _date_field("When did you go in?")
-    feels_unwell = _yes_no("Do you feel sick right now?")
-    on_antibiotics = _yes_no("Are you taking antibiotics right now?")
-    infection_at_site = _yes_no(
-        "Do you have a cut, rash, sore or skin infection where we will treat you?"
-    )
+    Labels, help texts and choice labels are set in ``__init__`` from the patient text data in
+    `language`; each question's field name is its key under ``questions`` (and ``help``).
+    """
+
+    recent_fever = _yes_no()
+    recent_fever_date = _date_field()
+    recent_antibiotics = _yes_no()
+    recent_antibiotics_date = _date_field()
+    recent_antibiotics_end_date = _date_field()
+    recent_illness = _yes_no()
+    recent_illness_date = _date_field()
+    recent_hospital = _yes_no()
+    recent_hospital_date = _date_field()
+    feels_unwell = _yes_no()
+    on_antibiotics = _yes_no()
+    infection_at_site = _yes_no()
     pregnant = forms.ChoiceField(
-        label="Are you pregnant, or could you be?",
         choices=[("no", "No"), ("yes", "Yes"), ("unsure", "I am not sure")],
         widget=forms.RadioSelect(attrs={"class": "yes-no"}),
         required=False,
     )
-    prior_vasovagal = _yes_no("Have you ever fainted or nearly fainted with a needle or a shot?")
+    prior_vasovagal = _yes_no()
     steroid_injections_elsewhere_12m = forms.IntegerField(
-        label="How many steroid shots have you had at other clinics in the past 12 months?",
-        help_text="For example in a joint or the back. Leave empty if you do not know.",
         required=False,
         min_value=0,
         max_value=366,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    new_medications = forms.CharField(
-        label="Medicines that are new or that we may not know about",
-        help_text="Especially blood thinners. Separate them with commas.",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    new_allergies = forms.CharField(
-        label="New allergies", help_text="Separate them with commas.", required=False, max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    notes = forms.CharField(
-        label="Anything else you want us to know", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    new_medications = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    new_allergies = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
     EVENT_QUESTIONS = (
         ("recent_fever", "fever"),
@@ -153,20 +147,48 @@ class QuestionnaireForm(forms.Form):
         ("recent_hospital", "hospitalization"),
     )
 
-    def __init__(self, *args, screening, ask_pregnancy: bool = True, policy=DEFAULT_POLICY, **kwargs):
+    def __init__(
+        self, *args, screening, ask_pregnancy: bool = True, policy=DEFAULT_POLICY, language: str = DEFAULT_LANGUAGE,
+        **kwargs,
+    ):
         self.screening = screening
+        self.language = language
         super().__init__(*args, **kwargs)
+        self._set_patient_words()
         start, _ = recent_event_window(screening.planned_procedure_date, policy)
         days = policy.recent_event_window_days
         self.window_start = start
-        self.window_start_text = patient_date(start)
-        self.window_length_text = f"{days // 7} weeks" if days % 7 == 0 else f"{days} days"
+        self.window_start_text = patient_date(start, language)
+        self.window_length_text = (
+            self.word("questionnaire.weeks", count=days // 7) if days % 7 == 0 else self.word("questionnaire.days", count=days)
+        )
+        self.headings = {
+            "since": self.word("questionnaire.since", date=self.window_start_text),
+            "window_hint": self.word("questionnaire.window_hint", length=self.window_length_text),
+            "right_now": self.word("questionnaire.right_now"),
+            "about_you": self.word("questionnaire.about_you"),
+        }
         threshold = policy.fever_threshold_c
-        self.fields["recent_fever"].help_text = (
-            f"A temperature of {celsius_to_fahrenheit(threshold):.1f} °F ({threshold} °C) or higher."
+        self.fields["recent_fever"].help_text = self.word(
+            "help.recent_fever", fahrenheit=f"{celsius_to_fahrenheit(threshold):.1f}", celsius=threshold
         )
         if not ask_pregnancy:
             del self.fields["pregnant"]
+
+    def word(self, key: str, **values: Any) -> str:
+        """The patient text `key` in the form's language, with `values` filled in."""
+        return load_patient_text().get(key, self.language).format(**values)
+
+    def _set_patient_words(self) -> None:
+        texts = load_patient_text().texts
+        for name, field in self.fields.items():
+            if f"questions.{name}" not in texts:
+                continue  # a staff-only measurement
+            field.label = self.word(f"questions.{name}")
+            if f"help.{name}" in texts and name != "recent_fever":  # the fever help needs the policy: below
+                field.help_text = self.word(f"help.{name}")
+            if isinstance(field, forms.ChoiceField):
+                field.choices = [(value, self.word(f"choices.{value}")) for value, _label in field.choices]
 
     @classmethod
     def initial_from(cls, answers: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +231,7 @@ class QuestionnaireForm(forms.Form):
                 continue
             start = data.get(f"{name}_date")
             if start is None:
-                self.add_error(f"{name}_date", "Please give the date (your best guess is fine).")
+                self.add_error(f"{name}_date", self.word("errors.date_needed"))
                 continue
             event = {"type": event_type, "date": start.isoformat()}
             end = data.get(f"{name}_end_date")
@@ -225,7 +247,7 @@ class QuestionnaireForm(forms.Form):
             if data.get("pregnant"):
                 answers["pregnant"] = data["pregnant"]
             else:
-                self.add_error("pregnant", "Please answer this question.")
+                self.add_error("pregnant", self.word("errors.answer_needed"))
         else:
             answers["pregnant"] = "no"
         if data.get("steroid_injections_elsewhere_12m") is not None:
@@ -240,19 +262,18 @@ class QuestionnaireForm(forms.Form):
             self.answers = parse_answers(answers, self.screening.planned_procedure_date, timezone.localdate())
         except RuleInputError as exc:
             for problem in exc.problems:
-                self.add_error(None, _plain_problem(problem))
+                self.add_error(None, self._plain_problem(problem))
         return data
 
     def add_measurements(self, answers: dict[str, Any], data: dict[str, Any]) -> None:
         """Patients do not measure; the staff form records temperature and glucose."""
 
-
-def _plain_problem(problem: str) -> str:
-    if "is in the future" in problem:
-        return "A date you gave is in the future. Please check the dates."
-    if "is not before the procedure date" in problem:
-        return "A date you gave is on or after your procedure day. Answer the questions about how you feel now instead."
-    return problem
+    def _plain_problem(self, problem: str) -> str:
+        if "is in the future" in problem:
+            return self.word("errors.date_in_future")
+        if "is not before the procedure date" in problem:
+            return self.word("errors.date_not_before_procedure")
+        return problem
 
 
 class StaffQuestionnaireForm(QuestionnaireForm):

@@ -1,4 +1,7 @@
-"""The patient's portal section: questions to answer and how to get ready, for each upcoming visit."""
+"""The patient's portal section: questions to answer and how to get ready, for each upcoming visit.
+
+In the patient's preferred language (``data/patient_text.yaml``, group ``portal``), like the pages it links to.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.preparation import patient_date
+from triggerpoint.screening.wording import language_of, page_words, strong
 
 
 def sections(user) -> list[WorklistSection]:
@@ -21,16 +25,24 @@ def sections(user) -> list[WorklistSection]:
     )
     if not upcoming:
         return []
+    language = language_of(patient)
     visits = []
     for screening in upcoming:
         signed = Consent.objects.filter(screening=screening, signed_at__isnull=False).order_by("-signed_at").first()
+        day = patient_date(screening.planned_procedure_date, language)
         visits.append(
             {
                 "screening": screening,
-                "day": patient_date(screening.planned_procedure_date),
+                "day": day,
+                "visit_on": page_words("portal", language, day=strong(day))["visit_on"],
                 "answered": screening.answers_submitted_at is not None,
                 "locked": bool(screening.reviewed_at or screening.overridden_at),
                 "signed_consent": signed,
             }
         )
-    return [WorklistSection(title="Before your visit", template="screening/_portal.html", priority=10, context={"visits": visits})]
+    words = page_words("portal", language)
+    return [
+        WorklistSection(
+            title=words["title"], template="screening/_portal.html", priority=10, context={"visits": visits, "words": words}
+        )
+    ]

@@ -6,7 +6,9 @@ taking their medicines unless the physician said otherwise. The instructions are
 (``data/preparation.yaml``, written for a reading grade of 8 or lower); this module picks
 the ones that apply to the patient and the plan and fills in their dates and names. The
 recent-illness window comes from the same `ScreeningPolicy` the screening rules use, so
-the patient is asked about exactly the days the clinician will screen.
+the patient is asked about exactly the days the clinician will screen. Each instruction is
+written per language (English and Spanish); the patient's preferred language picks one, with
+the same placeholders, so every date, name and number is filled in from the same place.
 
 Pure module: no Django, no ORM, no HTTP.
 """
@@ -17,7 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
-from triggerpoint.screening.content import load_blood_thinners, load_preparation_instructions
+from triggerpoint.screening.content import (
+    DEFAULT_LANGUAGE,
+    load_blood_thinners,
+    load_preparation_instructions,
+)
 from triggerpoint.screening.rules import (
     BLOOD_THINNER_CLASSES,
     CORTICOSTEROID,
@@ -35,8 +41,17 @@ class Instruction:
     text: str
 
 
-def patient_date(day: date) -> str:
-    """A date as patients read it in the US: "Monday, June 2, 2025"."""
+SPANISH_WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+SPANISH_MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)
+
+
+def patient_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A date as patients read it in the US: "Monday, June 2, 2025"; in Spanish "lunes, 2 de junio de 2025"."""
+    if language == "es":
+        return f"{SPANISH_WEEKDAYS[day.weekday()]}, {day.day} de {SPANISH_MONTHS[day.month - 1]} de {day.year}"
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
@@ -72,19 +87,20 @@ def build_preparation(
     policy: ScreeningPolicy = DEFAULT_POLICY,
     *,
     drugs: DrugCatalog | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[Instruction, ...]:
-    """The instructions that apply to this patient and plan, in the order of the data file."""
+    """The instructions that apply to this patient and plan, in the order of the data file, in `language`."""
     drugs = drugs or load_drugs()
     conditions = preparation_conditions(patient, plan, drugs)
     window_start, _ = recent_event_window(procedure_date, policy)
     values = {
-        "window_start": patient_date(window_start),
-        "procedure_date": patient_date(procedure_date),
+        "window_start": patient_date(window_start, language),
+        "procedure_date": patient_date(procedure_date, language),
         "blood_thinners": ", ".join(blood_thinner_names(patient)),
         "glucose_watch_days": str(policy.steroid_glucose_watch_days),
     }
     return tuple(
-        Instruction(entry.id, entry.text.format(**values))
+        Instruction(entry.id, entry.text_in(language).format(**values))
         for entry in load_preparation_instructions().entries
         if conditions.intersection(entry.applies_when)
     )

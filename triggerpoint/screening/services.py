@@ -347,8 +347,8 @@ def screening_for_link(raw_token: str) -> ScreeningRecord:
 
 
 # ------------------------------------------------------------------ preparation instructions
-def preparation_for(screening: ScreeningRecord) -> tuple[Instruction, ...]:
-    """The plain-language preparation instructions for this patient and plan."""
+def preparation_for(screening: ScreeningRecord, language: str = "en") -> tuple[Instruction, ...]:
+    """The plain-language preparation instructions for this patient and plan, in `language`."""
     request = facts.screening_request(screening)
     patient = request["patient"]
     patient_facts = PatientFacts(
@@ -366,6 +366,7 @@ def preparation_for(screening: ScreeningRecord) -> tuple[Instruction, ...]:
         parse_plan(screening.plan),
         screening.planned_procedure_date,
         facts.policy_for(screening.clinic),
+        language=language,
     )
 
 

@@ -4,6 +4,10 @@ Views are thin: they find the record through the access policy, hand the form's 
 named service, and render. Three doors lead to a screening: staff (signed in, second
 factor), the patient's portal, and a tokenised link that opens one screening's
 questionnaire without a login until it expires.
+
+The patient's pages (questionnaire, thank-you, preparation page and PDF) are in the
+language the patient's record prefers (English or Spanish; see ``wording.py``); the staff
+pages are English.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -46,6 +50,7 @@ from triggerpoint.screening.forms import (
 from triggerpoint.screening.models import BLOCKING_STATUSES, Consent, ScreeningRecord
 from triggerpoint.screening.pdf import pdf_response
 from triggerpoint.screening.preparation import patient_date
+from triggerpoint.screening.wording import language_of, page_words, phone_link, strong
 
 ANSWER_SOURCE_LABELS = {"staff": "recorded by staff", "patient_link": "patient, by link", "portal": "patient, in the portal"}
 
@@ -251,7 +256,7 @@ def preparation(request, patient_id, screening_id):
 def preparation_pdf(request, patient_id, screening_id):
     screening = _staff_screening(request, patient_id, screening_id, "screening.view")
     audit.record("screening.preparation.printed", obj=screening, details={"channel": "ui"})
-    return pdf_response("screening/preparation_pdf.html", _preparation_context(screening), "preparation.pdf")
+    return _preparation_pdf(screening)  # the handout the patient takes home: in the patient's language
 
 
 # ------------------------------------------------------------------ consent (staff; tablet or desk)
@@ -334,16 +339,48 @@ def _consent_context(consent: Consent) -> dict:
     }
 
 
-def _preparation_context(screening: ScreeningRecord, **extra) -> dict:
+def _preparation_context(screening: ScreeningRecord, language: str = "en", *, pdf: bool = False, **extra) -> dict:
+    patient, clinic = screening.patient, screening.clinic
+    procedure_day = patient_date(screening.planned_procedure_date, language)
     return {
         "screening": screening,
-        "patient": screening.patient,
-        "clinic": screening.clinic,
-        "procedure_day": patient_date(screening.planned_procedure_date),
-        "instructions": services.preparation_for(screening),
+        "patient": patient,
+        "clinic": clinic,
+        "language": language,
+        "procedure_day": procedure_day,
+        "instructions": services.preparation_for(screening, language),
         "plan": plan_summary(screening.plan),
+        "words": page_words(
+            "preparation",
+            language,
+            name=strong(patient.full_name) if pdf else patient.given_name,
+            clinic=clinic.name,
+            day=strong(procedure_day),
+            phone=clinic.phone if pdf else phone_link(clinic.phone),
+        ),
         **extra,
     }
+
+
+def _in_language(response, language: str):
+    response["Content-Language"] = language
+    return response
+
+
+def _patient_page(request, template: str, screening: ScreeningRecord, **extra):
+    """The preparation page for the patient, in their language."""
+    language = language_of(screening.patient)
+    with translation.override(language):
+        return _in_language(render(request, template, _preparation_context(screening, language, **extra)), language)
+
+
+def _preparation_pdf(screening: ScreeningRecord):
+    """The printable preparation instructions, in the patient's language."""
+    language = language_of(screening.patient)
+    with translation.override(language):
+        response = pdf_response("screening/preparation_pdf.html", _preparation_context(screening, language, pdf=True),
+                                "preparation.pdf")
+    return _in_language(response, language)
 
 
 # ------------------------------------------------------------------ the patient's tokenised link (no login)
@@ -376,11 +413,12 @@ def link_preparation(request, token):
     if refusal is not None:
         return refusal
     audit.record("screening.preparation.viewed", obj=screening, details={"channel": "link"})
-    return render(
+    return _patient_page(
         request,
         "screening/patient_preparation.html",
-        _preparation_context(screening, pdf_url=reverse("screening:link_preparation_pdf", args=[token]),
-                             questionnaire_url=reverse("screening:questionnaire_link", args=[token])),
+        screening,
+        pdf_url=reverse("screening:link_preparation_pdf", args=[token]),
+        questionnaire_url=reverse("screening:questionnaire_link", args=[token]),
     )
 
 
@@ -390,11 +428,22 @@ def link_preparation_pdf(request, token):
     if refusal is not None:
         return refusal
     audit.record("screening.preparation.printed", obj=screening, details={"channel": "link"})
-    return pdf_response("screening/preparation_pdf.html", _preparation_context(screening), "preparation.pdf")
+    return _preparation_pdf(screening)
 
 
 def _questionnaire(request, screening: ScreeningRecord, *, source: str, preparation_url: str, pdf_url: str):
-    """The patient's questionnaire, shared by the link and the portal."""
+    """The patient's questionnaire, shared by the link and the portal, in the patient's language."""
+    language = language_of(screening.patient)
+    with translation.override(language):  # Django's own field messages ("Enter a valid date.") follow it
+        return _in_language(
+            _questionnaire_page(request, screening, language, source=source, preparation_url=preparation_url,
+                                pdf_url=pdf_url),
+            language,
+        )
+
+
+def _questionnaire_page(request, screening: ScreeningRecord, language: str, *, source: str, preparation_url: str,
+                        pdf_url: str):
     locked = bool(screening.reviewed_at or screening.overridden_at)
     ask_pregnancy = screening.patient.sex != "male"
     form = QuestionnaireForm(
@@ -403,6 +452,7 @@ def _questionnaire(request, screening: ScreeningRecord, *, source: str, preparat
         screening=screening,
         ask_pregnancy=ask_pregnancy,
         policy=policy_for(screening.clinic),
+        language=language,
     )
     submitted = False
     if request.method == "POST" and not locked and form.is_valid():
@@ -417,6 +467,7 @@ def _questionnaire(request, screening: ScreeningRecord, *, source: str, preparat
             submitted = True
     elif request.method == "GET":
         audit.record("screening.questionnaire.opened", obj=screening, details={"channel": source})
+    procedure_day = patient_date(screening.planned_procedure_date, language)
     return render(
         request,
         "screening/questionnaire.html",
@@ -428,9 +479,17 @@ def _questionnaire(request, screening: ScreeningRecord, *, source: str, preparat
             "submitted": submitted,
             "locked": locked,
             "answered_before": bool(screening.answers_submitted_at),
-            "procedure_day": patient_date(screening.planned_procedure_date),
+            "procedure_day": procedure_day,
             "preparation_url": preparation_url,
             "pdf_url": pdf_url,
+            "words": page_words(
+                "questionnaire",
+                language,
+                name=screening.patient.given_name,
+                clinic=screening.clinic.name,
+                day=strong(procedure_day),
+                phone=phone_link(screening.clinic.phone),
+            ),
         },
     )
 
@@ -462,14 +521,12 @@ def portal_questionnaire(request, screening_id):
 def portal_preparation(request, screening_id):
     screening = _portal_screening(request, screening_id)
     audit.record("screening.preparation.viewed", obj=screening, details={"channel": "portal"})
-    return render(
+    return _patient_page(
         request,
         "screening/patient_preparation.html",
-        _preparation_context(
-            screening,
-            pdf_url=reverse("screening:portal_preparation_pdf", args=[screening.public_id]),
-            questionnaire_url=reverse("screening:portal_questionnaire", args=[screening.public_id]),
-        ),
+        screening,
+        pdf_url=reverse("screening:portal_preparation_pdf", args=[screening.public_id]),
+        questionnaire_url=reverse("screening:portal_questionnaire", args=[screening.public_id]),
     )
 
 
@@ -477,7 +534,7 @@ def portal_preparation(request, screening_id):
 def portal_preparation_pdf(request, screening_id):
     screening = _portal_screening(request, screening_id)
     audit.record("screening.preparation.printed", obj=screening, details={"channel": "portal"})
-    return pdf_response("screening/preparation_pdf.html", _preparation_context(screening), "preparation.pdf")
+    return _preparation_pdf(screening)
 
 
 @patient_required

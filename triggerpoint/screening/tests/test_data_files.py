@@ -24,7 +24,7 @@ def test_a_file_breaking_its_schema_is_refused(tmp_path, monkeypatch):
 def test_a_file_citing_an_undefined_source_is_refused(tmp_path, monkeypatch):
     (tmp_path / "preparation.yaml").write_text(
         "version: 1\nsources: {a: 'a long enough source'}\n"
-        "instructions: [{id: x, applies_when: [always], text: 'Some plain words.', sources: [b]}]\n"
+        "instructions: [{id: x, applies_when: [always], text: {en: 'Some plain words.'}, sources: [b]}]\n"
     )
     monkeypatch.setattr(content, "DATA_DIR", tmp_path)
     with pytest.raises(ScreeningDataError, match="'b'"):
