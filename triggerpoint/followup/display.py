@@ -10,24 +10,39 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
 from triggerpoint.followup.content import load_symptoms
 from triggerpoint.followup.temperature import Temperature
+from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 
+# Patient-facing words are marked for translation (Spanish in followup/locale/es); they are
+# lazy, so they take the language active when the page renders: the views render patient
+# pages inside `translation.override(patient_language(patient))`, as the aftercare pages do.
 DISPOSITION_HEADLINES = {
-    "emergency": "Call 911 now",
-    "urgent": "We are paging the on-call clinician",
-    "routine": "A clinician will contact you",
-    "self_care": "This is expected after injections",
+    "emergency": _("Call 911 now"),
+    "urgent": _("We are paging the on-call clinician"),
+    "routine": _("A clinician will contact you"),
+    "self_care": _("This is expected after injections"),
 }
 
 #: How the check-in form groups the published symptoms, in the order a patient should read them.
 FORM_GROUPS = (
-    ("emergency", "Right now, do you have any of these?"),
-    ("anaesthetic_reaction", "Since the injection, have you had any of these?"),
-    ("infection_or_allergy", "At the injection site or on your skin"),
-    ("expected", "Common after injections"),
-    ("other", "Anything else"),
+    ("emergency", _("Right now, do you have any of these?")),
+    ("anaesthetic_reaction", _("Since the injection, have you had any of these?")),
+    ("infection_or_allergy", _("At the injection site or on your skin")),
+    ("expected", _("Common after injections")),
+    ("other", _("Anything else")),
 )
+
+
+def patient_language(patient) -> str:
+    """The patient's preferred language if the site speaks it, else English."""
+    language = getattr(patient, "preferred_language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -88,10 +103,69 @@ def answer_lines(answers: dict[str, Any]) -> list[AnswerLine]:
     return lines
 
 
-def patient_reasons(triage: dict[str, Any]) -> list[str]:
-    """The reasons worded for the patient (the rule messages; the clinician also sees the basis)."""
-    return [reason["message"] for reason in triage.get("reasons", [])]
+#: "What we understood" in another language than English, worded from each finding's rule and
+#: data (triage writes its messages in English only). Short English msgids, translated in
+#: followup/locale; a rule missing here, or a msgid with no translation, shows triage's English.
+REASON_WORDING = {
+    "TRI-EMERG-RED-FLAG": gettext_noop("Emergency warning sign: %(signs)s."),
+    "TRI-EMERG-PNEUMOTHORAX": gettext_noop(
+        "%(Signs)s after an injection over the chest wall or lower neck can mean a collapsed lung (pneumothorax)."),
+    "TRI-EMERG-LAST": gettext_noop("Possible reaction to the numbing medicine soon after the injection: %(signs)s."),
+    "TRI-ROUTINE-LAST-LATE": gettext_noop(
+        "%(Signs)s: reported too long after the injection to be a reaction to the numbing medicine; "
+        "a clinician will review it."),
+    "TRI-URG-FEVER": gettext_noop("Temperature %(temperature)s is above %(fever)s on day %(day)s after the procedure."),
+    "TRI-URG-FEVER-UNMEASURED": gettext_noop("Feeling feverish on day %(day)s with no temperature reading."),
+    "TRI-ROUTINE-FEVER-NOT-CONFIRMED": gettext_noop(
+        "Feeling feverish, but the reading %(temperature)s is not above %(fever)s."),
+    "TRI-URG-SITE": gettext_noop("Possible infection at the injection site on day %(day)s: %(signs)s."),
+    "TRI-URG-ALLERGY": gettext_noop("Possible allergic reaction on day %(day)s: %(signs)s."),
+    "TRI-URG-PAIN": gettext_noop("Pain much worse, or pain with fever, on day %(day)s."),
+    "TRI-ROUTINE-AFTER-WINDOW": gettext_noop("Warning sign reported on day %(day)s, after the first %(days)s days."),
+    "TRI-ROUTINE-PROLONGED": gettext_noop("%(Sign)s: still there longer than expected after the injection."),
+    "TRI-ROUTINE-SEVERE-PAIN": gettext_noop("Pain score %(pain)s/10 is severe."),
+    "TRI-ROUTINE-REQUEST": gettext_noop("You asked for a clinician to look at this."),
+    "TRI-ROUTINE-LATE-REPORT": gettext_noop("Reported on day %(day)s, after the follow-up window."),
+    "TRI-TEXT-UNCLEAR": gettext_noop("Your message could not be understood automatically; a person will read it."),
+    "TRI-SELF-CARE": gettext_noop("%(Sign)s: expected after trigger point injections."),
+    "TRI-NO-WARNING-SIGNS": gettext_noop("No warning sign was reported."),
+}
+
+
+def _reason_in(reason: dict[str, Any], language: str) -> str:
+    english = reason["message"]
+    wording = REASON_WORDING.get(reason.get("rule", ""))
+    if wording is None:
+        return english
+    with translation.override(language):
+        translated = gettext(wording)
+    if translated == wording:  # no translation in this language: triage's own (richer) English
+        return english
+    data = reason.get("data") or {}
+    signs = "; ".join(symptom_label(s, language).lower() for s in data.get("symptoms", []))
+    sign = symptom_label(data["symptom"], language) if data.get("symptom") else ""
+    temperature = (Temperature(Decimal(str(data["temperature_f"])), "F").describe()
+                   if data.get("temperature_f") is not None else "")
+    values = {
+        "signs": signs, "Signs": signs[:1].upper() + signs[1:], "Sign": sign, "day": data.get("day", ""),
+        "temperature": temperature, "fever": DEFAULT_THRESHOLDS.fever_label[0],
+        "days": DEFAULT_THRESHOLDS.urgent_window_days, "pain": data.get("pain_now", ""),
+    }
+    return translated % values
+
+
+def patient_reasons(triage: dict[str, Any], language: str = "en") -> list[str]:
+    """The reasons worded for the patient (the rule messages; the clinician also sees the basis).
+
+    English shows triage's messages as stored. Another language words each reason from its
+    rule and data (`REASON_WORDING`), falling back to the English message per reason.
+    """
+    reasons = triage.get("reasons", [])
+    if language == "en":
+        return [reason["message"] for reason in reasons]
+    return [_reason_in(reason, language) for reason in reasons]
 
 
 def headline(disposition: str) -> str:
-    return DISPOSITION_HEADLINES.get(disposition, "Thank you")
+    """The result page's heading (lazy: translated when rendered)."""
+    return DISPOSITION_HEADLINES.get(disposition, _("Thank you"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from triggerpoint.followup.content import load_symptoms
 from triggerpoint.followup.models import CallOutcome
@@ -13,7 +15,7 @@ from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 
 UNIT_CHOICES = (("F", "°F"), ("C", "°C"))
 PAIN_CHOICES = [(str(score), str(score)) for score in range(11)]
-RELIEF_CHOICES = [("", "Not sure")] + [(str(p), f"{p}%") for p in range(0, 101, 10)]
+RELIEF_CHOICES = [("", _("Not sure"))] + [(str(p), f"{p}%") for p in range(0, 101, 10)]
 
 
 class CheckInForm(forms.Form):
@@ -24,10 +26,10 @@ class CheckInForm(forms.Form):
 
     symptoms = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     temperature = forms.DecimalField(
-        required=False, max_digits=5, decimal_places=1, label="Temperature",
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "placeholder": "e.g. 99.1"}),
-        error_messages={"invalid": "Enter the number on the thermometer, for example 99.1 or 37.3.",
-                        "max_decimal_places": "Use at most one digit after the point."},
+        required=False, max_digits=5, decimal_places=1, label=_("Temperature"),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "placeholder": _("e.g. 99.1")}),
+        error_messages={"invalid": _("Enter the number on the thermometer, for example 99.1 or 37.3."),
+                        "max_decimal_places": _("Use at most one digit after the point.")},
     )
     temperature_unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="F", widget=forms.RadioSelect, required=False)
     pain_now = forms.ChoiceField(choices=PAIN_CHOICES, required=False, widget=forms.RadioSelect)
@@ -47,10 +49,11 @@ class CheckInForm(forms.Form):
             reading = Temperature(value, unit)
             if not is_plausible(reading, DEFAULT_THRESHOLDS.plausible_temperature_f):
                 other = "°C" if unit == "F" else "°F"
-                self.add_error("temperature", (
-                    f"{value} °{unit} is not a body temperature we can use. Please check the thermometer and whether "
-                    f"it shows {other} instead. Body temperatures are about {describe_range(DEFAULT_THRESHOLDS.plausible_temperature_f)}."
-                ))
+                self.add_error("temperature", gettext(
+                    "%(value)s °%(unit)s is not a body temperature we can use. Please check the thermometer and "
+                    "whether it shows %(other)s instead. Body temperatures are about %(range)s."
+                ) % {"value": value, "unit": unit, "other": other,
+                     "range": describe_range(DEFAULT_THRESHOLDS.plausible_temperature_f)})
         return cleaned
 
     def answers(self) -> dict:

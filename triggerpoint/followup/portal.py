@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.followup import display, services
@@ -24,9 +25,12 @@ def sections(user) -> list[WorklistSection]:
     can_report = bool(services.procedures_open_for_report(patient, now))
     if not (due or upcoming or recent or can_report):
         return []
+    language = display.patient_language(patient)  # the section renders in it ({% language ctx.lang %})
+    with translation.override(language):
+        title = _("How are you after your injections?")
     return [WorklistSection(
-        title="How are you after your injections?", template="followup/portal/_checkins.html",
+        title=title, template="followup/portal/_checkins.html",
         priority=5 if due else 40, count=len(due) or None,
         context={"due": due, "upcoming": upcoming, "recent": recent, "can_report": can_report,
-                 "zone": patient.clinic.time_zone},
+                 "zone": patient.clinic.time_zone, "lang": language},
     )]

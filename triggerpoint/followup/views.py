@@ -4,6 +4,11 @@ Patient side. The answer page shows the instructions for the disposition in the 
 to the submit itself. If storing the check-in or paging fails for any reason, the patient
 still sees what triage says (computed again, purely) plus the clinic's numbers: what the
 patient must do never depends on our database or mail server working.
+
+Patient pages render in the patient's preferred language (`display.patient_language`), like
+the aftercare plan pages: the page words come from followup/locale, the instructions from
+data/instructions.yaml (triage picks the language), the symptom labels from symptoms.yaml.
+Staff pages stay in English.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import patient_required, staff_required
@@ -37,17 +43,35 @@ log = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------- patient: shared
 
+REPORTING_CLOSED = gettext_noop("Reporting online has closed for this procedure. Please call the clinic.")
+#: The services' CheckInClosed messages a patient can meet, marked so the Spanish catalog has them.
+CLOSED_MESSAGES = (
+    gettext_noop("This check-in has already been answered."),
+    gettext_noop("This check-in is not open yet."),
+    gettext_noop("This check-in has closed."),
+)
+
+
+def _in_language_of(patient):
+    """`with _in_language_of(patient):` around everything a patient page validates and renders."""
+    return translation.override(display.patient_language(patient))
+
 
 def _form_context(form: CheckInForm, patient, procedure, *, action: str, checkin: CheckIn | None = None) -> dict:
     selected = set(form.data.getlist("symptoms")) if form.is_bound else set()
     problems = form.non_field_errors()
     return {
         "form": form, "patient": patient, "clinic": patient.clinic, "procedure": procedure, "checkin": checkin,
-        "symptom_groups": display.form_groups(selected), "action": action, "problems": problems,
+        "symptom_groups": display.form_groups(selected, display.patient_language(patient)), "action": action,
+        "problems": problems,
         "pain_choices": [str(i) for i in range(11)],
         "selected_pain": form.data.get("pain_now", "") if form.is_bound else "",
         "selected_unit": (form.data.get("temperature_unit") or "F") if form.is_bound else "F",
     }
+
+
+def _reasons(patient, result) -> list[str]:
+    return display.patient_reasons({"reasons": [f.as_dict() for f in result.reasons]}, display.patient_language(patient))
 
 
 def _again(url: str, *, post: bool) -> dict:
@@ -82,8 +106,9 @@ def _handle_submit(request, form: CheckInForm, patient, procedure, submit, *, ac
     try:
         stored, result = submit(raw)
     except services.CheckInClosed as exc:
+        # The services' messages are English; the known ones have a translation (gettext falls back).
         return render(request, "followup/checkin_closed.html",
-                      {"patient": patient, "clinic": patient.clinic, "message": str(exc), "checkin": checkin,
+                      {"patient": patient, "clinic": patient.clinic, "message": gettext(str(exc)), "checkin": checkin,
                        "report_again": report_again}, status=409)
     except Exception:  # noqa: BLE001 - the patient must see the instructions even if saving/paging failed
         log.exception("follow-up check-in could not be stored for patient %s", patient.pk)
@@ -95,17 +120,17 @@ def _handle_submit(request, form: CheckInForm, patient, procedure, submit, *, ac
                           status=500)
         return render(request, "followup/checkin_result.html", _result_context(
             patient, procedure, disposition=result.disposition, instructions=result.instructions,
-            reasons=[r.message for r in result.reasons], saved=False), status=500)
+            reasons=_reasons(patient, result), saved=False), status=500)
     return render(request, "followup/checkin_result.html", _result_context(
         patient, procedure, disposition=result.disposition, instructions=result.instructions,
-        reasons=[r.message for r in result.reasons], saved=True, checkin=stored, report_again=report_again))
+        reasons=_reasons(patient, result), saved=True, checkin=stored, report_again=report_again))
 
 
 def _stored_result(request, checkin: CheckIn, *, report_again: dict | None = None):
     triage = checkin.triage or {}
     return render(request, "followup/checkin_result.html", _result_context(
         checkin.patient, checkin.procedure, disposition=checkin.disposition, instructions=triage.get("instructions", ""),
-        reasons=display.patient_reasons(triage), saved=True, checkin=checkin, report_again=report_again))
+        reasons=display.patient_reasons(triage, display.patient_language(checkin.patient)), saved=True, checkin=checkin, report_again=report_again))
 
 
 # ----------------------------------------------------------------------------- patient: tokenised links
@@ -134,18 +159,19 @@ def checkin_link(request, token: str):
     patient, procedure = checkin.patient, checkin.procedure
     action = reverse("followup:checkin_link", args=[token])
     report_again = _again(reverse("followup:checkin_link_report", args=[token]), post=True)
-    if checkin.is_answered:
-        return _stored_result(request, checkin, report_again=report_again)
-    if request.method == "POST":
-        form = CheckInForm(request.POST)
-        return _handle_submit(
-            request, form, patient, procedure,
-            lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.LINK),
-            action=action, report_again=report_again, checkin=checkin,
-        )
-    audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "link"})
-    return render(request, "followup/checkin_form.html",
-                  _form_context(CheckInForm(), patient, procedure, action=action, checkin=checkin))
+    with _in_language_of(patient):
+        if checkin.is_answered:
+            return _stored_result(request, checkin, report_again=report_again)
+        if request.method == "POST":
+            form = CheckInForm(request.POST)
+            return _handle_submit(
+                request, form, patient, procedure,
+                lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.LINK),
+                action=action, report_again=report_again, checkin=checkin,
+            )
+        audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "link"})
+        return render(request, "followup/checkin_form.html",
+                      _form_context(CheckInForm(), patient, procedure, action=action, checkin=checkin))
 
 
 @require_POST
@@ -157,9 +183,10 @@ def checkin_link_report(request, token: str):
         return _invalid_link(request, exc)
     url = services.report_problem_url(checkin.procedure)
     if url is None:
-        return render(request, "followup/checkin_closed.html", {
-            "patient": checkin.patient, "clinic": checkin.clinic,
-            "message": "Reporting online has closed for this procedure. Please call the clinic."}, status=409)
+        with _in_language_of(checkin.patient):
+            return render(request, "followup/checkin_closed.html", {
+                "patient": checkin.patient, "clinic": checkin.clinic, "message": gettext(REPORTING_CLOSED)},
+                status=409)
     return redirect(url)
 
 
@@ -177,15 +204,16 @@ def report_link(request, token: str):
     if procedure is None:
         return _invalid_link(request, LinkInvalid("This link is not valid."))
     action = reverse("followup:report_link", args=[token])
-    if request.method == "POST":
-        return _handle_submit(
-            request, CheckInForm(request.POST), procedure.patient, procedure,
-            lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.LINK), action=action,
-            report_again=_again(action, post=False),
-        )
-    audit.record("followup.report.opened", obj=procedure, patient=procedure.patient, details={"channel": "link"})
-    return render(request, "followup/checkin_form.html",
-                  _form_context(CheckInForm(), procedure.patient, procedure, action=action))
+    with _in_language_of(procedure.patient):
+        if request.method == "POST":
+            return _handle_submit(
+                request, CheckInForm(request.POST), procedure.patient, procedure,
+                lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.LINK), action=action,
+                report_again=_again(action, post=False),
+            )
+        audit.record("followup.report.opened", obj=procedure, patient=procedure.patient, details={"channel": "link"})
+        return render(request, "followup/checkin_form.html",
+                      _form_context(CheckInForm(), procedure.patient, procedure, action=action))
 
 
 # ----------------------------------------------------------------------------- patient: portal
@@ -198,18 +226,19 @@ def portal_checkin(request, checkin_id):
     patient, procedure = checkin.patient, checkin.procedure
     action = reverse("followup:portal_checkin", args=[checkin.public_id])
     report_again = _again(reverse("followup:portal_report", args=[procedure.public_id]), post=False)
-    if checkin.is_answered:
-        audit.record("followup.checkin.viewed", obj=checkin, patient=patient, details={"channel": "portal"})
-        return _stored_result(request, checkin, report_again=report_again)
-    if request.method == "POST":
-        return _handle_submit(
-            request, CheckInForm(request.POST), patient, procedure,
-            lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.PORTAL),
-            action=action, report_again=report_again, checkin=checkin,
-        )
-    audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "portal"})
-    return render(request, "followup/checkin_form.html",
-                  _form_context(CheckInForm(), patient, procedure, action=action, checkin=checkin))
+    with _in_language_of(patient):
+        if checkin.is_answered:
+            audit.record("followup.checkin.viewed", obj=checkin, patient=patient, details={"channel": "portal"})
+            return _stored_result(request, checkin, report_again=report_again)
+        if request.method == "POST":
+            return _handle_submit(
+                request, CheckInForm(request.POST), patient, procedure,
+                lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.PORTAL),
+                action=action, report_again=report_again, checkin=checkin,
+            )
+        audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "portal"})
+        return render(request, "followup/checkin_form.html",
+                      _form_context(CheckInForm(), patient, procedure, action=action, checkin=checkin))
 
 
 @patient_required
@@ -219,8 +248,9 @@ def portal_report_start(request):
     procedures = services.procedures_open_for_report(patient)
     if len(procedures) == 1:
         return redirect("followup:portal_report", procedure_id=procedures[0].public_id)
-    return render(request, "followup/report_start.html", {"patient": patient, "clinic": patient.clinic,
-                                                          "procedures": procedures})
+    with _in_language_of(patient):
+        return render(request, "followup/report_start.html", {"patient": patient, "clinic": patient.clinic,
+                                                              "procedures": procedures})
 
 
 @patient_required
@@ -233,18 +263,19 @@ def portal_report(request, procedure_id):
     if procedure.status != "signed":
         raise Http404("No such procedure.")
     action = reverse("followup:portal_report", args=[procedure.public_id])
-    if request.method == "POST":
-        return _handle_submit(
-            request, CheckInForm(request.POST), patient, procedure,
-            lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.PORTAL), action=action,
-            report_again=_again(action, post=False),
-        )
-    if not services.report_window_open(procedure):
-        return render(request, "followup/checkin_closed.html", {
-            "patient": patient, "clinic": patient.clinic,
-            "message": "Reporting online has closed for this procedure. Please call the clinic."}, status=409)
-    audit.record("followup.report.opened", obj=procedure, patient=patient, details={"channel": "portal"})
-    return render(request, "followup/checkin_form.html", _form_context(CheckInForm(), patient, procedure, action=action))
+    with _in_language_of(patient):
+        if request.method == "POST":
+            return _handle_submit(
+                request, CheckInForm(request.POST), patient, procedure,
+                lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.PORTAL), action=action,
+                report_again=_again(action, post=False),
+            )
+        if not services.report_window_open(procedure):
+            return render(request, "followup/checkin_closed.html", {
+                "patient": patient, "clinic": patient.clinic, "message": gettext(REPORTING_CLOSED)}, status=409)
+        audit.record("followup.report.opened", obj=procedure, patient=patient, details={"channel": "portal"})
+        return render(request, "followup/checkin_form.html",
+                      _form_context(CheckInForm(), patient, procedure, action=action))
 
 
 # ----------------------------------------------------------------------------- staff
