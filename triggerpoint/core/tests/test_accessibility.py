@@ -128,7 +128,7 @@ def _link_pages() -> dict[str, str]:
     return pages
 
 
-def test_patient_pages_pass_wcag_21_aa_on_a_phone(demo_clinic, phone_page, live_server):
+def test_patient_pages_pass_wcag_21_aa_on_a_phone(demo_clinic, phone_page, live_server, screenshot):
     """The portal (signed in) and every kind of link a patient is sent, in English and in Spanish."""
     links = _link_pages()
     kinds = {name.split(" ")[0] for name in links}
@@ -137,6 +137,8 @@ def test_patient_pages_pass_wcag_21_aa_on_a_phone(demo_clinic, phone_page, live_
     for name, start in links.items():
         for route, found in _sweep(phone_page, live_server.url, start).items():
             checked[f"{route} via {name}"] = found
+        phone_page.goto(live_server.url + start)  # what the patient sees first, kept for a person to look at
+        screenshot(phone_page, "patient-link-" + name.replace(".", "-").replace(" (", "-").rstrip(")"))
     browser_login(phone_page, live_server, demo_clinic["patient.demo"], password="demo-clinic-2026")
     phone_page.wait_for_url(f"{live_server.url}/**")
     portal = _sweep(phone_page, live_server.url, "/portal/")
