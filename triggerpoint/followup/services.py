@@ -20,12 +20,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext as _
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.followup import escalation
+from triggerpoint.followup import display, escalation
 from triggerpoint.followup.answers import normalise_answers, triage_request
 from triggerpoint.followup.content import load_instructions, load_symptoms
 from triggerpoint.followup.models import (
@@ -190,8 +191,10 @@ def _local(moment: datetime, clinic) -> datetime:
 
 
 def _when(moment: datetime, clinic) -> str:
+    """The moment on the clinic's clock in the active language ("Tuesday November 17 at 6:05 PM")."""
     local = _local(moment, clinic)
-    return f"{local:%A %B} {local.day} at {local:%I:%M %p}".replace(" 0", " ")
+    return _("%(date)s at %(time)s") % {
+        "date": dateformat.format(local, _("l F j")), "time": dateformat.format(local, "g:i A")}
 
 
 def schedule_checkins(procedure, now: datetime | None = None) -> list[CheckIn]:
@@ -228,6 +231,7 @@ def schedule_checkins(procedure, now: datetime | None = None) -> list[CheckIn]:
 
 
 def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetime) -> None:
+    """The check-in invitation, in the patient's language (Spanish in followup/locale/es)."""
     patient, clinic = checkin.patient, checkin.clinic
     target = _message_channel(patient)
     if target is None:
@@ -235,27 +239,35 @@ def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetim
     channel, address = target
     _link, raw = issue_link(patient, CHECKIN_PURPOSE, checkin, valid_for=checkin.expires_at - now)
     url = link_url(reverse("followup:checkin_link", args=[raw]))
-    procedure_day = f"{checkin.procedure.procedure_date:%B} {checkin.procedure.procedure_date.day}"
-    if channel == "sms":
-        body = (f"{clinic.name}: how are you after your injections on {procedure_day}? Answer in under a minute: "
-                f"{url} . Trouble breathing, chest pain or fainting: call 911 now.")
-    else:
-        body = (
-            f"Hello {patient.given_name},\n\n"
-            f"How are you feeling after your trigger point injections on {procedure_day}? "
-            f"Please answer a few quick questions (it takes under a minute):\n\n{url}\n\n"
-            f"This link works until {_when(checkin.expires_at, clinic)}.\n"
-        )
-        if report_url:
-            body += f"\nAny other time in the next {DEFAULT_PLAN.report_window_days} days you can tell us about a problem here:\n{report_url}\n"
-        body += (
-            "\nIf you have trouble breathing, chest pain, fainting, or swelling of your lips, tongue or throat, "
-            "call 911 now. Do not wait for this message.\n\n"
-            f"{clinic.name}" + (f" · {clinic.phone}" if clinic.phone else "") + "\n"
-        )
+    with translation.override(display.patient_language(patient)):
+        values = {
+            "clinic": clinic.name, "name": patient.given_name, "url": url,
+            "date": dateformat.format(checkin.procedure.procedure_date, _("F j")),
+            "until": _when(checkin.expires_at, clinic), "days": DEFAULT_PLAN.report_window_days,
+        }
+        if channel == "sms":
+            body = _("%(clinic)s: how are you after your injections on %(date)s? Answer in under a minute: "
+                     "%(url)s . Trouble breathing, chest pain or fainting: call 911 now.") % values
+        else:
+            body = (
+                _("Hello %(name)s,") % values + "\n\n"
+                + _("How are you feeling after your trigger point injections on %(date)s? "
+                    "Please answer a few quick questions (it takes under a minute):") % values
+                + f"\n\n{url}\n\n"
+                + _("This link works until %(until)s.") % values + "\n"
+            )
+            if report_url:
+                body += ("\n" + _("Any other time in the next %(days)s days you can tell us about a problem here:")
+                         % values + f"\n{report_url}\n")
+            body += (
+                "\n" + _("If you have trouble breathing, chest pain, fainting, or swelling of your lips, tongue or "
+                         "throat, call 911 now.") + " " + _("Do not wait for this message.") + "\n\n"
+                f"{clinic.name}" + (f" · {clinic.phone}" if clinic.phone else "") + "\n"
+            )
+        subject = _("How are you after your injections? (%(clinic)s)") % values
     enqueue(
         clinic=clinic, kind=CHECKIN_KIND, channel=channel, to=address, body=body,
-        subject=f"How are you after your injections? ({clinic.name})",
+        subject=subject,
         idempotency_key=f"followup.checkin:{checkin.public_id}:{channel}",
         patient=patient, send_after=checkin.due_at, related=checkin,
     )

@@ -7,7 +7,7 @@ strict CSP (no inline style: every colour is a class in ``outcomes.css``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -46,20 +46,29 @@ class Tick:
     label: str
 
 
-def _ticks_for_dates(start: date, end: date, box: Box, x) -> list[Tick]:
+#: How an axis names a date: kind is "day" (Jun 02), "month" (Jun) or "month_year" (Jan 2026).
+DateLabel = Callable[[date, str], str]
+_ENGLISH_DATE_FORMATS = {"day": "%b %d", "month": "%b", "month_year": "%b %Y"}
+
+
+def english_date_label(day: date, kind: str) -> str:
+    return day.strftime(_ENGLISH_DATE_FORMATS[kind])
+
+
+def _ticks_for_dates(start: date, end: date, box: Box, x, date_label: DateLabel = english_date_label) -> list[Tick]:
     span = (end - start).days
     ticks = []
     if span <= 120:
         day = start + timedelta(days=(7 - start.weekday()) % 7)
         while day <= end:
-            ticks.append(Tick(x(day), day.strftime("%b %d")))
+            ticks.append(Tick(x(day), date_label(day, "day")))
             day += timedelta(days=14 if span > 60 else 7)
         return ticks
     step = 1 if span <= 400 else (3 if span <= 1200 else 6)
     month = date(start.year, start.month, 1)
     while month <= end:
         if month >= start and (month.month - 1) % step == 0:
-            ticks.append(Tick(x(month), month.strftime("%b %Y") if month.month == 1 or not ticks else month.strftime("%b")))
+            ticks.append(Tick(x(month), date_label(month, "month_year" if month.month == 1 or not ticks else "month")))
         index = month.year * 12 + month.month
         month = date(index // 12, index % 12 + 1, 1)
     return ticks
@@ -81,6 +90,7 @@ class ProcedureMark:
     title: str
     relief_days: int | None = None
     relief_ended: bool = False
+    relief_title: str = ""  # the band's tooltip in the reader's language; English when empty
 
 
 @dataclass
@@ -96,7 +106,7 @@ class PainChart:
 
 
 def pain_chart(points: Sequence[PainPoint], marks: Sequence[ProcedureMark], today: date,
-               width: int = 960, height: int = 320) -> PainChart:
+               width: int = 960, height: int = 320, date_label: DateLabel = english_date_label) -> PainChart:
     box = Box(width, height)
     chart = PainChart(box=box)
     chart.y_ticks = [Tick(box.bottom_y - v / 10 * box.inner_height, str(v)) for v in range(0, 11, 2)]
@@ -114,7 +124,7 @@ def pain_chart(points: Sequence[PainPoint], marks: Sequence[ProcedureMark], toda
         return round(box.bottom_y - pain / 10 * box.inner_height, 1)
 
     chart.empty = False
-    chart.x_ticks = _ticks_for_dates(start, end, box, x)
+    chart.x_ticks = _ticks_for_dates(start, end, box, x, date_label)
     ordered = sorted(points, key=lambda p: (p.on, p.kind != "baseline"))
     chart.line = " ".join(f"{x(p.on)},{y(p.pain)}" for p in ordered if p.kind != "diary")
     chart.points = [{"x": x(p.on), "y": y(p.pain), "kind": p.kind, "label": p.label} for p in ordered]
@@ -127,7 +137,7 @@ def pain_chart(points: Sequence[PainPoint], marks: Sequence[ProcedureMark], toda
                 {
                     "x": mx, "width": max(round(end_x - mx, 1), 2), "ended": mark.relief_ended,
                     "label": f"{'' if mark.relief_ended else '≥ '}{mark.relief_days} d",
-                    "title": (f"Relief lasted {mark.relief_days} days" if mark.relief_ended
+                    "title": mark.relief_title or (f"Relief lasted {mark.relief_days} days" if mark.relief_ended
                               else f"Relief still held at the last answer, day {mark.relief_days}"),
                     "text_x": round(mx + 4, 1),
                 }

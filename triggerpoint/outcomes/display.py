@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.atlas.catalog import BODY_REGION_LABELS
 from triggerpoint.outcomes import analytics, charts, services
@@ -18,7 +20,45 @@ from triggerpoint.outcomes.models import (
     TimePoint,
 )
 
-GUIDANCE_LABELS = {"ultrasound": "Ultrasound", "landmark": "Landmark (palpation)"}
+GUIDANCE_LABELS = {"ultrasound": gettext_noop("Ultrasound"), "landmark": gettext_noop("Landmark (palpation)")}
+
+
+# ----------------------------------------------------------------------------- the patient's language
+# Patient pages (the questionnaire by link and in the portal, the pain diary, the portal section)
+# and the request message render inside `translation.override(patient_language(patient))`, like the
+# aftercare and follow-up pages: their words are marked for translation (Spanish in
+# outcomes/locale/es), the questions and answer labels come from the instrument files (`en`/`es`).
+# Staff pages stay in English.
+
+
+def patient_language(patient) -> str:
+    """The patient's preferred language if the site speaks it, else English."""
+    language = getattr(patient, "preferred_language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+#: A time point as a patient reads it (the English is the model's label in lower case).
+PATIENT_TIME_POINTS = {
+    TimePoint.BASELINE: gettext_noop("baseline (before the procedure)"),
+    TimePoint.IMMEDIATE: gettext_noop("immediately after"),
+    TimePoint.WEEK_2: gettext_noop("2 weeks"),
+    TimePoint.WEEK_6: gettext_noop("6 weeks"),
+    TimePoint.WEEK_12: gettext_noop("12 weeks"),
+    TimePoint.DIARY: gettext_noop("pain diary"),
+    TimePoint.OTHER: gettext_noop("other"),
+}
+
+
+def time_point_words(time_point: str) -> str:
+    """The time point in the active language ("2 weeks", "2 semanas")."""
+    wording = PATIENT_TIME_POINTS.get(time_point)
+    return gettext(wording) if wording else time_point
+
+
+def chart_date_label(day: date, kind: str) -> str:
+    """A pain chart's axis date in the active language (the English matches charts.english_date_label)."""
+    formats = {"day": gettext("M d"), "month": "M", "month_year": gettext("M Y")}
+    return dateformat.format(day, formats[kind])
 
 
 def muscle_label(muscle_id: str) -> str:
@@ -141,9 +181,10 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
             charts.ProcedureMark(
                 on=procedure.procedure_date, number=number,
                 title=f"P{number} {procedure.procedure_date}: {row.muscles} — {row.injectates} "
-                      f"({GUIDANCE_LABELS.get(procedure.guidance, procedure.guidance)})",
+                      f"({gettext(GUIDANCE_LABELS[procedure.guidance]) if procedure.guidance in GUIDANCE_LABELS else procedure.guidance})",
                 relief_days=outcome.relief_days if outcome else None,
                 relief_ended=bool(outcome.relief_event) if outcome else False,
+                relief_title=_relief_title(outcome),
             )
         )
     points = []
@@ -156,7 +197,8 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
         points.append(
             charts.PainPoint(
                 on=on, pain=pain, kind=kinds.get(m.time_point, "follow_up"),
-                label=f"{on}: pain {pain:g}/10 ({m.get_time_point_display().lower()})",
+                label=gettext("%(date)s: pain %(pain)s/10 (%(when)s)") % {
+                    "date": on, "pain": f"{pain:g}", "when": time_point_words(m.time_point)},
             )
         )
     requests = list(OutcomeRequest.objects.filter(patient=patient).select_related("procedure").order_by("-due_on")[:30])
@@ -168,12 +210,21 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
     last = procedures[-1] if procedures else None
     return {
         "rows": list(reversed(rows)),
-        "chart": charts.pain_chart(points, marks, today, width=chart_width, height=chart_height),
+        "chart": charts.pain_chart(points, marks, today, width=chart_width, height=chart_height,
+                                   date_label=chart_date_label),
         "requests": requests,
         "measurements": list(reversed(measurements))[:40],
         "last_procedure": last,
         "nrs": nrs,
     }
+
+
+def _relief_title(outcome) -> str:
+    if outcome is None or outcome.relief_days is None:
+        return ""
+    if outcome.relief_event:
+        return gettext("Relief lasted %(days)s days") % {"days": outcome.relief_days}
+    return gettext("Relief still held at the last answer, day %(days)s") % {"days": outcome.relief_days}
 
 
 def repeat_context(patient, planned_date: date, regions: list[str], payer: str) -> dict:

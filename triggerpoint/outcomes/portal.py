@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.outcomes import display
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestStatus, TimePoint
 
 
@@ -23,8 +25,11 @@ def sections(user) -> list[WorklistSection]:
         .order_by("-measured_at")
         .first()
     )
-    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
-    title = ("¿Cómo está su dolor?" if language == "es" else "How is your pain?")
+    language = display.patient_language(patient)  # the section renders in it ({% language ctx.lang %})
+    with translation.override(language):
+        title = _("How is your pain?")
+        for request in due:
+            request.when = display.time_point_words(request.time_point)
     return [
         WorklistSection(
             title=title,

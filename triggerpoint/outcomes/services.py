@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
@@ -210,30 +211,32 @@ def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
     request.save(update_fields=["channel", "updated_at", "updated_by"])
 
 
+#: How long since the injection, in words (by time point).
 _WHEN = {
-    "en": {"2w": "two weeks", "6w": "six weeks", "12w": "twelve weeks"},
-    "es": {"2w": "dos semanas", "6w": "seis semanas", "12w": "doce semanas"},
+    "2w": gettext_noop("two weeks"),
+    "6w": gettext_noop("six weeks"),
+    "12w": gettext_noop("twelve weeks"),
 }
 
 
 def _message(patient, request: OutcomeRequest, url: str) -> tuple[str, str]:
-    clinic = request.clinic.name
-    until = request.answer_by.strftime("%B %d, %Y") if patient.preferred_language != "es" else request.answer_by.isoformat()
-    if patient.preferred_language == "es":
-        when = _WHEN["es"].get(request.time_point, "un tiempo")
-        return (
-            f"{clinic}: ¿cómo está su dolor?",
-            f"Hola {patient.given_name}: han pasado {when} desde su inyección en {clinic}. "
-            f"Cuéntenos cómo está su dolor (toma unos 2 minutos): {url}\n"
-            f"El enlace funciona hasta el {until}. También puede responder en su portal de paciente.",
+    """The request's subject and body in the patient's language (Spanish in outcomes/locale/es)."""
+    from triggerpoint.outcomes.display import patient_language
+
+    with translation.override(patient_language(patient)):
+        clinic = request.clinic.name
+        values = {
+            "clinic": clinic, "name": patient.given_name,
+            "when": gettext(_WHEN[request.time_point]) if request.time_point in _WHEN else gettext("some time"),
+            "date": dateformat.format(request.answer_by, gettext("F d, Y")),
+        }
+        subject = gettext("%(clinic)s: how is your pain?") % values
+        body = (
+            gettext("Hello %(name)s, it has been %(when)s since your injection at %(clinic)s.") % values + " "
+            + gettext("Please tell us how your pain is now (about 2 minutes):") + f" {url}\n"
+            + gettext("The link works until %(date)s. You can also answer in your patient portal.") % values
         )
-    when = _WHEN["en"].get(request.time_point, "some time")
-    return (
-        f"{clinic}: how is your pain?",
-        f"Hello {patient.given_name}, it has been {when} since your injection at {clinic}. "
-        f"Please tell us how your pain is now (about 2 minutes): {url}\n"
-        f"The link works until {until}. You can also answer in your patient portal.",
-    )
+    return subject, body
 
 
 def _previous_procedure(procedure):

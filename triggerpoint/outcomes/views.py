@@ -8,7 +8,8 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import patient_required, staff_required
@@ -45,6 +46,11 @@ def _repeat_inputs(request, patient, overview_last) -> tuple[date, list[str], st
 
 @staff_required("outcomes.view")
 def patient_outcomes(request, public_id):
+    with translation.override("en"):  # staff pages stay in English; the chart's words are marked for patients
+        return _patient_outcomes(request, public_id)
+
+
+def _patient_outcomes(request, public_id):
     patient = get_patient_for_user(request.user, public_id, "outcomes.view")
     overview = display.patient_overview(patient)
     planned, regions, payer = _repeat_inputs(request, patient, overview["last_procedure"])
@@ -194,6 +200,45 @@ def export_deidentified(request, fmt):
 
 
 # ----------------------------------------------------------------------------- patients: questionnaire
+# Patient pages render in the patient's preferred language (display.patient_language), like the
+# aftercare and follow-up pages: the page words come from outcomes/locale, the questions and answer
+# labels from the instrument files. The answers are the same numbers in every language.
+
+LINK_MESSAGES = (  # resolve_link's refusals, marked so the Spanish catalog has them
+    gettext_noop("This link is not valid."),
+    gettext_noop("This link has been withdrawn. Please contact the clinic."),
+    gettext_noop("This link has expired. Please contact the clinic for a new one."),
+)
+
+
+def _in_language_of(patient):
+    """`with _in_language_of(patient):` around everything a patient page validates and renders."""
+    return translation.override(display.patient_language(patient))
+
+
+def _patient_problems(problems: list[str], data, instrument_ids, language: str) -> list[str]:
+    """The answers' problems as the patient reads them.
+
+    English shows the checks' own messages. Another language words them per question (the
+    checks name items by id, in English), so a patient never reads an English error.
+    """
+    if language == "en":
+        return list(problems)
+    worded: list[str] = []
+    for instrument_id in instrument_ids:
+        instrument = inst.get_instrument(instrument_id)
+        for item in instrument.items:
+            raw = (data.get(f"{instrument_id}__{item.id}") or "").strip()
+            if raw and (not raw.lstrip("-").isdigit() or int(raw) not in item.allowed_values):
+                worded.append(gettext("Please choose one of the answers to this question: %(question)s")
+                              % {"question": getattr(item.text, language, item.text.en)})
+    if any(p == "every question was left blank" for p in problems):
+        worded.append(gettext("Please answer at least one question."))
+    if any(p.startswith("this questionnaire") for p in problems):
+        worded.append(gettext("This questionnaire no longer takes answers."))
+    return worded or [gettext("We could not save your answers. Please check them and send them again.")]
+
+
 def _questionnaire_context(outcome_request: OutcomeRequest, language: str, errors=None, values=None) -> dict:
     blocks = []
     values = values or {}
@@ -216,27 +261,44 @@ def _questionnaire_context(outcome_request: OutcomeRequest, language: str, error
                 "value": str(values.get(name, "")),
             })
         blocks.append({"instrument": instrument, "items": items})
-    return {"outcome_request": outcome_request, "blocks": blocks, "errors": errors or [], "lang": language}
+    return {"outcome_request": outcome_request, "blocks": blocks, "errors": errors or [], "lang": language,
+            "when": display.time_point_words(outcome_request.time_point)}
 
 
 def _answer(request, outcome_request: OutcomeRequest, source: str, template_extra: dict):
     patient = outcome_request.patient
-    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
-    today = timezone.localdate()
-    if outcome_request.status != RequestStatus.PENDING or today > outcome_request.answer_by:
-        return render(request, "outcomes/thanks.html", {"closed": outcome_request.status != RequestStatus.COMPLETED,
-                                                         "lang": language, **template_extra})
-    if request.method == "POST":
-        answers = _answers_from_form(request.POST, outcome_request.instruments)
-        try:
-            services.answer_request(outcome_request, answers, source)
-        except RuleInputError as error:
-            context = _questionnaire_context(outcome_request, language, error.problems, request.POST)
-            return render(request, "outcomes/questionnaire.html", {**context, **template_extra}, status=422)
-        return render(request, "outcomes/thanks.html", {"closed": False, "lang": language, **template_extra})
-    audit.record("outcomes.request.opened", obj=outcome_request, patient=patient, details={"channel": source})
-    return render(request, "outcomes/questionnaire.html",
-                  {**_questionnaire_context(outcome_request, language), **template_extra})
+    language = display.patient_language(patient)
+    with _in_language_of(patient):
+        today = timezone.localdate()
+        if outcome_request.status != RequestStatus.PENDING or today > outcome_request.answer_by:
+            return render(request, "outcomes/thanks.html", {"closed": outcome_request.status != RequestStatus.COMPLETED,
+                                                             "lang": language, **template_extra})
+        if request.method == "POST":
+            answers = _answers_from_form(request.POST, outcome_request.instruments)
+            try:
+                services.answer_request(outcome_request, answers, source)
+            except RuleInputError as error:
+                problems = _patient_problems(error.problems, request.POST, outcome_request.instruments, language)
+                context = _questionnaire_context(outcome_request, language, problems, request.POST)
+                return render(request, "outcomes/questionnaire.html", {**context, **template_extra}, status=422)
+            return render(request, "outcomes/thanks.html", {"closed": False, "lang": language, **template_extra})
+        audit.record("outcomes.request.opened", obj=outcome_request, patient=patient, details={"channel": source})
+        return render(request, "outcomes/questionnaire.html",
+                      {**_questionnaire_context(outcome_request, language), **template_extra})
+
+
+def _invalid_link(request, token: str, error: Exception):
+    """The refusal page, in the language of the patient the link was sent to when it is a real (expired or
+    withdrawn) link of this kind; otherwise in the browser's language."""
+    from triggerpoint.notifications.models import PatientLink, hash_link_token
+
+    link = None
+    if token and len(token) <= 200:
+        link = (PatientLink.objects.select_related("patient")
+                .filter(token_hash=hash_link_token(token), purpose=services.LINK_PURPOSE).first())
+    language = display.patient_language(link.patient) if link is not None else translation.get_language()
+    with translation.override(language):
+        return render(request, "outcomes/link_invalid.html", {"message": gettext(str(error))}, status=404)
 
 
 @require_http_methods(["GET", "POST"])
@@ -247,7 +309,7 @@ def respond(request, token):
     try:
         link = resolve_link(token, services.LINK_PURPOSE)
     except LinkInvalid as error:
-        return render(request, "outcomes/link_invalid.html", {"message": str(error)}, status=404)
+        return _invalid_link(request, token, error)
     outcome_request = get_object_or_404(OutcomeRequest, public_id=link.target_id, patient=link.patient)
     return _answer(request, outcome_request, Source.CHECKIN, {"via_link": True})
 
@@ -272,33 +334,34 @@ def diary(request):
     """The patient's pain diary: a quick 0-10 entry whenever they like, and their own chart."""
     patient = request.user.portal_patient
     require(request.user, "outcomes.record", patient)
-    language = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
-    errors: list[str] = []
-    if request.method == "POST":
-        answers = _answers_from_form(request.POST, ["nrs_pain"])["nrs_pain"]
-        answers = {"now": answers.get("now"), "average": answers.get("average")}
-        try:
-            if answers["now"] is None:
-                raise RuleInputError("Please choose a number for your pain right now." if language == "en"
-                                     else "Elija un número para su dolor en este momento.")
-            services.record_diary_entry(patient, answers)
-        except RuleInputError as error:
-            errors = error.problems
+    language = display.patient_language(patient)
+    with _in_language_of(patient):
+        errors: list[str] = []
+        if request.method == "POST":
+            answers = _answers_from_form(request.POST, ["nrs_pain"])["nrs_pain"]
+            answers = {"now": answers.get("now"), "average": answers.get("average")}
+            try:
+                if answers["now"] is None:
+                    raise RuleInputError(gettext("Please choose a number for your pain right now."))
+                services.record_diary_entry(patient, answers)
+            except RuleInputError as error:
+                errors = error.problems if answers["now"] is None else _patient_problems(
+                    error.problems, request.POST, ["nrs_pain"], language)
+            else:
+                messages.success(request, gettext("Saved. Thank you."))
+                return redirect("outcomes:diary")
         else:
-            messages.success(request, "Saved. Thank you." if language == "en" else "Guardado. Gracias.")
-            return redirect("outcomes:diary")
-    else:
-        audit.record("outcomes.diary.viewed", obj=patient, details={"channel": "portal"})
-    overview = display.patient_overview(patient, chart_width=480, chart_height=300)
-    nrs = inst.get_instrument("nrs_pain")
-    items = []
-    for item_id in ("now", "average"):
-        item = nrs.item(item_id)
-        anchors = {a.value: getattr(a.label, language) for a in item.anchors}
-        items.append({"name": f"nrs_pain__{item_id}", "text": getattr(item.text, language),
-                      "options": [(v, str(v)) for v in range(0, 11)], "low": anchors.get(0, ""), "high": anchors.get(10, ""),
-                      "optional": item_id == "average", "value": request.POST.get(f"nrs_pain__{item_id}", "")})
-    entries = [m for m in overview["measurements"] if m.time_point == TimePoint.DIARY][:10]
-    return render(request, "outcomes/diary.html", {"items": items, "errors": errors, "chart": overview["chart"],
-                                                   "entries": entries, "lang": language, "patient": patient},
-                  status=422 if errors else 200)
+            audit.record("outcomes.diary.viewed", obj=patient, details={"channel": "portal"})
+        overview = display.patient_overview(patient, chart_width=480, chart_height=300)
+        nrs = inst.get_instrument("nrs_pain")
+        items = []
+        for item_id in ("now", "average"):
+            item = nrs.item(item_id)
+            anchors = {a.value: getattr(a.label, language) for a in item.anchors}
+            items.append({"name": f"nrs_pain__{item_id}", "text": getattr(item.text, language),
+                          "options": [(v, str(v)) for v in range(0, 11)], "low": anchors.get(0, ""), "high": anchors.get(10, ""),
+                          "optional": item_id == "average", "value": request.POST.get(f"nrs_pain__{item_id}", "")})
+        entries = [m for m in overview["measurements"] if m.time_point == TimePoint.DIARY][:10]
+        return render(request, "outcomes/diary.html", {"items": items, "errors": errors, "chart": overview["chart"],
+                                                       "entries": entries, "lang": language, "patient": patient},
+                      status=422 if errors else 200)

@@ -31,6 +31,7 @@ from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening import facts
 from triggerpoint.screening.answers import merge_answers, parse_answers
 from triggerpoint.screening.consent import ConsentDocument, build_consent
+from triggerpoint.screening.content import load_patient_text
 from triggerpoint.screening.models import (
     BLOCKING_STATUSES,
     Consent,
@@ -47,6 +48,7 @@ from triggerpoint.screening.rules import (
     parse_plan,
     parse_screening_request,
 )
+from triggerpoint.screening.wording import language_of
 
 QUESTIONNAIRE_PURPOSE = "screening.questionnaire"
 QUESTIONNAIRE_LINK_VALID_FOR = timedelta(days=7)
@@ -302,20 +304,8 @@ def send_questionnaire_link(user, screening: ScreeningRecord, *, channel: str = 
     link, raw_token = notifications.issue_link(patient, QUESTIONNAIRE_PURPOSE, screening, QUESTIONNAIRE_LINK_VALID_FOR)
     url = notifications.link_url(reverse("screening:questionnaire_link", args=[raw_token]))
     clinic = patient.clinic
-    when = patient_date(screening.planned_procedure_date)
-    expires = timezone.localtime(link.expires_at).date()
-    if channel == "email":
-        subject = f"Before your visit on {when}: a few questions"
-        body = (
-            f"Hello {patient.given_name},\n\n"
-            f"Your treatment at {clinic.name} is planned for {when}. Please answer a few short health questions "
-            f"before then, and read how to get ready:\n\n{url}\n\n"
-            f"The link works until {patient_date(expires)}. If you have questions, call us"
-            f"{' at ' + clinic.phone if clinic.phone else ''}.\n\n{clinic.name}"
-        )
-    else:
-        subject = ""
-        body = f"{clinic.name}: please answer a few health questions before your visit on {when}: {url}"
+    subject, body = questionnaire_link_message(patient, screening, url, timezone.localtime(link.expires_at).date(),
+                                               channel)
     note = notifications.enqueue(
         clinic=clinic,
         kind="screening.questionnaire",
@@ -333,6 +323,29 @@ def send_questionnaire_link(user, screening: ScreeningRecord, *, channel: str = 
         details={"channel": channel, "link_id": link.pk, "expires_at": link.expires_at.isoformat()},
     )
     return note
+
+
+def questionnaire_link_message(patient, screening: ScreeningRecord, url: str, expires: date,
+                               channel: str) -> tuple[str, str]:
+    """The link message's subject and body in the patient's language (words in data/patient_text.yaml)."""
+    language = language_of(patient)
+    words = load_patient_text().group("messages", language)
+    clinic = patient.clinic
+    values = {
+        "name": patient.given_name, "clinic": clinic.name, "phone": clinic.phone, "url": url,
+        "day": patient_date(screening.planned_procedure_date, language), "until": patient_date(expires, language),
+    }
+    if channel != "email":
+        return "", words["sms"].format(**values)
+    until = words["email_until_phone" if clinic.phone else "email_until"]
+    body = "\n\n".join([
+        words["email_greeting"].format(**values),
+        words["email_intro"].format(**values),
+        url,
+        until.format(**values),
+        clinic.name,
+    ])
+    return words["email_subject"].format(**values), body
 
 
 def screening_for_link(raw_token: str) -> ScreeningRecord:

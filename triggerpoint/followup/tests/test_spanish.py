@@ -3,7 +3,6 @@ the check-in pages' words (followup/locale/es), through the real link and portal
 
 from __future__ import annotations
 
-import gettext as gnu_gettext
 import re
 import string
 from datetime import UTC, date, datetime, timedelta
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils.translation.template import templatize
 from freezegun import freeze_time
 
 from triggerpoint.core.readability import (
@@ -28,7 +26,6 @@ from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 from triggerpoint.notifications.services import issue_link
 
 APP = Path(__file__).resolve().parents[1]
-LOCALE = APP / "locale" / "es" / "LC_MESSAGES"
 SECTIONS = ("dispositions", "extras", "self_care_advice")
 ENTRIES = [(section, key) for section in SECTIONS for key in _read_yaml("instructions.yaml")[section]]
 
@@ -110,61 +107,7 @@ def test_an_unknown_language_still_gets_english():
 # ----------------------------------------------------------------------------- the page words
 
 
-def _catalog() -> dict[str, str]:
-    with (LOCALE / "django.mo").open("rb") as handle:
-        return dict(gnu_gettext.GNUTranslations(handle)._catalog)  # noqa: SLF001 - the compiled strings
-
-
-def _po_entries() -> dict[str, str]:
-    """msgid -> msgstr from django.po (handles continued lines)."""
-    entries: dict[str, str] = {}
-    key = field = None
-    parts: dict[str, list[str]] = {}
-
-    def flush():
-        if key is not None:
-            entries["".join(parts["msgid"])] = "".join(parts["msgstr"])
-
-    for line in (LOCALE / "django.po").read_text(encoding="utf-8").splitlines():
-        if line.startswith("msgid "):
-            flush()
-            key, field, parts = True, "msgid", {"msgid": [], "msgstr": []}
-            line = line[len("msgid "):]
-        elif line.startswith("msgstr "):
-            field = "msgstr"
-            line = line[len("msgstr "):]
-        if line.startswith('"') and field:
-            parts[field].append(bytes(line[1:-1], "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8"))
-    flush()
-    entries.pop("", None)
-    return entries
-
-
-def _marked_msgids() -> set[str]:
-    """Every string the follow-up app marks for translation, in templates and in Python."""
-    import ast
-
-    call = re.compile(r"""(?:gettext|_)\(u?(?P<q>['"])(?P<s>.*?)(?P=q)\)""")
-    found: set[str] = set()
-    for path in APP.rglob("templates/**/*.html"):
-        found.update(m.group("s").replace("\\'", "'") for m in call.finditer(templatize(path.read_text())))
-    for path in APP.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"_", "gettext", "gettext_noop"}
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found.add(node.args[0].value)
-    return found
-
-
-def test_every_marked_string_has_a_spanish_translation():
-    marked, catalog = _marked_msgids(), _catalog()
-    assert "Send to my care team" in marked and "Call 911 now" in marked  # the scan finds templates and Python
-    missing = sorted(m for m in marked if not catalog.get(m))
-    assert not missing, f"add these to followup/locale/es/LC_MESSAGES/django.po and recompile: {missing}"
-
-
-def test_the_committed_mo_is_compiled_from_the_po():
-    assert _po_entries() == {k: v for k, v in _catalog().items() if k}
+# Completeness and compilation of followup/locale are checked with every catalog in core/tests/test_translation_catalogs.py.
 
 
 # ----------------------------------------------------------------------------- the real flows

@@ -35,6 +35,7 @@ SAMPLE_VALUES = {
     "fahrenheit": "100.4", "celsius": "38.0",
     "window_start": "lunes, 2 de junio de 2025", "procedure_date": "lunes, 30 de junio de 2025",
     "blood_thinners": "Eliquis", "glucose_watch_days": "3",
+    "until": "lunes, 7 de julio de 2025", "url": "http://127.0.0.1:8000/screening/q/Xy3kP9wQ7rT2vB8nM4sL6dF1/",
 }
 ALL_WELL = {
     "recent_fever": "no", "recent_antibiotics": "no", "recent_illness": "no", "recent_hospital": "no",

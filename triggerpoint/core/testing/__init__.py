@@ -1,0 +1,1 @@
+"""Helpers shared by several apps' tests (not collected as tests themselves)."""
