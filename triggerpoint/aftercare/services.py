@@ -34,6 +34,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import ContactPreference, Notification, Status
+from triggerpoint.patients.language import page_language
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def plan_request_for(procedure, *, physical_therapy: bool | None = None) -> dict
             physical_therapy_planned(procedure) if physical_therapy is None else bool(physical_therapy)
         ),
         "clinic": clinic_facts,
-        "language": patient.preferred_language if patient.preferred_language in ("en", "es") else "en",
+        "language": page_language(patient),
     }
 
 

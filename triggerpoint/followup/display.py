@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from triggerpoint.followup.content import load_symptoms
 from triggerpoint.followup.temperature import Temperature
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
+from triggerpoint.patients.language import page_language
 
 # Patient-facing words are marked for translation (Spanish in followup/locale/es); they are
 # lazy, so they take the language active when the page renders: the views render patient
@@ -39,10 +39,7 @@ FORM_GROUPS = (
 )
 
 
-def patient_language(patient) -> str:
-    """The patient's preferred language if the site speaks it, else English."""
-    language = getattr(patient, "preferred_language", "") or ""
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+patient_language = page_language  # one rule for every app (patients/language.py)
 
 
 @dataclass(frozen=True)

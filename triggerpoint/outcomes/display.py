@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -19,6 +18,7 @@ from triggerpoint.outcomes.models import (
     RequestStatus,
     TimePoint,
 )
+from triggerpoint.patients.language import page_language
 
 GUIDANCE_LABELS = {"ultrasound": gettext_noop("Ultrasound"), "landmark": gettext_noop("Landmark (palpation)")}
 
@@ -31,10 +31,7 @@ GUIDANCE_LABELS = {"ultrasound": gettext_noop("Ultrasound"), "landmark": gettext
 # Staff pages stay in English.
 
 
-def patient_language(patient) -> str:
-    """The patient's preferred language if the site speaks it, else English."""
-    language = getattr(patient, "preferred_language", "") or ""
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+patient_language = page_language  # one rule for every app (patients/language.py)
 
 
 #: A time point as a patient reads it (the English is the model's label in lower case).

@@ -21,15 +21,9 @@ from triggerpoint.core.data import DataFileError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SCHEMA_DIR = DATA_DIR / "schemas"
-# The languages a patient may read the questionnaire and the preparation text in (patients.Language);
-# English is the original and the fallback for a text not yet translated.
-LANGUAGES = ("en", "es")
+# English is the original and the fallback for a text not yet translated (the patient's language:
+# patients.language.page_language).
 DEFAULT_LANGUAGE = "en"
-
-
-def patient_language(preferred: str | None) -> str:
-    """The language to show a patient whose record prefers `preferred`; English for anything unsupported."""
-    return preferred if preferred in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class ScreeningDataError(DataFileError):

@@ -12,12 +12,13 @@ from __future__ import annotations
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from triggerpoint.screening.content import load_patient_text, patient_language
+from triggerpoint.patients.language import page_language
+from triggerpoint.screening.content import load_patient_text
 
 
 def language_of(patient) -> str:
     """The language to show this patient: their preferred language when supported, else English."""
-    return patient_language(getattr(patient, "preferred_language", None))
+    return page_language(patient)
 
 
 class _Values(dict):
