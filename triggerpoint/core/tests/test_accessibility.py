@@ -49,8 +49,12 @@ def _sweep(pg, base_url: str, start: str) -> dict[str, list[dict]]:
         if route is None or route in checked or any(word in route for word in NOT_PAGES):
             continue
         response = pg.goto(base_url + path)
-        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
-            checked[route] = []
+        if response is None or "text/html" not in response.headers.get("content-type", ""):
+            continue  # a file, not a page
+        if response.status != 200:
+            # A link the user was shown but cannot follow is a problem of its own.
+            checked[route] = [{"id": f"http-{response.status}", "impact": "broken link", "help": "the link fails",
+                               "where": [], "page": path}]
             continue
         pg.wait_for_load_state("networkidle")  # fragments loaded by htmx (the chart's timeline) are part of the page
         checked[route] = [
