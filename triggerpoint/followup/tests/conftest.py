@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from freezegun import freeze_time
+
+from triggerpoint.followup.tests.factories import MONDAY, PERFORMED
 from triggerpoint.followup.tests.helpers import FakeAtlas
 
 
@@ -23,3 +27,20 @@ def _urlconf_loaded_before_time_is_frozen():
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
+@pytest.fixture
+def procedure(patient, physician, clinic_a):
+    """A procedure signed on MONDAY afternoon, with a nurse on call."""
+    from triggerpoint.followup.tests.factories import rota, signed_procedure, staff
+
+    rota(clinic_a, staff("nina.oncall", "nurse", clinic_a))
+    return signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED)
+
+
+@pytest.fixture
+def checkins(procedure):
+    from triggerpoint.followup import services
+
+    with freeze_time(PERFORMED + timedelta(minutes=30)):
+        return services.schedule_checkins(procedure)

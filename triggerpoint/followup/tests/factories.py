@@ -11,6 +11,11 @@ from decimal import Decimal
 
 from triggerpoint.conftest import make_staff
 
+# The follow-up tests' usual procedure day: a Monday afternoon in a New York clinic.
+MONDAY = date(2026, 11, 16)
+PERFORMED = datetime(2026, 11, 16, 19, 0, tzinfo=UTC)  # 14:00 in New York
+EVENING = datetime(2026, 11, 16, 23, 5, tzinfo=UTC)  # day-0 check-in is open (18:05 New York)
+
 
 def signed_procedure(patient, physician, *, on: date, performed_at: datetime | None = None,
                      sites=(("upper_trapezius", "left"),), drug: str = "lidocaine"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -11,26 +11,13 @@ from freezegun import freeze_time
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.followup import services
 from triggerpoint.followup.models import Alert, CheckIn
-from triggerpoint.followup.tests.factories import rota, signed_procedure, staff
+from triggerpoint.followup.tests.factories import EVENING
 from triggerpoint.notifications.services import issue_link
 
 pytestmark = pytest.mark.django_db
 
-MONDAY = date(2026, 11, 16)
-PERFORMED = datetime(2026, 11, 16, 19, 0, tzinfo=UTC)
-EVENING = datetime(2026, 11, 16, 23, 5, tzinfo=UTC)  # day-0 check-in is open (18:05 New York)
 
 
-@pytest.fixture
-def procedure(patient, physician, clinic_a):
-    rota(clinic_a, staff("nina.oncall", "nurse", clinic_a))
-    return signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED)
-
-
-@pytest.fixture
-def checkins(procedure):
-    with freeze_time(PERFORMED + timedelta(minutes=30)):
-        return services.schedule_checkins(procedure)
 
 
 def link_for(checkin, purpose="followup.checkin", valid_for=timedelta(hours=48)):

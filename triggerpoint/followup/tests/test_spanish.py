@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,10 @@ from triggerpoint.core.readability import (
     english_grade,
     spanish_fernandez_huerta,
 )
-from triggerpoint.followup import display, services
+from triggerpoint.followup import display
 from triggerpoint.followup.content import _read_yaml, load_instructions
 from triggerpoint.followup.models import Alert, CheckIn
-from triggerpoint.followup.tests.factories import rota, signed_procedure, staff
+from triggerpoint.followup.tests.factories import EVENING
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 from triggerpoint.notifications.services import issue_link
 
@@ -29,9 +29,6 @@ APP = Path(__file__).resolve().parents[1]
 SECTIONS = ("dispositions", "extras", "self_care_advice")
 ENTRIES = [(section, key) for section in SECTIONS for key in _read_yaml("instructions.yaml")[section]]
 
-MONDAY = date(2026, 11, 16)
-PERFORMED = datetime(2026, 11, 16, 19, 0, tzinfo=UTC)
-EVENING = datetime(2026, 11, 16, 23, 5, tzinfo=UTC)  # day-0 check-in is open (18:05 New York)
 
 # Phrases of the emergency instruction; each language must show its own and not the other's.
 SPANISH_EMERGENCY = "No maneje usted"
@@ -112,16 +109,6 @@ def test_an_unknown_language_still_gets_english():
 
 # ----------------------------------------------------------------------------- the real flows
 
-@pytest.fixture
-def procedure(patient, physician, clinic_a):
-    rota(clinic_a, staff("nina.oncall", "nurse", clinic_a))
-    return signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED)
-
-
-@pytest.fixture
-def checkins(procedure):
-    with freeze_time(PERFORMED + timedelta(minutes=30)):
-        return services.schedule_checkins(procedure)
 
 
 def _prefer(patient, language: str) -> None:
