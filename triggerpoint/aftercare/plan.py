@@ -29,6 +29,7 @@ from triggerpoint.aftercare.plan_template import (
     TaskTemplate,
     load_template,
 )
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 
 SIDES = ("left", "right")
@@ -123,10 +124,15 @@ def _parse_date(value: Any, where: str, problems: list[str]) -> date | None:
         problems.append(f"{where}: expected a date as YYYY-MM-DD, got {value!r}")
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         problems.append(f"{where}: {value!r} is not a real calendar date")
         return None
+    implausible = plausible.problem("scheduled", parsed)
+    if implausible:  # a plan runs weeks past the date: year 9999 would overflow
+        problems.append(f"{where}: {implausible}")
+        return None
+    return parsed
 
 
 def _parse_sites(value: Any, atlas: AtlasCatalog, problems: list[str]) -> tuple[Site, ...]:

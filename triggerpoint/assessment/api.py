@@ -28,6 +28,7 @@ from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.fibromyalgia import load_wpi_map, score_acr_2016
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.assessment.visit_input import fibromyalgia_symptoms
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 
 router = Router(tags=["assessments"])
@@ -109,6 +110,7 @@ def create_assessment_visit(request, patient_id: UUID, payload: Body[dict]):
             visit_date = date.fromisoformat(str(payload["visit_date"]))
         except ValueError:
             problems.append(f"visit_date must be a date (YYYY-MM-DD), not {payload['visit_date']!r}")
+        plausible.check("scheduled", visit_date, "visit_date", problems)
     complaint = payload.get("chief_complaint", "")
     if not isinstance(complaint, str):
         problems.append("chief_complaint must be text")

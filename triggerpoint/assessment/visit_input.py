@@ -30,6 +30,7 @@ from triggerpoint.assessment.fibromyalgia import (
     score_acr_2016,
 )
 from triggerpoint.assessment.options import HistoryOptions
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 
 TEXT_FIELDS: dict[str, int] = {
@@ -370,10 +371,12 @@ def parse_visit_changes(
         parsed = _as_date("visit_date", changes["visit_date"], problems)
         if parsed is None and changes["visit_date"] in (None, ""):
             problems.append("visit_date is required")
-        if parsed is not None:
+        plausible.check("scheduled", parsed, "visit_date", problems)
+        if parsed is not None and not plausible.problem("scheduled", parsed):
             clean["visit_date"] = visit_date = parsed
     if "onset_date" in changes:
         onset = _as_date("onset_date", changes["onset_date"], problems)
+        plausible.check("history", onset, "onset_date", problems)
         if onset is not None and onset > visit_date:
             problems.append(f"onset_date {onset.isoformat()} is after the visit date {visit_date.isoformat()}")
         clean["onset_date"] = onset

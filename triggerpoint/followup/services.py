@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.followup import display, escalation
 from triggerpoint.followup.answers import normalise_answers, triage_request
@@ -740,7 +741,10 @@ def update_oncall(user, clinic, *, acknowledge_within_minutes: int | None = None
             problems.setdefault("rota", []).append(
                 f"rota[{index}]: {person.username} cannot acknowledge alerts (physicians and nurses only)")
         starts, ends = entry.get("starts_at"), entry.get("ends_at")
-        if starts and ends and ends <= starts:
+        implausible = [f"rota[{index}].{key} {reason}" for key, value in (("starts_at", starts), ("ends_at", ends))
+                       if (reason := plausible.problem("scheduled", value))]
+        problems.setdefault("rota", []).extend(implausible) if implausible else None
+        if starts and ends and not implausible and ends <= starts:
             problems.setdefault("rota", []).append(f"rota[{index}]: the shift must end after it starts")
     if problems:
         raise ValidationError(problems)

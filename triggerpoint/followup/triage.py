@@ -59,6 +59,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.followup.content import (
     SymptomCatalog,
@@ -396,6 +397,12 @@ def parse_triage_request(
     procedure_at = None
     if payload.get("procedure_at") is not None:
         procedure_at = _parse_datetime(payload["procedure_at"], "procedure_at", problems)
+    # Years such as 9999 parse but overflow once converted to UTC: refuse them with the field named.
+    implausible: list[str] = []
+    for name, kind, value in (("procedure_date", "scheduled", procedure_date), ("reported_at", "recorded", reported_at),
+                              ("procedure_at", "scheduled", procedure_at)):
+        plausible.check(kind, value, f"{name}:", implausible)
+    problems.extend(implausible)
 
     symptom_ids = _parse_symptoms(payload.get("symptoms"), catalog, problems)
     sites: tuple[Site, ...] = ()
@@ -414,7 +421,7 @@ def parse_triage_request(
     elif len(free_text) > MAX_FREE_TEXT_CHARS:
         problems.append(f"free_text: longer than {MAX_FREE_TEXT_CHARS} characters")
 
-    if procedure_date and reported_at:
+    if procedure_date and reported_at and not implausible:
         problems.extend(_timing_problems(procedure_date, reported_at, procedure_at))
     if problems:
         raise RuleInputError(problems)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ninja import Body, Query, Router, Schema, Status
 
 from triggerpoint.accounts.policy import get_patient_for_user, require
 from triggerpoint.audit import services as audit
+from triggerpoint.core.plausible import ReportDate, ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
 from triggerpoint.outcomes import instruments as inst
@@ -101,7 +102,7 @@ def _is_uuid(value) -> bool:
 
 
 class RepeatQuery(Schema):
-    planned_date: date
+    planned_date: ScheduledDate
     regions: list[str]
     payer: str = ""
 
@@ -115,7 +116,7 @@ def outcomes_repeat_decision(request, public_id: str, query: Query[RepeatQuery])
 
 
 @router.get("/analytics/report", url_name="outcomes_report")
-def outcomes_report(request, date_from: date | None = None, date_to: date | None = None):
+def outcomes_report(request, date_from: ReportDate | None = None, date_to: ReportDate | None = None):
     require(request.auth, "analytics.view")
     clinic = request.auth.clinic
     report = analytics.clinic_report(clinic.pk, date_from, date_to, labels=display.report_labels(clinic.pk))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can, get_patient_for_user, require
 from triggerpoint.audit import services as audit
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, exports, services
 from triggerpoint.outcomes import instruments as inst
@@ -23,13 +24,35 @@ from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatu
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
-def _date(value: str | None) -> date | None:
+def _date(value: str | None, kind: str = "scheduled") -> date | None:
+    """A date from the query string; an unreadable or implausible one counts as not given."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         return None
+    return None if plausible.problem(kind, parsed) else parsed
+
+
+class ImplausibleFilter(ValueError):
+    """An analytics date filter outside `plausible`'s report window (a 400 naming the field)."""
+
+
+def _report_dates(request) -> tuple[date | None, date | None]:
+    problems: list[str] = []
+    dates = []
+    for field in ("date_from", "date_to"):
+        raw = request.GET.get(field)
+        try:
+            parsed = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            parsed = None  # unreadable filters are ignored, as the date inputs never send them
+        plausible.check("report", parsed, field, problems)
+        dates.append(parsed)
+    if problems:
+        raise ImplausibleFilter("; ".join(problems))
+    return dates[0], dates[1]
 
 
 # ----------------------------------------------------------------------------- staff: one patient
@@ -133,8 +156,7 @@ def record_measurement(request, public_id):
 def _report_for(request):
     require(request.user, "analytics.view")
     clinic = request.user.clinic
-    date_from = _date(request.GET.get("date_from"))
-    date_to = _date(request.GET.get("date_to"))
+    date_from, date_to = _report_dates(request)
     if date_from and date_to and date_from > date_to:
         date_from, date_to = date_to, date_from
     report = analytics.clinic_report(clinic.pk, date_from, date_to, labels=display.report_labels(clinic.pk))
@@ -143,7 +165,14 @@ def _report_for(request):
 
 @staff_required("analytics.view")
 def dashboard(request):
-    clinic, date_from, date_to, report = _report_for(request)
+    try:
+        clinic, date_from, date_to, report = _report_for(request)
+    except ImplausibleFilter as error:
+        messages.error(request, f"Filter not applied: {error}.")
+        query = request.GET.copy()
+        for field in ("date_from", "date_to"):
+            query.pop(field, None)
+        return redirect(f"{request.path}?{query.urlencode()}")
     by = request.GET.get("by", Dimension.GUIDANCE.value)
     if by not in {d.value for d in analytics.BREAKDOWNS}:
         by = Dimension.GUIDANCE.value
@@ -175,7 +204,10 @@ def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
 def export_report(request, fmt):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
-    clinic, date_from, date_to, report = _report_for(request)
+    try:
+        clinic, date_from, date_to, report = _report_for(request)
+    except ImplausibleFilter as error:
+        return HttpResponseBadRequest(f"{error}.", content_type="text/plain; charset=utf-8")
     rows = analytics.report_rows(report)
     columns = list(rows[0]) if rows else ["dimension"]
     content = exports.to_csv(rows, columns) if fmt == "csv" else exports.to_parquet(rows, columns)
@@ -189,8 +221,10 @@ def export_deidentified(request, fmt):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
     clinic = request.user.clinic
-    date_from = _date(request.GET.get("date_from"))
-    date_to = _date(request.GET.get("date_to"))
+    try:
+        date_from, date_to = _report_dates(request)
+    except ImplausibleFilter as error:
+        return HttpResponseBadRequest(f"{error}.", content_type="text/plain; charset=utf-8")
     rows = list(exports.deidentified_rows(clinic.pk, date_from, date_to))
     columns = exports.DEIDENTIFIED_COLUMNS
     content = exports.to_csv(rows, columns) if fmt == "csv" else exports.to_parquet(rows, columns)

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.core.plausible import BirthDate, RecordedDate
 from triggerpoint.patients import services
 from triggerpoint.patients.models import Patient
 
@@ -57,15 +58,29 @@ class PatientOut(PatientSummary):
     medications: list[MedicationOut] | None = None
     risk_factors: list[str] | None = None
 
+    # The clinical lists are filled by `_out` only for roles allowed to see them; reading
+    # them from the model here would validate related rows against these types (a 500).
+    @staticmethod
+    def resolve_allergies(obj):
+        return obj.get("allergies") if isinstance(obj, dict) else None
+
+    @staticmethod
+    def resolve_medications(obj):
+        return obj.get("medications") if isinstance(obj, dict) else None
+
+    @staticmethod
+    def resolve_risk_factors(obj):
+        return obj.get("risk_factors") if isinstance(obj, dict) else None
+
 
 class PatientIn(Schema):
     mrn: str = Field(..., min_length=1, max_length=32)
     given_name: str = Field(..., min_length=1, max_length=100)
     family_name: str = Field(..., min_length=1, max_length=100)
-    date_of_birth: date
+    date_of_birth: BirthDate
     sex: SexValue = "unknown"
     weight_kg: Decimal | None = Field(None, gt=0, le=400)
-    weight_measured_on: date | None = None
+    weight_measured_on: RecordedDate | None = None
     height_cm: Decimal | None = Field(None, gt=0, le=260)
     phone: str = ""
     email: str = ""
@@ -78,10 +93,10 @@ class PatientPatch(Schema):
     mrn: str | None = Field(None, min_length=1, max_length=32)
     given_name: str | None = Field(None, min_length=1, max_length=100)
     family_name: str | None = Field(None, min_length=1, max_length=100)
-    date_of_birth: date | None = None
+    date_of_birth: BirthDate | None = None
     sex: SexValue | None = None
     weight_kg: Decimal | None = Field(None, gt=0, le=400)
-    weight_measured_on: date | None = None
+    weight_measured_on: RecordedDate | None = None
     height_cm: Decimal | None = Field(None, gt=0, le=260)
     phone: str | None = None
     email: str | None = None
@@ -92,8 +107,7 @@ class PatientPatch(Schema):
 def _out(user, patient: Patient) -> dict:
     from triggerpoint.accounts.policy import can
 
-    data = PatientOut.from_orm(patient).dict(exclude={"allergies", "medications", "risk_factors"})
-    data.update(allergies=None, medications=None, risk_factors=None)
+    data = PatientOut.from_orm(patient).dict()
     if can(user, "patient.view_clinical", patient):
         data["allergies"] = [AllergyOut.from_orm(a).dict() for a in patient.allergies.all()]
         data["medications"] = [MedicationOut.from_orm(m).dict() for m in patient.medications.filter(active=True)]

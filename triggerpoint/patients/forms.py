@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from triggerpoint.core import plausible
 from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
 
 
@@ -29,6 +30,11 @@ class PatientForm(forms.ModelForm):
             "weight_measured_on": forms.DateInput(attrs={"type": "date"}),
             "address": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].validators.append(plausible.form_validator("birth"))
+        self.fields["weight_measured_on"].validators.append(plausible.form_validator("recorded"))
 
     def clean(self):
         cleaned = super().clean()

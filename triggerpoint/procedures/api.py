@@ -22,6 +22,7 @@ from pydantic import model_validator
 from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
+from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures import coding, dosing, services
 from triggerpoint.procedures.models import Procedure
@@ -97,7 +98,7 @@ class NoteSummaryOut(Schema):
 
 
 class CreateNoteIn(Schema):
-    procedure_date: date | None = None
+    procedure_date: ScheduledDate | None = None
     guidance: Literal["landmark", "ultrasound"] = "landmark"
     screening_id: UUID | None = None
     consent_id: UUID | None = None

@@ -25,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures.coding import CodesInput, CodingInjectate, SessionHistory, Site
 from triggerpoint.procedures.dosing import MG_PER_ML_PER_PERCENT, DoseCheckInput, DoseInjectate
@@ -211,6 +212,7 @@ def parse_note(
             procedure_date = date.fromisoformat(str(payload["procedure_date"]))
         except ValueError:
             problems.append(f"procedure_date must be a date YYYY-MM-DD, got {payload['procedure_date']!r}")
+        plausible.check("scheduled", procedure_date, "procedure_date", problems)
     guidance = payload.get("guidance") or "landmark"
     problems.need(guidance in GUIDANCES, f"guidance must be one of {list(GUIDANCES)}, got {guidance!r}")
     pre_nrs = _int(payload.get("pre_nrs"), "pre_nrs", NRS_RANGE, problems)
@@ -366,6 +368,7 @@ def _parse_dose(raw: Any, where: str, allowed: frozenset[str], drugs: DrugCatalo
             expiry = date.fromisoformat(str(raw["expiry"]))
         except ValueError:
             problems.append(f"{where}.expiry must be a date YYYY-MM-DD, got {raw['expiry']!r}")
+        plausible.check("product", expiry, f"{where}.expiry", problems)
     extra: dict[str, Any] = {}
     if kind is MixComponent:
         extra["ml_per_site"] = _number(raw.get("ml_per_site"), f"{where}.ml_per_site", problems, MAX_VOLUME_ML)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, get_patient_for_user, require
 from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures import coding, presentation, services
@@ -63,6 +64,9 @@ def new_note(request, patient_id):
             on = date.fromisoformat(request.POST.get("procedure_date") or services.clinic_today(patient.clinic).isoformat())
         except ValueError:
             errors.append("Enter the procedure date as YYYY-MM-DD.")
+            on = None
+        if on is not None and (implausible := plausible.problem("scheduled", on)):
+            errors.append(f"The procedure date {implausible}.")
             on = None
         links = {}
         for name, rows in (("screening", screenings), ("assessment", assessments)):

@@ -16,6 +16,7 @@ from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.screening import services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.rules import evaluate as evaluate_rules
@@ -61,7 +62,7 @@ class ScreeningOut(Schema):
 
 
 class ScreeningIn(Schema):
-    planned_procedure_date: date
+    planned_procedure_date: ScheduledDate
     plan: dict[str, Any] = Field(..., description="{sites: [{muscle, side}], injectates: [{drug}], guidance}")
 
 

@@ -17,6 +17,7 @@ from django import forms
 from django.utils import timezone
 
 from triggerpoint.atlas.catalog import SIDES, load_atlas
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening.answers import parse_answers
@@ -40,7 +41,8 @@ def _yes_no(label: str = "", help_text: str = "") -> forms.ChoiceField:
 
 def _date_field(label: str = "") -> forms.DateField:
     # ISO always: a date input needs it, whatever language the page is in.
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                           validators=[plausible.form_validator("history")])
 
 
 def muscle_choices() -> list[tuple[str, Any]]:
@@ -58,7 +60,8 @@ def drug_choices() -> list[tuple[str, str]]:
 
 
 class PlanForm(forms.Form):
-    planned_procedure_date = forms.DateField(label="Planned procedure date", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_procedure_date = forms.DateField(label="Planned procedure date", widget=forms.DateInput(attrs={"type": "date"}),
+                                             validators=[plausible.form_validator("scheduled")])
     injectates = forms.MultipleChoiceField(
         label="Injectates", required=False, widget=forms.CheckboxSelectMultiple, choices=drug_choices
     )
