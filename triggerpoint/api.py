@@ -1,8 +1,8 @@
 """The JSON API at /api/v1/ (Django Ninja): authentication, error mapping, app routers.
 
-Errors are always JSON `{"detail": ...}` with a 4xx status; every rule input
-problem, stale version or refused permission maps to one here so no handler
-has to remember it.
+Errors are always JSON `{"detail": ...}` (the contract is `core/api_errors.py`); every
+rule input problem, stale version or refused permission maps to one here so no handler
+has to remember it, and the OpenAPI document lists every status each operation can answer.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ninja.security.apikey import APIKeyCookie
 
 from triggerpoint.accounts.models import ApiToken, hash_token
 from triggerpoint.core import context
+from triggerpoint.core.api_errors import WWW_AUTHENTICATE, document_error_responses
 from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 
@@ -57,10 +58,20 @@ class VerifiedSession(APIKeyCookie):
         return user
 
 
-api = NinjaAPI(
+class ClinicAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return document_error_responses(schema)
+
+
+api = ClinicAPI(
     title="Trigger Point Clinic API",
     version="1",
-    description="Clinical workflow for trigger point injection services. Errors are JSON {detail} with a 4xx status.",
+    description=(
+        "Clinical workflow for trigger point injection services. Every error is JSON `{\"detail\": ...}`: "
+        "a sentence, a list of every problem, or an object of field to problems; the request id is in the "
+        "`X-Request-ID` header."
+    ),
     urls_namespace="api",
     auth=[BearerToken(), VerifiedSession()],
 )
@@ -87,7 +98,9 @@ def _denied(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return _error(request, 401, "Authentication required: send a Bearer token or sign in.")
+    response = _error(request, 401, "Authentication required: send a Bearer token or sign in.")
+    response["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
 
 
 @api.exception_handler(DjangoValidationError)

@@ -46,7 +46,11 @@ def logout_view(request):
 
 
 def lockout_response(request, credentials, *args, **kwargs):
-    """django-axes lockout page: say what happened and when to try again."""
+    """django-axes lockout page: say what happened and when to try again (JSON for API clients)."""
+    if request.path.startswith("/api/"):
+        from triggerpoint.core.api_errors import error_response
+
+        return error_response(429, "Too many failed sign-in attempts. Wait a few minutes and try again.", request)
     body = render_to_string("accounts/locked.html", request=request)
     return HttpResponse(body, status=429)
 

@@ -41,8 +41,7 @@ def _yes_no(label: str = "", help_text: str = "") -> forms.ChoiceField:
 
 def _date_field(label: str = "") -> forms.DateField:
     # ISO always: a date input needs it, whatever language the page is in.
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                           validators=[plausible.form_validator("history")])
+    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 def muscle_choices() -> list[tuple[str, Any]]:

@@ -1,0 +1,94 @@
+"""Refuse input no handler should ever see: NUL characters, JSON nested beyond reason, oversized bodies.
+
+One place, before any view or API handler runs:
+
+* **NUL** (U+0000) in the path, the query string, a form field or a JSON string: PostgreSQL
+  cannot store it in text (a 500 at write, or at search with `?q=%00`) while SQLite stores it
+  silently, so the same request would behave differently per database. No clinical text has
+  a reason to contain it.
+* **JSON nested deeper than `MAX_JSON_DEPTH`**: Python's parser recurses per level and fails
+  with RecursionError (a 500) near 1,000 levels; the deepest body this API accepts (a note's
+  injectates inside sites) is under ten levels.
+* **A body over DATA_UPLOAD_MAX_MEMORY_SIZE**: Django refuses it when the body is read; here
+  the refusal becomes the API's JSON error (413) instead of an HTML 400 page.
+
+API paths (`/api/`) get the API's JSON error shape (`core.api_errors`); pages get a plain 400.
+Uploaded files are not scanned (binary content may contain any byte).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
+
+MAX_JSON_DEPTH = 64
+API_PREFIX = "/api/"
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+# \u0000 inside a JSON string, unless its backslash is itself escaped (an even run of backslashes before it).
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays/objects in `body`, counted without parsing it (strings are skipped)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', body)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def problem_with(request) -> tuple[int, str] | None:
+    """(status, reason) when the request must be refused before it reaches a view, else None."""
+    if "\x00" in request.path:
+        return 400, "The address contains a NUL character."
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return 400, f"The query parameter {key.replace(chr(0), '')!r} contains a NUL character."
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE") and not request.META.get("CONTENT_LENGTH"):
+        return None
+    content_type = request.content_type or ""
+    try:
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, values in request.POST.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return 400, f"The form field {key.replace(chr(0), '')!r} contains a NUL character."
+            return None
+        body = request.body
+    except RequestDataTooBig:
+        return 413, "The request body is larger than this server accepts."
+    except MultiPartParserError:
+        return 400, "The form data could not be read."
+    if not body:
+        return None
+    if b"\x00" in body or _ESCAPED_NUL.search(body):
+        return 400, "The request body contains a NUL character (\\u0000), which no field may hold."
+    if content_type.endswith("json") or body.lstrip()[:1] in (b"{", b"["):
+        if json_depth(body) > MAX_JSON_DEPTH:
+            return 400, f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels."
+    return None
+
+
+class HostileInputMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refused = problem_with(request)
+        if refused is None:
+            return self.get_response(request)
+        status, reason = refused
+        if request.path.startswith(API_PREFIX):
+            from triggerpoint.core.api_errors import error_response
+
+            return error_response(status, reason, request)
+        if status == 413:
+            return HttpResponse(reason, status=413, content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
