@@ -123,7 +123,7 @@ def test_fuzz_the_api_with_the_demo_clinics_real_ids(demo_clinic, wsgi_without_c
         @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
                              suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(), ids=st.sampled_from(choices) if choices else st.just({}))
-        def run(case, ids):
+        def run(case, ids, label=label):
             case.path_parameters = {**(case.path_parameters or {}), **ids}
             response = case.call(headers=headers)
             figures["cases"] += 1
