@@ -85,3 +85,26 @@ def record_patient_views(
             **common,
         ))
     return AuditEvent.objects.bulk_create(events)
+
+
+def record_refusals(refusals: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Write the refused accesses noted during a request (accounts.policy), one event each, one INSERT.
+
+    Each refusal names the requested id (`object_id`), the kind of record and
+    the action asked for; a record of the user's own clinic (refused for the
+    role) also names its patient. Refusals are filed under the actor's clinic.
+    """
+    events = [
+        AuditEvent(
+            action="access.refused",
+            object_type=refusal.get("object_type", ""),
+            object_id=str(refusal.get("requested_id", ""))[:64],
+            patient_id=refusal.get("patient_id"),
+            clinic_id=refusal.get("clinic_id"),
+            details={k: refusal[k] for k in ("requested_action", "outcome", "status") if k in refusal},
+            **_actor_fields(refusal.get("actor")),
+        )
+        for refusal in refusals
+    ]
+    refusals.clear()
+    return AuditEvent.objects.bulk_create(events)

@@ -28,6 +28,10 @@ class RequestContextMiddleware:
         token = context.set_context(context.RequestContext(request_id=request_id, ip=_client_ip(request)))
         try:
             response = self.get_response(request)
+            if context.current().refusals:
+                from triggerpoint.audit.services import record_refusals
+
+                record_refusals(context.current().refusals)
         finally:
             context.reset_context(token)
         response["X-Request-ID"] = request_id
