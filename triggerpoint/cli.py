@@ -1,7 +1,8 @@
 """The `triggerpoint` console script: friendly names for the Django management commands.
 
     triggerpoint serve [ADDR:PORT]        development server (default 127.0.0.1:8000)
-    triggerpoint serve --production       gunicorn, 2 workers (see --help)
+    triggerpoint serve --production       gunicorn, 2 workers; refuses to start without production settings
+    triggerpoint audit verify             check the audit trail's hash chains (non-zero exit if broken)
     triggerpoint migrate                  apply database migrations
     triggerpoint demo [--patients N] [--seed S]
     triggerpoint worker                   run background tasks (reminders, paging)
@@ -32,8 +33,31 @@ def main(argv: list[str] | None = None) -> None:
     execute_from_command_line(["triggerpoint", ALIASES.get(command, command), *rest])
 
 
+def production_problems() -> list[str]:
+    """Why these settings are not production settings (empty when they are)."""
+    from django.conf import settings
+
+    problems = []
+    if not getattr(settings, "PRODUCTION", False):
+        problems.append(f"TRIGGERPOINT_ENV is {settings.TRIGGERPOINT_ENV!r}; set TRIGGERPOINT_ENV=production")
+    if settings.DEBUG:
+        problems.append("DEBUG is on; unset DEBUG (production turns it off)")
+    if settings.SECRET_KEY.startswith("dev-only-insecure-key-"):
+        problems.append("SECRET_KEY is the development key; set SECRET_KEY to a long random value")
+    return problems
+
+
 def _serve(rest: list[str]) -> None:
     if "--production" in rest:
+        problems = production_problems()
+        if problems:
+            print(
+                "Refusing to start: `triggerpoint serve --production` needs production settings.\n"
+                + "".join(f"  - {problem}\n" for problem in problems)
+                + "See README, 'Running in production'. For development use `triggerpoint serve`.",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
         rest = [a for a in rest if a != "--production"]
         bind = rest[0] if rest else "127.0.0.1:8000"
         workers = os.environ.get("WEB_CONCURRENCY", "2")

@@ -202,10 +202,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Throttle repeated failed logins (django-axes): lock the username+IP pair.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Client address behind a load balancer (core/client_ip.py; README "Behind a load balancer"): the header your
+# proxies write (e.g. X-Forwarded-For) and how many of them append to it. Empty: REMOTE_ADDR only.
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+
+# Throttle failed logins (django-axes, accounts/throttle.py): the username+client pair is locked after
+# LOGIN_FAILURES_PER_ACCOUNT failures, and the client itself after LOGIN_FAILURES_PER_CLIENT failures across
+# all usernames (password spraying), for AXES_COOLOFF_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 20)
+AXES_FAILURE_LIMIT = "triggerpoint.accounts.throttle.failure_limit"
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "triggerpoint.core.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "triggerpoint.accounts.views.lockout_response"
 AXES_VERBOSE = False

@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from triggerpoint.accounts.policy import can
+from triggerpoint.accounts.policy import audit_refused_route, can
 
 
 def staff_required(action: str | None = None):
@@ -24,6 +24,7 @@ def staff_required(action: str | None = None):
             if not user.is_verified():
                 return redirect_to_login(request.get_full_path())
             if action is not None and not can(user, action):
+                audit_refused_route(user, action, kwargs)
                 raise PermissionDenied(f"Your role does not allow {action}.")
             return view(request, *args, **kwargs)
 

@@ -177,8 +177,9 @@ def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view"
     try:
         patient = Patient.objects.select_related("clinic").get(public_id=public_id)
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
+        _audit_refusal(user, Patient, public_id, action, None)
         raise Http404("No such patient.") from exc
-    require(user, action, patient)
+    _require_audited(user, action, patient, public_id)
     return patient
 
 
@@ -189,6 +190,62 @@ def get_record_for_user(user: Any, model: Any, public_id: Any, action: str):
     try:
         record = model.objects.get(public_id=public_id)
     except (model.DoesNotExist, ValidationError, ValueError) as exc:
+        _audit_refusal(user, model, public_id, action, None)
         raise Http404("No such record.") from exc
-    require(user, action, record)
+    _require_audited(user, action, record, public_id)
     return record
+
+
+def _require_audited(user: Any, action: str, record: Any, public_id: Any) -> None:
+    try:
+        require(user, action, record)
+    except (Http404, PermissionDenied):
+        _audit_refusal(user, type(record), public_id, action, record)
+        raise
+
+
+def audit_refused_route(user: Any, action: str, route_kwargs: dict[str, Any]) -> None:
+    """A role refused at a record route's door (before the record is read): audit each id in the URL."""
+    for name, value in route_kwargs.items():
+        if name == "public_id" or name.endswith("_id"):
+            _note(user, "", value, action, "forbidden", 403, None)
+
+
+def _audit_refusal(user: Any, model: Any, public_id: Any, action: str, record: Any) -> None:
+    """Audit a refused access to a record route with the id that was asked for (ONC 170.315(d)(2)).
+
+    Outcomes: `not_found` (no such id), `out_of_scope` (another clinic's or
+    another patient's record: answered 404 so its existence is not revealed),
+    `forbidden` (the role lacks the action: 403, names the patient). The event is
+    filed under the actor's clinic; it is written after the response (see
+    `core.context.note_refusal`) so a rolled-back transaction cannot lose it.
+    """
+    if record is None:
+        outcome, status, patient_id = "not_found", 404, None
+    elif not _same_scope(user, record):
+        outcome, status, patient_id = "out_of_scope", 404, None
+    else:
+        outcome, status, patient_id = "forbidden", 403, _record_patient_id(record)
+    _note(user, model._meta.label_lower, public_id, action, outcome, status, patient_id)
+
+
+def _note(user: Any, object_type: str, public_id: Any, action: str, outcome: str, status: int, patient_id) -> None:
+    clinic_id = getattr(user, "clinic_id", None) if getattr(user, "is_authenticated", False) else None
+    if clinic_id is None and getattr(user, "is_authenticated", False):
+        clinic_id = getattr(getattr(user, "portal_patient", None), "clinic_id", None)
+    refusal = {
+        "actor": user if getattr(user, "is_authenticated", False) else None,
+        "object_type": object_type,
+        "requested_id": str(public_id),
+        "requested_action": action,
+        "outcome": outcome,
+        "status": status,
+        "patient_id": patient_id,
+        "clinic_id": clinic_id,
+    }
+    from triggerpoint.core import context
+
+    if not context.note_refusal(refusal):
+        from triggerpoint.audit.services import record_refusals
+
+        record_refusals([refusal])

@@ -1,16 +1,27 @@
-"""Append-only audit trail of every read and change of patient data.
+"""Append-only, hash-chained audit trail of every read and change of patient data.
 
-The model refuses update and delete (and so does its queryset); a database
-trigger would be stronger still, but the application is the only writer and
-the refusal is tested.
+Three layers keep it append-only:
+
+* the model and its queryset refuse update and delete;
+* database triggers (migration 0002) refuse UPDATE and DELETE of a row, whatever
+  the path (raw SQL, ``QuerySet._raw_delete``, ``QuerySet.update`` on a plain
+  queryset, a script);
+* every insert is chained (``audit/chain.py``): a change made around the
+  triggers is found by ``triggerpoint audit verify``.
+
+On PostgreSQL the application should also connect as a role that holds only
+INSERT and SELECT on ``audit_auditevent`` (README, "Audit trail").
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from triggerpoint.audit import chain
 from triggerpoint.core.errors import ImmutableRecord
 
 
@@ -20,6 +31,18 @@ class AuditQuerySet(models.QuerySet):
 
     def delete(self):
         raise ImmutableRecord("Audit events are append-only.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ImmutableRecord("Audit events are append-only.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Insert events in one statement per batch, each linked into its clinic's chain."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db, savepoint=False):
+            _link_into_chains(objs, using=self.db)
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -38,6 +61,10 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # Hash chain (audit/chain.py): position in the clinic's chain, previous event's hash, own hash.
+    chain_seq = models.BigIntegerField(null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -51,7 +78,40 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecord("Audit events are append-only.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or "default"
+        with transaction.atomic(using=using, savepoint=False):
+            _link_into_chains([self], using=using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecord("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The newest link of one chain (one clinic, or `system`): appends lock and advance it."""
+
+    key = models.CharField(max_length=40, primary_key=True)  # chain.chain_key(clinic_id)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=chain.GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.last_seq} {self.last_hash[:12]}"
+
+
+def _link_into_chains(events: list[AuditEvent], *, using: str) -> None:
+    """Lock each chain's head (sorted, so two batches never deadlock), link the events, advance the heads.
+
+    Must run inside the transaction that inserts the events, so the head and the
+    rows commit or roll back together.
+    """
+    by_chain: dict[str, list[AuditEvent]] = defaultdict(list)
+    for event in events:
+        by_chain[chain.chain_key(event.clinic_id)].append(event)
+    heads = AuditChainHead.objects.using(using)
+    for key in sorted(by_chain):
+        head = heads.select_for_update().filter(key=key).first()
+        if head is None:
+            # First event of a new chain: create the head; a concurrent creator makes this fail and retry the read.
+            head, _ = heads.select_for_update().get_or_create(key=key)
+        head.last_seq, head.last_hash = chain.link(by_chain[key], head.last_seq, head.last_hash)
+        heads.filter(key=key).update(last_seq=head.last_seq, last_hash=head.last_hash)

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.audit.models import AuditEvent
+from triggerpoint.audit.services import record_patient_views
 
 
 @staff_required("audit.view")
@@ -12,4 +13,6 @@ def audit_log(request):
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
+    # The log names patients (MRN): reading it is itself a read of each patient listed.
+    record_patient_views("patient.listed", [e.patient for e in page if e.patient_id], details={"via": "audit_log"})
     return render(request, "audit/log.html", {"page": page, "action": action})

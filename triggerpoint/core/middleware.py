@@ -7,14 +7,11 @@ import uuid
 from dataclasses import replace
 
 from triggerpoint.core import context
+from triggerpoint.core.client_ip import client_ip
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def _client_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is trivially forged unless a trusted proxy
-    # rewrites it, and an audit trail must not record attacker-chosen addresses.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestContextMiddleware:
@@ -25,9 +22,13 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = context.set_context(context.RequestContext(request_id=request_id, ip=_client_ip(request)))
+        token = context.set_context(context.RequestContext(request_id=request_id, ip=client_ip(request)))
         try:
             response = self.get_response(request)
+            if context.current().refusals:
+                from triggerpoint.audit.services import record_refusals
+
+                record_refusals(context.current().refusals)
         finally:
             context.reset_context(token)
         response["X-Request-ID"] = request_id

@@ -21,6 +21,7 @@ TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 def patient_search(request):
     query = request.GET.get("q", "")
     patients = services.search_patients(request.user, query)
+    audit.record_patient_views("patient.listed", patients, details={"via": "search"})
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/search.html"
     return render(request, template, {"patients": patients, "query": query})
 
@@ -105,6 +106,7 @@ def patient_edit(request, public_id):
                 return redirect("patients:chart", public_id=patient.public_id)
     else:
         form = PatientForm(instance=patient, initial={"version": patient.version})
+    services.view_patient(request.user, patient, channel="edit")  # the form shows the demographics
     return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
 
 
@@ -123,6 +125,7 @@ def patient_add_clinical(request, public_id, kind):
 
         raise Http404("Unknown item type.")
     if request.method == "GET":
+        services.view_patient(request.user, patient, channel=f"add_{kind}")  # the form names the patient
         return render(request, "patients/_add_form.html", {"form": form_class(), "patient": patient, "kind": kind})
     form = form_class(request.POST)
     if form.is_valid():
