@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from django.utils import timezone
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core import context
@@ -41,3 +44,40 @@ def record(
         request_id=ctx.request_id,
         details=details or {},
     )
+
+
+def record_patient_views(
+    action: str,
+    patients: Iterable[Any],
+    *,
+    clinic: Any = None,
+    details: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> list[AuditEvent]:
+    """One audit event per patient a list, search or worklist showed, written in one INSERT.
+
+    A list names every patient on screen, so "who saw this patient's name, and when" is
+    answered by the patient's own audit trail, not by a count on a search event. The rows go
+    in with one bulk insert per response (SQLite splits more than ~90 rows into batches of
+    its parameter limit). `patients` are Patient instances or their primary keys; each is
+    recorded once, in the order first shown. Shows nobody: writes nothing.
+    """
+    ctx = context.current()
+    actor = actor if actor is not None else ctx.actor
+    seen: dict[int, None] = {}
+    for patient in patients:
+        seen.setdefault(getattr(patient, "pk", patient), None)
+    if not seen:
+        return []
+    now = timezone.now()
+    common = {
+        "at": now,
+        "actor": actor if getattr(actor, "pk", None) else None,
+        "actor_label": getattr(actor, "username", "") or "system",
+        "action": action,
+        "clinic_id": getattr(clinic, "pk", clinic),
+        "ip": ctx.ip,
+        "request_id": ctx.request_id,
+        "details": details or {},
+    }
+    return AuditEvent.objects.bulk_create([AuditEvent(patient_id=pk, **common) for pk in seen])

@@ -31,8 +31,8 @@ class DuplicateMRN(ValueError):
     pass
 
 
-def search_patients(user, query: str = "", limit: int = 50):
-    """Patients of the user's clinic matching name, MRN or date of birth; the search itself is audited."""
+def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui"):
+    """Patients of the user's clinic matching name, MRN or date of birth; every patient shown is audited."""
     qs = scope_to_user(Patient.objects.all(), user, "patient.list")
     query = (query or "").strip()
     if query:
@@ -43,11 +43,13 @@ def search_patients(user, query: str = "", limit: int = 50):
                 | Q(mrn__istartswith=term)
             )
     results = list(qs.order_by("family_name", "given_name")[:limit])
-    audit.record(
-        "patient.searched",
-        clinic=getattr(user, "clinic", None),
-        details={"query_length": len(query), "results": len(results)},
-    )
+    clinic = getattr(user, "clinic", None)
+    details = {"channel": channel, "query_length": len(query), "results": len(results)}
+    if results:
+        # One event naming each patient shown, in one insert: a patient's own trail shows every list they were on.
+        audit.record_patient_views("patient.searched", results, clinic=clinic, details=details)
+    else:
+        audit.record("patient.searched", clinic=clinic, details=details)
     return results
 
 
