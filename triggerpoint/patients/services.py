@@ -43,13 +43,14 @@ def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "u
                 | Q(mrn__istartswith=term)
             )
     results = list(qs.order_by("family_name", "given_name")[:limit])
-    clinic = getattr(user, "clinic", None)
     details = {"channel": channel, "query_length": len(query), "results": len(results)}
     if results:
         # One event naming each patient shown, in one insert: a patient's own trail shows every list they were on.
-        audit.record_patient_views("patient.searched", results, clinic=clinic, details=details)
+        # The clinic by id: loading the user's clinic row would cost a query for nothing.
+        audit.record_patient_views("patient.searched", results, clinic=getattr(user, "clinic_id", None),
+                                   details=details)
     else:
-        audit.record("patient.searched", clinic=clinic, details=details)
+        audit.record("patient.searched", clinic=getattr(user, "clinic", None), details=details)
     return results
 
 
