@@ -54,31 +54,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(env: dict[str, str]) -> None:
-    for args in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+def prepare(env: dict[str, str], *, load_demo: bool = True) -> None:
+    """Collect static files; unless the database is already prepared, migrate it and load the demo clinic."""
+    steps = [["collectstatic", "--noinput", "-v0"]]
+    if load_demo:
+        steps.insert(0, ["migrate", "--noinput", "-v0"])
+    for args in steps:
         subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
-    subprocess.run([PY, "manage.py", "demo", "--patients", "40", "--seed", "7"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    if load_demo:
+        subprocess.run([PY, "manage.py", "demo", "--patients", "40", "--seed", "7"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 def bench_identity(env: dict[str, str]) -> tuple[str, str, str]:
-    """(the first demo patient's public id, dr.rivera's current TOTP code, a fresh API token for dr.rivera)."""
+    """(the first demo patient's public id, dr.rivera's TOTP key in hex, a fresh API token for dr.rivera)."""
     script = (
         "import django;django.setup();"
         "from triggerpoint.patients.models import Patient;"
         "from triggerpoint.accounts.models import ApiToken, User;"
-        "from django_otp.plugins.otp_totp.models import TOTPDevice;from django_otp.oath import totp;"
+        "from django_otp.plugins.otp_totp.models import TOTPDevice;"
         "p=Patient.objects.filter(clinic__slug='riverside').order_by('mrn').first();"
         "d=TOTPDevice.objects.get(user__username='dr.rivera');"
         "_, raw=ApiToken.issue(User.objects.get(username='dr.rivera'), 'chart bench', expires_days=1);"
-        "print(p.public_id, f'{totp(d.bin_key):06d}', raw)"
+        "print(p.public_id, d.key, raw)"
     )
     out = subprocess.run([PY, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-    public_id, code, token = out.split()
-    return public_id, code, token
+    public_id, key, token = out.split()
+    return public_id, key, token
 
 
-def login(port: int, code: str) -> str:
+def login(port: int, totp_key: str) -> str:
+    """Sign dr.rivera in; the code is computed now, so a slow server start cannot outlive it."""
+    from django_otp.oath import totp  # stdlib only: no settings needed
+
+    code = f"{totp(bytes.fromhex(totp_key)):06d}"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # the first request waits for the workers to boot
     conn.request("GET", "/accounts/login/")
     resp = conn.getresponse()
@@ -252,14 +261,13 @@ def main() -> int:
     else:
         env.pop("DATABASE_URL", None)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    if not args.skip_prepare:
-        prepare(env)
-    public_id, code, token = bench_identity(env)
+    prepare(env, load_demo=not args.skip_prepare)
+    public_id, totp_key, token = bench_identity(env)
     load_before = os.getloadavg()
 
     server, port = serve(env, 2)
     try:
-        cookie = login(port, code)
+        cookie = login(port, totp_key)
         bearer = {"Authorization": f"Bearer {token}"}
         reads = [
             ("trivial view", Request("GET", "/bench/trivial")),

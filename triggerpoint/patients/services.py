@@ -60,18 +60,20 @@ def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:
     return patient
 
 
-@transaction.atomic
 def create_patient(user, clinic, data: dict[str, Any]) -> Patient:
     require(user, "patient.create", clinic)
     patient = Patient(clinic=clinic, **{k: v for k, v in data.items() if k in DEMOGRAPHIC_FIELDS})
+    # Validated before the transaction: on SQLite the transaction holds the database's one
+    # write lock from its first statement, and every other writer waits while it is held.
     # Uniqueness is left to the database constraint, which also closes the race between two creates.
     patient.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            patient.save()
-    except IntegrityError as exc:
-        raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
-    audit.record("patient.created", obj=patient)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                patient.save()
+        except IntegrityError as exc:
+            raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
+        audit.record("patient.created", obj=patient)
     return patient
 
 
