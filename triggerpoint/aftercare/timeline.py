@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,8 +22,8 @@ from triggerpoint.notifications.models import Notification, Status
 from triggerpoint.patients.timeline import TimelineEntry
 
 
-def _plan_url(plan: AftercarePlan) -> str:
-    return reverse("aftercare:plan", args=[plan.patient.public_id, plan.public_id])
+def _plan_url(patient, plan: AftercarePlan) -> str:
+    return reverse("aftercare:plan", args=[patient.public_id, plan.public_id])
 
 
 def _status(note: Notification) -> str:
@@ -35,10 +36,13 @@ def entries(patient, user) -> list[TimelineEntry]:
     if not can(user, "aftercare.view", patient):
         return []
     found: list[TimelineEntry] = []
-    plans = list(AftercarePlan.objects.filter(patient=patient).select_related("patient", "clinic"))
-    stopped = services.reminders_stopped(patient)
+    # One query for the plans with their ticked tasks counted (not a count query per plan).
+    plans = list(AftercarePlan.objects.filter(patient=patient).annotate(
+        ticks=Count("checks", filter=Q(checks__done=True, checks__deleted_at__isnull=True))
+    ))
+    stopped = services.reminders_stopped(patient) if plans else False
     for plan in plans:
-        ticks = plan.checks.filter(done=True).count()
+        ticks = plan.ticks
         summary = f"{plan.template_id} v{plan.template_version} ({plan.language}); {ticks} task(s) ticked done"
         summary += f"; messages by {plan.reminder_channel}" if plan.reminder_channel else ""
         summary += f". {plan.reminder_note}" if plan.reminder_note else ""
@@ -48,7 +52,7 @@ def entries(patient, user) -> list[TimelineEntry]:
                 kind="aftercare",
                 title=f"Aftercare plan for the procedure of {plan.procedure_date:%Y-%m-%d}",
                 summary=summary,
-                url=_plan_url(plan),
+                url=_plan_url(patient, plan),
                 status="reminders stopped" if stopped else "",
             )
         )
@@ -70,7 +74,7 @@ def entries(patient, user) -> list[TimelineEntry]:
             if note.last_error:
                 detail += f" — {note.last_error[:120]}"
             found.append(TimelineEntry(at=note.sent_at or note.send_after, kind="reminder", title=title,
-                                       summary=detail, url=_plan_url(plan), status=status))
+                                       summary=detail, url=_plan_url(patient, plan), status=status))
         # One line per plan says whether the patient is being reached; the plan page lists every message.
         for plan_id, by_status in counts.items():
             plan = by_id[plan_id]
@@ -79,7 +83,7 @@ def entries(patient, user) -> list[TimelineEntry]:
             worst = next((s for s in ("failed", "retrying", "cancelled", "pending", "sent") if by_status.get(s)), "")
             found.append(TimelineEntry(at=plan.created_at, kind="reminder",
                                        title=f"Aftercare messages for the procedure of {plan.procedure_date:%Y-%m-%d}",
-                                       summary=", ".join(parts), url=_plan_url(plan), status=worst))
+                                       summary=", ".join(parts), url=_plan_url(patient, plan), status=worst))
     if can(user, "aftercare.edit", patient):
         from triggerpoint.procedures.models import Procedure
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core import context
 
@@ -54,6 +56,7 @@ def record_patient_views(
     action: str,
     patients: Iterable[Any],
     *,
+    clinic: Any = None,
     details: dict[str, Any] | None = None,
     actor: Any = None,
 ) -> list[AuditEvent]:
@@ -71,16 +74,19 @@ def record_patient_views(
     common = _actor_fields(actor)
     seen: set[int] = set()
     events = []
+    fallback_clinic_id = getattr(clinic, "pk", clinic)
     for patient in patients:
-        if patient.pk in seen:
+        pk = getattr(patient, "pk", patient)
+        if pk in seen:
             continue
-        seen.add(patient.pk)
+        seen.add(pk)
+        public_id = getattr(patient, "public_id", None)
         events.append(AuditEvent(
             action=action,
             object_type="patients.patient",
-            object_id=str(patient.public_id),
-            patient_id=patient.pk,
-            clinic_id=patient.clinic_id,
+            object_id=str(public_id) if public_id else "",
+            patient_id=pk,
+            clinic_id=getattr(patient, "clinic_id", None) or fallback_clinic_id,
             details=dict(details or {}),
             **common,
         ))

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
-from triggerpoint.core.worklist import sections_for
+from triggerpoint.core.worklist import patient_ids_shown, sections_for
 from triggerpoint.patients.models import Patient
 
 
@@ -29,9 +29,12 @@ def home(request):
 @staff_required("worklist.view")
 def worklist(request):
     recent = list(Patient.objects.filter(clinic=request.user.clinic).order_by("-updated_at")[:10])
-    if recent:
-        audit.record("worklist.viewed", clinic=request.user.clinic, details={"patients_listed": len(recent)})
-    return render(request, "core/worklist.html", {"sections": sections_for(request.user), "recent": recent})
+    sections = sections_for(request.user)
+    # Every patient named on the page, in one insert: the recently updated list and each section's rows.
+    shown = [patient.pk for patient in recent] + patient_ids_shown(sections)
+    audit.record_patient_views("worklist.viewed", shown, clinic=request.user.clinic,
+                               details={"patients_listed": len(set(shown))})
+    return render(request, "core/worklist.html", {"sections": sections, "recent": recent})
 
 
 @patient_required

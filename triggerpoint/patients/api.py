@@ -120,7 +120,7 @@ def list_patients(request, q: str = "", limit: int = 50):
     if not 1 <= limit <= 200:
         raise HttpError(422, "limit must be between 1 and 200")
     require(request.auth, "patient.list")
-    return services.search_patients(request.auth, q, limit=limit)
+    return services.search_patients(request.auth, q, limit=limit, channel="api")
 
 
 @router.post("/", response={201: PatientOut})

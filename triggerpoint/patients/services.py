@@ -31,8 +31,8 @@ class DuplicateMRN(ValueError):
     pass
 
 
-def search_patients(user, query: str = "", limit: int = 50):
-    """Patients of the user's clinic matching name, MRN or date of birth; the search itself is audited."""
+def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui"):
+    """Patients of the user's clinic matching name, MRN or date of birth; every patient shown is audited."""
     qs = scope_to_user(Patient.objects.all(), user, "patient.list")
     query = (query or "").strip()
     if query:
@@ -43,11 +43,14 @@ def search_patients(user, query: str = "", limit: int = 50):
                 | Q(mrn__istartswith=term)
             )
     results = list(qs.order_by("family_name", "given_name")[:limit])
-    audit.record(
-        "patient.searched",
-        clinic=getattr(user, "clinic", None),
-        details={"query_length": len(query), "results": len(results)},
-    )
+    details = {"channel": channel, "query_length": len(query), "results": len(results)}
+    if results:
+        # One event naming each patient shown, in one insert: a patient's own trail shows every list they were on.
+        # The clinic by id: loading the user's clinic row would cost a query for nothing.
+        audit.record_patient_views("patient.searched", results, clinic=getattr(user, "clinic_id", None),
+                                   details=details)
+    else:
+        audit.record("patient.searched", clinic=getattr(user, "clinic", None), details=details)
     return results
 
 
@@ -57,18 +60,20 @@ def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:
     return patient
 
 
-@transaction.atomic
 def create_patient(user, clinic, data: dict[str, Any]) -> Patient:
     require(user, "patient.create", clinic)
     patient = Patient(clinic=clinic, **{k: v for k, v in data.items() if k in DEMOGRAPHIC_FIELDS})
+    # Validated before the transaction: on SQLite the transaction holds the database's one
+    # write lock from its first statement, and every other writer waits while it is held.
     # Uniqueness is left to the database constraint, which also closes the race between two creates.
     patient.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            patient.save()
-    except IntegrityError as exc:
-        raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
-    audit.record("patient.created", obj=patient)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                patient.save()
+        except IntegrityError as exc:
+            raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
+        audit.record("patient.created", obj=patient)
     return patient
 
 

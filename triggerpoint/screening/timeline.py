@@ -13,7 +13,12 @@ def entries(patient, user) -> list[TimelineEntry]:
     found: list[TimelineEntry] = []
     if not can(user, "screening.view", patient):
         return found
-    for screening in ScreeningRecord.objects.filter(patient=patient):
+    # Only the columns the entry shows: the SQL for a wide row (answers, facts, plan) costs more to build and decode.
+    screenings = ScreeningRecord.objects.filter(patient=patient).only(
+        "public_id", "clinic_id", "status", "findings", "missing_facts", "overridden_at", "override_reason",
+        "reviewed_at", "evaluated_at", "created_at", "planned_procedure_date",
+    )
+    for screening in screenings:
         url = reverse("screening:detail", args=[patient.public_id, screening.public_id])
         findings = [f for f in screening.findings if f["severity"] != "info"]
         if screening.overridden_at:
@@ -33,16 +38,18 @@ def entries(patient, user) -> list[TimelineEntry]:
             )
         )
     if can(user, "consent.view", patient):
-        for consent in Consent.objects.filter(patient=patient, signed_at__isnull=False).select_related("screening"):
+        # Plain values: a consent row carries the drawn signature image, which the timeline never shows.
+        consents = Consent.objects.filter(patient=patient, signed_at__isnull=False).values_list(
+            "signed_at", "document", "signer_name", "screening__public_id", "public_id"
+        )
+        for signed_at, document, signer_name, screening_id, consent_id in consents:
             found.append(
                 TimelineEntry(
-                    at=consent.signed_at,
+                    at=signed_at,
                     kind="consent",
                     title="Consent signed",
-                    summary=f"{consent.document.get('procedure', '')}, signed by {consent.signer_name}",
-                    url=reverse(
-                        "screening:consent", args=[patient.public_id, consent.screening.public_id, consent.public_id]
-                    ),
+                    summary=f"{document.get('procedure', '')}, signed by {signer_name}",
+                    url=reverse("screening:consent", args=[patient.public_id, screening_id, consent_id]),
                     status="signed",
                 )
             )
