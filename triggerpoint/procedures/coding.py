@@ -974,9 +974,40 @@ def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+DIAGNOSIS_BILLABLE_RULE = Rule(
+    id="CODE-DX-BILLABLE",
+    version=1,
+    title="Diagnosis codes billable on the date of service",
+    basis=(
+        "Each ICD-10-CM code on the note must exist in the clinic's code table, be in force and be a billable "
+        "leaf on the date of service (not a category header such as M79.1 after 2022-10-01 or G44.2); the same "
+        "check the assessment visit applies."
+    ),
+    sources=("triggerpoint/assessment/data/icd10cm.yaml (CMS ICD-10-CM code set)", "tpi-clinical-facts.md §1.6"),
+)
+
+
+def diagnosis_problems(codes: Iterable[str], on: date) -> list[str]:
+    """Why a diagnosis code on the note may not be reported for a service on `on` (empty when all are fine).
+
+    Uses the assessment's `validate_code`, so the note and the visit apply one rule.
+    """
+    from triggerpoint.assessment.diagnoses import validate_code
+
+    problems: list[str] = []
+    for code in codes:
+        try:
+            validate_code(code, on)
+        except RuleInputError as error:
+            problems.extend(f"diagnosis {code}: {problem}" for problem in error.problems)
+    return problems
+
+
 def _diagnosis_warnings(
     diagnoses: Iterable[str], on: date, tables: CodeTables, warnings: list[Finding]
 ) -> None:
+    for problem in diagnosis_problems(diagnoses, on):
+        warnings.append(Finding.of(DIAGNOSIS_BILLABLE_RULE, SEVERITY_WARNING, problem))
     for diagnosis in diagnoses:
         for flag in tables.diagnosis_flags:
             if flag.matches(diagnosis, on):
@@ -1046,6 +1077,36 @@ def _payer_warnings(
                 f"{', '.join(uncovered)} not covered (covered: {', '.join(sorted(payer.covered_injectate_classes))}).",
                 drugs=uncovered,
             )
+
+
+# The payer rules about repeating a session too soon or too often. They warn the coder, and
+# the same findings stop signing (until a physician overrides) and show on the screening result.
+REPEAT_RULE_IDS = frozenset({PAYER_FREQUENCY_RULE.id, PAYER_REGION_FREQUENCY_RULE.id, PAYER_INTERVAL_RULE.id})
+
+
+def repeat_findings(
+    payer_id: str | None, history: SessionHistory, tables: CodeTables | None = None
+) -> tuple[Finding, ...]:
+    """The payer's interval and 12-month count findings for a planned session in some body regions.
+
+    `payer_id` None means the clinic's default payer. Thresholds are the payer table's
+    (``data/payers.yaml``), the same ones the coder's warnings use.
+    """
+    tables = tables or load_code_tables()
+    payer_id = payer_id or tables.default_payer
+    if payer_id is None:
+        return ()
+    payer = tables.payers[payer_id]
+    found: list[Finding] = []
+
+    def warn(rule: Rule, message: str, **data: Any) -> None:
+        basis_rule = Rule(
+            rule.id, rule.version, rule.title, f"{rule.basis} Payer policy: {payer.name}.", payer.sources
+        )
+        found.append(Finding.of(basis_rule, SEVERITY_WARNING, f"{payer.name}: {message}", payer=payer.id, **data))
+
+    _frequency_warnings(payer, history, warn)
+    return tuple(found)
 
 
 def _frequency_warnings(payer: PayerPolicy, history: SessionHistory, warn: Any) -> None:

@@ -49,7 +49,9 @@ def _note(ctx, planned, mix_index: int, *, guidance: str = "landmark", complete:
     if complete:
         pre = rng.randint(5, 8)
         document.update(pre_nrs=pre, post_nrs=max(0, pre - rng.randint(2, 5)), observation_minutes=rng.choice([15, 20]),
-                        discharge_condition="stable", complications=[])
+                        discharge_condition="stable", complications=[], timeout_performed="yes",
+                        timeout_time=f"13:{rng.randint(30, 59)}", site_marked="yes",
+                        skin_prep_agent="chlorhexidine_alcohol", sterile_technique="aseptic_no_touch")
     return document
 
 

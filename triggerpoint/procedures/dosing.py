@@ -473,13 +473,15 @@ def check_doses(
     max_doses: MaxDoseTable | None = None,
     history: tuple[PriorDose, ...] = (),
     limits: InjectateLimits | None = None,
+    procedure_date: date | None = None,
 ) -> DoseCheckResult:
     """Check one session's injectates against the maximum-dose table and the other injectates' limits.
 
     `weight_measured_on` (or ``inp.weight_measured_on``) dates the weight;
     `today` should be the clinic-local procedure date (defaults to today in UTC);
     `history` holds the patient's doses from other signed notes (toxin interval and
-    window, 12-month steroid total).
+    window, 12-month steroid total), counted back from `procedure_date` (default `today`;
+    they differ when a note is written up after a later weighing).
     """
     drugs = drugs or load_drugs()
     max_doses = max_doses or load_max_doses()
@@ -558,7 +560,7 @@ def check_doses(
         )
 
     exposed = exposure.check_exposure(
-        today=today,
+        today=procedure_date or today,
         steroid_mg=steroid_totals,
         toxin_units=toxin_totals,
         magnesium_mg=magnesium_total,

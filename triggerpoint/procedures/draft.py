@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -50,6 +50,12 @@ MAX_SITES = 40
 MAX_VOLUME_ML = Decimal(100)
 MASS_DOSED_CLASSES = frozenset({"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"})
 UNIT_DOSED_CLASSES = frozenset({"botulinum_toxin"})
+# Universal Protocol (The Joint Commission UP.01.01.01-UP.01.03.01) answers; the model's choices match these.
+YES_NO = ("yes", "no")
+SITE_MARKED = ("yes", "no", "not_applicable")
+SKIN_PREP_AGENTS = ("chlorhexidine_alcohol", "povidone_iodine", "alcohol", "other")
+STERILE_TECHNIQUES = ("aseptic_no_touch", "full_sterile")
+UNIVERSAL_PROTOCOL_FIELDS = ("timeout_performed", "timeout_time", "site_marked", "skin_prep_agent", "sterile_technique")
 
 HEADER_FIELDS = (
     "procedure_date",
@@ -63,6 +69,7 @@ HEADER_FIELDS = (
     "notes",
     "payer",
     "diagnosis_codes",
+    *UNIVERSAL_PROTOCOL_FIELDS,
 )
 _DOCUMENT_FIELDS = frozenset({*HEADER_FIELDS, "mix", "sites", "version"})
 _SITE_FIELDS = frozenset(
@@ -167,6 +174,11 @@ class NoteDocument:
     notes: str = ""
     payer: str = ""
     diagnosis_codes: tuple[str, ...] = ()
+    timeout_performed: str = ""
+    timeout_time: time | None = None
+    site_marked: str = ""
+    skin_prep_agent: str = ""
+    sterile_technique: str = ""
     mix: tuple[MixComponent, ...] = ()
     sites: tuple[SiteEntry, ...] = ()
 
@@ -235,6 +247,8 @@ def parse_note(
         problems.append("diagnosis_codes must be a list of ICD-10-CM codes")
         diagnosis_codes = []
 
+    universal = _universal_protocol(payload, problems)
+
     mix: list[MixComponent] = []
     raw_mix = payload.get("mix") or []
     if not isinstance(raw_mix, list):
@@ -271,9 +285,34 @@ def parse_note(
         notes=_text(payload.get("notes")),
         payer=payer,
         diagnosis_codes=tuple(code.strip().upper() for code in diagnosis_codes if code.strip()),
+        **universal,
         mix=tuple(mix),
         sites=tuple(sites),
     )
+
+
+def _universal_protocol(payload: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
+    """The Universal Protocol answers (each may still be blank in a draft)."""
+    found: dict[str, Any] = {}
+    for name, allowed in (
+        ("timeout_performed", YES_NO),
+        ("site_marked", SITE_MARKED),
+        ("skin_prep_agent", SKIN_PREP_AGENTS),
+        ("sterile_technique", STERILE_TECHNIQUES),
+    ):
+        value = payload.get(name) or ""
+        if problems.need(value == "" or value in allowed, f"{name} must be one of {list(allowed)}, got {value!r}"):
+            found[name] = value
+    raw_time = payload.get("timeout_time")
+    found["timeout_time"] = None
+    if raw_time not in (None, ""):
+        try:
+            parsed = time.fromisoformat(str(raw_time))
+        except ValueError:
+            problems.append(f"timeout_time must be a time HH:MM, got {raw_time!r}")
+        else:
+            found["timeout_time"] = parsed.replace(second=0, microsecond=0, tzinfo=None)
+    return found
 
 
 def _text(value: Any) -> str:
@@ -598,5 +637,19 @@ def completeness_problems(note: NoteDocument, drugs: DrugCatalog | None = None) 
         problems.append("enter the discharge condition")
     if "other" in note.complications and not note.complication_notes:
         problems.append("describe the 'other' complication")
+    if not note.timeout_performed:
+        problems.append("record whether the time-out was performed (Universal Protocol)")
+    elif note.timeout_performed == "yes" and note.timeout_time is None:
+        problems.append("enter the time the time-out was performed")
+    elif note.timeout_performed == "no" and not note.notes:
+        problems.append("the time-out was not performed: say why in the notes")
+    if not note.site_marked:
+        problems.append("record whether the site was marked")
+    if not note.skin_prep_agent:
+        problems.append("enter the skin preparation agent")
+    elif note.skin_prep_agent == "other" and not note.notes:
+        problems.append("name the 'other' skin preparation agent in the notes")
+    if not note.sterile_technique:
+        problems.append("enter the sterile technique used")
     problems.extend(dose_problems(note, drugs))
     return problems

@@ -249,6 +249,7 @@ def sign(request, patient_id, procedure_id):
             version,
             dose_override_reason=request.POST.get("dose_override_reason", ""),
             screening_override_reason=request.POST.get("screening_override_reason", ""),
+            repeat_override_reason=request.POST.get("repeat_override_reason", ""),
         )
     except services.SigningBlocked as error:
         for problem in error.problems:
@@ -295,7 +296,11 @@ def discard(request, patient_id, procedure_id):
 
 @staff_required("procedure.view")
 def pdf(request, patient_id, procedure_id):
-    """The note as a PDF (WeasyPrint), for the chart or the payer."""
+    """The note as a PDF (WeasyPrint): the legal record, so clinical content only.
+
+    Billing codes, payer warnings, rule ids and data-file references stay on the coder's
+    web view (`legal_record` hides them in the shared template).
+    """
     import weasyprint
 
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
@@ -303,6 +308,7 @@ def pdf(request, patient_id, procedure_id):
     context = presentation.note_context(procedure)
     for item in context["images"]:
         item["src"] = services.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
+    context["legal_record"] = True
     context["printed_at"] = timezone.now()
     context["printed_by"] = request.user
     html = render_to_string("procedures/note_pdf.html", context, request=request)
