@@ -17,7 +17,7 @@ import hashlib
 import io
 import struct
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
