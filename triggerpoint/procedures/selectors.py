@@ -182,6 +182,12 @@ class PlannedSessionChecks:
         return self.last_toxin is not None and (self.steroid.on_date - self.last_toxin.on).days < self.toxin_interval_days
 
     @property
+    def last_toxin_name(self) -> str:
+        from triggerpoint.procedures.drugs import load_drugs
+
+        return "" if self.last_toxin is None else load_drugs().get(self.last_toxin.drug).name
+
+    @property
     def toxin_not_before(self) -> date | None:
         return None if self.last_toxin is None else self.last_toxin.on + timedelta(days=self.toxin_interval_days)
 

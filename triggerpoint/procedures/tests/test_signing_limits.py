@@ -178,3 +178,39 @@ def test_a_fourth_session_in_12_months_blocks_signing(on_procedure_day, physicia
         _signed(physician, patient, PROCEDURE_DAY - timedelta(days=days), _note(muscle, [_triamcinolone(10)]))
     procedure = _draft(physician, patient, PROCEDURE_DAY, _note(injectates=[_triamcinolone(10)]))
     assert "this would be session 4 in 12 months; at most 3" in _blocked(physician, procedure)
+
+
+# --- the screening result shows the signed history -----------------------------------------------
+
+
+def test_the_screening_result_shows_the_12_month_steroid_total_last_toxin_and_repeat_check(
+    on_procedure_day, physician, patient, login_as
+):
+    from triggerpoint.screening import services as screening_services
+
+    _signed(physician, patient, PROCEDURE_DAY - timedelta(days=30), _note("levator_scapulae", [_triamcinolone(40)]))
+    _signed(physician, patient, PROCEDURE_DAY - timedelta(days=100), _note("quadratus_lumborum", [_toxin(100)]))
+    plan = {"sites": [{"muscle": "upper_trapezius", "side": "right"}], "injectates": [{"drug": "lidocaine"}],
+            "guidance": "landmark"}
+    planned = PROCEDURE_DAY + timedelta(days=5)  # 35 days after the cervical session; Medicare wants 42
+    with acting_as(physician):
+        screening = screening_services.create_screening(physician, patient, planned, plan)
+    html = login_as(physician).get(f"/screening/patient/{patient.public_id}/{screening.public_id}/").content.decode()
+    section = html[html.index('id="signed-history"'):]
+    assert "40.0 mg triamcinolone-equivalent" in section
+    assert "100 units OnabotulinumtoxinA on 2026-08-12" in section
+    assert "the same region was treated 35 days ago; at least 42 days are required" in section
+
+
+def test_the_screening_result_says_when_the_repeat_limits_are_met(on_procedure_day, physician, patient, login_as):
+    from triggerpoint.screening import services as screening_services
+
+    _signed(physician, patient, PROCEDURE_DAY - timedelta(days=37), _note("levator_scapulae", [_triamcinolone(40)]))
+    plan = {"sites": [{"muscle": "upper_trapezius", "side": "right"}], "injectates": [{"drug": "lidocaine"}],
+            "guidance": "landmark"}
+    with acting_as(physician):
+        screening = screening_services.create_screening(physician, patient, PROCEDURE_DAY + timedelta(days=5), plan)
+    html = login_as(physician).get(f"/screening/patient/{patient.public_id}/{screening.public_id}/").content.decode()
+    section = html[html.index('id="signed-history"'):]
+    assert "within the payer&#x27;s interval and 12-month count" in section or "within the payer's interval" in section
+    assert "too soon" not in section
