@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures.coding import CodesInput, CodingInjectate, SessionHistory, Site
+from triggerpoint.procedures.coding import CodesInput, CodingInjectate, SessionHistory, Site, normalise_ndc
 from triggerpoint.procedures.dosing import MG_PER_ML_PER_PERCENT, DoseCheckInput, DoseInjectate
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
 
@@ -97,6 +97,9 @@ _DOSE_FIELDS = frozenset(
         "with_epinephrine",
         "lot_number",
         "expiry",
+        "ndc",
+        "single_dose_vial",
+        "discarded",
     }
 )
 _MIX_FIELDS = _DOSE_FIELDS | {"ml_per_site"}
@@ -122,6 +125,11 @@ class Dose:
     with_epinephrine: bool = False
     lot_number: str = ""
     expiry: date | None = None
+    # Billing facts of the vial: its NDC (5-4-2), whether it was a single-dose vial (None: not said)
+    # and the amount discarded from it, in the drug's dose unit (mg, or units for toxins; 0 = none).
+    ndc: str = ""
+    single_dose_vial: bool | None = None
+    discarded: Decimal | None = None
 
     @property
     def mg_per_ml(self) -> Decimal | None:
@@ -405,6 +413,27 @@ def _parse_dose(raw: Any, where: str, allowed: frozenset[str], drugs: DrugCatalo
             expiry = date.fromisoformat(str(raw["expiry"]))
         except ValueError:
             problems.append(f"{where}.expiry must be a date YYYY-MM-DD, got {raw['expiry']!r}")
+    ndc = ""
+    if raw.get("ndc") not in (None, ""):
+        try:
+            ndc = normalise_ndc(str(raw["ndc"]))
+        except ValueError as error:
+            problems.append(f"{where}.ndc: {error}")
+    single_dose_vial = raw.get("single_dose_vial")
+    if single_dose_vial in ("true", "on", "1", "yes"):
+        single_dose_vial = True
+    elif single_dose_vial in ("false", "0", "no"):
+        single_dose_vial = False
+    elif single_dose_vial == "":
+        single_dose_vial = None
+    if single_dose_vial is not None and not isinstance(single_dose_vial, bool):
+        problems.append(f"{where}.single_dose_vial must be true, false or empty")
+        single_dose_vial = None
+    discarded = None
+    if raw.get("discarded") in (0, "0", Decimal(0)):
+        discarded = Decimal(0)
+    else:
+        discarded = _number(raw.get("discarded"), f"{where}.discarded", problems)
     extra: dict[str, Any] = {}
     if kind is MixComponent:
         extra["ml_per_site"] = _number(raw.get("ml_per_site"), f"{where}.ml_per_site", problems, MAX_VOLUME_ML)
@@ -420,6 +449,9 @@ def _parse_dose(raw: Any, where: str, allowed: frozenset[str], drugs: DrugCatalo
         with_epinephrine=with_epinephrine,
         lot_number=lot.strip(),
         expiry=expiry,
+        ndc=ndc,
+        single_dose_vial=single_dose_vial,
+        discarded=discarded,
         **extra,
     )
 
@@ -596,14 +628,15 @@ def codes_input(
     injectates: list[CodingInjectate] = []
     for row in given_doses(note):
         drug = drugs.get(row.dose.drug)
+        vial = {"single_dose_vial": row.dose.single_dose_vial, "discarded": row.dose.discarded, "ndc": row.dose.ndc}
         if drug.drug_class in UNIT_DOSED_CLASSES:
             if row.dose_units:
-                injectates.append(CodingInjectate(drug=drug.id, dose_units=row.dose_units))
+                injectates.append(CodingInjectate(drug=drug.id, dose_units=row.dose_units, **vial))
         elif drug.drug_class == "corticosteroid":
             if row.dose_mg:
-                injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg))
+                injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg, **vial))
         elif row.volume_ml:
-            injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg))
+            injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg, **vial))
     return CodesInput(
         sites=tuple(
             Site(muscle=site.muscle, side=site.side, technique=site.technique, insertions=site.insertions)

@@ -219,6 +219,12 @@ class Injectate(_ChildOfProcedure):
     dose_units = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     lot_number = models.CharField(max_length=40, blank=True)
     expiry = models.DateField(null=True, blank=True)
+    ndc = models.CharField(max_length=13, blank=True, help_text="National Drug Code, 11-digit 5-4-2 format.")
+    single_dose_vial = models.BooleanField(null=True, blank=True, help_text="Drawn from a single-dose vial (JW/JZ).")
+    discarded = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text="Amount discarded from a single-dose vial, in the drug's dose unit (mg or units); 0 = none.",
+    )
 
     class Meta:
         ordering = ["site_id", "id"]

@@ -133,6 +133,9 @@ def _dose_dict(row: Injectate) -> dict[str, Any]:
         "with_epinephrine": row.with_epinephrine,
         "lot_number": row.lot_number,
         "expiry": row.expiry.isoformat() if row.expiry else None,
+        "ndc": row.ndc,
+        "single_dose_vial": row.single_dose_vial,
+        "discarded": _num(row.discarded),
     }
 
 
@@ -411,6 +414,9 @@ def _replace_children(procedure: Procedure, note: NoteDocument) -> None:
             dose_units=_quantize(given.dose_units, "0.1"),
             lot_number=dose.lot_number,
             expiry=dose.expiry,
+            ndc=dose.ndc,
+            single_dose_vial=dose.single_dose_vial,
+            discarded=_quantize(dose.discarded, "0.01"),
         ).save()
 
 

@@ -214,3 +214,15 @@ def test_the_screening_result_says_when_the_repeat_limits_are_met(on_procedure_d
     section = html[html.index('id="signed-history"'):]
     assert "within the payer&#x27;s interval and 12-month count" in section or "within the payer's interval" in section
     assert "too soon" not in section
+
+
+# --- single-dose vials on the note: NDC and JW/JZ reach the stored codes -------------------------
+
+
+def test_the_note_keeps_the_ndc_and_discarded_amount_and_the_codes_carry_jw(on_procedure_day, physician, patient):
+    toxin = dict(_toxin(60), ndc="00023-1145-01", discarded=40)
+    signed = _signed(physician, patient, PROCEDURE_DAY, _note(injectates=[toxin]))
+    row = services.note_document(signed)["sites"][0]["injectates"][0]
+    assert (row["ndc"], row["discarded"]) == ("00023-1145-01", 40.0)
+    lines = [(line["code"], line["units"], line["modifiers"], line["ndc"]) for line in signed.codes["hcpcs"]]
+    assert lines == [("J0585", 60, [], "00023-1145-01"), ("J0585", 40, ["JW"], "00023-1145-01")]
