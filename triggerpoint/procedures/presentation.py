@@ -13,12 +13,22 @@ from typing import Any
 from django.db.models import F
 
 from triggerpoint.procedures.drugs import load_drugs
-from triggerpoint.procedures.models import Complication, DischargeCondition, Procedure
+from triggerpoint.procedures.models import (
+    Complication,
+    DischargeCondition,
+    Procedure,
+    SiteMarked,
+    SkinPrep,
+    SterileTechnique,
+)
 
 PDF_CSS = Path(__file__).resolve().parent / "static" / "procedures" / "note_pdf.css"
 COMPLICATION_CHOICES = list(Complication.choices)
 DISCHARGE_CHOICES = list(DischargeCondition.choices)
 COMPLICATION_LABELS = dict(Complication.choices)
+SITE_MARKED_CHOICES = list(SiteMarked.choices)
+SKIN_PREP_CHOICES = list(SkinPrep.choices)
+STERILE_TECHNIQUE_CHOICES = list(SterileTechnique.choices)
 
 
 def muscle_catalog(atlas) -> list[dict[str, Any]]:
