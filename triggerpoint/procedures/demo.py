@@ -70,7 +70,17 @@ def _procedure(ctx, physician, patient, on, document, *, sign: bool = True, asse
             procedure.performed_at = timezone.make_aware(datetime.combine(on, time(14, ctx.rng.randint(0, 59))))
             procedure.save(update_fields=["performed_at"])
             procedure.refresh_from_db()
-            procedure = services.sign_procedure(physician, procedure, procedure.version)
+            try:
+                procedure = services.sign_procedure(physician, procedure, procedure.version)
+            except services.SigningBlocked as blocked:
+                # A demo patient treated in the same region a few weeks earlier: the physician signs
+                # against the payer's repeat limits with a reason, as the clinic would (audited).
+                if not all(problem.startswith("repeat injection:") for problem in blocked.problems):
+                    raise
+                procedure = services.sign_procedure(
+                    physician, procedure, procedure.version,
+                    repeat_override_reason="Flare after a documented good response; payer pre-authorisation on file.",
+                )
     return procedure
 
 
