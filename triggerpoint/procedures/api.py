@@ -119,6 +119,9 @@ class SignIn(Schema):
     version: int = Field(..., ge=1, description="The version you read; a stale version is refused with 409.")
     dose_override_reason: str = ""
     screening_override_reason: str = ""
+    repeat_override_reason: str = Field(
+        "", description="Physician's reason to sign a session the payer's repeat interval or 12-month count advises against."
+    )
 
 
 class AmendIn(Schema):
@@ -167,9 +170,12 @@ def _detail(procedure: Procedure) -> dict[str, Any]:
         # A signed note shows what the software said at the time; a draft shows a live run.
         "dose_check": procedure.dose_check if procedure.is_signed else checks.as_dict()["dose_check"],
         "codes": procedure.codes if procedure.is_signed else checks.as_dict()["codes"],
-        "missing": [] if procedure.is_signed else list(checks.dose_missing) + list(checks.codes_problems),
+        "missing": []
+        if procedure.is_signed
+        else list(checks.dose_missing) + list(checks.codes_problems) + list(checks.diagnosis_problems),
         "dose_override_reason": procedure.dose_override_reason,
         "screening_override_reason": procedure.screening_override_reason,
+        "repeat_override_reason": procedure.repeat_override_reason,
         "amendments": [
             {
                 "id": str(a.public_id),
@@ -253,6 +259,7 @@ def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
         payload.version,
         dose_override_reason=payload.dose_override_reason,
         screening_override_reason=payload.screening_override_reason,
+        repeat_override_reason=payload.repeat_override_reason,
     )
     return _detail(procedure)
 

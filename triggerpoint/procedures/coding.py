@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
@@ -107,6 +107,28 @@ DRUG_UNITS_RULE = Rule(
         "Medicare-FFS-Compliance-Programs/Recovery-Audit-Program/Approved-RAC-Topics-Items/"
         "0074-Excessive-or-Insufficient-Drugs-and-Biologicals.html",
     ),
+)
+DRUG_WASTE_RULE = Rule(
+    id="CODE-DRUG-WASTE-JW-JZ",
+    version=1,
+    title="Single-dose container waste modifiers",
+    basis=(
+        "A drug from a single-dose container is billed with JZ when none was discarded, or with its administered "
+        "units on one line and the discarded units on a second line with JW. Discarded units are those the "
+        "rounded-up administered units do not already cover. The NDC goes on the drug line where recorded."
+    ),
+    sources=(
+        "CMS, Discarded Drugs and Biologicals - JW and JZ Modifier Policy FAQs (JZ required from 2023-07-01): "
+        "https://www.cms.gov/medicare/medicare-fee-for-service-payment/hospitaloutpatientpps/downloads/jw-modifier-faqs.pdf",
+        "tpi-clinical-facts.md §1.3 (NDC required; JW/JZ for single-dose vials)",
+    ),
+)
+DRUG_WASTE_MISSING_RULE = Rule(
+    id="CODE-DRUG-WASTE-MISSING",
+    version=1,
+    title="Single-dose container without its discarded amount",
+    basis="JW or JZ cannot be chosen until the note says how much of the single-dose vial was discarded (0 if none).",
+    sources=DRUG_WASTE_RULE.sources,
 )
 DRUG_NOT_CODED_RULE = Rule(
     id="CODE-DRUG-NOT-CODED",
@@ -280,6 +302,9 @@ class HcpcsCode:
     effective: Effective
     sources: tuple[str, ...]
     note: str = ""
+    # True: the drug comes only in single-dose containers (JW/JZ always apply); None: it depends on
+    # the vial used, which the note records per injectate.
+    single_dose_container: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -372,6 +397,7 @@ def build_code_tables(
             effective=_effective(row),
             sources=tuple(row["sources"]),
             note=row.get("note", ""),
+            single_dose_container=row.get("single_dose_container"),
         )
         for row in hcpcs_document["codes"]
     )
@@ -468,9 +494,34 @@ class Site:
 
 @dataclass(frozen=True)
 class CodingInjectate:
+    """One drug given; for single-dose vials the amount discarded (same unit as the dose) and the NDC."""
+
     drug: str
     dose_mg: Decimal | None = None
     dose_units: Decimal | None = None
+    single_dose_vial: bool | None = None
+    discarded: Decimal | None = None
+    ndc: str = ""
+
+
+_NDC_PART_LENGTHS = (5, 4, 2)
+
+
+def normalise_ndc(text: str) -> str:
+    """An NDC in the 11-digit 5-4-2 billing format ("12345-6789-01").
+
+    A 10-digit NDC (4-4-2, 5-3-2 or 5-4-1) must keep its hyphens, since the position of the
+    padding zero depends on the segment that is short. Raises ValueError otherwise.
+    """
+    text = (text or "").strip()
+    parts = text.split("-")
+    if len(parts) == 1 and text.isdigit() and len(text) == 11:
+        parts = [text[:5], text[5:9], text[9:]]
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise ValueError(f"NDC {text!r} must be 11 digits (5-4-2) or a hyphenated 10-digit NDC")
+    if any(len(part) > size for part, size in zip(parts, _NDC_PART_LENGTHS, strict=True)) or sum(map(len, parts)) not in (10, 11):
+        raise ValueError(f"NDC {text!r} has segments of the wrong length")
+    return "-".join(part.zfill(size) for part, size in zip(parts, _NDC_PART_LENGTHS, strict=True))
 
 
 @dataclass(frozen=True)
@@ -505,7 +556,7 @@ _REQUEST_FIELDS = frozenset(
     {"sites", "guidance", "injectates", "payer", "diagnoses", "service_date", "history"}
 )
 _SITE_FIELDS = frozenset({"muscle", "side", "technique", "insertions"})
-_INJECTATE_FIELDS = frozenset({"drug", "dose_mg", "dose_units"})
+_INJECTATE_FIELDS = frozenset({"drug", "dose_mg", "dose_units", "single_dose_vial", "discarded", "ndc"})
 _HISTORY_FIELDS = (
     "sessions_last_12_months",
     "sessions_same_region_last_12_months",
@@ -645,9 +696,28 @@ def _parse_injectate(raw: Any, where: str, drugs: DrugCatalog, problems: list[st
             problems.append(f"{where}: {drug.id} is dosed in mg, not units")
         if drug.drug_class == "botulinum_toxin" and raw.get("dose_mg") is not None:
             problems.append(f"{where}: {drug.id} is dosed in units, not mg")
+    single_dose_vial = raw.get("single_dose_vial")
+    if single_dose_vial is not None and not isinstance(single_dose_vial, bool):
+        problems.append(f"{where}.single_dose_vial must be true, false or null")
+    discarded = None
+    if raw.get("discarded") is not None:
+        discarded = _optional_positive(raw["discarded"], f"{where}.discarded", problems) if raw["discarded"] != 0 else Decimal(0)
+    ndc = ""
+    if raw.get("ndc"):
+        try:
+            ndc = normalise_ndc(str(raw["ndc"]))
+        except ValueError as error:
+            problems.append(f"{where}.ndc: {error}")
     if len(problems) > start or drug is None:
         return None
-    return CodingInjectate(drug=drug.id, dose_mg=dose_mg, dose_units=dose_units)
+    return CodingInjectate(
+        drug=drug.id,
+        dose_mg=dose_mg,
+        dose_units=dose_units,
+        single_dose_vial=single_dose_vial,
+        discarded=discarded,
+        ndc=ndc,
+    )
 
 
 def _optional_positive(value: Any, where: str, problems: list[str]) -> Decimal | None:
@@ -713,18 +783,24 @@ class HcpcsLine:
     billed_dose: Decimal
     description: str
     basis: str
+    modifiers: tuple[str, ...] = ()
+    ndc: str = ""
+    rule: Rule | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        rule = self.rule or DRUG_UNITS_RULE
         return {
             "code": self.code,
             "units": self.units,
+            "modifiers": list(self.modifiers),
+            "ndc": self.ndc or None,
             "drug": self.drug,
             "dose": float(self.dose),
             "dose_unit": self.dose_unit,
             "billed_dose": float(self.billed_dose),
             "description": self.description,
-            "rule": DRUG_UNITS_RULE.id,
-            "version": DRUG_UNITS_RULE.version,
+            "rule": rule.id,
+            "version": rule.version,
             "basis": self.basis,
         }
 
@@ -878,6 +954,14 @@ def _family_of(code: str, tables: CodeTables) -> str:
     return next(row.family for row in tables.cpt if row.code == code)
 
 
+@dataclass
+class _DrugTotal:
+    dose: Decimal | None = Decimal(0)
+    discarded: Decimal | None = Decimal(0)
+    single_dose: bool | None = None
+    ndcs: list[str] = field(default_factory=list)
+
+
 def _drug_lines(
     injectates: Iterable[CodingInjectate],
     on: date,
@@ -885,11 +969,18 @@ def _drug_lines(
     tables: CodeTables,
     warnings: list[Finding],
 ) -> list[HcpcsLine]:
-    totals: dict[str, Decimal | None] = {}
+    totals: dict[str, _DrugTotal] = {}
     for injectate in injectates:
         dose = injectate.dose_units if injectate.dose_units is not None else injectate.dose_mg
-        previous = totals.get(injectate.drug, Decimal(0))
-        totals[injectate.drug] = None if dose is None or previous is None else previous + dose
+        total = totals.setdefault(injectate.drug, _DrugTotal())
+        total.dose = None if dose is None or total.dose is None else total.dose + dose
+        total.discarded = (
+            None if injectate.discarded is None or total.discarded is None else total.discarded + injectate.discarded
+        )
+        if injectate.single_dose_vial is not None:
+            total.single_dose = bool(total.single_dose) or injectate.single_dose_vial
+        if injectate.ndc and injectate.ndc not in total.ndcs:
+            total.ndcs.append(injectate.ndc)
 
     lines: list[HcpcsLine] = []
     for drug_id, total in totals.items():
@@ -905,19 +996,33 @@ def _drug_lines(
             )
             continue
         rows = tables.hcpcs_rows(drug_id, on)
-        if not rows or total is None:
+        if not rows or total.dose is None:
             warnings.append(
                 Finding.of(
                     DRUG_NO_CODE_RULE,
                     SEVERITY_WARNING,
                     f"{drug.name}: no HCPCS code in the table for {on.isoformat()}"
-                    + ("" if total is not None else " (no dose given)")
+                    + ("" if total.dose is not None else " (no dose given)")
                     + "; a coder must choose the code and units.",
                     drug=drug_id,
                 )
             )
             continue
-        lines.extend(_split_into_units(drug_id, total, rows))
+        ndc = total.ndcs[0] if len(total.ndcs) == 1 else ""
+        if len(total.ndcs) > 1:
+            warnings.append(
+                Finding.of(
+                    DRUG_WASTE_RULE,
+                    SEVERITY_WARNING,
+                    f"{drug.name}: vials with different NDCs ({', '.join(total.ndcs)}); split the line per NDC.",
+                    drug=drug_id,
+                )
+            )
+        drug_lines = [replace(line, ndc=ndc) for line in _split_into_units(drug_id, total.dose, rows)]
+        single_dose = any(row.single_dose_container for row in rows) or bool(total.single_dose)
+        if single_dose:
+            drug_lines = _waste_lines(drug, total, rows, drug_lines, ndc, warnings)
+        lines.extend(drug_lines)
         if drug.drug_class == "botulinum_toxin":
             warnings.append(
                 Finding.of(
@@ -928,6 +1033,57 @@ def _drug_lines(
                 )
             )
     return lines
+
+
+def _waste_lines(
+    drug: Any,
+    total: _DrugTotal,
+    rows: tuple[HcpcsCode, ...],
+    lines: list[HcpcsLine],
+    ndc: str,
+    warnings: list[Finding],
+) -> list[HcpcsLine]:
+    """JZ on the drug lines when nothing billable was discarded, else a JW line for the discarded units."""
+    if total.discarded is None:
+        warnings.append(
+            Finding.of(
+                DRUG_WASTE_MISSING_RULE,
+                SEVERITY_WARNING,
+                f"{drug.name} comes in single-dose vials: record the amount discarded (0 if none) to choose JW or JZ.",
+                drug=drug.id,
+            )
+        )
+        return lines
+    smallest = min(rows, key=lambda row: row.unit_size)
+    billed = sum((line.billed_dose for line in lines), Decimal(0))
+    wasted_beyond_rounding = total.dose + total.discarded - billed
+    jw_units = int((wasted_beyond_rounding / smallest.unit_size).to_integral_value(rounding=ROUND_CEILING))
+    if jw_units <= 0:
+        return [
+            replace(line, modifiers=(*line.modifiers, "JZ"), rule=DRUG_WASTE_RULE, basis=f"JZ: no billable amount discarded. {line.basis}")
+            for line in lines
+        ]
+    discarded_billed = smallest.unit_size * jw_units
+    return [
+        *lines,
+        HcpcsLine(
+            code=smallest.code,
+            units=jw_units,
+            drug=drug.id,
+            dose=total.discarded,
+            dose_unit=smallest.dose_unit,
+            billed_dose=discarded_billed,
+            description=smallest.description,
+            basis=(
+                f"JW: {_number(total.discarded)} {smallest.dose_unit} discarded from a single-dose vial; "
+                f"{_number(wasted_beyond_rounding)} {smallest.dose_unit} beyond the administered units = {jw_units} "
+                f"unit(s). {DRUG_WASTE_RULE.basis_text()}"
+            ),
+            modifiers=("JW",),
+            ndc=ndc,
+            rule=DRUG_WASTE_RULE,
+        ),
+    ]
 
 
 def _split_into_units(drug_id: str, dose: Decimal, rows: tuple[HcpcsCode, ...]) -> list[HcpcsLine]:
@@ -974,9 +1130,40 @@ def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+DIAGNOSIS_BILLABLE_RULE = Rule(
+    id="CODE-DX-BILLABLE",
+    version=1,
+    title="Diagnosis codes billable on the date of service",
+    basis=(
+        "Each ICD-10-CM code on the note must exist in the clinic's code table, be in force and be a billable "
+        "leaf on the date of service (not a category header such as M79.1 after 2022-10-01 or G44.2); the same "
+        "check the assessment visit applies."
+    ),
+    sources=("triggerpoint/assessment/data/icd10cm.yaml (CMS ICD-10-CM code set)", "tpi-clinical-facts.md §1.6"),
+)
+
+
+def diagnosis_problems(codes: Iterable[str], on: date) -> list[str]:
+    """Why a diagnosis code on the note may not be reported for a service on `on` (empty when all are fine).
+
+    Uses the assessment's `validate_code`, so the note and the visit apply one rule.
+    """
+    from triggerpoint.assessment.diagnoses import validate_code
+
+    problems: list[str] = []
+    for code in codes:
+        try:
+            validate_code(code, on)
+        except RuleInputError as error:
+            problems.extend(f"diagnosis {code}: {problem}" for problem in error.problems)
+    return problems
+
+
 def _diagnosis_warnings(
     diagnoses: Iterable[str], on: date, tables: CodeTables, warnings: list[Finding]
 ) -> None:
+    for problem in diagnosis_problems(diagnoses, on):
+        warnings.append(Finding.of(DIAGNOSIS_BILLABLE_RULE, SEVERITY_WARNING, problem))
     for diagnosis in diagnoses:
         for flag in tables.diagnosis_flags:
             if flag.matches(diagnosis, on):
@@ -1046,6 +1233,36 @@ def _payer_warnings(
                 f"{', '.join(uncovered)} not covered (covered: {', '.join(sorted(payer.covered_injectate_classes))}).",
                 drugs=uncovered,
             )
+
+
+# The payer rules about repeating a session too soon or too often. They warn the coder, and
+# the same findings stop signing (until a physician overrides) and show on the screening result.
+REPEAT_RULE_IDS = frozenset({PAYER_FREQUENCY_RULE.id, PAYER_REGION_FREQUENCY_RULE.id, PAYER_INTERVAL_RULE.id})
+
+
+def repeat_findings(
+    payer_id: str | None, history: SessionHistory, tables: CodeTables | None = None
+) -> tuple[Finding, ...]:
+    """The payer's interval and 12-month count findings for a planned session in some body regions.
+
+    `payer_id` None means the clinic's default payer. Thresholds are the payer table's
+    (``data/payers.yaml``), the same ones the coder's warnings use.
+    """
+    tables = tables or load_code_tables()
+    payer_id = payer_id or tables.default_payer
+    if payer_id is None:
+        return ()
+    payer = tables.payers[payer_id]
+    found: list[Finding] = []
+
+    def warn(rule: Rule, message: str, **data: Any) -> None:
+        basis_rule = Rule(
+            rule.id, rule.version, rule.title, f"{rule.basis} Payer policy: {payer.name}.", payer.sources
+        )
+        found.append(Finding.of(basis_rule, SEVERITY_WARNING, f"{payer.name}: {message}", payer=payer.id, **data))
+
+    _frequency_warnings(payer, history, warn)
+    return tuple(found)
 
 
 def _frequency_warnings(payer: PayerPolicy, history: SessionHistory, warn: Any) -> None:

@@ -49,7 +49,9 @@ def _note(ctx, planned, mix_index: int, *, guidance: str = "landmark", complete:
     if complete:
         pre = rng.randint(5, 8)
         document.update(pre_nrs=pre, post_nrs=max(0, pre - rng.randint(2, 5)), observation_minutes=rng.choice([15, 20]),
-                        discharge_condition="stable", complications=[])
+                        discharge_condition="stable", complications=[], timeout_performed="yes",
+                        timeout_time=f"13:{rng.randint(30, 59)}", site_marked="yes",
+                        skin_prep_agent="chlorhexidine_alcohol", sterile_technique="aseptic_no_touch")
     return document
 
 
@@ -68,7 +70,17 @@ def _procedure(ctx, physician, patient, on, document, *, sign: bool = True, asse
             procedure.performed_at = timezone.make_aware(datetime.combine(on, time(14, ctx.rng.randint(0, 59))))
             procedure.save(update_fields=["performed_at"])
             procedure.refresh_from_db()
-            procedure = services.sign_procedure(physician, procedure, procedure.version)
+            try:
+                procedure = services.sign_procedure(physician, procedure, procedure.version)
+            except services.SigningBlocked as blocked:
+                # A demo patient treated in the same region a few weeks earlier: the physician signs
+                # against the payer's repeat limits with a reason, as the clinic would (audited).
+                if not all(problem.startswith("repeat injection:") for problem in blocked.problems):
+                    raise
+                procedure = services.sign_procedure(
+                    physician, procedure, procedure.version,
+                    repeat_override_reason="Flare after a documented good response; payer pre-authorisation on file.",
+                )
     return procedure
 
 

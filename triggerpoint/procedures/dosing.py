@@ -14,8 +14,13 @@ How it decides:
 * the weight must be recent (``DosingPolicy.weight_max_age_days``); without a
   recent weight no maximum can be computed and the check asks for one.
 
-Anything over blocks signing unless the physician overrides with a reason (the
-service stores the override). Numbers are computed in `Decimal` from the
+Botulinum toxins (per product, never converted), corticosteroids (in
+triamcinolone-equivalent mg) and magnesium sulfate are checked by `exposure`,
+which also reads the patient's earlier signed doses (`history`).
+
+Anything over (severity ``block``) or needing review (``review``) makes ``ok``
+false and stops signing unless a physician overrides with a reason (the service
+stores the override). Numbers are computed in `Decimal` from the
 values as written, compared unrounded, and rounded only for display: mg and
 units to 0.1, fractions to 3 decimals (half up).
 """
@@ -24,15 +29,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
+from triggerpoint.procedures import exposure
 from triggerpoint.procedures._data import DataFileError, load_validated_yaml
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
+from triggerpoint.procedures.exposure import InjectateLimits, PriorDose
 
 MG_PER_ML_PER_PERCENT = Decimal(10)  # 1 % w/v = 1 g/100 mL = 10 mg/mL
 MG_QUANTUM = Decimal("0.1")
@@ -41,6 +48,8 @@ FRACTION_QUANTUM = Decimal("0.001")
 SEVERITY_INFO = "info"
 SEVERITY_REVIEW = "review"
 SEVERITY_BLOCK = "block"
+# Severities that stop signing until a physician overrides with a reason.
+SIGNING_SEVERITIES = frozenset({SEVERITY_REVIEW, SEVERITY_BLOCK})
 
 MAX_DOSE_SOURCE = (
     "Maximum-dose table data/local_anesthetic_max_doses.yaml (tpi-clinical-facts.md §2.1; FDA labels)"
@@ -86,21 +95,21 @@ LA_NO_MAX_RULE = Rule(
 )
 STEROID_TOTAL_RULE = Rule(
     id="DOSE-STEROID-TOTAL",
-    version=1,
+    version=2,
     title="Corticosteroid given this session",
     basis=(
-        "No TPI-specific corticosteroid ceiling was found; the total is reported for the cumulative "
-        "steroid history (glucose, bone density and adrenal suppression follow exposure)."
+        "Each corticosteroid's mg this session, with its triamcinolone equivalent; the session and 12-month "
+        "totals are checked by DOSE-STEROID-SESSION and DOSE-STEROID-12M."
     ),
     sources=("tpi-clinical-facts.md §2.4 (Benzon 2024 multisociety guideline; HPA suppression data)",),
 )
 TOXIN_TOTAL_RULE = Rule(
     id="DOSE-TOXIN-TOTAL",
-    version=1,
+    version=2,
     title="Botulinum toxin given this session",
     basis=(
         "Botulinum toxin units are product-specific and not interchangeable, so totals are reported per "
-        "product; no maximum is applied here."
+        "product; the product maxima and the 12-week interval are checked by DOSE-TOXIN-MAX and DOSE-TOXIN-INTERVAL."
     ),
     sources=("tpi-clinical-facts.md §1.3 (J0585-J0588), §2.5",),
 )
@@ -381,6 +390,13 @@ class DoseItem:
     max_mg: Decimal | None
     fraction_of_max: Decimal | None
     max_basis: str = ""
+    max_units: Decimal | None = None
+    triamcinolone_equivalent_mg: Decimal | None = None
+
+    @property
+    def units(self) -> str:
+        """The unit this drug is dosed in: "units" for toxins, "mg" otherwise (saline: mL only)."""
+        return "units" if self.total_units is not None else "mg"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -393,6 +409,9 @@ class DoseItem:
             "max_mg": _rounded(self.max_mg, MG_QUANTUM),
             "fraction_of_max": _rounded(self.fraction_of_max, FRACTION_QUANTUM),
             "max_basis": self.max_basis,
+            "units": self.units,
+            "max_units": _rounded(self.max_units, MG_QUANTUM),
+            "triamcinolone_equivalent_mg": _rounded(self.triamcinolone_equivalent_mg, MG_QUANTUM),
         }
 
 
@@ -407,6 +426,8 @@ class DoseCheckResult:
     weight_measured_on: date | None
     corticosteroid_totals_mg: dict[str, Decimal] = field(default_factory=dict)
     botulinum_toxin_totals_units: dict[str, Decimal] = field(default_factory=dict)
+    exposure: exposure.ExposureResult | None = None
+    rules: tuple[Rule, ...] = RULES
 
     def as_dict(self) -> dict[str, Any]:
         """The ``procedures/dose-check`` response (rounded for display; decisions used unrounded values)."""
@@ -425,8 +446,9 @@ class DoseCheckResult:
             "botulinum_toxin_totals_units": {
                 k: _rounded(v, MG_QUANTUM) for k, v in self.botulinum_toxin_totals_units.items()
             },
+            **(self.exposure.as_dict() if self.exposure else {}),
             "findings": [finding.as_dict() for finding in self.findings],
-            "rules": [{"rule": rule.id, "version": rule.version} for rule in RULES],
+            "rules": [{"rule": rule.id, "version": rule.version} for rule in self.rules],
         }
 
 
@@ -449,14 +471,21 @@ def check_doses(
     policy: DosingPolicy = DEFAULT_DOSING_POLICY,
     drugs: DrugCatalog | None = None,
     max_doses: MaxDoseTable | None = None,
+    history: tuple[PriorDose, ...] = (),
+    limits: InjectateLimits | None = None,
+    procedure_date: date | None = None,
 ) -> DoseCheckResult:
-    """Check one session's injectates against the maximum-dose table.
+    """Check one session's injectates against the maximum-dose table and the other injectates' limits.
 
     `weight_measured_on` (or ``inp.weight_measured_on``) dates the weight;
-    `today` should be the clinic-local procedure date (defaults to today in UTC).
+    `today` should be the clinic-local procedure date (defaults to today in UTC);
+    `history` holds the patient's doses from other signed notes (toxin interval and
+    window, 12-month steroid total), counted back from `procedure_date` (default `today`;
+    they differ when a note is written up after a later weighing).
     """
     drugs = drugs or load_drugs()
     max_doses = max_doses or load_max_doses()
+    limits = limits or exposure.load_limits()
     today = today or datetime.now(UTC).date()
     measured_on = weight_measured_on or inp.weight_measured_on
     findings: list[Finding] = []
@@ -471,6 +500,7 @@ def check_doses(
     local_anesthetic_items = 0
     steroid_totals: dict[str, Decimal] = {}
     toxin_totals: dict[str, Decimal] = {}
+    magnesium_total: Decimal | None = None
     for (drug_id, with_epinephrine), (volume_ml, total_mg, total_units) in totals.items():
         drug = drugs.get(drug_id)
         max_mg = fraction = None
@@ -513,6 +543,8 @@ def check_doses(
             steroid_totals[drug_id] = steroid_totals.get(drug_id, Decimal(0)) + total_mg
         elif drug.drug_class == "botulinum_toxin":
             toxin_totals[drug_id] = toxin_totals.get(drug_id, Decimal(0)) + total_units
+        elif drug_id == limits.magnesium_drug:
+            magnesium_total = (magnesium_total or Decimal(0)) + total_mg
         items.append(
             DoseItem(
                 drug=drug_id,
@@ -527,6 +559,16 @@ def check_doses(
             )
         )
 
+    exposed = exposure.check_exposure(
+        today=procedure_date or today,
+        steroid_mg=steroid_totals,
+        toxin_units=toxin_totals,
+        magnesium_mg=magnesium_total,
+        history=history,
+        limits=limits,
+        drugs=drugs,
+    )
+    items = [_with_limits(item, limits, exposed) for item in items]
     combined_fraction = combined if combined_known else None
     if combined_known and local_anesthetic_items > 1 and combined > policy.combined_fraction_limit:
         findings.append(
@@ -539,11 +581,14 @@ def check_doses(
             )
         )
     for drug_id, total in steroid_totals.items():
+        equivalent = exposed.triamcinolone_equivalent_mg_by_drug[drug_id]
+        same = drug_id == limits.steroid_reference_drug
         findings.append(
             Finding.of(
                 STEROID_TOTAL_RULE,
                 SEVERITY_INFO,
-                f"{drugs.get(drug_id).name}: {_display(total)} mg this session.",
+                f"{drugs.get(drug_id).name}: {_display(total)} mg this session"
+                + ("." if same else f" (= {_display(equivalent)} mg triamcinolone-equivalent)."),
                 drug=drug_id,
             )
         )
@@ -557,7 +602,8 @@ def check_doses(
             )
         )
 
-    blocks_signing = any(finding.severity == SEVERITY_BLOCK for finding in findings)
+    findings.extend(exposed.findings)
+    blocks_signing = any(finding.severity in SIGNING_SEVERITIES for finding in findings)
     return DoseCheckResult(
         ok=not blocks_signing,
         blocks_signing=blocks_signing,
@@ -568,7 +614,28 @@ def check_doses(
         weight_measured_on=measured_on,
         corticosteroid_totals_mg=steroid_totals,
         botulinum_toxin_totals_units=toxin_totals,
+        exposure=exposed,
+        rules=RULES + exposure.rules(limits),
     )
+
+
+def _with_limits(item: DoseItem, limits: InjectateLimits, exposed: exposure.ExposureResult) -> DoseItem:
+    """Add the per-session limit (toxin units, magnesium mg) and the steroid equivalent to one item."""
+    if item.drug_class == "botulinum_toxin" and item.total_units is not None:
+        row = limits.toxins[item.drug]
+        window = f"in any {row.window_days} days" if row.window_days else "per session"
+        return replace(item, max_units=row.max_units, max_basis=f"{_display(row.max_units)} units {window} (label)")
+    if item.drug == limits.magnesium_drug and item.total_mg is not None:
+        cap = limits.magnesium_review_above_mg
+        return replace(
+            item,
+            max_mg=cap,
+            fraction_of_max=item.total_mg / cap,
+            max_basis=f"review above {_display(cap)} mg per session",
+        )
+    if item.drug in exposed.triamcinolone_equivalent_mg_by_drug:
+        return replace(item, triamcinolone_equivalent_mg=exposed.triamcinolone_equivalent_mg_by_drug[item.drug])
+    return item
 
 
 def _sum_by_drug(

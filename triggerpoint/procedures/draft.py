@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any, Protocol
 
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures.coding import CodesInput, CodingInjectate, SessionHistory, Site
+from triggerpoint.procedures.coding import CodesInput, CodingInjectate, SessionHistory, Site, normalise_ndc
 from triggerpoint.procedures.dosing import MG_PER_ML_PER_PERCENT, DoseCheckInput, DoseInjectate
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
 
@@ -51,6 +51,12 @@ MAX_SITES = 40
 MAX_VOLUME_ML = Decimal(100)
 MASS_DOSED_CLASSES = frozenset({"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"})
 UNIT_DOSED_CLASSES = frozenset({"botulinum_toxin"})
+# Universal Protocol (The Joint Commission UP.01.01.01-UP.01.03.01) answers; the model's choices match these.
+YES_NO = ("yes", "no")
+SITE_MARKED = ("yes", "no", "not_applicable")
+SKIN_PREP_AGENTS = ("chlorhexidine_alcohol", "povidone_iodine", "alcohol", "other")
+STERILE_TECHNIQUES = ("aseptic_no_touch", "full_sterile")
+UNIVERSAL_PROTOCOL_FIELDS = ("timeout_performed", "timeout_time", "site_marked", "skin_prep_agent", "sterile_technique")
 
 HEADER_FIELDS = (
     "procedure_date",
@@ -64,6 +70,7 @@ HEADER_FIELDS = (
     "notes",
     "payer",
     "diagnosis_codes",
+    *UNIVERSAL_PROTOCOL_FIELDS,
 )
 _DOCUMENT_FIELDS = frozenset({*HEADER_FIELDS, "mix", "sites", "version"})
 _SITE_FIELDS = frozenset(
@@ -91,6 +98,9 @@ _DOSE_FIELDS = frozenset(
         "with_epinephrine",
         "lot_number",
         "expiry",
+        "ndc",
+        "single_dose_vial",
+        "discarded",
     }
 )
 _MIX_FIELDS = _DOSE_FIELDS | {"ml_per_site"}
@@ -116,6 +126,11 @@ class Dose:
     with_epinephrine: bool = False
     lot_number: str = ""
     expiry: date | None = None
+    # Billing facts of the vial: its NDC (5-4-2), whether it was a single-dose vial (None: not said)
+    # and the amount discarded from it, in the drug's dose unit (mg, or units for toxins; 0 = none).
+    ndc: str = ""
+    single_dose_vial: bool | None = None
+    discarded: Decimal | None = None
 
     @property
     def mg_per_ml(self) -> Decimal | None:
@@ -168,6 +183,11 @@ class NoteDocument:
     notes: str = ""
     payer: str = ""
     diagnosis_codes: tuple[str, ...] = ()
+    timeout_performed: str = ""
+    timeout_time: time | None = None
+    site_marked: str = ""
+    skin_prep_agent: str = ""
+    sterile_technique: str = ""
     mix: tuple[MixComponent, ...] = ()
     sites: tuple[SiteEntry, ...] = ()
 
@@ -237,6 +257,8 @@ def parse_note(
         problems.append("diagnosis_codes must be a list of ICD-10-CM codes")
         diagnosis_codes = []
 
+    universal = _universal_protocol(payload, problems)
+
     mix: list[MixComponent] = []
     raw_mix = payload.get("mix") or []
     if not isinstance(raw_mix, list):
@@ -273,9 +295,34 @@ def parse_note(
         notes=_text(payload.get("notes")),
         payer=payer,
         diagnosis_codes=tuple(code.strip().upper() for code in diagnosis_codes if code.strip()),
+        **universal,
         mix=tuple(mix),
         sites=tuple(sites),
     )
+
+
+def _universal_protocol(payload: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
+    """The Universal Protocol answers (each may still be blank in a draft)."""
+    found: dict[str, Any] = {}
+    for name, allowed in (
+        ("timeout_performed", YES_NO),
+        ("site_marked", SITE_MARKED),
+        ("skin_prep_agent", SKIN_PREP_AGENTS),
+        ("sterile_technique", STERILE_TECHNIQUES),
+    ):
+        value = payload.get(name) or ""
+        if problems.need(value == "" or value in allowed, f"{name} must be one of {list(allowed)}, got {value!r}"):
+            found[name] = value
+    raw_time = payload.get("timeout_time")
+    found["timeout_time"] = None
+    if raw_time not in (None, ""):
+        try:
+            parsed = time.fromisoformat(str(raw_time))
+        except ValueError:
+            problems.append(f"timeout_time must be a time HH:MM, got {raw_time!r}")
+        else:
+            found["timeout_time"] = parsed.replace(second=0, microsecond=0, tzinfo=None)
+    return found
 
 
 def _text(value: Any) -> str:
@@ -369,6 +416,27 @@ def _parse_dose(raw: Any, where: str, allowed: frozenset[str], drugs: DrugCatalo
         except ValueError:
             problems.append(f"{where}.expiry must be a date YYYY-MM-DD, got {raw['expiry']!r}")
         plausible.check("product", expiry, f"{where}.expiry", problems)
+    ndc = ""
+    if raw.get("ndc") not in (None, ""):
+        try:
+            ndc = normalise_ndc(str(raw["ndc"]))
+        except ValueError as error:
+            problems.append(f"{where}.ndc: {error}")
+    single_dose_vial = raw.get("single_dose_vial")
+    if single_dose_vial in ("true", "on", "1", "yes"):
+        single_dose_vial = True
+    elif single_dose_vial in ("false", "0", "no"):
+        single_dose_vial = False
+    elif single_dose_vial == "":
+        single_dose_vial = None
+    if single_dose_vial is not None and not isinstance(single_dose_vial, bool):
+        problems.append(f"{where}.single_dose_vial must be true, false or empty")
+        single_dose_vial = None
+    discarded = None
+    if raw.get("discarded") in (0, "0", Decimal(0)):
+        discarded = Decimal(0)
+    else:
+        discarded = _number(raw.get("discarded"), f"{where}.discarded", problems)
     extra: dict[str, Any] = {}
     if kind is MixComponent:
         extra["ml_per_site"] = _number(raw.get("ml_per_site"), f"{where}.ml_per_site", problems, MAX_VOLUME_ML)
@@ -384,6 +452,9 @@ def _parse_dose(raw: Any, where: str, allowed: frozenset[str], drugs: DrugCatalo
         with_epinephrine=with_epinephrine,
         lot_number=lot.strip(),
         expiry=expiry,
+        ndc=ndc,
+        single_dose_vial=single_dose_vial,
+        discarded=discarded,
         **extra,
     )
 
@@ -560,14 +631,15 @@ def codes_input(
     injectates: list[CodingInjectate] = []
     for row in given_doses(note):
         drug = drugs.get(row.dose.drug)
+        vial = {"single_dose_vial": row.dose.single_dose_vial, "discarded": row.dose.discarded, "ndc": row.dose.ndc}
         if drug.drug_class in UNIT_DOSED_CLASSES:
             if row.dose_units:
-                injectates.append(CodingInjectate(drug=drug.id, dose_units=row.dose_units))
+                injectates.append(CodingInjectate(drug=drug.id, dose_units=row.dose_units, **vial))
         elif drug.drug_class == "corticosteroid":
             if row.dose_mg:
-                injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg))
+                injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg, **vial))
         elif row.volume_ml:
-            injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg))
+            injectates.append(CodingInjectate(drug=drug.id, dose_mg=row.dose_mg, **vial))
     return CodesInput(
         sites=tuple(
             Site(muscle=site.muscle, side=site.side, technique=site.technique, insertions=site.insertions)
@@ -601,5 +673,19 @@ def completeness_problems(note: NoteDocument, drugs: DrugCatalog | None = None) 
         problems.append("enter the discharge condition")
     if "other" in note.complications and not note.complication_notes:
         problems.append("describe the 'other' complication")
+    if not note.timeout_performed:
+        problems.append("record whether the time-out was performed (Universal Protocol)")
+    elif note.timeout_performed == "yes" and note.timeout_time is None:
+        problems.append("enter the time the time-out was performed")
+    elif note.timeout_performed == "no" and not note.notes:
+        problems.append("the time-out was not performed: say why in the notes")
+    if not note.site_marked:
+        problems.append("record whether the site was marked")
+    if not note.skin_prep_agent:
+        problems.append("enter the skin preparation agent")
+    elif note.skin_prep_agent == "other" and not note.notes:
+        problems.append("name the 'other' skin preparation agent in the notes")
+    if not note.sterile_technique:
+        problems.append("enter the sterile technique used")
     problems.extend(dose_problems(note, drugs))
     return problems

@@ -55,6 +55,29 @@ class DischargeCondition(models.TextChoices):
     TRANSFERRED = "transferred", "Transferred for further care"
 
 
+class YesNo(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class SiteMarked(models.TextChoices):
+    YES = "yes", "Yes, site marked"
+    NO = "no", "No"
+    NOT_APPLICABLE = "not_applicable", "Not applicable (midline, single site, or marking impractical)"
+
+
+class SkinPrep(models.TextChoices):
+    CHLORHEXIDINE_ALCOHOL = "chlorhexidine_alcohol", "Chlorhexidine gluconate with alcohol"
+    POVIDONE_IODINE = "povidone_iodine", "Povidone-iodine"
+    ALCOHOL = "alcohol", "Isopropyl alcohol 70 %"
+    OTHER = "other", "Other (see notes)"
+
+
+class SterileTechnique(models.TextChoices):
+    ASEPTIC_NO_TOUCH = "aseptic_no_touch", "Aseptic no-touch technique (clean gloves)"
+    FULL_STERILE = "full_sterile", "Full sterile technique (sterile gloves and field)"
+
+
 class Procedure(ClinicalRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="procedures")
     performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -89,6 +112,15 @@ class Procedure(ClinicalRecord):
     codes = models.JSONField(null=True, blank=True)
     dose_override_reason = models.TextField(blank=True)
     screening_override_reason = models.TextField(blank=True)
+    repeat_override_reason = models.TextField(
+        blank=True, help_text="Physician's reason for signing a session the payer's repeat limits advise against."
+    )
+    # Universal Protocol (The Joint Commission UP.01.01.01-UP.01.03.01): part of the legal record.
+    timeout_performed = models.CharField(max_length=3, choices=YesNo.choices, blank=True)
+    timeout_time = models.TimeField(null=True, blank=True, help_text="Clinic-local time the time-out was performed.")
+    site_marked = models.CharField(max_length=14, choices=SiteMarked.choices, blank=True)
+    skin_prep_agent = models.CharField(max_length=24, choices=SkinPrep.choices, blank=True)
+    sterile_technique = models.CharField(max_length=20, choices=SterileTechnique.choices, blank=True)
 
     class Meta:
         ordering = ["-procedure_date", "-created_at"]
@@ -187,6 +219,12 @@ class Injectate(_ChildOfProcedure):
     dose_units = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     lot_number = models.CharField(max_length=40, blank=True)
     expiry = models.DateField(null=True, blank=True)
+    ndc = models.CharField(max_length=13, blank=True, help_text="National Drug Code, 11-digit 5-4-2 format.")
+    single_dose_vial = models.BooleanField(null=True, blank=True, help_text="Drawn from a single-dose vial (JW/JZ).")
+    discarded = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text="Amount discarded from a single-dose vial, in the drug's dose unit (mg or units); 0 = none.",
+    )
 
     class Meta:
         ordering = ["site_id", "id"]

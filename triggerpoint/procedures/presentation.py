@@ -13,12 +13,22 @@ from typing import Any
 from django.db.models import F
 
 from triggerpoint.procedures.drugs import load_drugs
-from triggerpoint.procedures.models import Complication, DischargeCondition, Procedure
+from triggerpoint.procedures.models import (
+    Complication,
+    DischargeCondition,
+    Procedure,
+    SiteMarked,
+    SkinPrep,
+    SterileTechnique,
+)
 
 PDF_CSS = Path(__file__).resolve().parent / "static" / "procedures" / "note_pdf.css"
 COMPLICATION_CHOICES = list(Complication.choices)
 DISCHARGE_CHOICES = list(DischargeCondition.choices)
 COMPLICATION_LABELS = dict(Complication.choices)
+SITE_MARKED_CHOICES = list(SiteMarked.choices)
+SKIN_PREP_CHOICES = list(SkinPrep.choices)
+STERILE_TECHNIQUE_CHOICES = list(SterileTechnique.choices)
 
 
 def muscle_catalog(atlas) -> list[dict[str, Any]]:
@@ -116,22 +126,26 @@ def _named_codes(codes: dict[str, Any] | None, atlas) -> dict[str, Any] | None:
     return named
 
 
+def _dose_row(item: dict[str, Any]) -> dict[str, Any]:
+    """One dose item for display; a toxin's share of its per-session maximum is shown in units."""
+    fraction = item.get("fraction_of_max")
+    max_units, total_units = item.get("max_units"), item.get("total_units")
+    if fraction is None and max_units and total_units is not None:
+        fraction = total_units / max_units
+    return {
+        **item,
+        "name": drug_name(item["drug"]),
+        "percent": None if fraction is None else round(fraction * 100),
+        "bar": None if fraction is None else min(100, round(fraction * 100 / 5) * 5),
+        "over": fraction is not None and fraction > 1,
+        "of_label": f"{max_units} units" if max_units else f"{item.get('max_mg')} mg",
+    }
+
+
 def live_context(checks, atlas) -> dict[str, Any]:
     """The dose rows (with a 0-100 % bar), combined fraction, code lines and warnings for display."""
     dose = checks.dose.as_dict() if checks.dose else None
-    rows = []
-    if dose:
-        for item in dose["items"]:
-            fraction = item["fraction_of_max"]
-            rows.append(
-                {
-                    **item,
-                    "name": drug_name(item["drug"]),
-                    "percent": None if fraction is None else round(fraction * 100),
-                    "bar": None if fraction is None else min(100, round(fraction * 100 / 5) * 5),
-                    "over": fraction is not None and fraction > 1,
-                }
-            )
+    rows = [_dose_row(item) for item in dose["items"]] if dose else []
     combined = dose["combined_local_anesthetic_fraction"] if dose else None
     codes = _named_codes(checks.codes.as_dict() if checks.codes else None, atlas)
     return {
@@ -145,24 +159,17 @@ def live_context(checks, atlas) -> dict[str, Any]:
         "dose_missing": list(checks.dose_missing),
         "codes": codes,
         "codes_problems": list(checks.codes_problems),
+        "diagnosis_problems": list(checks.diagnosis_problems),
+        "repeat_findings": [f.as_dict() for f in checks.repeat_findings],
     }
 
 
 def stored_live_context(procedure: Procedure) -> dict[str, Any]:
     """For a signed note: the dose check and codes as stored at signing (what the software said then)."""
+    from triggerpoint.procedures.coding import REPEAT_RULE_IDS
+
     dose = procedure.dose_check
-    rows = []
-    for item in (dose or {}).get("items", []):
-        fraction = item.get("fraction_of_max")
-        rows.append(
-            {
-                **item,
-                "name": drug_name(item["drug"]),
-                "percent": None if fraction is None else round(fraction * 100),
-                "bar": None if fraction is None else min(100, round(fraction * 100 / 5) * 5),
-                "over": fraction is not None and fraction > 1,
-            }
-        )
+    rows = [_dose_row(item) for item in (dose or {}).get("items", [])]
     combined = (dose or {}).get("combined_local_anesthetic_fraction")
     return {
         "dose": dose,
@@ -175,6 +182,8 @@ def stored_live_context(procedure: Procedure) -> dict[str, Any]:
         "dose_missing": [],
         "codes": _named_codes(procedure.codes, None),
         "codes_problems": [],
+        "diagnosis_problems": [],
+        "repeat_findings": [w for w in (procedure.codes or {}).get("warnings", []) if w.get("rule") in REPEAT_RULE_IDS],
     }
 
 

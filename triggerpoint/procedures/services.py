@@ -17,7 +17,7 @@ import hashlib
 import io
 import struct
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,7 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures import coding, dosing
+from triggerpoint.procedures import coding, dosing, selectors
 from triggerpoint.procedures.draft import (
     HEADER_FIELDS,
     NoteDocument,
@@ -92,6 +92,11 @@ def note_document(procedure: Procedure) -> dict[str, Any]:
         "notes": procedure.notes,
         "payer": procedure.payer,
         "diagnosis_codes": list(procedure.diagnosis_codes or []),
+        "timeout_performed": procedure.timeout_performed,
+        "timeout_time": procedure.timeout_time.strftime("%H:%M") if procedure.timeout_time else None,
+        "site_marked": procedure.site_marked,
+        "skin_prep_agent": procedure.skin_prep_agent,
+        "sterile_technique": procedure.sterile_technique,
         "mix": [dict(_dose_dict(row), ml_per_site=_num(row.ml_per_site)) for row in injectates if row.site_id is None],
         "sites": [
             {
@@ -128,6 +133,9 @@ def _dose_dict(row: Injectate) -> dict[str, Any]:
         "with_epinephrine": row.with_epinephrine,
         "lot_number": row.lot_number,
         "expiry": row.expiry.isoformat() if row.expiry else None,
+        "ndc": row.ndc,
+        "single_dose_vial": row.single_dose_vial,
+        "discarded": _num(row.discarded),
     }
 
 
@@ -144,6 +152,14 @@ class LiveChecks:
     dose_missing: tuple[str, ...]
     codes: coding.CodesResult | None
     codes_problems: tuple[str, ...]
+    diagnosis_problems: tuple[str, ...] = ()
+
+    @property
+    def repeat_findings(self) -> tuple:
+        """The payer's same-region interval and 12-month count findings (they stop signing until overridden)."""
+        if self.codes is None:
+            return ()
+        return tuple(w for w in self.codes.warnings if w.rule in coding.REPEAT_RULE_IDS)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -151,11 +167,24 @@ class LiveChecks:
             "dose_missing": list(self.dose_missing),
             "codes": self.codes.as_dict() if self.codes else None,
             "codes_problems": list(self.codes_problems),
+            "diagnosis_problems": list(self.diagnosis_problems),
+            "repeat_findings": [finding.as_dict() for finding in self.repeat_findings],
         }
 
 
-def live_checks(patient, note: NoteDocument, *, service_date: date | None = None, history=None) -> LiveChecks:
-    """Run the dose check and the coder on a (possibly unsaved) note document. Pure apart from reading the patient."""
+def live_checks(
+    patient,
+    note: NoteDocument,
+    *,
+    service_date: date | None = None,
+    history=None,
+    dose_history: tuple = (),
+) -> LiveChecks:
+    """Run the dose check and the coder on a (possibly unsaved) note document. Pure apart from reading the patient.
+
+    `history` is the payer-rule session history, `dose_history` the doses of the patient's
+    other signed notes (`selectors.prior_doses`); both are read by the caller.
+    """
     on = note.procedure_date or service_date or clinic_today(patient.clinic)
     missing = tuple(dose_problems(note))
     dose = None
@@ -166,7 +195,9 @@ def live_checks(patient, note: NoteDocument, *, service_date: date | None = None
         measured = patient.weight_measured_on
         check_date = measured if measured is not None and measured > on else on
         if inp.injectates:
-            dose = dosing.check_doses(inp, today=check_date, policy=NOTE_DOSING_POLICY)
+            dose = dosing.check_doses(
+                inp, today=check_date, policy=NOTE_DOSING_POLICY, history=dose_history, procedure_date=on
+            )
     codes = None
     codes_problems: tuple[str, ...] = ()
     if note.sites:
@@ -178,7 +209,14 @@ def live_checks(patient, note: NoteDocument, *, service_date: date | None = None
             codes_problems = (f"no code table entry: {error}",)
     else:
         codes_problems = ("add a treated site to see the codes",)
-    return LiveChecks(dose=dose, dose_missing=missing, codes=codes, codes_problems=codes_problems)
+    diagnosis_problems = tuple(coding.diagnosis_problems(note.diagnosis_codes, on))
+    return LiveChecks(
+        dose=dose,
+        dose_missing=missing,
+        codes=codes,
+        codes_problems=codes_problems,
+        diagnosis_problems=diagnosis_problems,
+    )
 
 
 def session_history(procedure: Procedure, note: NoteDocument) -> coding.SessionHistory:
@@ -188,38 +226,23 @@ def session_history(procedure: Procedure, note: NoteDocument) -> coding.SessionH
     regions = {
         atlas.muscle(site.muscle).body_region for site in note.sites if site.technique == "injection"
     }
-    earlier = (
-        Procedure.objects.filter(
-            patient_id=procedure.patient_id,
-            status=ProcedureStatus.SIGNED,
-            procedure_date__lte=on,
-            procedure_date__gt=on - timedelta(days=365),
-        )
-        .exclude(pk=procedure.pk)
-        .prefetch_related("sites")
-    )
-    same_region_dates = []
-    count = 0
-    for other in earlier:
-        count += 1
-        other_regions = {
-            atlas.muscle(site.muscle).body_region
-            for site in other.sites.all()
-            if site.technique == "injection" and atlas.has_muscle(site.muscle)
-        }
-        if other_regions & regions:
-            same_region_dates.append(other.procedure_date)
-    return coding.SessionHistory(
-        sessions_last_12_months=count,
-        sessions_same_region_last_12_months=len(same_region_dates),
-        days_since_same_region=(on - max(same_region_dates)).days if same_region_dates else None,
-    )
+    return selectors.session_history(procedure.patient, on, regions, exclude_pk=procedure.pk)
 
 
 def checks_for(procedure: Procedure) -> LiveChecks:
     """The checks of a stored note: the snapshot taken at signing, or a live run for a draft."""
     note = parse_document(note_document(procedure))
-    return live_checks(procedure.patient, note, history=session_history(procedure, note))
+    return live_checks(
+        procedure.patient,
+        note,
+        history=session_history(procedure, note),
+        dose_history=_dose_history(procedure, note),
+    )
+
+
+def _dose_history(procedure: Procedure, note: NoteDocument) -> tuple:
+    on = note.procedure_date or procedure.procedure_date
+    return selectors.prior_doses(procedure.patient, on, exclude_pk=procedure.pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,6 +414,9 @@ def _replace_children(procedure: Procedure, note: NoteDocument) -> None:
             dose_units=_quantize(given.dose_units, "0.1"),
             lot_number=dose.lot_number,
             expiry=dose.expiry,
+            ndc=dose.ndc,
+            single_dose_vial=dose.single_dose_vial,
+            discarded=_quantize(dose.discarded, "0.01"),
         ).save()
 
 
@@ -420,8 +446,10 @@ def sign_procedure(
     *,
     dose_override_reason: str = "",
     screening_override_reason: str = "",
+    repeat_override_reason: str = "",
 ) -> Procedure:
-    """Sign the note: complete, within the dose maximum (or overridden by a physician with a reason),
+    """Sign the note: complete, with billable diagnosis codes, within the dose limits (or overridden by a
+    physician with a reason), within the payer's repeat interval and 12-month count (or overridden),
     cleared by screening (or overridden), with a signed consent if one is linked.
 
     Stores the dose check and the codes as shown, then sends `procedure_signed` inside
@@ -439,20 +467,33 @@ def sign_procedure(
         problems.append("a note cannot be signed before the procedure date")
 
     history = session_history(current, note)
-    checks = live_checks(current.patient, note, history=history)
+    checks = live_checks(current.patient, note, history=history, dose_history=_dose_history(current, note))
     if note.sites and checks.codes_problems:
         problems.extend(checks.codes_problems)
+    problems.extend(checks.diagnosis_problems)
     dose_override_reason = (dose_override_reason or "").strip()
     screening_override_reason = (screening_override_reason or "").strip()
+    repeat_override_reason = (repeat_override_reason or "").strip()
     dose_overridden = False
     if checks.dose is not None and checks.dose.blocks_signing:
-        blocking = [f.message for f in checks.dose.findings if f.severity == dosing.SEVERITY_BLOCK]
+        blocking = [f.message for f in checks.dose.findings if f.severity in dosing.SIGNING_SEVERITIES]
         if not dose_override_reason:
             problems.append("dose check: " + " ".join(blocking) + " A physician may override with a reason.")
         elif not can(user, "procedure.override_dose", current):
             problems.append("dose check: only a physician may override the dose check")
         else:
             dose_overridden = True
+    repeat_overridden = False
+    if checks.repeat_findings:
+        messages = " ".join(f.message for f in checks.repeat_findings)
+        if not repeat_override_reason:
+            problems.append(
+                f"repeat injection: {messages} A physician may override with a reason (e.g. the medical necessity)."
+            )
+        elif not can(user, "procedure.override_dose", current):
+            problems.append("repeat injection: only a physician may override the payer's repeat limits")
+        else:
+            repeat_overridden = True
 
     screening = current.screening
     if screening is None:
@@ -490,6 +531,7 @@ def sign_procedure(
     current.codes = checks.codes.as_dict() if checks.codes else None
     current.dose_override_reason = dose_override_reason if dose_overridden else ""
     current.screening_override_reason = screening_override_reason if screening_overridden else ""
+    current.repeat_override_reason = repeat_override_reason if repeat_overridden else ""
     current.save_versioned(
         expected_version,
         fields=[
@@ -502,6 +544,7 @@ def sign_procedure(
             "codes",
             "dose_override_reason",
             "screening_override_reason",
+            "repeat_override_reason",
             "screening",
         ],
     )
@@ -511,8 +554,16 @@ def sign_procedure(
             obj=current,
             details={
                 "reason": dose_override_reason,
-                "findings": [f.as_dict() for f in checks.dose.findings if f.severity == dosing.SEVERITY_BLOCK],
+                "findings": [
+                    f.as_dict() for f in checks.dose.findings if f.severity in dosing.SIGNING_SEVERITIES
+                ],
             },
+        )
+    if repeat_overridden:
+        audit.record(
+            "procedures.procedure.repeat_overridden",
+            obj=current,
+            details={"reason": repeat_override_reason, "findings": [f.as_dict() for f in checks.repeat_findings]},
         )
     if screening_overridden:
         audit.record(

@@ -123,6 +123,9 @@ def _editor_context(request, procedure: Procedure, **extra) -> dict:
         "payers": sorted(coding.load_code_tables().payers.values(), key=lambda p: p.name),
         "complication_choices": presentation.COMPLICATION_CHOICES,
         "discharge_choices": presentation.DISCHARGE_CHOICES,
+        "site_marked_choices": presentation.SITE_MARKED_CHOICES,
+        "skin_prep_choices": presentation.SKIN_PREP_CHOICES,
+        "sterile_technique_choices": presentation.STERILE_TECHNIQUE_CHOICES,
         "can_sign": can(request.user, "procedure.sign", procedure),
         "links": presentation.links(procedure),
         "allergies": list(procedure.patient.allergies.all()),
@@ -253,6 +256,7 @@ def sign(request, patient_id, procedure_id):
             version,
             dose_override_reason=request.POST.get("dose_override_reason", ""),
             screening_override_reason=request.POST.get("screening_override_reason", ""),
+            repeat_override_reason=request.POST.get("repeat_override_reason", ""),
         )
     except services.SigningBlocked as error:
         for problem in error.problems:
@@ -299,7 +303,11 @@ def discard(request, patient_id, procedure_id):
 
 @staff_required("procedure.view")
 def pdf(request, patient_id, procedure_id):
-    """The note as a PDF (WeasyPrint), for the chart or the payer."""
+    """The note as a PDF (WeasyPrint): the legal record, so clinical content only.
+
+    Billing codes, payer warnings, rule ids and data-file references stay on the coder's
+    web view (`legal_record` hides them in the shared template).
+    """
     import weasyprint
 
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
@@ -307,6 +315,7 @@ def pdf(request, patient_id, procedure_id):
     context = presentation.note_context(procedure)
     for item in context["images"]:
         item["src"] = services.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
+    context["legal_record"] = True
     context["printed_at"] = timezone.now()
     context["printed_by"] = request.user
     html = render_to_string("procedures/note_pdf.html", context, request=request)

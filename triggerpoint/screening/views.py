@@ -35,6 +35,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications.services import LinkInvalid
+from triggerpoint.procedures.selectors import planned_session_checks
 from triggerpoint.screening import services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
@@ -151,6 +152,13 @@ def detail(request, patient_id, screening_id):
         "review_form": ReviewForm(initial={"version": screening.version}),
         "override_form": OverrideForm(initial={"version": screening.version}),
         "send_form": SendLinkForm(),
+        # From the patient's signed procedure notes (procedures owns the counting): 12-month steroid
+        # total, last toxin, and the payer's same-region interval / 12-month session count.
+        "signed_history": planned_session_checks(
+            screening.patient,
+            screening.planned_procedure_date,
+            [site.get("muscle") for site in (screening.plan or {}).get("sites", []) if isinstance(site, dict)],
+        ),
     }
     return render(request, "screening/detail.html", context)
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 NOTE = {
     "procedure_date": "2026-11-20", "guidance": "landmark", "pre_nrs": 7, "post_nrs": 3, "observation_minutes": 15,
     "complications": [], "discharge_condition": "stable",
+    "timeout_performed": "yes", "timeout_time": "14:05", "site_marked": "yes", "skin_prep_agent": "chlorhexidine_alcohol", "sterile_technique": "aseptic_no_touch",
     "mix": [{"drug": "lidocaine", "concentration_percent": 1, "ml_per_site": 2, "lot_number": "LD1", "expiry": "2027-08-31"}],
     "sites": [{"muscle": "upper_trapezius", "side": "left", "technique": "injection", "insertions": 2}],
 }

@@ -23,6 +23,7 @@ NOTE = {
     "post_nrs": 2,
     "observation_minutes": 15,
     "discharge_condition": "stable",
+    "timeout_performed": "yes", "timeout_time": "14:05", "site_marked": "yes", "skin_prep_agent": "chlorhexidine_alcohol", "sterile_technique": "aseptic_no_touch",
     "mix": [{"drug": "lidocaine", "concentration_percent": 1, "ml_per_site": 1}],
     "sites": [{"muscle": "upper_trapezius", "side": "left", "technique": "injection"}],
 }

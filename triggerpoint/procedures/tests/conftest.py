@@ -18,6 +18,7 @@ THREE_MUSCLE_NOTE = {
     "observation_minutes": 15,
     "complications": [],
     "discharge_condition": "stable",
+    "timeout_performed": "yes", "timeout_time": "14:05", "site_marked": "yes", "skin_prep_agent": "chlorhexidine_alcohol", "sterile_technique": "aseptic_no_touch",
     "mix": [
         {"drug": "lidocaine", "concentration_percent": 1, "ml_per_site": 2, "lot_number": "LD2291", "expiry": "2027-08-31"}
     ],

@@ -60,6 +60,11 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
     page.fill('[data-field="post_nrs"]', "3")
     page.fill('[data-field="observation_minutes"]', "15")
     page.select_option('[data-field="discharge_condition"]', "stable")
+    page.check('[data-field="timeout_performed"][value="yes"]')
+    page.fill('[data-field="timeout_time"]', "14:05")
+    page.select_option('[data-field="site_marked"]', "yes")
+    page.select_option('[data-field="skin_prep_agent"]', "chlorhexidine_alcohol")
+    page.select_option('[data-field="sterile_technique"]', "aseptic_no_touch")
     page.wait_for_selector('#note-editor[data-state="saved"]')
     assert page.locator("#save-status").inner_text().startswith("Saved")
     screenshot(page, "procedures-editor-three-muscles")
@@ -74,6 +79,10 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
     assert [(line["code"], line["units"]) for line in procedure.codes["hcpcs"]] == [("J3301", 2)]
     assert procedure.dose_check["items"][0]["total_mg"] == 60.0
     assert procedure.sites.get(muscle="upper_trapezius", side="left").insertions == 3
+    assert (procedure.timeout_performed, procedure.timeout_time.strftime("%H:%M")) == ("yes", "14:05")
+    assert (procedure.site_marked, procedure.skin_prep_agent, procedure.sterile_technique) == (
+        "yes", "chlorhexidine_alcohol", "aseptic_no_touch"
+    )
 
     # The PDF: fetched with the same session, checked for content, first page rendered to PNG.
     response = page.request.get(f"{live_server.url}/procedures/patients/{patient.public_id}/{procedure.public_id}/pdf/")
@@ -83,9 +92,12 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
     from pypdf import PdfReader
 
     text = " ".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
-    for expected in ("Procedure note", patient.mrn, "Upper trapezius", "Levator scapulae", "20553", "60", "LD2291", "J3301", "Triamcinolone",
-                     "Electronically signed"):
+    for expected in ("Procedure note", patient.mrn, "Upper trapezius", "Levator scapulae", "60", "LD2291", "Triamcinolone",
+                     "Time-out", "performed at 14:05", "Electronically signed"):
         assert expected in text, expected
+    # The PDF is the legal record: the billing codes stay on the coder's view.
+    for absent in ("20553", "J3301"):
+        assert absent not in text, absent
     pdf_path = ARTIFACTS / "procedure-note.pdf"
     pdf_path.write_bytes(data)
     if shutil.which("pdftoppm"):

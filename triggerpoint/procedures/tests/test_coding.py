@@ -300,9 +300,91 @@ def test_local_anesthetic_and_saline_are_not_separately_coded(drug):
 
 
 def test_a_drug_without_a_code_row_asks_the_coder():
-    result = codes([site("upper_trapezius")], injectates=[{"drug": "magnesium", "dose_mg": 500}])
+    from triggerpoint.procedures.coding import build_code_tables
+    from triggerpoint.procedures.drugs import load_drugs
+
+    def document(name):
+        return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+
+    hcpcs = document("hcpcs.yaml")
+    hcpcs["codes"] = [row for row in hcpcs["codes"] if row["drug"] != "magnesium_sulfate"]
+    tables = build_code_tables(
+        document("cpt.yaml"), hcpcs, document("payers.yaml"), document("diagnosis_flags.yaml"), load_drugs()
+    )
+    payload = {"sites": [site("upper_trapezius")], "guidance": "landmark",
+               "injectates": [{"drug": "magnesium", "dose_mg": 500}], "service_date": SERVICE_DATE}
+    result = code_session(parse_codes_request(payload), tables=tables).as_dict()
     assert result["hcpcs"] == []
     assert "CODE-DRUG-NO-CODE" in warning_rules(result)
+
+
+@pytest.mark.parametrize(("dose_mg", "units"), [(500, 1), (500.1, 2), (1000, 2), (1001, 3)])
+def test_magnesium_sulfate_is_billed_as_j3475_per_500_mg(dose_mg, units):
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "magnesium_sulfate", "dose_mg": dose_mg}])
+    assert hcpcs_codes(result) == [("J3475", units)]
+
+
+# --- single-dose vials: JW / JZ and NDC -----------------------------------------------------------
+
+
+def test_a_toxin_with_nothing_discarded_gets_jz():
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Botox", "dose_units": 100, "discarded": 0}])
+    assert [(line["code"], line["units"], line["modifiers"]) for line in result["hcpcs"]] == [("J0585", 100, ["JZ"])]
+    assert result["hcpcs"][0]["rule"] == "CODE-DRUG-WASTE-JW-JZ"
+
+
+def test_a_toxin_with_waste_gets_a_separate_jw_line_for_the_discarded_units():
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Botox", "dose_units": 60, "discarded": 40}])
+    assert [(line["code"], line["units"], line["modifiers"]) for line in result["hcpcs"]] == [
+        ("J0585", 60, []),
+        ("J0585", 40, ["JW"]),
+    ]
+
+
+def test_waste_covered_by_rounding_up_is_not_billed_again():
+    # Dysport J0586 is 5 units: 52 units administered bill as 11 units (55); 3 discarded fit in that rounding.
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Dysport", "dose_units": 52, "discarded": 3}])
+    assert [(line["code"], line["units"], line["modifiers"]) for line in result["hcpcs"]] == [("J0586", 11, ["JZ"])]
+    # 4 discarded go 1 unit beyond: 11 administered units and 1 JW unit.
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Dysport", "dose_units": 52, "discarded": 4}])
+    assert [(line["code"], line["units"], line["modifiers"]) for line in result["hcpcs"]] == [
+        ("J0586", 11, []),
+        ("J0586", 1, ["JW"]),
+    ]
+
+
+def test_a_single_dose_toxin_without_its_discarded_amount_asks_for_it():
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Botox", "dose_units": 100}])
+    assert result["hcpcs"][0]["modifiers"] == []
+    assert "CODE-DRUG-WASTE-MISSING" in warning_rules(result)
+
+
+def test_a_steroid_gets_jw_jz_only_when_the_note_says_the_vial_was_single_dose():
+    multi = codes([site("upper_trapezius")], injectates=[{"drug": "triamcinolone", "dose_mg": 40}])
+    assert multi["hcpcs"][0]["modifiers"] == [] and "CODE-DRUG-WASTE-MISSING" not in warning_rules(multi)
+    single = codes(
+        [site("upper_trapezius")],
+        injectates=[{"drug": "triamcinolone", "dose_mg": 40, "single_dose_vial": True, "discarded": 0}],
+    )
+    assert single["hcpcs"][0]["modifiers"] == ["JZ"]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("00023-1145-01", "00023-1145-01"), ("00023114501", "00023-1145-01"), ("0023-1145-01", "00023-1145-01"),
+     ("00023-145-01", "00023-0145-01"), ("00023-1145-1", "00023-1145-01")],
+)
+def test_the_ndc_is_carried_on_the_drug_line_in_the_11_digit_format(given, stored):
+    result = codes([site("upper_trapezius")], injectates=[{"drug": "Botox", "dose_units": 100, "discarded": 0, "ndc": given}])
+    assert result["hcpcs"][0]["ndc"] == stored
+
+
+@pytest.mark.parametrize("bad", ["1234", "0023114501", "000231-1145-01", "ABCDE-1145-01"])
+def test_a_malformed_ndc_is_refused(bad):
+    with pytest.raises(RuleInputError) as error:
+        parse_codes_request({"sites": [site("upper_trapezius")], "guidance": "landmark",
+                             "injectates": [{"drug": "Botox", "dose_units": 10, "ndc": bad}]})
+    assert "ndc" in str(error.value)
 
 
 def test_botulinum_toxin_carries_the_label_warning():

@@ -314,7 +314,7 @@ def test_decimal_concentrations_do_not_suffer_binary_rounding():
 # --- other drugs --------------------------------------------------------------------------------
 
 
-def test_it_reports_corticosteroid_mg_and_toxin_units_without_a_maximum():
+def test_it_reports_corticosteroid_mg_and_toxin_units_within_their_limits():
     result = check(
         request(
             70,
@@ -327,8 +327,9 @@ def test_it_reports_corticosteroid_mg_and_toxin_units_without_a_maximum():
     assert result.ok
     assert result.corticosteroid_totals_mg == {"triamcinolone": 60}
     assert result.botulinum_toxin_totals_units == {"onabotulinumtoxinA": 100}
-    assert {f.rule for f in result.findings} == {"DOSE-STEROID-TOTAL", "DOSE-TOXIN-TOTAL"}
+    assert {f.rule for f in result.findings} == {"DOSE-STEROID-TOTAL", "DOSE-TOXIN-TOTAL", "DOSE-STEROID-12M"}
     assert all(item.max_mg is None for item in result.items)
+    assert [item.max_units for item in result.items] == [None, 400]
     assert result.combined_local_anesthetic_fraction == 0
 
 

@@ -90,7 +90,41 @@ def test_a_complete_note_has_no_completeness_problems(note_payload):
 
 def test_an_empty_note_lists_what_is_needed_to_sign():
     problems = draft.completeness_problems(parse({}))
-    assert len(problems) == 5 and problems[0] == "add at least one treated site"
+    assert len(problems) == 9 and problems[0] == "add at least one treated site"
+    assert problems[5:] == [
+        "record whether the time-out was performed (Universal Protocol)",
+        "record whether the site was marked",
+        "enter the skin preparation agent",
+        "enter the sterile technique used",
+    ]
+
+
+def test_a_timeout_needs_its_time_and_a_skipped_timeout_needs_a_reason(note_payload):
+    without_time = dict(note_payload, timeout_time=None)
+    assert draft.completeness_problems(parse(without_time)) == ["enter the time the time-out was performed"]
+    skipped = dict(note_payload, timeout_performed="no", timeout_time=None)
+    assert draft.completeness_problems(parse(skipped)) == ["the time-out was not performed: say why in the notes"]
+    assert draft.completeness_problems(parse(dict(skipped, notes="Patient distressed; consent re-confirmed."))) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("timeout_performed", "maybe"), ("site_marked", "sometimes"), ("skin_prep_agent", "soap"),
+     ("sterile_technique", "none"), ("timeout_time", "25:99")],
+)
+def test_universal_protocol_answers_outside_their_choices_are_refused(note_payload, field, value):
+    with pytest.raises(RuleInputError) as caught:
+        parse(dict(note_payload, **{field: value}))
+    assert field in str(caught.value)
+
+
+def test_the_universal_protocol_choices_match_the_model():
+    from triggerpoint.procedures.models import SiteMarked, SkinPrep, SterileTechnique, YesNo
+
+    assert draft.YES_NO == tuple(YesNo.values)
+    assert draft.SITE_MARKED == tuple(SiteMarked.values)
+    assert draft.SKIN_PREP_AGENTS == tuple(SkinPrep.values)
+    assert draft.STERILE_TECHNIQUES == tuple(SterileTechnique.values)
 
 
 @given(

@@ -111,7 +111,7 @@ def test_an_amendment_is_shown_with_the_original(signed, login_as, physician):
     assert html.index("Electronically signed by") < html.index("Levator scapulae was on the right.")
 
 
-def test_the_pdf_has_the_dose_table_codes_with_basis_signature_and_amendments(signed, login_as, physician):
+def test_the_pdf_legal_record_has_the_clinical_content_signature_and_amendments(signed, login_as, physician):
     from pypdf import PdfReader
 
     with acting_as(physician):
@@ -120,10 +120,26 @@ def test_the_pdf_has_the_dose_table_codes_with_basis_signature_and_amendments(si
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content[:4] == b"%PDF"
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
-    for expected in ("Procedure note", "A-0001", "Upper trapezius", "Lidocaine", "60.0", "300.0", "20553",
-                     "CODE-TPI-COUNT", "Electronically signed", "Lot was LD2292.", "Typo in lot"):
+    for expected in ("Procedure note", "A-0001", "Upper trapezius", "Lidocaine", "60.0", "300.0", "Allergies",
+                     "Universal Protocol", "performed at 14:05", "Chlorhexidine gluconate with alcohol",
+                     "Aseptic no-touch technique", "Electronically signed", "Lot was LD2292.", "Typo in lot"):
         assert expected in text, expected
     assert AuditEvent.objects.filter(action="procedures.procedure.viewed", details={"channel": "pdf"}).exists()
+
+
+def test_the_pdf_legal_record_leaves_billing_rule_ids_files_and_web_addresses_to_the_coder(signed, login_as, physician):
+    import re
+
+    from pypdf import PdfReader
+
+    response = login_as(physician).get(_url(signed, "pdf/"))
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+    for absent in ("20553", "Billing codes", "Medicare", "http", "www.", ".yaml", ".md", "Sources:"):
+        assert absent not in text, absent
+    assert not re.search(r"\b[A-Z]{3,}-[A-Z0-9]+(?:-[A-Z0-9]+)*\b", text), re.findall(r"\b[A-Z]{3,}-[A-Z0-9-]+", text)
+    # The coder's web view of the same note keeps the codes and the payer warnings with their rule ids.
+    page = login_as(physician).get(_url(signed)).content.decode()
+    assert "20553" in page and "CODE-TPI-COUNT" in page
 
 
 def test_a_draft_pdf_says_draft(saved_draft, login_as, physician):

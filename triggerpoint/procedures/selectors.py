@@ -1,0 +1,214 @@
+"""What a patient's signed procedure notes say about earlier exposure and earlier sessions.
+
+Read by the dose check at signing (toxin interval and window, 12-month steroid
+total), by the payer repeat check (same region too soon, too many sessions) and by
+the screening result, so all three count the same notes the same way:
+
+* only **signed** notes count (a draft may never be given; a discarded draft was not);
+* doses come from the dose check stored when each note was signed (what the
+  physician signed), in mg for steroids and units for toxins;
+* windows count back from the date asked about, inclusive of that day.
+
+The decisions themselves are pure functions (`exposure`, `coding.repeat_findings`);
+this module only reads the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from triggerpoint.procedures import coding
+from triggerpoint.procedures.exposure import PriorDose, load_limits
+from triggerpoint.procedures.models import Procedure, ProcedureStatus
+
+# Far enough back for every window in the limits table (toxins 90 days, steroids 365 days).
+HISTORY_DAYS = 365
+
+
+def _signed_before(patient, on_date: date, exclude_pk: int | None = None, days: int = HISTORY_DAYS):
+    queryset = Procedure.objects.filter(
+        patient=patient,
+        status=ProcedureStatus.SIGNED,
+        procedure_date__lte=on_date,
+        procedure_date__gt=on_date - timedelta(days=days),
+    )
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset
+
+
+def prior_doses(patient, on_date: date, *, exclude_pk: int | None = None) -> tuple[PriorDose, ...]:
+    """Steroid (mg) and toxin (units) doses from the patient's signed notes in the year up to `on_date`."""
+    doses: list[PriorDose] = []
+    rows = _signed_before(patient, on_date, exclude_pk).order_by("procedure_date").values_list(
+        "procedure_date", "dose_check"
+    )
+    for procedure_date, snapshot in rows:
+        snapshot = snapshot or {}
+        for key in ("corticosteroid_totals_mg", "botulinum_toxin_totals_units"):
+            for drug, amount in (snapshot.get(key) or {}).items():
+                if amount:
+                    doses.append(PriorDose(on=procedure_date, drug=drug, amount=Decimal(str(amount))))
+    return tuple(doses)
+
+
+@dataclass(frozen=True)
+class SteroidExposure:
+    """Triamcinolone-equivalent mg from signed notes in the 12 months up to a date."""
+
+    on_date: date
+    window_days: int
+    total_mg: Decimal
+    sessions: tuple[tuple[date, Decimal], ...]
+
+    @property
+    def window_start(self) -> date:
+        return self.on_date - timedelta(days=self.window_days - 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "on_date": self.on_date.isoformat(),
+            "window_start": self.window_start.isoformat(),
+            "triamcinolone_equivalent_mg": float(self.total_mg),
+            "sessions": [{"date": d.isoformat(), "triamcinolone_equivalent_mg": float(mg)} for d, mg in self.sessions],
+        }
+
+
+def steroid_exposure_12m(patient, on_date: date, *, exclude_pk: int | None = None) -> SteroidExposure:
+    """The patient's corticosteroid total (triamcinolone-equivalent mg) from signed notes in the 12 months to `on_date`."""
+    limits = load_limits()
+    start = on_date - timedelta(days=limits.steroid_window_days)
+    by_day: dict[date, Decimal] = {}
+    for dose in prior_doses(patient, on_date, exclude_pk=exclude_pk):
+        if dose.on > start and dose.drug in limits.steroid_equivalents:
+            tae = limits.triamcinolone_equivalent_mg(dose.drug, dose.amount)
+            by_day[dose.on] = by_day.get(dose.on, Decimal(0)) + tae
+    sessions = tuple(sorted(by_day.items()))
+    return SteroidExposure(
+        on_date=on_date,
+        window_days=limits.steroid_window_days,
+        total_mg=sum((mg for _, mg in sessions), Decimal(0)),
+        sessions=sessions,
+    )
+
+
+def toxin_last_dose(patient, on_date: date | None = None, *, exclude_pk: int | None = None) -> PriorDose | None:
+    """The latest botulinum toxin dose in the patient's signed notes (up to `on_date` when given)."""
+    from triggerpoint.procedures.drugs import load_drugs
+
+    toxins = set(load_drugs().ids_of_class("botulinum_toxin"))
+    queryset = Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED)
+    if on_date is not None:
+        queryset = queryset.filter(procedure_date__lte=on_date)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    for procedure_date, snapshot in queryset.order_by("-procedure_date", "-signed_at").values_list(
+        "procedure_date", "dose_check"
+    ):
+        given = ((snapshot or {}).get("botulinum_toxin_totals_units") or {}).items()
+        found = [(drug, amount) for drug, amount in given if drug in toxins and amount]
+        if found:
+            drug, amount = max(found, key=lambda row: row[1])
+            return PriorDose(on=procedure_date, drug=drug, amount=Decimal(str(amount)))
+    return None
+
+
+def session_history(
+    patient,
+    on_date: date,
+    regions: Iterable[str],
+    *,
+    exclude_pk: int | None = None,
+    include_same_day: bool = True,
+) -> coding.SessionHistory:
+    """The payer-rule history for a session on `on_date` in `regions`, from signed notes in the 12 months before.
+
+    A session is one signed note; a note counts for a region when it injected a muscle of that region.
+    `include_same_day` False leaves out notes of `on_date` itself (a screening for a session not yet held).
+    """
+    from triggerpoint.atlas.catalog import load_atlas
+
+    atlas = load_atlas()
+    regions = set(regions)
+    earlier = _signed_before(patient, on_date, exclude_pk, days=365).prefetch_related("sites")
+    if not include_same_day:
+        earlier = earlier.exclude(procedure_date=on_date)
+    same_region_dates = []
+    count = 0
+    for other in earlier:
+        count += 1
+        other_regions = {
+            atlas.muscle(site.muscle).body_region
+            for site in other.sites.all()
+            if site.technique == "injection" and atlas.has_muscle(site.muscle)
+        }
+        if other_regions & regions:
+            same_region_dates.append(other.procedure_date)
+    return coding.SessionHistory(
+        sessions_last_12_months=count,
+        sessions_same_region_last_12_months=len(same_region_dates),
+        days_since_same_region=(on_date - max(same_region_dates)).days if same_region_dates else None,
+    )
+
+
+def latest_payer(patient, on_date: date) -> str | None:
+    """The payer on the patient's latest signed note up to `on_date` (None: the clinic default applies)."""
+    return (
+        Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lte=on_date)
+        .exclude(payer="")
+        .order_by("-procedure_date")
+        .values_list("payer", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PlannedSessionChecks:
+    """What the screening result shows about a planned session: repeat limits and exposure so far."""
+
+    repeat_findings: tuple
+    payer: str | None
+    regions: tuple[str, ...]
+    steroid: SteroidExposure
+    last_toxin: PriorDose | None
+    toxin_interval_days: int
+
+    @property
+    def toxin_too_soon(self) -> bool:
+        return self.last_toxin is not None and (self.steroid.on_date - self.last_toxin.on).days < self.toxin_interval_days
+
+    @property
+    def last_toxin_name(self) -> str:
+        from triggerpoint.procedures.drugs import load_drugs
+
+        return "" if self.last_toxin is None else load_drugs().get(self.last_toxin.drug).name
+
+    @property
+    def toxin_not_before(self) -> date | None:
+        return None if self.last_toxin is None else self.last_toxin.on + timedelta(days=self.toxin_interval_days)
+
+
+def planned_session_checks(patient, on_date: date, muscles: Iterable[str]) -> PlannedSessionChecks:
+    """Repeat-limit findings for the planned muscles and the patient's steroid/toxin history, for the screening result."""
+    from triggerpoint.atlas.catalog import load_atlas
+
+    atlas = load_atlas()
+    regions = tuple(sorted({atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)}))
+    payer = latest_payer(patient, on_date)
+    findings: tuple = ()
+    if regions:
+        # Notes signed on the planned day itself are this session's, not an earlier one.
+        history = session_history(patient, on_date, regions, include_same_day=False)
+        findings = coding.repeat_findings(payer, history)
+    return PlannedSessionChecks(
+        repeat_findings=findings,
+        payer=payer or coding.load_code_tables().default_payer,
+        regions=regions,
+        steroid=steroid_exposure_12m(patient, on_date),
+        last_toxin=toxin_last_dose(patient, on_date),
+        toxin_interval_days=load_limits().toxin_min_days_between_sessions,
+    )
