@@ -101,6 +101,12 @@ def test_a_blood_thinner_on_the_chart_is_information_unless_the_physician_marked
     with acting_as(nurse):
         screening = services.record_answers(screening, complete_answers(), source="staff", user=nurse)
     assert ("SCR-ANTICOAGULANT", "info") in _rules(screening)
+    # The fixture's lumbar plan is at deep, non-compressible sites: issue 14 makes that a review on its own.
+    assert ("SCR-DEEP-SITE-BLEEDING", "review") in _rules(screening)
+    screening.plan = {**screening.plan, "sites": [{"muscle": "iliocostalis_lumborum", "side": "left"}]}
+    screening.save(update_fields=["plan"])
+    screening = services.evaluate_screening(screening)
+    assert ("SCR-ANTICOAGULANT", "info") in _rules(screening)
     assert screening.status == "ready"
     RiskFactor.objects.create(clinic=patient.clinic, patient=patient, kind="high_bleeding_risk")
     screening = services.evaluate_screening(screening)
