@@ -69,6 +69,32 @@ def patient_conditions(patient) -> list[str]:
     return sorted(found & known)
 
 
+def _haematoma_condition(procedure) -> list[str]:
+    """``haematoma_risk`` when a treated site is deep and non-compressible and the patient takes a blood thinner
+    (chart), or the procedure's screening found a deep-site bleeding risk (e.g. a high INR): the same test as
+    screening SCR-DEEP-SITE-BLEEDING (`haematoma_warning_needed`), so the plan warns the patient it flagged."""
+    from triggerpoint.atlas.catalog import load_atlas
+    from triggerpoint.screening.content import load_blood_thinners
+    from triggerpoint.screening.facts import medication_name_for_matching
+    from triggerpoint.screening.rules_bleeding import ANTITHROMBOTIC_CLASSES, haematoma_warning_needed
+
+    atlas = load_atlas()
+    deep = any(atlas.has_muscle(site.muscle) and atlas.muscle(site.muscle).non_compressible
+               for site in procedure.sites.all())
+    table = load_blood_thinners()
+    thinners = sum(
+        1
+        for medication in procedure.patient.medications.filter(active=True)
+        if medication.drug_class in ANTITHROMBOTIC_CLASSES or table.find(medication_name_for_matching(medication.name))
+    )
+    screening = getattr(procedure, "screening", None)
+    flagged = bool(screening) and any(
+        finding.get("rule_id") == "SCR-DEEP-SITE-BLEEDING" and finding.get("data", {}).get("inr_above_range")
+        for finding in (screening.findings or [])
+    )
+    return ["haematoma_risk"] if haematoma_warning_needed(deep, thinners, flagged) else []
+
+
 def physical_therapy_planned(procedure) -> bool:
     """Whether the assessment visit this procedure came from planned physical therapy alongside it."""
     visit = getattr(procedure, "assessment", None)
@@ -86,7 +112,7 @@ def plan_request_for(procedure, *, physical_therapy: bool | None = None) -> dict
         "procedure_date": procedure.procedure_date.isoformat(),
         "sites": [{"muscle": site.muscle, "side": site.side} for site in procedure.sites.all()],
         "injectates": [{"drug": drug} for drug in dict.fromkeys(i.drug for i in procedure.injectates.all())],
-        "patient": {"conditions": patient_conditions(patient)},
+        "patient": {"conditions": sorted({*patient_conditions(patient), *_haematoma_condition(procedure)})},
         "physical_therapy_planned": (
             physical_therapy_planned(procedure) if physical_therapy is None else bool(physical_therapy)
         ),

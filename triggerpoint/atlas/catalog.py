@@ -144,6 +144,8 @@ class Muscle:
     trigger_points: tuple[TriggerPoint, ...]
     activities: tuple[str, ...]
     hazards: tuple[str, ...]
+    # Deep, non-compressible site: a bleed here cannot be stopped by pressure (screening SCR-DEEP-SITE-BLEEDING).
+    non_compressible: bool = False
 
 
 @dataclass(frozen=True)
@@ -374,6 +376,7 @@ def _read_muscles(document: Mapping[str, Any]) -> dict[str, Muscle]:
             innervation=row["innervation"],
             pneumothorax_risk=injection["pneumothorax_risk"],
             ultrasound_advised=injection["ultrasound_advised"],
+            non_compressible=injection["non_compressible"],
             needle_depth=injection["needle_depth"],
             stretches=tuple(Stretch(s["id"], s["name"], s["instructions"].strip()) for s in row["stretches"]),
             sources=tuple(row["sources"]),

@@ -150,8 +150,12 @@ def _make_patient(rng: random.Random, clinic: Clinic, index: int, today: date) -
         address=f"{rng.randint(1, 999)} Demo Street, Springfield",
         preferred_language="es" if rng.random() < 0.2 else "en",
     )
-    for substance, reaction, severity in rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 1, 2])):
+    allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 1, 2]))
+    for substance, reaction, severity in allergies:
         Allergy.objects.create(clinic=clinic, patient=patient, substance=substance, reaction=reaction, severity=severity)
+    # Every demo patient was asked (issue 14: "no known drug allergies" is a recorded answer, not an empty list).
+    Patient.objects.filter(pk=patient.pk).update(allergy_status="has_allergies" if allergies else "nkda")
+    patient.allergy_status = "has_allergies" if allergies else "nkda"
     for name, drug_class in rng.sample(MEDICATIONS, k=rng.randint(0, 3)):
         Medication.objects.create(clinic=clinic, patient=patient, name=name, drug_class=drug_class)
     for kind in rng.sample(RISKS, k=rng.choice([0, 0, 1, 1, 2])):

@@ -54,6 +54,9 @@ class PatientOut(PatientSummary):
     email: str
     address: str
     preferred_language: str
+    allergy_status: Literal["unknown", "nkda", "has_allergies"] | None = Field(
+        None, description="unknown = never asked; nkda = asked, no known drug allergies; has_allergies = see allergies."
+    )
     allergies: list[AllergyOut] | None = None
     medications: list[MedicationOut] | None = None
     risk_factors: list[str] | None = None
@@ -107,8 +110,10 @@ class PatientPatch(Schema):
 def _out(user, patient: Patient) -> dict:
     from triggerpoint.accounts.policy import can
 
-    data = PatientOut.from_orm(patient).dict()
+    data = PatientOut.from_orm(patient).dict(exclude={"allergies", "medications", "risk_factors", "allergy_status"})
+    data.update(allergies=None, medications=None, risk_factors=None, allergy_status=None)
     if can(user, "patient.view_clinical", patient):
+        data["allergy_status"] = patient.allergy_status
         data["allergies"] = [AllergyOut.from_orm(a).dict() for a in patient.allergies.all()]
         data["medications"] = [MedicationOut.from_orm(m).dict() for m in patient.medications.filter(active=True)]
         data["risk_factors"] = [r.kind for r in patient.risk_factors.all()]

@@ -27,6 +27,14 @@ class Language(models.TextChoices):
     SPANISH = "es", "Español"
 
 
+class AllergyStatus(models.TextChoices):
+    """Whether anyone asked about allergies. "No known drug allergies" is a recorded answer; "unknown" means never asked."""
+
+    UNKNOWN = "unknown", "Not recorded (never asked)"
+    NKDA = "nkda", "No known drug allergies"
+    HAS_ALLERGIES = "has_allergies", "Has allergies"
+
+
 class Patient(ClinicalRecord):
     mrn = models.CharField("MRN", max_length=32)
     given_name = models.CharField(max_length=100)
@@ -48,6 +56,9 @@ class Patient(ClinicalRecord):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     preferred_language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    # Set by the allergy services only: recording an allergy makes it has_allergies; NKDA is refused
+    # while active allergies exist. Screening is never ready while it is unknown.
+    allergy_status = models.CharField(max_length=16, choices=AllergyStatus.choices, default=AllergyStatus.UNKNOWN)
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -130,11 +141,23 @@ class RiskFactorKind(models.TextChoices):
     HIGH_BLEEDING_RISK = "high_bleeding_risk", "High bleeding risk (physician marked)"
     DIABETES = "diabetes", "Diabetes"
     PREGNANCY = "pregnancy", "Pregnancy"
+    BREASTFEEDING = "breastfeeding", "Breast-feeding"
     IMMUNOSUPPRESSION = "immunosuppression", "Immunosuppression"
     PRIOR_VASOVAGAL = "prior_vasovagal", "Prior vasovagal reaction"
     COPD = "copd", "COPD"
     THIN_HABITUS = "thin_habitus", "Thin habitus"
     FIBROMYALGIA = "fibromyalgia", "Fibromyalgia"
+    SMOKER = "smoker", "Smoker"
+    MYASTHENIA_GRAVIS = "myasthenia_gravis", "Myasthenia gravis"
+    LAMBERT_EATON = "lambert_eaton", "Lambert–Eaton myasthenic syndrome"
+    ALS = "als", "Amyotrophic lateral sclerosis (ALS) / motor neurone disease"
+    KIDNEY_IMPAIRMENT = "kidney_impairment", "Kidney impairment"
+    HEART_BLOCK = "heart_block", "Heart block"
+    SUSPECTED_MALIGNANCY = "suspected_malignancy", "Red flag: suspected malignancy"
+    NEW_NEUROLOGICAL_DEFICIT = "new_neurological_deficit", "Red flag: new neurological deficit"
+    RECENT_TRAUMA_AT_SITE = "recent_trauma_at_site", "Red flag: recent trauma at the site"
+    RECENT_SURGERY_AT_SITE = "recent_surgery_at_site", "Red flag: recent surgery at the site"
+    FRACTURE = "fracture", "Red flag: fracture (known or suspected)"
 
 
 class RiskFactor(ClinicalRecord):

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.audit import services as audit
-from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
+from triggerpoint.patients.models import Allergy, AllergyStatus, Medication, Patient, RiskFactor
 
 DEMOGRAPHIC_FIELDS = (
     "mrn",
@@ -29,6 +29,10 @@ DEMOGRAPHIC_FIELDS = (
 
 class DuplicateMRN(ValueError):
     pass
+
+
+class AllergyStatusConflict(ValueError):
+    """"No known drug allergies" asked for while the chart lists active allergies (shown to the user as is)."""
 
 
 def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui"):
@@ -114,7 +118,40 @@ def add_allergy(user, patient: Patient, substance: str, reaction: str = "", seve
     allergy.full_clean()
     allergy.save()
     audit.record("patient.allergy_added", obj=allergy, patient=patient, details={"substance": substance})
+    _set_allergy_status(patient, AllergyStatus.HAS_ALLERGIES)
     return allergy
+
+
+@transaction.atomic
+def record_no_known_allergies(user, patient: Patient) -> Patient:
+    """Record that the patient was asked and has no known drug allergies (NKDA).
+
+    Refused while the chart lists an active allergy: the two cannot both be true, and an
+    allergy must be removed deliberately, not hidden by a status.
+    """
+    require(user, "patient.update_clinical", patient)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    active = list(patient.allergies.values_list("substance", flat=True))
+    if active:
+        raise AllergyStatusConflict(
+            f"The chart lists active allergies ({', '.join(active)}): remove them before recording "
+            "no known drug allergies."
+        )
+    _set_allergy_status(patient, AllergyStatus.NKDA)
+    return patient
+
+
+def _set_allergy_status(patient: Patient, status: str) -> None:
+    """Store the status when it changes, with its own audit event (the chart and screening read it)."""
+    fresh = Patient.objects.get(pk=patient.pk)
+    if fresh.allergy_status == status:
+        patient.allergy_status = status
+        return
+    before = fresh.allergy_status
+    fresh.allergy_status = status
+    fresh.save_versioned(fresh.version, fields=["allergy_status"])
+    patient.allergy_status, patient.version = status, fresh.version
+    audit.record("patient.allergy_status_set", obj=fresh, details={"before": before, "after": status})
 
 
 @transaction.atomic

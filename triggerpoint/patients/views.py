@@ -120,6 +120,8 @@ def patient_add_clinical(request, public_id, kind):
         "medication": (MedicationForm, lambda d: services.add_medication(request.user, patient, **d)),
         "risk": (RiskFactorForm, lambda d: services.add_risk_factor(request.user, patient, **d)),
     }.get(kind, (None, None))
+    if kind == "nkda":
+        return _record_nkda(request, patient)
     if form_class is None:
         from django.http import Http404
 
@@ -133,4 +135,19 @@ def patient_add_clinical(request, public_id, kind):
         messages.success(request, "Saved.")
     else:
         messages.error(request, "Not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("patients:chart", public_id=patient.public_id)
+
+
+def _record_nkda(request, patient):
+    """POST only: the clinician asked and the patient has no known drug allergies."""
+    if request.method != "POST":
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.record_no_known_allergies(request.user, patient)
+    except services.AllergyStatusConflict as exc:
+        messages.error(request, f"Not saved: {exc}")
+    else:
+        messages.success(request, "Recorded: no known drug allergies.")
     return redirect("patients:chart", public_id=patient.public_id)

@@ -11,7 +11,8 @@ Answers (all keys optional)::
     {"events": [{"type": "fever"|"antibiotics"|"illness"|"hospitalization", "date", "end_date"?}],
      "today": {"feels_unwell", "on_antibiotics", "infection_at_site": bool,
                "temperature": {"value", "unit": "C"|"F"}, "blood_glucose_mg_dl": number},
-     "pregnant": "yes"|"no"|"unsure", "prior_vasovagal": bool,
+     "pregnant": "yes"|"no"|"unsure", "breastfeeding": "yes"|"no", "prior_vasovagal": bool,
+     "inr": {"value", "date"}, "red_flags": [code, ...] (staff),
      "steroid_injections_elsewhere_12m": int,
      "new_medications": str, "new_allergies": str, "notes": str}
 
@@ -40,7 +41,14 @@ PREGNANCY_ANSWERS: tuple[str, ...] = ("yes", "no", "unsure")
 TODAY_FLAGS: tuple[str, ...] = ("feels_unwell", "on_antibiotics", "infection_at_site")
 TEXT_FIELDS: tuple[str, ...] = ("new_medications", "new_allergies", "notes")
 TEXT_MAX = 1000
-TOP_LEVEL_KEYS = frozenset({"events", "today", "pregnant", "prior_vasovagal", "steroid_injections_elsewhere_12m", *TEXT_FIELDS})
+TOP_LEVEL_KEYS = frozenset({
+    "events", "today", "pregnant", "breastfeeding", "prior_vasovagal", "steroid_injections_elsewhere_12m", "inr",
+    "red_flags", *TEXT_FIELDS,
+})
+# Red flags staff record on the questionnaire (also codable as chart risk factors); screening SCR-RED-FLAG.
+RED_FLAGS: tuple[str, ...] = (
+    "suspected_malignancy", "new_neurological_deficit", "fracture", "recent_trauma_at_site", "recent_surgery_at_site",
+)
 TODAY_KEYS = frozenset({*TODAY_FLAGS, "temperature", "blood_glucose_mg_dl"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -97,6 +105,19 @@ def parse_answers(payload: Any, procedure_date: date, answered_on: date) -> dict
             result["pregnant"] = payload["pregnant"]
         else:
             problems.append(f"pregnant {payload['pregnant']!r} is not allowed; allowed: {', '.join(PREGNANCY_ANSWERS)}")
+    if payload.get("breastfeeding") is not None:
+        if payload["breastfeeding"] in ("yes", "no"):
+            result["breastfeeding"] = payload["breastfeeding"]
+        else:
+            problems.append(f"breastfeeding {payload['breastfeeding']!r} is not allowed; allowed: yes, no")
+    if payload.get("inr") is not None:
+        result |= _parse_inr(payload["inr"], answered_on, problems)
+    if payload.get("red_flags") is not None:
+        flags = payload["red_flags"]
+        if not isinstance(flags, list) or any(flag not in RED_FLAGS for flag in flags):
+            problems.append(f"red_flags must be a list of: {', '.join(RED_FLAGS)}")
+        else:
+            result["red_flags"] = sorted(set(flags))
     if payload.get("prior_vasovagal") is not None:
         if isinstance(payload["prior_vasovagal"], bool):
             result["prior_vasovagal"] = payload["prior_vasovagal"]
@@ -122,6 +143,24 @@ def parse_answers(payload: Any, procedure_date: date, answered_on: date) -> dict
     if problems:
         raise RuleInputError(problems)
     return result
+
+
+def _parse_inr(reading: Any, answered_on: date, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(reading, Mapping):
+        problems.append("inr must be an object with value and date")
+        return {}
+    value = _number(reading.get("value"), "inr.value", problems)
+    taken_on = _date(reading.get("date"), "inr.date", problems)
+    low, high = INPUT_LIMITS.inr
+    if value is not None and not low <= value <= high:
+        problems.append(f"inr.value must be between {low} and {high}")
+        return {}
+    if taken_on is not None and taken_on > answered_on:
+        problems.append(f"inr.date {taken_on.isoformat()} is in the future")
+        return {}
+    if value is None or taken_on is None:
+        return {}
+    return {"inr": {"value": _json_number(value), "date": taken_on.isoformat()}}
 
 
 def _parse_events(items: Any, procedure_date: date, answered_on: date, problems: list[str]) -> list[dict[str, str]]:

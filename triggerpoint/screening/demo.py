@@ -77,6 +77,19 @@ def _eligible(patients, clinic):
     return chosen
 
 
+def _clean(patient) -> bool:
+    """Nothing on the chart that lifts a screening above ready (for the two demo screenings that must be ready):
+    no allergy to confirm (SCR-ALLERGY-UNMATCHED), a recorded allergy status, no blood thinner at the lumbar
+    plan's deep sites (SCR-DEEP-SITE-BLEEDING), no immunosuppressant."""
+    return (
+        patient.allergy_status == "nkda"
+        and not patient.allergies.exists()
+        and not patient.medications.filter(
+            active=True, drug_class__in=("anticoagulant", "antiplatelet", "immunosuppressant")
+        ).exists()
+    )
+
+
 def extend(ctx) -> None:
     clinic = ctx.clinics[0]
     nurse = ctx.staff["nurse.okafor"]
@@ -85,7 +98,13 @@ def extend(ctx) -> None:
     portal_patient = ctx.portal_patient
     candidates = [p for p in _eligible(ctx.patients, clinic) if p != portal_patient]
     picks = ctx.rng.sample(candidates, k=min(8, len(candidates)))
-    if len(picks) < 8:
+    # The first two screenings must come out ready: give them patients with nothing on the chart to review.
+    clean = [p for p in picks if _clean(p)]
+    if len(clean) < 2:
+        clean += [p for p in candidates if p not in picks and _clean(p)][: 2 - len(clean)]
+    picks = clean[:2] + [p for p in picks if p not in clean[:2]]
+    picks = picks[:8]
+    if len(picks) < 8 or len(clean) < 2:
         ctx.notes.append("screening: too few eligible demo patients; screenings skipped")
         return
     day = lambda n: ctx.today + timedelta(days=n)  # noqa: E731 - a local shorthand

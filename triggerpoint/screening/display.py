@@ -38,8 +38,14 @@ def plan_summary(plan: dict[str, Any]) -> dict[str, Any]:
     injectates = []
     for injectate in plan.get("injectates", []):
         drug = drugs.resolve(injectate.get("drug", ""))
+        form = []
+        if injectate.get("with_epinephrine") is not None:
+            form.append("with epinephrine" if injectate["with_epinephrine"] else "plain")
+        if injectate.get("vial"):
+            form.append(injectate["vial"].replace("_", "-") + " vial")
         injectates.append(
-            {"name": drug.name if drug else injectate.get("drug"), "drug_class": drug.drug_class.replace("_", " ") if drug else ""}
+            {"name": drug.name if drug else injectate.get("drug"), "drug_class": drug.drug_class.replace("_", " ") if drug else "",
+             "form": ", ".join(form)}
         )
     return {
         "sites": sites,
@@ -78,6 +84,12 @@ def answer_lines(answers: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Blood glucose today", f"{today['blood_glucose_mg_dl']} mg/dL"))
     if "pregnant" in answers:
         rows.append(("Pregnant or could be", {"yes": "yes", "no": "no", "unsure": "not sure"}[answers["pregnant"]]))
+    if "breastfeeding" in answers:
+        rows.append(("Breast-feeding", answers["breastfeeding"]))
+    if "inr" in answers:
+        rows.append(("Most recent INR", f"{answers['inr']['value']} on {answers['inr']['date']}"))
+    if answers.get("red_flags"):
+        rows.append(("Red flags", ", ".join(flag.replace("_", " ") for flag in answers["red_flags"])))
     if "prior_vasovagal" in answers:
         rows.append(("Fainted with needles before", _yes_no(answers["prior_vasovagal"])))
     if answers.get("steroid_injections_elsewhere_12m") is not None:

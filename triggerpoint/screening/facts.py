@@ -30,6 +30,7 @@ MISSING_FACT_HINTS: dict[str, str] = {
     "today.on_antibiotics": "Ask whether the patient is taking antibiotics today.",
     "today.infection_at_site": "Check for infection or broken skin at or near the planned sites.",
     "events": "Ask about fever, antibiotics, illness or hospital stays in the weeks before.",
+    "patient.allergy_status": "Record the allergies, or 'no known drug allergies', on the chart.",
 }
 
 
@@ -63,6 +64,39 @@ def pregnancy_fact(patient, answers: dict[str, Any], risk_kinds: set[str]) -> bo
     if answer == "no" or patient.sex == "male":
         return False
     return None
+
+
+def breastfeeding_fact(patient, answers: dict[str, Any], risk_kinds: set[str]) -> bool | None:
+    """True when recorded or answered yes; False when answered no or the patient is male; else not asked."""
+    if "breastfeeding" in risk_kinds:
+        return True
+    answer = answers.get("breastfeeding")
+    if answer in ("yes", "no"):
+        return answer == "yes"
+    if patient.sex == "male":
+        return False
+    return None
+
+
+def toxin_last_dose(patient, before: date) -> date | None:
+    """The date of the patient's last signed botulinum toxin procedure before `before`, or None.
+
+    A small local query: helper h-dose adds ``procedures.selectors.toxin_last_dose(patient)``
+    on another branch; once merged, the lead replaces this body with a call to it (one place
+    for the concept).
+    """
+    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.procedures.models import Procedure
+
+    toxin_ids = load_drugs().ids_of_class("botulinum_toxin")
+    return (
+        Procedure.objects.filter(
+            patient=patient, status="signed", procedure_date__lt=before, injectates__drug__in=toxin_ids
+        )
+        .order_by("-procedure_date")
+        .values_list("procedure_date", flat=True)
+        .first()
+    )
 
 
 def clinic_steroid_injections(patient, before: date) -> int | None:
@@ -113,6 +147,9 @@ def screening_request(screening: ScreeningRecord, policy: ScreeningPolicy | None
     risk_kinds = set(patient.risk_factors.values_list("kind", flat=True))
     allergies = [allergy.substance for allergy in patient.allergies.all()]
     allergies += split_free_text(answers.get("new_allergies", ""))
+    allergy_status = "has_allergies" if allergies else patient.allergy_status
+    if allergy_status == "has_allergies" and not allergies:
+        allergy_status = "unknown"  # every listed allergy was removed: nobody has said "none" since
     medications = [
         {
             "name": medication_name_for_matching(medication.name),
@@ -127,6 +164,9 @@ def screening_request(screening: ScreeningRecord, policy: ScreeningPolicy | None
     conditions = sorted(risk_kinds & set(CONDITIONS))
     if answers.get("prior_vasovagal") and "prior_vasovagal" not in conditions:
         conditions.append("prior_vasovagal")
+    for flag in answers.get("red_flags", []):
+        if flag in CONDITIONS and flag not in conditions:
+            conditions.append(flag)
 
     patient_facts: dict[str, Any] = {
         "age": patient.age_on(on),
@@ -137,14 +177,23 @@ def screening_request(screening: ScreeningRecord, policy: ScreeningPolicy | None
         "medications": medications,
         "conditions": sorted(conditions),
         "high_bleeding_risk": "high_bleeding_risk" in risk_kinds,
+        "allergy_status": allergy_status,
     }
     if patient.bmi is not None:
         patient_facts["bmi"] = patient.bmi
+    breastfeeding = breastfeeding_fact(patient, answers, risk_kinds)
+    if breastfeeding is not None:
+        patient_facts["breastfeeding"] = breastfeeding
+    if answers.get("inr"):
+        patient_facts["inr"] = answers["inr"]
 
     history: dict[str, Any] = {}
     count = steroid_count(clinic_steroid_injections(patient, on), answers.get("steroid_injections_elsewhere_12m"), policy)
     if count is not None:
         history["steroid_injections_last_12_months"] = count
+    last_toxin = toxin_last_dose(patient, on)
+    if last_toxin is not None:
+        history["last_botulinum_toxin_date"] = last_toxin.isoformat()
 
     request: dict[str, Any] = {
         "procedure_date": on.isoformat(),

@@ -19,8 +19,8 @@ from django.utils import timezone
 from triggerpoint.atlas.catalog import SIDES, load_atlas
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures.drugs import load_drugs
-from triggerpoint.screening.answers import parse_answers
+from triggerpoint.procedures.drugs import LOCAL_ANESTHETIC_CLASSES, load_drugs
+from triggerpoint.screening.answers import RED_FLAGS, parse_answers
 from triggerpoint.screening.content import DEFAULT_LANGUAGE, load_patient_text
 from triggerpoint.screening.preparation import patient_date
 from triggerpoint.screening.rules import (
@@ -76,6 +76,18 @@ class PlanForm(forms.Form):
     trigger_points_documented = forms.BooleanField(
         label="Trigger points (taut band, referred pain) documented on examination", required=False
     )
+    with_epinephrine = forms.ChoiceField(
+        label="Local anesthetic with epinephrine",
+        choices=[("", "Not decided"), ("no", "No (plain)"), ("yes", "Yes")],
+        required=False,
+        help_text="Epinephrine forms contain sulfites (allergy check).",
+    )
+    vial = forms.ChoiceField(
+        label="Vials",
+        choices=[("", "Not decided"), ("single_dose", "Single-dose, preservative-free"), ("multi_dose", "Multi-dose")],
+        required=False,
+        help_text="Multi-dose vials contain preservatives such as methylparaben (allergy check).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,6 +101,17 @@ class PlanForm(forms.Form):
     def site_rows(self):
         return [(self[f"site_{i}_muscle"], self[f"site_{i}_side"]) for i in range(PLAN_SITE_ROWS)]
 
+    def _injectate(self, drug_id: str) -> dict[str, Any]:
+        """The drug with the form the plan says: epinephrine applies to local anesthetics, the vial to every drug."""
+        item: dict[str, Any] = {"drug": drug_id}
+        drug = load_drugs().resolve(drug_id)
+        epinephrine = self.cleaned_data.get("with_epinephrine")
+        if epinephrine and drug is not None and drug.drug_class in LOCAL_ANESTHETIC_CLASSES:
+            item["with_epinephrine"] = epinephrine == "yes"
+        if self.cleaned_data.get("vial"):
+            item["vial"] = self.cleaned_data["vial"]
+        return item
+
     def plan(self) -> dict[str, Any]:
         data = self.cleaned_data
         sites = []
@@ -98,7 +121,7 @@ class PlanForm(forms.Form):
                 sites.append({"muscle": muscle or None, "side": side or None})
         plan: dict[str, Any] = {
             "sites": sites,
-            "injectates": [{"drug": drug} for drug in data.get("injectates", [])],
+            "injectates": [self._injectate(drug) for drug in data.get("injectates", [])],
             "guidance": data.get("guidance"),
             "technique": data.get("technique") or "injection",
         }
@@ -130,6 +153,9 @@ class QuestionnaireForm(forms.Form):
         choices=[("no", "No"), ("yes", "Yes"), ("unsure", "I am not sure")],
         widget=forms.RadioSelect(attrs={"class": "yes-no"}),
         required=False,
+    )
+    breastfeeding = forms.ChoiceField(
+        choices=YES_NO, widget=forms.RadioSelect(attrs={"class": "yes-no"}), required=False
     )
     prior_vasovagal = _yes_no()
     steroid_injections_elsewhere_12m = forms.IntegerField(
@@ -176,6 +202,7 @@ class QuestionnaireForm(forms.Form):
         )
         if not ask_pregnancy:
             del self.fields["pregnant"]
+            del self.fields["breastfeeding"]
 
     def word(self, key: str, **values: Any) -> str:
         """The patient text `key` in the form's language, with `values` filled in."""
@@ -216,6 +243,13 @@ class QuestionnaireForm(forms.Form):
             initial["blood_glucose_mg_dl"] = today["blood_glucose_mg_dl"]
         if "pregnant" in answers:
             initial["pregnant"] = answers["pregnant"]
+        if "breastfeeding" in answers:
+            initial["breastfeeding"] = answers["breastfeeding"]
+        if "inr" in answers:
+            initial["inr_value"] = answers["inr"]["value"]
+            initial["inr_date"] = answers["inr"]["date"]
+        if "red_flags" in answers:
+            initial["red_flags"] = answers["red_flags"]
         if "prior_vasovagal" in answers:
             initial["prior_vasovagal"] = "yes" if answers["prior_vasovagal"] else "no"
         for key in ("steroid_injections_elsewhere_12m", "new_medications", "new_allergies", "notes"):
@@ -252,6 +286,8 @@ class QuestionnaireForm(forms.Form):
                 self.add_error("pregnant", self.word("errors.answer_needed"))
         else:
             answers["pregnant"] = "no"
+        if "breastfeeding" in self.fields and data.get("breastfeeding"):
+            answers["breastfeeding"] = data["breastfeeding"]  # left unanswered: "not asked" (a toxin plan asks)
         if data.get("steroid_injections_elsewhere_12m") is not None:
             answers["steroid_injections_elsewhere_12m"] = data["steroid_injections_elsewhere_12m"]
         for key in ("new_medications", "new_allergies", "notes"):
@@ -286,6 +322,14 @@ class StaffQuestionnaireForm(QuestionnaireForm):
     blood_glucose_mg_dl = forms.DecimalField(
         label="Blood glucose today (mg/dL)", required=False, max_digits=6, decimal_places=1
     )
+    inr_value = forms.DecimalField(label="Most recent INR", required=False, max_digits=4, decimal_places=1)
+    inr_date = _date_field("Date of that INR")
+    red_flags = forms.MultipleChoiceField(
+        label="Red flags (tick any that apply)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(flag, flag.replace("_", " ").capitalize()) for flag in RED_FLAGS],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -304,6 +348,7 @@ class StaffQuestionnaireForm(QuestionnaireForm):
         self.fields["steroid_injections_elsewhere_12m"].help_text = "Outside this clinic. Leave empty if unknown."
         if "pregnant" in self.fields:
             self.fields["pregnant"].label = "Pregnant or could be"
+            self.fields["breastfeeding"].label = "Breast-feeding"
         self.fields["prior_vasovagal"].label = "Prior vasovagal reaction (fainted with needles)"
         self.fields["steroid_injections_elsewhere_12m"].label = "Steroid injections elsewhere, last 12 months"
         self.fields["new_medications"].label = "Medications not yet on the chart"
@@ -315,6 +360,13 @@ class StaffQuestionnaireForm(QuestionnaireForm):
             answers["today"]["temperature"] = {"value": str(data["temperature_value"]), "unit": data["temperature_unit"]}
         if data.get("blood_glucose_mg_dl") is not None:
             answers["today"]["blood_glucose_mg_dl"] = str(data["blood_glucose_mg_dl"])
+        if data.get("inr_value") is not None:
+            if data.get("inr_date") is None:
+                self.add_error("inr_date", "Give the date the INR was taken.")
+            else:
+                answers["inr"] = {"value": str(data["inr_value"]), "date": data["inr_date"].isoformat()}
+        if data.get("red_flags"):
+            answers["red_flags"] = list(data["red_flags"])
 
 
 class ReviewForm(forms.Form):

@@ -41,6 +41,7 @@ from typing import Any
 from triggerpoint.atlas.catalog import SIDES, Atlas, load_atlas
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.procedures.drugs import LOCAL_ANESTHETIC_CLASSES, Drug, DrugCatalog, load_drugs
+from triggerpoint.screening import rules_allergy, rules_bleeding, rules_conditions, rules_toxin
 from triggerpoint.screening.content import (
     AllergyVocabulary,
     BloodThinnerTable,
@@ -48,6 +49,7 @@ from triggerpoint.screening.content import (
     load_blood_thinners,
     normalize_term,
 )
+from triggerpoint.screening.safety_data import load_safety_rules
 
 # --- vocabularies -----------------------------------------------------------------------------------
 
@@ -64,7 +66,21 @@ CONDITIONS: tuple[str, ...] = (
     "prior_vasovagal",
     "thin_habitus",
     "widespread_pain",
+    # issue 14: neuromuscular junction disease, organ conditions, pneumothorax factor, red flags
+    "myasthenia_gravis",
+    "lambert_eaton",
+    "als",
+    "kidney_impairment",
+    "heart_block",
+    "smoker",
+    "suspected_malignancy",
+    "new_neurological_deficit",
+    "recent_trauma_at_site",
+    "recent_surgery_at_site",
+    "fracture",
 )
+# "unknown": nobody asked; "nkda": asked, no known drug allergies; "has_allergies": the list says which.
+ALLERGY_STATUSES: tuple[str, ...] = ("unknown", "nkda", "has_allergies")
 MEDICATION_CLASSES: tuple[str, ...] = (
     "anticoagulant",
     "antiplatelet",
@@ -77,6 +93,7 @@ MEDICATION_CLASSES: tuple[str, ...] = (
 BLOOD_THINNER_CLASSES = frozenset({"anticoagulant", "antiplatelet"})
 TEMPERATURE_UNITS: tuple[str, ...] = ("C", "F")
 GUIDANCE_MODES: tuple[str, ...] = ("landmark", "ultrasound")
+VIAL_KINDS: tuple[str, ...] = ("single_dose", "multi_dose")
 TECHNIQUES: tuple[str, ...] = ("injection", "dry_needling")
 
 CORTICOSTEROID = "corticosteroid"
@@ -106,7 +123,7 @@ class ScreeningPolicy:
     steroid_glucose_watch_days: int = 3
     # Pneumothorax-risk site: these patient factors raise the finding from info to review.
     pneumothorax_low_bmi_below: Decimal = Decimal("18.5")
-    pneumothorax_risk_conditions: frozenset[str] = frozenset({"copd", "thin_habitus"})
+    pneumothorax_risk_conditions: frozenset[str] = frozenset({"copd", "thin_habitus", "smoker"})
     # Corticosteroid counts: review when this injection would make the count exceed the maximum.
     steroid_series_max: int = 4  # BCBS AL/FL MP-739: corticosteroid in > 4 injections in a set
     steroid_yearly_max: int = 4  # payer-style 12-month ceiling (MP-739 / Triple-S 2.01.103: ≤ 4 in 12 months)
@@ -145,6 +162,7 @@ class InputLimits:
     temperature_c: tuple[Decimal, Decimal] = (Decimal("30"), Decimal("45"))
     blood_glucose_mg_dl: tuple[Decimal, Decimal] = (Decimal("10"), Decimal("1500"))
     steroid_injections: tuple[int, int] = (0, 366)
+    inr: tuple[Decimal, Decimal] = (Decimal("0.5"), Decimal("20"))
 
 
 INPUT_LIMITS = InputLimits()
@@ -196,6 +214,18 @@ class PatientFacts:
     conditions: frozenset[str]
     high_bleeding_risk: bool  # marked by the physician
     bmi: Decimal | None = None
+    # Never asked unless recorded: a missing status is "unknown", which keeps the screening from `ready`.
+    allergy_status: str = "unknown"
+    breastfeeding: bool | None = None  # None: not asked
+    inr: InrReading | None = None
+
+
+@dataclass(frozen=True)
+class InrReading:
+    """The most recent INR and the day it was taken."""
+
+    value: Decimal
+    taken_on: date
 
 
 @dataclass(frozen=True)
@@ -231,6 +261,8 @@ class PlannedSite:
 @dataclass(frozen=True)
 class PlannedInjectate:
     drug: str  # drug catalogue id
+    with_epinephrine: bool | None = None  # None: not said (excipient rules then ask to check the vial)
+    vial: str | None = None  # single_dose | multi_dose | None (not said)
 
 
 @dataclass(frozen=True)
@@ -246,6 +278,7 @@ class PlanFacts:
 class HistoryFacts:
     steroid_injections_last_12_months: int | None = None
     steroid_injections_in_series: int | None = None
+    last_botulinum_toxin_date: date | None = None  # the last toxin dose before the procedure; None: none on file
 
 
 @dataclass(frozen=True)
@@ -400,6 +433,12 @@ def parse_screening_request(
     today = _parse_today(read, read.section(payload, "today", "today"))
     plan = _parse_plan(read, read.section(payload, "plan", "plan"), atlas, drugs)
     history = _parse_history(read, read.section(payload, "history", "history", required=False))
+    for label, day in (
+        ("patient.inr.date", patient.inr.taken_on if patient and patient.inr else None),
+        ("history.last_botulinum_toxin_date", history.last_botulinum_toxin_date),
+    ):
+        if day is not None and procedure_date is not None and day > procedure_date:
+            problems.append(f"{label} {day.isoformat()} is after the procedure date {procedure_date.isoformat()}")
 
     if problems:
         raise RuleInputError(problems)
@@ -431,6 +470,15 @@ def _parse_patient(read: _Reader, section: Mapping[str, Any] | None) -> PatientF
     bmi = read.number(section, "bmi", "patient.bmi", INPUT_LIMITS.bmi, required=False)
     pregnant = read.boolean(section, "pregnant", "patient.pregnant")
     high_bleeding_risk = read.boolean(section, "high_bleeding_risk", "patient.high_bleeding_risk")
+    allergy_status = read.choice(section, "allergy_status", "patient.allergy_status", ALLERGY_STATUSES)
+    breastfeeding = read.boolean(section, "breastfeeding", "patient.breastfeeding", required=False)
+    inr = None
+    reading = read.section(section, "inr", "patient.inr", required=False)
+    if reading is not None:
+        value = read.number(reading, "value", "patient.inr.value", INPUT_LIMITS.inr)
+        taken_on = read.iso_date(reading, "date", "patient.inr.date")
+        if value is not None and taken_on is not None:
+            inr = InrReading(value, taken_on)
 
     allergies: list[str] = []
     for index, item in enumerate(read.list_of(section, "allergies", "patient.allergies") or ()):
@@ -457,7 +505,14 @@ def _parse_patient(read: _Reader, section: Mapping[str, Any] | None) -> PatientF
         else:
             read.problems.append(f"patient.conditions[{index}] {item!r} is not allowed; allowed: {', '.join(CONDITIONS)}")
 
-    if None in (age, sex, weight, pregnant, high_bleeding_risk):
+    if allergy_status == "nkda" and allergies:
+        read.problems.append(
+            f"patient.allergy_status 'nkda' (no known drug allergies) contradicts patient.allergies {allergies}"
+        )
+    if allergy_status == "has_allergies" and not allergies and "allergies" in section:
+        read.problems.append("patient.allergy_status 'has_allergies' but patient.allergies is empty: name them")
+
+    if None in (age, sex, weight, pregnant, high_bleeding_risk, allergy_status):
         return None
     return PatientFacts(
         age=int(age),  # type: ignore[arg-type]
@@ -469,6 +524,9 @@ def _parse_patient(read: _Reader, section: Mapping[str, Any] | None) -> PatientF
         medications=tuple(medications),
         conditions=frozenset(conditions),
         high_bleeding_risk=high_bleeding_risk,  # type: ignore[arg-type]
+        allergy_status=allergy_status,  # type: ignore[arg-type]
+        breastfeeding=breastfeeding,
+        inr=inr,
     )
 
 
@@ -558,10 +616,16 @@ def _parse_plan(read: _Reader, section: Mapping[str, Any] | None, atlas: Atlas, 
         if name is None:
             continue
         drug = drugs.resolve(name)
+        with_epinephrine = read.boolean(
+            item, "with_epinephrine", f"plan.injectates[{index}].with_epinephrine", required=False
+        )
+        vial = None
+        if item.get("vial") is not None:
+            vial = read.choice(item, "vial", f"plan.injectates[{index}].vial", VIAL_KINDS)
         if drug is None:
             read.problems.append(f"{path} {name!r} is not a known drug; allowed: {', '.join(drugs.ids)}")
         else:
-            injectates.append(PlannedInjectate(drug.id))
+            injectates.append(PlannedInjectate(drug.id, with_epinephrine, vial))
 
     guidance = read.choice(section, "guidance", "plan.guidance", GUIDANCE_MODES)
     technique = "injection"
@@ -598,9 +662,13 @@ def _parse_history(read: _Reader, section: Mapping[str, Any] | None) -> HistoryF
         required=False,
         whole=True,
     )
+    last_toxin = read.iso_date(
+        section, "last_botulinum_toxin_date", "history.last_botulinum_toxin_date", required=False
+    )
     return HistoryFacts(
         steroid_injections_last_12_months=None if yearly is None else int(yearly),
         steroid_injections_in_series=None if series is None else int(series),
+        last_botulinum_toxin_date=last_toxin,
     )
 
 
@@ -626,7 +694,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "SCR-ALLERGY-INJECTATE",
-            1,
+            2,  # v2: unmatched allergies moved to SCR-ALLERGY-UNMATCHED (review, was an info line here)
             "Allergy to a planned injectate",
             "An allergy to a planned drug, or to another drug of the same class (amide local anesthetics, ester "
             "local anesthetics, corticosteroids, botulinum toxins), rules that drug out; saline or dry needling "
@@ -715,11 +783,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "SCR-PNEUMOTHORAX-SITE",
-            1,
+            2,  # v2: landmark guidance at such a site is review (was info); smoking raises it
             "Planned site over the thorax (pneumothorax risk)",
             "Pneumothorax has followed trapezius, serratus anterior and other cervicothoracic injections; the "
-            "pleura lies close under these muscles. Thin habitus and COPD raise the risk; ultrasound guidance has "
-            "been proposed to avoid it. The risk must be named in the consent.",
+            "pleura lies close under these muscles. Thin habitus, COPD and smoking raise the risk; needling by "
+            "landmark alone over the chest wall (the intercostal space is an unsafe site) needs the physician's "
+            "review, and ultrasound guidance has been proposed to avoid it. The risk must be named in the consent.",
             (
                 "FCEP bilateral pneumothorax case (tpi-clinical-facts.md §4)",
                 "Seol 2014 rhomboid depth study (tpi-clinical-facts.md §4)",
@@ -759,6 +828,10 @@ RULES: dict[str, Rule] = {
             "steroid exposure adds up (glucose, bone density, adrenal suppression).",
             (MP_739, TRIPLE_S, "Benzon 2024 multisociety guideline (tpi-clinical-facts.md §2.4)"),
         ),
+        *rules_allergy.RULES,
+        *rules_toxin.RULES,
+        *rules_bleeding.RULES,
+        *rules_conditions.RULES,
     )
 }
 
@@ -786,6 +859,10 @@ class _Context:
     @property
     def steroid_planned(self) -> bool:
         return CORTICOSTEROID in self.planned_classes
+
+    def allergy_match(self, substance: str) -> str:
+        """How a recorded allergy matched (see `allergy_classes`); the issue-14 allergy rules use it."""
+        return allergy_classes(substance, self.allergy_words, self.drugs)[1]
 
 
 def _finding(rule_id: str, severity: str, message: str, **data: Any) -> Finding:
@@ -915,7 +992,6 @@ def _allergies(ctx: _Context) -> list[Finding]:
         matched.append((substance, classes, how))
     certain_classes = frozenset().union(*(classes for _, classes, how in matched if how != "unknown_caine"))
     unknown_caines = [substance for substance, _, how in matched if how == "unknown_caine"]
-    unmatched = [substance for substance, _, how in matched if how == "unmatched"]
     alternatives = remaining_alternatives(certain_classes | (LOCAL_ANESTHETIC_CLASSES if unknown_caines else frozenset()), ctx.drugs)
 
     findings = []
@@ -949,16 +1025,7 @@ def _allergies(ctx: _Context) -> list[Finding]:
                 allergies=unknown_caines,
             )
         )
-    if unmatched:
-        findings.append(
-            _finding(
-                "SCR-ALLERGY-INJECTATE",
-                "info",
-                f"Allergies not matched to any injectate: {', '.join(unmatched)}. Check the spelling, and that none "
-                "is an ingredient of the planned injectates.",
-                allergies=unmatched,
-            )
-        )
+    # Allergies matching nothing here are SCR-ALLERGY-UNMATCHED (review), or an excipient (rules_allergy).
     return findings
 
 
@@ -1085,10 +1152,14 @@ def _pneumothorax_site(ctx: _Context) -> list[Finding]:
     message = f"Pneumothorax risk at {names}. {guidance} Name pneumothorax in the consent."
     if factors:
         message += f" Patient factors raising the risk: {', '.join(factors)}."
+    landmark = plan.guidance == "landmark"
+    severity = load_safety_rules().pneumothorax["landmark_severity"] if landmark else "info"
+    if factors and _SEVERITY_RANK[severity] < _SEVERITY_RANK["review"]:
+        severity = "review"
     return [
         _finding(
             "SCR-PNEUMOTHORAX-SITE",
-            "review" if factors else "info",
+            severity,
             message,
             muscles=risky,
             risk_factors=factors,
@@ -1185,6 +1256,11 @@ EVALUATORS: dict[str, Callable[[_Context], list[Finding]]] = {
     "SCR-VASOVAGAL": _vasovagal,
     "SCR-STEROID-SERIES": _steroid_series,
     "SCR-STEROID-YEARLY": _steroid_yearly,
+    # issue 14 rule groups, each in its own module
+    **rules_allergy.EVALUATORS,
+    **rules_toxin.EVALUATORS,
+    **rules_bleeding.EVALUATORS,
+    **rules_conditions.EVALUATORS,
 }
 
 

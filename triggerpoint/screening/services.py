@@ -70,7 +70,7 @@ def create_screening(user, patient, planned_procedure_date: date, plan: dict[str
     parsed = parse_plan(plan)  # RuleInputError lists every unknown muscle, drug or mode
     stored_plan = {
         "sites": [{"muscle": site.muscle, "side": site.side} for site in parsed.sites],
-        "injectates": [{"drug": injectate.drug} for injectate in parsed.injectates],
+        "injectates": [_stored_injectate(injectate) for injectate in parsed.injectates],
         "guidance": parsed.guidance,
         "technique": parsed.technique,
     }
@@ -88,6 +88,16 @@ def create_screening(user, patient, planned_procedure_date: date, plan: dict[str
         details={"planned_procedure_date": planned_procedure_date.isoformat(), "plan": stored_plan},
     )
     return screening
+
+
+def _stored_injectate(injectate) -> dict[str, Any]:
+    """A planned injectate as stored: the drug, and the form (epinephrine, vial) when the plan says it."""
+    stored: dict[str, Any] = {"drug": injectate.drug}
+    if injectate.with_epinephrine is not None:
+        stored["with_epinephrine"] = injectate.with_epinephrine
+    if injectate.vial is not None:
+        stored["vial"] = injectate.vial
+    return stored
 
 
 def view_screening(user, screening: ScreeningRecord, *, channel: str = "ui") -> ScreeningRecord:

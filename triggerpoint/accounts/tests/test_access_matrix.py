@@ -56,6 +56,7 @@ def _core_routes(p):
         ("patients:add_clinical", "get", f"{chart}add/allergy/", None, STAFF_CLINICAL, {200}),
         ("patients:add_clinical", "post", f"{chart}add/allergy/", {"substance": "Latex", "severity": "mild"},
          STAFF_CLINICAL, {302}),
+        ("patients:add_clinical", "post", f"{chart}add/nkda/", {}, STAFF_CLINICAL, {302}),
         ("accounts:tokens", "get", "/accounts/tokens/", None, {"clinic_admin"}, {200}),
         ("audit:log", "get", "/audit/", None, {"clinic_admin"}, {200}),
         ("api:list_patients", "get", "/api/v1/patients/", None, STAFF_DESK, {200}),

@@ -286,3 +286,28 @@ def test_the_adherence_grid_counts_ticks_per_task(patient):
     heat = next(row for row in services.plan_view(plan).adherence if row.task.key == "heat")
     assert (heat.done, heat.due) == (2, 10)
     assert heat.cells[0] is None and heat.cells[1] is True and heat.cells[3] is False
+
+
+def test_a_deep_site_on_a_blood_thinner_adds_the_haematoma_warning_in_the_patients_language(patient):
+    """Issue 14: the plan warns the patient that screening SCR-DEEP-SITE-BLEEDING flagged (gluteus medius, clopidogrel)."""
+    Medication.objects.create(clinic=patient.clinic, patient=patient, name="Clopidogrel 75 mg", drug_class="antiplatelet")
+    plan = plan_for(signed_procedure(patient, sites=(("gluteus_medius", "left"),)))
+    assert "haematoma_risk" in plan.inputs["patient"]["conditions"]
+    assert "warning_haematoma" in task_ids(plan)
+    (warning,) = [t for t in plan.days[0]["tasks"] if t["id"] == "warning_haematoma"]
+    assert "weak or numb" in warning["text"] and "911" in warning["text"]
+    assert "warning_haematoma" not in {t["id"] for t in plan.days[3]["tasks"]}  # days 0 to 2
+
+
+def test_aspirin_filed_as_an_nsaid_still_counts_for_the_haematoma_warning(patient):
+    Medication.objects.create(clinic=patient.clinic, patient=patient, name="Aspirin 81 mg", drug_class="nsaid")
+    assert "warning_haematoma" in task_ids(plan_for(signed_procedure(patient, sites=(("piriformis", "right"),))))
+
+
+def test_a_compressible_site_on_a_blood_thinner_has_no_haematoma_warning(patient):
+    Medication.objects.create(clinic=patient.clinic, patient=patient, name="Apixaban 5 mg", drug_class="anticoagulant")
+    assert "warning_haematoma" not in task_ids(plan_for(signed_procedure(patient, sites=(("masseter", "left"),))))
+
+
+def test_a_deep_site_without_a_blood_thinner_has_no_haematoma_warning(patient):
+    assert "warning_haematoma" not in task_ids(plan_for(signed_procedure(patient, sites=(("gluteus_medius", "left"),))))

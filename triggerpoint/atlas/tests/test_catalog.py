@@ -73,6 +73,7 @@ def minimal_muscle(muscle_id="test_muscle", essential=("temple",), spillover=())
             "needle_depth": "1 cm",
             "ultrasound_advised": False,
             "pneumothorax_risk": False,
+            "non_compressible": False,
             "hazards": [],
         },
         "sources": ["Travell & Simons"],
@@ -151,6 +152,17 @@ def test_every_muscle_has_a_billing_region_and_one_or_two_stretches(atlas):
 
 def test_pneumothorax_risk_is_flagged_on_every_thoracic_muscle_the_brief_names(atlas):
     assert [m for m in BRIEF_PNEUMOTHORAX_IDS if not atlas.muscle(m).pneumothorax_risk] == []
+
+
+NON_COMPRESSIBLE_IDS = (
+    "gluteus_maximus", "gluteus_medius", "gluteus_minimus", "piriformis", "quadratus_lumborum", "iliopsoas", "multifidus",
+)
+
+
+def test_deep_non_compressible_sites_are_exactly_the_ones_issue_14_names(atlas):
+    """Gluteals, piriformis, quadratus lumborum, iliopsoas and the deep paraspinal (multifidus); nothing else."""
+    flagged = sorted(m.id for m in atlas.muscles.values() if m.non_compressible)
+    assert flagged == sorted(NON_COMPRESSIBLE_IDS)
 
 
 def test_muscles_away_from_the_thorax_carry_no_pneumothorax_flag(atlas):

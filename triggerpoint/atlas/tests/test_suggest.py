@@ -200,6 +200,7 @@ def test_ties_are_broken_by_muscle_id_then_side():
                 "needle_depth": "1 cm",
                 "ultrasound_advised": False,
                 "pneumothorax_risk": False,
+                "non_compressible": False,
                 "hazards": [],
             },
             "sources": ["Travell & Simons"],

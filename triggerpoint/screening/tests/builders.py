@@ -19,6 +19,7 @@ _BASE: dict[str, Any] = {
         "bmi": 26.1,
         "pregnant": False,
         "allergies": [],
+        "allergy_status": "nkda",
         "medications": [],
         "conditions": [],
         "high_bleeding_risk": False,
@@ -47,6 +48,10 @@ def payload(**sections: dict[str, Any]) -> dict[str, Any]:
             result[name].update(copy.deepcopy(changes))
         else:
             result[name] = copy.deepcopy(changes)
+    patient = sections.get("patient")
+    if isinstance(patient, dict) and patient.get("allergies") and "allergy_status" not in patient:
+        # Recording an allergy implies has_allergies (the baseline's "nkda" would contradict it).
+        result["patient"]["allergy_status"] = "has_allergies"
     return result
 
 

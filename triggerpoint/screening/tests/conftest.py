@@ -49,8 +49,13 @@ def thoracic_plan():
 @pytest.fixture
 def screening(physician, patient, procedure_day, lumbar_plan):
     from triggerpoint.core.context import acting_as
+    from triggerpoint.patients.models import Patient
     from triggerpoint.screening import services
 
+    # The nurse asked: no known drug allergies (issue 14: an unasked allergy status keeps a screening from
+    # ready). Set directly so the tests' audit trails start with the screening.
+    Patient.objects.filter(pk=patient.pk).update(allergy_status="nkda")
+    patient.refresh_from_db()
     with acting_as(physician):
         return services.create_screening(physician, patient, procedure_day, lumbar_plan)
 

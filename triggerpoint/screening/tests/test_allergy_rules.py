@@ -79,12 +79,14 @@ def test_an_unknown_caine_is_only_information_when_no_local_anesthetic_is_planne
     assert [f.severity for f in findings_of(result, "SCR-ALLERGY-INJECTATE")] == ["info"]
 
 
-def test_allergies_that_match_no_injectate_are_listed_for_the_clinician():
+def test_allergies_that_match_no_injectate_need_a_person_to_confirm_them():
+    """Issue 14: an unmatched allergy is a review (SCR-ALLERGY-UNMATCHED), no longer a silent info line."""
     result = screen(plan_with("lidocaine", allergies=["penicillin", "lidocain"]))
-    (finding,) = findings_of(result, "SCR-ALLERGY-INJECTATE")
-    assert finding.severity == "info"
+    assert findings_of(result, "SCR-ALLERGY-INJECTATE") == []
+    (finding,) = findings_of(result, "SCR-ALLERGY-UNMATCHED")
+    assert finding.severity == "review"
     assert finding.data["allergies"] == ["penicillin", "lidocain"]
-    assert result.status == "ready"
+    assert result.status == "review"
 
 
 def test_the_alternatives_that_remain_are_suggested():

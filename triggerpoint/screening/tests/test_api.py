@@ -75,6 +75,9 @@ def test_evaluate_is_for_clinical_staff(client, bearer, front_desk, analyst):
 
 # ------------------------------------------------------------------ records
 def test_create_answer_review_and_read_a_screening(client, bearer, physician, patient, procedure_day):
+    from triggerpoint.patients.models import Patient
+
+    Patient.objects.filter(pk=patient.pk).update(allergy_status="nkda")  # asked (issue 14); unknown is never ready
     headers = bearer(physician)
     base = f"/api/v1/screening/patients/{patient.public_id}/screenings"
     created = _post(client, base, {"planned_procedure_date": procedure_day.isoformat(), "plan": LUMBAR_PLAN}, headers)
@@ -191,3 +194,23 @@ def test_a_drawn_signature_must_be_a_real_png(client, bearer, nurse, answered, k
                 {"version": consent["version"], "signer_name": "Pat", "signature_kind": kind, "acknowledged": True,
                  "signature_image": "data:image/png;base64,aGVsbG8="}, headers)
     assert bad.status_code == 422 and "not a PNG" in " ".join(bad.json()["detail"])
+
+
+def test_an_unasked_allergy_status_keeps_the_screening_from_ready(client, bearer, physician, patient, procedure_day):
+    headers = bearer(physician)
+    base = f"/api/v1/screening/patients/{patient.public_id}/screenings"
+    created = _post(client, base, {"planned_procedure_date": procedure_day.isoformat(), "plan": LUMBAR_PLAN}, headers)
+    one = f"{base}/{created.json()['id']}"
+    answered = _post(client, f"{one}/answers", {"version": created.json()["version"], "answers": complete_answers()},
+                     headers, "put")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["status"] == "review"
+    assert [f["rule_id"] for f in answered.json()["findings"]] == ["SCR-ALLERGY-STATUS"]
+
+
+def test_evaluate_without_an_allergy_status_is_a_422_listing_it(client, bearer, physician):
+    body = payload()
+    del body["patient"]["allergy_status"]
+    response = _post(client, EVALUATE, body, bearer(physician))
+    assert response.status_code == 422
+    assert "patient.allergy_status is required" in response.json()["detail"]

@@ -6,7 +6,10 @@ from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening import content
 from triggerpoint.screening.content import ScreeningDataError, load_document
 
-DATA_FILES = ["anticoagulants.yaml", "allergy_terms.yaml", "consent_risks.yaml", "preparation.yaml"]
+DATA_FILES = [
+    "anticoagulants.yaml", "allergy_terms.yaml", "consent_risks.yaml", "preparation.yaml", "excipients.yaml",
+    "safety_rules.yaml",
+]
 
 
 @pytest.mark.parametrize("file_name", DATA_FILES)
@@ -53,3 +56,54 @@ def test_no_allergy_class_word_or_extra_anesthetic_shadows_a_catalogue_drug():
 def test_the_consent_risks_include_the_clinic_general_list():
     general = [entry.id for entry in content.load_consent_risks().entries if "always" in entry.applies_when]
     assert general == ["allergic_reaction", "infection", "bleeding", "nerve_injury", "temporary_pain_increase"]
+
+
+def test_every_condition_the_safety_table_names_is_a_screening_condition():
+    from triggerpoint.screening.rules import CONDITIONS
+    from triggerpoint.screening.safety_data import load_safety_rules
+
+    table = load_safety_rules()
+    named = set(table.toxin["nmj_conditions"]) | set(table.red_flags) | set(table.magnesium)
+    named |= set(table.immunosuppression["conditions"])
+    assert named <= set(CONDITIONS)
+
+
+def test_every_product_of_the_excipient_table_is_a_catalogue_drug_and_no_word_is_both_drug_and_excipient():
+    from triggerpoint.screening.safety_data import load_excipients
+
+    table = load_excipients()
+    drugs = load_drugs()
+    assert set(table.by_drug) <= set(drugs.ids)
+    assert [term for term in table.by_term if drugs.resolve(term) is not None] == []
+
+
+def test_the_excipients_issue_14_names_are_mapped():
+    from triggerpoint.screening.safety_data import load_excipients
+
+    table = load_excipients()
+    contents = {drug: {(c.excipient.id, c.present) for c in table.of_drug(drug)} for drug in table.by_drug}
+    assert ("peg_3350", "always") in contents["methylprednisolone_acetate"]
+    assert {("carboxymethylcellulose", "always"), ("polysorbate_80", "always")} <= contents["triamcinolone"]
+    assert ("sulfites", "with_epinephrine") in contents["lidocaine"]
+    assert ("parabens", "multi_dose_vial") in contents["lidocaine"]
+    assert ("cows_milk_protein", "always") in contents["abobotulinumtoxinA"]
+    for toxin in ("onabotulinumtoxinA", "abobotulinumtoxinA", "incobotulinumtoxinA", "rimabotulinumtoxinB"):
+        assert ("human_albumin", "always") in contents[toxin]
+
+
+def test_a_safety_table_with_an_unknown_severity_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from triggerpoint.screening import safety_data
+
+    shutil.copytree(content.DATA_DIR, tmp_path / "data")
+    path = tmp_path / "data" / "safety_rules.yaml"
+    path.write_text(path.read_text().replace("interval_severity: defer", "interval_severity: maybe"))
+    monkeypatch.setattr(content, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(content, "SCHEMA_DIR", tmp_path / "data" / "schemas")
+    safety_data.load_safety_rules.cache_clear()
+    try:
+        with pytest.raises(ScreeningDataError, match="interval_severity"):
+            safety_data.load_safety_rules()
+    finally:
+        safety_data.load_safety_rules.cache_clear()

@@ -13,7 +13,12 @@ DRUGS_ON_FILE = [
 
 
 def on(name, drug_class, **patient):
-    return payload(patient={"medications": [{"name": name, "drug_class": drug_class}], **patient})
+    # A compressible site: at the baseline's quadratus lumborum (deep, non-compressible) any blood thinner is
+    # now SCR-DEEP-SITE-BLEEDING review (issue 14; test_bleeding_rules.py), which is not what these tests are about.
+    return payload(
+        patient={"medications": [{"name": name, "drug_class": drug_class}], **patient},
+        plan={"sites": [{"muscle": "iliocostalis_lumborum", "side": "left"}]},
+    )
 
 
 @pytest.mark.parametrize("name, drug_class", DRUGS_ON_FILE)

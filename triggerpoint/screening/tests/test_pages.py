@@ -204,3 +204,16 @@ def test_the_patients_questions_are_written_at_a_grade_8_reading_level(screening
     form = QuestionnaireForm(screening=screening)
     text = " ".join(f"{field.label} {field.help_text}" for field in form.fields.values())
     assert reading_grade(text) <= MAX_GRADE, reading_grade(text)
+
+
+def test_the_screening_page_shows_nkda_or_not_recorded(client, login_as, nurse, answered):
+    from triggerpoint.patients.models import Patient
+
+    login_as(nurse)
+    html = client.get(_url(answered)).content.decode()
+    assert "no known drug allergies (recorded)" in html
+    Patient.objects.filter(pk=answered.patient.pk).update(allergy_status="unknown")
+    services.evaluate_screening(answered)
+    html = client.get(_url(answered)).content.decode()
+    assert "allergy status not recorded — ask the patient" in html
+    assert "SCR-ALLERGY-STATUS" in html

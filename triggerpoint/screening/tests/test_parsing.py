@@ -31,7 +31,7 @@ def test_every_missing_patient_and_today_fact_is_listed_at_once():
     problems = problems_of(body)
     expected = [
         "patient.age", "patient.sex", "patient.weight_kg", "patient.pregnant", "patient.high_bleeding_risk",
-        "patient.allergies", "patient.medications", "patient.conditions",
+        "patient.allergy_status", "patient.allergies", "patient.medications", "patient.conditions",
         "today.feels_unwell", "today.on_antibiotics", "today.infection_at_site",
     ]
     for path in expected:

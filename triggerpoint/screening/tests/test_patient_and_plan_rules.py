@@ -48,12 +48,20 @@ def test_high_glucose_without_a_steroid_is_not_flagged():
 
 
 @pytest.mark.parametrize("muscle", ["rhomboids", "upper_trapezius", "serratus_anterior", "intercostals", "scalenes"])
-def test_a_thoracic_site_is_information_recommending_ultrasound(muscle):
+def test_a_thoracic_site_by_landmark_needs_review_recommending_ultrasound(muscle):
+    """Issue 14 (SCR-PNEUMOTHORAX-SITE v2): landmark needling over the chest wall is review, no longer info."""
     result = screen(payload(plan={"sites": [{"muscle": muscle, "side": "left"}]}))
     (finding,) = findings_of(result, "SCR-PNEUMOTHORAX-SITE")
-    assert finding.severity == "info"
+    assert finding.severity == "review"
     assert "Ultrasound guidance is recommended" in finding.message
     assert "consent" in finding.message
+    assert result.status == "review"
+
+
+@pytest.mark.parametrize("muscle", ["rhomboids", "upper_trapezius", "serratus_anterior", "intercostals", "scalenes"])
+def test_the_same_thoracic_site_under_ultrasound_is_information(muscle):
+    result = screen(payload(plan={"sites": [{"muscle": muscle, "side": "left"}], "guidance": "ultrasound"}))
+    assert severities_of(result, "SCR-PNEUMOTHORAX-SITE") == ["info"]
     assert result.status == "ready"
 
 
@@ -72,7 +80,20 @@ def test_a_thoracic_site_with_a_risk_factor_asks_for_review(patient):
 
 
 def test_a_bmi_of_exactly_18_5_is_not_a_risk_factor():
-    assert severities_of(screen(payload(patient={"bmi": 18.5}, plan=THORACIC_PLAN)), "SCR-PNEUMOTHORAX-SITE") == ["info"]
+    ultrasound = {**THORACIC_PLAN, "guidance": "ultrasound"}  # landmark alone is review since issue 14
+    assert severities_of(screen(payload(patient={"bmi": 18.5}, plan=ultrasound)), "SCR-PNEUMOTHORAX-SITE") == ["info"]
+
+
+def test_a_bmi_just_under_18_5_is_a_risk_factor_even_under_ultrasound():
+    ultrasound = {**THORACIC_PLAN, "guidance": "ultrasound"}
+    assert severities_of(screen(payload(patient={"bmi": 18.4}, plan=ultrasound)), "SCR-PNEUMOTHORAX-SITE") == ["review"]
+
+
+def test_smoking_raises_the_pneumothorax_finding_under_ultrasound():
+    ultrasound = {**THORACIC_PLAN, "guidance": "ultrasound"}
+    (finding,) = findings_of(screen(payload(patient={"conditions": ["smoker"]}, plan=ultrasound)), "SCR-PNEUMOTHORAX-SITE")
+    assert finding.severity == "review"
+    assert "smoker" in finding.message
 
 
 def test_copd_without_a_thoracic_site_is_not_flagged():

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
@@ -100,6 +101,12 @@ def test_a_blood_thinner_on_the_chart_is_information_unless_the_physician_marked
     Medication.objects.create(clinic=patient.clinic, patient=patient, name="Apixaban 5 mg", drug_class="anticoagulant")
     with acting_as(nurse):
         screening = services.record_answers(screening, complete_answers(), source="staff", user=nurse)
+    assert ("SCR-ANTICOAGULANT", "info") in _rules(screening)
+    # The fixture's lumbar plan is at deep, non-compressible sites: issue 14 makes that a review on its own.
+    assert ("SCR-DEEP-SITE-BLEEDING", "review") in _rules(screening)
+    screening.plan = {**screening.plan, "sites": [{"muscle": "iliocostalis_lumborum", "side": "left"}]}
+    screening.save(update_fields=["plan"])
+    screening = services.evaluate_screening(screening)
     assert ("SCR-ANTICOAGULANT", "info") in _rules(screening)
     assert screening.status == "ready"
     RiskFactor.objects.create(clinic=patient.clinic, patient=patient, kind="high_bleeding_risk")
@@ -308,3 +315,53 @@ def test_a_normal_temperature_after_the_review_keeps_the_sign_off_but_a_new_find
         screening = services.record_answers(screening, {"today": {"temperature": {"value": 37.9, "unit": "C"},
                                                                   "feels_unwell": True}}, source="staff", user=nurse)
     assert screening.status == "defer" and screening.reviewed_at is None
+
+
+# ------------------------------------------------------------------ issue 14: facts gathered from the record
+def test_the_last_signed_toxin_dose_is_gathered_from_the_notes_day_83_defers_day_84_does_not(
+    screening, patient, nurse, procedure_day
+):
+    from triggerpoint.aftercare.tests.factories import signed_procedure
+
+    screening.plan = {**screening.plan, "injectates": [{"drug": "onabotulinumtoxinA"}]}
+    screening.save(update_fields=["plan"])
+    signed_procedure(patient, drugs=("onabotulinumtoxinA",), on=procedure_day - timedelta(days=84), send_signal=False)
+    with acting_as(nurse):
+        screening = services.record_answers(screening, complete_answers() | {"breastfeeding": "no"}, source="staff", user=nurse)
+    assert screening.evaluated_facts["request"]["history"]["last_botulinum_toxin_date"] == (
+        procedure_day - timedelta(days=84)
+    ).isoformat()
+    assert "SCR-TOXIN-INTERVAL" not in {rule for rule, _ in _rules(screening)}
+    signed_procedure(patient, drugs=("onabotulinumtoxinA",), on=procedure_day - timedelta(days=83), send_signal=False)
+    screening = services.evaluate_screening(screening)
+    assert ("SCR-TOXIN-INTERVAL", "defer") in _rules(screening)
+
+
+def test_an_unsigned_toxin_note_does_not_count_as_a_prior_dose(screening, patient, nurse, procedure_day):
+    from triggerpoint.aftercare.tests.factories import signed_procedure
+
+    signed_procedure(patient, drugs=("onabotulinumtoxinA",), on=procedure_day - timedelta(days=10), signed=False)
+    with acting_as(nurse):
+        screening = services.record_answers(screening, complete_answers(), source="staff", user=nurse)
+    assert "last_botulinum_toxin_date" not in screening.evaluated_facts["request"]["history"]
+
+
+def test_red_flags_inr_and_risk_factors_reach_the_rules(screening, patient, nurse, procedure_day):
+    RiskFactor.objects.create(clinic=patient.clinic, patient=patient, kind="immunosuppression")
+    answers = complete_answers() | {
+        "red_flags": ["fracture"],
+        "inr": {"value": 3.4, "date": (timezone.localdate() - timedelta(days=1)).isoformat()},
+    }
+    with acting_as(nurse):
+        screening = services.record_answers(screening, answers, source="staff", user=nurse)
+    rules = _rules(screening)
+    assert ("SCR-RED-FLAG", "defer") in rules
+    assert ("SCR-IMMUNOSUPPRESSION", "review") in rules
+    assert ("SCR-INR-ABOVE-RANGE", "review") in rules
+    assert ("SCR-DEEP-SITE-BLEEDING", "review") in rules  # lumbar plan: quadratus lumborum, gluteus medius
+    assert screening.status == "defer"
+
+
+def test_an_unknown_red_flag_answer_is_refused(screening, nurse):
+    with acting_as(nurse), pytest.raises(RuleInputError, match="red_flags"):
+        services.record_answers(screening, {"red_flags": ["cancer"]}, source="staff", user=nurse)
