@@ -23,6 +23,15 @@ What the scanner decides, and why it leans the way it does:
   the plausible °F and °C ranges do not overlap, so this never has to guess between two
   readings. A number that is no plausible temperature in any unit is *not* guessed: it is
   reported as unreadable and the message counts as not understood.
+* **Alarm words**: a word that starts like one of ``alarm_stems`` ("breath", "chest",
+  "respir", "pecho", "garganta", "hinch", "desmay"...) and is not part of any phrase the
+  scanner understood — a symptom, present or denied, or a reassurance such as "respiro
+  bien" — is reported in ``unread_alarm_words``. Triage escalates such a message: text
+  about breathing, the chest, the throat, swelling or fainting that nobody could read must
+  not wait a business day (issue 14).
+* **Spanish** is read with the same machinery: its phrases (text_phrases_es.yaml) and
+  grammar (text_lexicon_es.yaml) are merged with the English ones, so every message is
+  read in both languages.
 * **Understood**: a non-empty message is understood when something in it was recognised
   (a symptom, present or denied; a plausible temperature; "feeling fine") and no
   temperature in it was unreadable. Triage sends a message that was not understood to a
@@ -81,6 +90,7 @@ class TextScan:
     reassured: bool = False
     symptoms: frozenset[str] = field(default_factory=frozenset)
     negated_symptoms: frozenset[str] = field(default_factory=frozenset)
+    unread_alarm_words: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -302,6 +312,7 @@ def scan_text(
     mentions: list[SymptomMention] = []
     temperatures: list[TemperatureMention] = []
     reassured = False
+    alarm_words: list[str] = []
     for clause in clauses(tokenize(text)):
         found: list[tuple[str, tuple[int, int]]] = []
         for symptom in symptoms.symptoms:
@@ -326,8 +337,10 @@ def scan_text(
                     negated=_negated(span, clause, cue_spans, lexicon),
                 )
             )
-        if any(not _negated(span, clause, cue_spans, lexicon) for span in reassurance_spans):
+        live_reassurance = [span for span in reassurance_spans if not _negated(span, clause, cue_spans, lexicon)]
+        if live_reassurance:
             reassured = True
+        alarm_words.extend(_unread_alarm_words(clause, [span for _, span in found] + live_reassurance, lexicon))
         temperatures.extend(_read_temperatures(clause, lexicon, matcher, plausible_f))
 
     present = frozenset(m.symptom for m in mentions if not m.negated)
@@ -338,4 +351,17 @@ def scan_text(
         reassured=reassured,
         symptoms=present,
         negated_symptoms=frozenset(m.symptom for m in mentions if m.negated) - present,
+        unread_alarm_words=tuple(dict.fromkeys(alarm_words)),
     )
+
+
+def _unread_alarm_words(
+    clause: Sequence[str], understood_spans: Sequence[tuple[int, int]], lexicon: Lexicon
+) -> list[str]:
+    """Words starting with an alarm stem that no understood phrase in this clause covers."""
+    covered = {index for start, end in understood_spans for index in range(start, end)}
+    return [
+        word
+        for index, word in enumerate(clause)
+        if index not in covered and word.isalpha() and any(word.startswith(stem) for stem in lexicon.alarm_stems)
+    ]
