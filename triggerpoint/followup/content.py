@@ -203,11 +203,13 @@ class Lexicon:
     not_temperature_after: frozenset[str]
     not_fuzzy: frozenset[str]
     alarm_stems: tuple[str, ...] = ()
+    emergency_alarm_stems: tuple[str, ...] = ()
 
 
 #: Grammar lists that text_lexicon_es.yaml extends (the Spanish file adds, never replaces).
 _MERGED_LISTS = ("negation_cues", "pseudo_negations", "scope_terminators", "reassurance_phrases",
-                 "temperature_keywords", "degree_words", "not_temperature_after", "not_fuzzy", "alarm_stems")
+                 "temperature_keywords", "degree_words", "not_temperature_after", "not_fuzzy", "alarm_stems",
+                 "emergency_alarm_stems")
 
 
 def merge_lexicons(english: dict[str, Any], spanish: dict[str, Any]) -> dict[str, Any]:
@@ -238,4 +240,5 @@ def load_lexicon() -> Lexicon:
         not_temperature_after=frozenset(document["not_temperature_after"]),
         not_fuzzy=frozenset(document["not_fuzzy"]),
         alarm_stems=tuple(document["alarm_stems"]),
+        emergency_alarm_stems=tuple(document["emergency_alarm_stems"]),
     )

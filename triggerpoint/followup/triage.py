@@ -550,6 +550,7 @@ class _Facts:
     text_unclear: tuple[str, ...] | None  # None: no unclear text; tuple: unreadable temperature mentions
     toxin_given: bool | None = None
     alarm_words: tuple[str, ...] = ()
+    emergency_alarm_words: tuple[str, ...] = ()
 
 
 def _labels(ids: Iterable[str], catalog: SymptomCatalog) -> str:
@@ -653,7 +654,7 @@ def _evaluate(
                                   toxin_window_days=thresholds.toxin_spread_window_days,
                                   from_text=facts.from_text):
         add(outcome.disposition, outcome.rule, outcome.message, **outcome.data)
-    alarm = alarm_outcome(facts.alarm_words)
+    alarm = alarm_outcome(facts.alarm_words, facts.emergency_alarm_words)
     if alarm is not None:
         add(alarm.disposition, alarm.rule, alarm.message, **alarm.data)
 
@@ -838,6 +839,7 @@ def triage(
             text_unclear=None if scan.understood else scan.unreadable_temperatures,
             toxin_given=inp.botulinum_toxin,
             alarm_words=scan.unread_alarm_words,
+            emergency_alarm_words=scan.unread_emergency_words,
         )
         with_text = _evaluate(combined, timing, ptx_sites, catalog, thresholds)
         # Text may raise, never lower: keep the form-only verdict when it is the more severe,

@@ -12,9 +12,10 @@
 * ``TRI-URG-NEURO-SIGN`` — the same signs with no toxin given (or after the toxin window)
   are still a new nerve sign after a needle: the on-call clinician is paged within the
   follow-up window (after it, triage folds them into one routine review like any sign).
-* ``TRI-URG-TEXT-ALARM-WORD`` — a message that mentions breathing, the chest, the throat,
-  swelling or fainting in words the scanner did not understand is paged, not left for a
-  business day, at any time (text_scan.unread_alarm_words).
+* ``TRI-EMERG-TEXT-ALARM-WORD`` / ``TRI-URG-TEXT-ALARM-WORD`` — a message that mentions
+  breathing, the chest, the throat, the tongue or lips, or fainting in words the scanner did
+  not understand is an emergency; one that mentions swelling or swallowing that way is paged.
+  Never left for a business day, at any time (text_scan.unread_alarm_words).
 
 Pure module: no Django, no ORM, no HTTP.
 """
@@ -32,9 +33,13 @@ from triggerpoint.followup.windows import TOXIN_SPREAD, load_windows
 TOXIN_RULE = "TRI-TOXIN-SPREAD"
 NEURO_RULE = "TRI-URG-NEURO-SIGN"
 ALARM_RULE = "TRI-URG-TEXT-ALARM-WORD"
+EMERGENCY_ALARM_RULE = "TRI-EMERG-TEXT-ALARM-WORD"
 #: Findings of these rules keep their own disposition after the follow-up window.
-NOT_FOLDED_LATE = frozenset({TOXIN_RULE, ALARM_RULE})
+NOT_FOLDED_LATE = frozenset({TOXIN_RULE, ALARM_RULE, EMERGENCY_ALARM_RULE})
 _EMERGENCY, _URGENT = "emergency", "urgent"
+_ALARM_SOURCES = ("Trigger Point Clinic protocol, seed page 002: shortness of breath is a warning sign",
+              "Drugs.com trigger point injection discharge care: trouble breathing, chest pain, swelling of mouth or "
+              "throat, fainting -> call 911 https://www.drugs.com/cg/trigger-point-injection-discharge-care.html")
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,16 @@ def sign_rules(toxin_window_days: int, reporting_window_days: int) -> list[Rule]
              f"and may mean nerve injury, a haematoma or a stroke; within the {reporting_window_days}-day "
              f"follow-up window the on-call clinician is paged.",
              ("Trigger Point Clinic protocol, seed page 002: sudden weakness is a warning sign",)),
-        Rule(ALARM_RULE, 1, "Message mentions an emergency sign in unread words",
-             "The message names breathing, the chest, the throat, swelling or fainting in words the software "
-             "could not read. Until a clinician has read it, it is treated as a possible warning sign and the "
-             "on-call clinician is paged, at any time after the procedure (issue 14).",
-             ("Trigger Point Clinic protocol, seed page 002: shortness of breath is a warning sign",
-              "Drugs.com trigger point injection discharge care: trouble breathing, chest pain, swelling of mouth or "
-              "throat, fainting -> call 911 https://www.drugs.com/cg/trigger-point-injection-discharge-care.html")),
+        Rule(EMERGENCY_ALARM_RULE, 1, "Message mentions breathing, chest, throat or fainting in unread words",
+             "The message names breathing, the chest, the throat, the tongue or lips, or fainting in words the "
+             "software could not read. These are the body parts of the emergency warning signs, so until a "
+             "clinician has read it the patient is told to call 911, at any time after the procedure (issue 14).",
+             _ALARM_SOURCES),
+        Rule(ALARM_RULE, 1, "Message mentions swelling or swallowing in unread words",
+             "The message names swelling or swallowing in words the software could not read. Until a clinician "
+             "has read it, it is treated as a possible warning sign and the on-call clinician is paged, at any "
+             "time after the procedure (issue 14).",
+             _ALARM_SOURCES),
     ]
 
 
@@ -108,10 +116,14 @@ def toxin_outcomes(
                         {"symptoms": sorted(dedicated), "day": day})]
 
 
-def alarm_outcome(unread_alarm_words: tuple[str, ...]) -> SignOutcome | None:
+def alarm_outcome(unread_alarm_words: tuple[str, ...], unread_emergency_words: tuple[str, ...] = ()) -> SignOutcome | None:
     if not unread_alarm_words:
         return None
     words = ", ".join(f"“{word}”" for word in unread_alarm_words)
+    if unread_emergency_words:
+        return SignOutcome(_EMERGENCY, EMERGENCY_ALARM_RULE,
+                           f"Your message mentions {words}, which could be an emergency warning sign, in words "
+                           f"we could not read.", {"words": list(unread_alarm_words)})
     return SignOutcome(_URGENT, ALARM_RULE,
                        f"Your message mentions {words}, which could be a warning sign; a clinician will call you.",
                        {"words": list(unread_alarm_words)})
