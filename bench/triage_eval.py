@@ -1,9 +1,11 @@
-"""Score post-injection triage against the hand-written check-in cases.
+"""Score post-injection triage against the hand-written check-in cases, English and Spanish.
 
 Usage:  .venv/bin/python bench/triage_eval.py
 
-Prints exact accuracy, the confusion table by disposition and every miss, and exits
-non-zero when any emergency/urgent case is under-triaged or exact accuracy is below 90 %.
+For each case set (eval/cases.yaml, eval/cases_es.yaml) prints exact accuracy, the confusion
+table by disposition and every miss, and exits non-zero when any emergency/urgent case in
+either set is under-triaged, exact accuracy is below 90 % in either set, or the Spanish set
+is smaller than the English one.
 """
 
 from __future__ import annotations
@@ -13,21 +15,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from triggerpoint.followup.evaluation import MIN_EXACT_ACCURACY, run_eval  # noqa: E402
+from triggerpoint.followup.evaluation import CASE_SETS, MIN_EXACT_ACCURACY, EvalReport, load_cases, run_eval  # noqa: E402
 from triggerpoint.followup.triage import DISPOSITIONS  # noqa: E402
 
 
-def main() -> int:
-    report = run_eval()
+def print_report(label: str, report: EvalReport) -> None:
     total = len(report.results)
     exact = total - len(report.misses)
-    print(f"triage eval: {exact}/{total} exact = {report.accuracy:.1%} (bar {MIN_EXACT_ACCURACY:.0%})")
-    print()
+    print(f"== {label} set: {exact}/{total} exact = {report.accuracy:.1%} (bar {MIN_EXACT_ACCURACY:.0%})")
     width = max(len(d) for d in DISPOSITIONS) + 2
     print("expected \\ actual".ljust(20) + "".join(d.rjust(width) for d in DISPOSITIONS))
     for expected, row in report.confusion().items():
         print(expected.ljust(20) + "".join(str(row[d]).rjust(width) for d in DISPOSITIONS))
-    print()
     if report.misses:
         print("misses:")
         for miss in report.misses:
@@ -36,8 +35,22 @@ def main() -> int:
                   f"[{', '.join(miss.rules)}] — {miss.note}")
     else:
         print("misses: none")
-    print(f"under-triaged emergency/urgent cases: {len(report.dangerous_misses)} (bar 0)")
-    return 0 if report.passes else 1
+    print(f"{label}: under-triaged emergency/urgent cases: {len(report.dangerous_misses)} (bar 0)")
+    print()
+
+
+def main() -> int:
+    ok = True
+    sizes = {}
+    for label, path in CASE_SETS:
+        cases = load_cases(path)
+        sizes[label] = len(cases)
+        report = run_eval(cases)
+        print_report(label, report)
+        ok = ok and report.passes
+    print("triage eval: " + ", ".join(f"{label} {n} cases" for label, n in sizes.items())
+          + f"; Spanish set at least as large as English: {sizes['Spanish'] >= sizes['English']}")
+    return 0 if ok and sizes["Spanish"] >= sizes["English"] else 1
 
 
 if __name__ == "__main__":

@@ -94,8 +94,20 @@ def parse_article(text: str, slug: str, language: str, origin: str = "<article>"
         last_reviewed=last_reviewed,
         sources=tuple(Source(title=s["title"], url=s.get("url")) for s in meta["sources"]),
         tags=tuple(meta.get("tags", ())),
-        body=match["body"].strip() + "\n",
+        body=_with_warning_windows(match["body"].strip() + "\n", origin),
     )
+
+
+def _with_warning_windows(body: str, origin: str) -> str:
+    """Fill ``{{window:<id>}}`` / ``{{window_weeks:<id>}}`` from the follow-up warning-window table.
+
+    The windows in which a warning sign is acted on are decided once, in
+    followup/data/warning_windows.yaml (the table triage reads), so an article never states a
+    number that triage does not use.
+    """
+    from triggerpoint.followup.windows import load_windows  # the one table; imported when articles load
+
+    return load_windows().expand_article(body, origin)
 
 
 @cache

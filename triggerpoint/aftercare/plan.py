@@ -423,6 +423,13 @@ def _join(items: list[str], template: PlanTemplate, language: str) -> str:
     return f"{', '.join(items[:-1])} {template.label('list_and', language)} {items[-1]}"
 
 
+def _warning_window_values() -> dict[str, int]:
+    """{fever_days}, {site_days}, {toxin_weeks} from the follow-up warning-window table (one source)."""
+    from triggerpoint.followup.windows import load_windows
+
+    return load_windows().placeholders()
+
+
 def _clinic_phrase(inp: PlanInput, template: PlanTemplate, language: str) -> str:
     if inp.clinic_phone and inp.clinic_name:
         return template.label("clinic_with_phone", language).format(
@@ -517,6 +524,7 @@ def build_plan(
     values = {
         "clinic": _clinic_phrase(inp, template, language),
         "risk_muscles": _join([_in_sentence(m.name) for m in risk_muscles], template, language),
+        **_warning_window_values(),
     }
     applicable = [task for task in template.tasks if task.when.holds(**facts)]
 

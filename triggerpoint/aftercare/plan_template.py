@@ -36,10 +36,12 @@ SLOTS = ("morning", "evening")
 
 # Which placeholders each kind of text may use; anything else is a typo that would
 # otherwise surface as a KeyError while rendering one patient's plan.
-COMMON_PLACEHOLDERS = frozenset({"clinic", "risk_muscles"})
+#: {fever_days}, {site_days}, {toxin_weeks}: the warning-sign windows (followup/data/warning_windows.yaml).
+WINDOW_PLACEHOLDERS = frozenset({"fever_days", "site_days", "toxin_weeks"})
+COMMON_PLACEHOLDERS = frozenset({"clinic", "risk_muscles"}) | WINDOW_PLACEHOLDERS
 PER_MUSCLE_PLACEHOLDERS = COMMON_PLACEHOLDERS | {"muscle_name", "sides", "stretches"}
 WITHOUT_STRETCH_PLACEHOLDERS = COMMON_PLACEHOLDERS | {"muscle_name", "sides"}
-REMINDER_PLACEHOLDERS = frozenset({"clinic"})
+REMINDER_PLACEHOLDERS = frozenset({"clinic"}) | WINDOW_PLACEHOLDERS
 
 
 class TemplateError(ValueError):
@@ -175,6 +177,19 @@ def _when_from(raw: Mapping[str, Any] | None) -> When:
     )
 
 
+def _offset_days(value: int | str) -> int:
+    """An offset in days, or the name of a follow-up warning window whose days it takes.
+
+    ``warning_window: fever_allergy`` keeps the plan's warning days equal to the days triage
+    pages those signs (followup/data/warning_windows.yaml), instead of repeating the number.
+    """
+    if isinstance(value, int):
+        return value
+    from triggerpoint.followup.windows import load_windows  # the one table of warning windows
+
+    return load_windows().days(value)
+
+
 def build_template(document: Mapping[str, Any], origin: str = "<template>") -> PlanTemplate:
     """Turn a parsed template document into a `PlanTemplate`, checking schema and cross-references.
 
@@ -187,7 +202,7 @@ def build_template(document: Mapping[str, Any], origin: str = "<template>") -> P
         raise TemplateError(f"{origin} does not match template.schema.json: {details}")
 
     problems: list[str] = []
-    offsets = PlanOffsets(**document["offsets"])
+    offsets = PlanOffsets(**{name: _offset_days(value) for name, value in document["offsets"].items()})
     sources = dict(document["sources"])
     conditions = dict(document["conditions"])
     template_id = document["id"]

@@ -126,8 +126,12 @@ def triage_request(
     reported_at: datetime,
     sites: Iterable[tuple[str, str]] = (),
     procedure_at: datetime | None = None,
+    botulinum_toxin: bool | None = None,
 ) -> dict[str, Any]:
     """The ``followup/triage`` contract body for normalised `answers` about one procedure.
+
+    `botulinum_toxin` is whether the procedure included a toxin (None: cannot tell, which
+    triage reads as "possibly").
 
     `reported_at` and `procedure_at` must already be in the clinic's local offset (day
     numbers are calendar days where the patient is). `procedure_at` is dropped when it
@@ -144,6 +148,8 @@ def triage_request(
         payload["sites"] = [{"muscle": muscle, "side": side} for muscle, side in unique_sites]
     if procedure_at is not None and procedure_at.date() == procedure_date and procedure_at <= reported_at:
         payload["procedure_at"] = procedure_at.isoformat()
+    if botulinum_toxin is not None:
+        payload["botulinum_toxin"] = botulinum_toxin
     if answers.get("temperature"):
         payload["temperature"] = dict(answers["temperature"])
     if answers.get("pain_now") is not None:

@@ -188,7 +188,12 @@ TRIAGE_REQUEST_BODY = {
                                     "properties": {"value": {"type": "number"},
                                                    "unit": {"type": "string", "enum": ["F", "C"]}}},
                     "pain_now": {"type": "integer", "minimum": 0, "maximum": 10},
-                    "free_text": {"type": "string", "maxLength": 4000},
+                    "free_text": {"type": "string", "maxLength": 4000,
+                                  "description": "read in English and Spanish"},
+                    "botulinum_toxin": {"type": ["boolean", "null"],
+                                        "description": "whether the procedure included botulinum toxin; "
+                                                       "absent or null = unknown, treated as possibly given "
+                                                       "(12-week toxin-spread window)"},
                 },
             },
             "example": {

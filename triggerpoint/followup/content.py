@@ -23,7 +23,7 @@ from triggerpoint.core.data import DataFileError
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Placeholders an instruction text may use; triage fills them from its thresholds.
-INSTRUCTION_PLACEHOLDERS = frozenset({"fever_f", "fever_c", "urgent_days"})
+INSTRUCTION_PLACEHOLDERS = frozenset({"fever_f", "fever_c", "urgent_days", "fever_days", "site_days", "toxin_weeks"})
 
 
 class FollowupDataError(DataFileError):
@@ -62,6 +62,7 @@ class Symptom:
     pneumothorax_sign: bool = False
     pain_sign: bool = False
     self_care_window: str | None = None
+    toxin_spread_disposition: str | None = None
 
     def as_published(self) -> dict[str, Any]:
         """The shape GET /api/v1/followup/symptoms publishes."""
@@ -93,7 +94,9 @@ class SymptomCatalog:
         return [symptom.as_published() for symptom in self.symptoms]
 
 
-def _build_symptoms(document: dict[str, Any]) -> SymptomCatalog:
+def _build_symptoms(document: dict[str, Any], spanish: dict[str, list[str]] | None = None) -> SymptomCatalog:
+    """Symptoms from symptoms.yaml, with each one's Spanish phrases (text_phrases_es.yaml) appended."""
+    spanish = spanish or {}
     symptoms = tuple(
         Symptom(
             id=entry["id"],
@@ -101,16 +104,18 @@ def _build_symptoms(document: dict[str, Any]) -> SymptomCatalog:
             rule=entry["rule"],
             label_en=entry["label"]["en"],
             label_es=entry["label"]["es"],
-            text_phrases=tuple(entry["text_phrases"]),
+            text_phrases=tuple(dict.fromkeys([*entry["text_phrases"], *spanish.get(entry["id"], [])])),
             sources=tuple(entry["sources"]),
             pneumothorax_sign=entry.get("pneumothorax_sign", False),
             pain_sign=entry.get("pain_sign", False),
             self_care_window=entry.get("self_care_window"),
+            toxin_spread_disposition=entry.get("toxin_spread_disposition"),
         )
         for entry in document["symptoms"]
     )
     seen: set[str] = set()
-    problems = []
+    problems = [f"text_phrases_es.yaml: phrases for unknown symptom {symptom_id!r}"
+                for symptom_id in sorted(set(spanish) - {entry["id"] for entry in document["symptoms"]})]
     for symptom in symptoms:
         if symptom.id in seen:
             problems.append(f"symptoms.yaml: duplicate symptom id {symptom.id!r}")
@@ -123,7 +128,8 @@ def _build_symptoms(document: dict[str, Any]) -> SymptomCatalog:
 @functools.cache
 def load_symptoms() -> SymptomCatalog:
     """The published warning-sign vocabulary (cached, schema-validated)."""
-    return _build_symptoms(load_document("symptoms.yaml", "symptoms.schema.json"))
+    spanish = load_document("text_phrases_es.yaml", "text_phrases_es.schema.json")
+    return _build_symptoms(load_document("symptoms.yaml", "symptoms.schema.json"), spanish["phrases"])
 
 
 # ----------------------------------------------------------------------------- instructions
@@ -196,11 +202,31 @@ class Lexicon:
     degree_words: frozenset[str]
     not_temperature_after: frozenset[str]
     not_fuzzy: frozenset[str]
+    alarm_stems: tuple[str, ...] = ()
+    emergency_alarm_stems: tuple[str, ...] = ()
+
+
+#: Grammar lists that text_lexicon_es.yaml extends (the Spanish file adds, never replaces).
+_MERGED_LISTS = ("negation_cues", "pseudo_negations", "scope_terminators", "reassurance_phrases",
+                 "temperature_keywords", "degree_words", "not_temperature_after", "not_fuzzy", "alarm_stems",
+                 "emergency_alarm_stems")
+
+
+def merge_lexicons(english: dict[str, Any], spanish: dict[str, Any]) -> dict[str, Any]:
+    """One grammar for both languages: a patient may mix them, so every message is read with both."""
+    merged = dict(english)
+    for key in _MERGED_LISTS:
+        merged[key] = list(dict.fromkeys([*english.get(key, []), *spanish.get(key, [])]))
+    merged["temperature_units"] = {**english["temperature_units"], **spanish.get("temperature_units", {})}
+    return merged
 
 
 @functools.cache
 def load_lexicon() -> Lexicon:
-    document = load_document("text_lexicon.yaml", "text_lexicon.schema.json")
+    document = merge_lexicons(
+        load_document("text_lexicon.yaml", "text_lexicon.schema.json"),
+        load_document("text_lexicon_es.yaml", "text_lexicon_es.schema.json"),
+    )
     return Lexicon(
         version=document["version"],
         negation_window=document["negation_window"],
@@ -213,4 +239,6 @@ def load_lexicon() -> Lexicon:
         degree_words=frozenset(document["degree_words"]),
         not_temperature_after=frozenset(document["not_temperature_after"]),
         not_fuzzy=frozenset(document["not_fuzzy"]),
+        alarm_stems=tuple(document["alarm_stems"]),
+        emergency_alarm_stems=tuple(document["emergency_alarm_stems"]),
     )

@@ -32,6 +32,7 @@ DISPOSITION_HEADLINES = {
 #: How the check-in form groups the published symptoms, in the order a patient should read them.
 FORM_GROUPS = (
     ("emergency", _("Right now, do you have any of these?")),
+    ("toxin_spread", _("Since your botulinum toxin (Botox) shot, have you had any of these?")),
     ("anaesthetic_reaction", _("Since the injection, have you had any of these?")),
     ("infection_or_allergy", _("At the injection site or on your skin")),
     ("expected", _("Common after injections")),
@@ -57,17 +58,26 @@ def symptom_label(symptom_id: str, language: str = "en") -> str:
     return symptom.label_es if language == "es" else symptom.label_en
 
 
-def form_groups(selected: set[str] | frozenset[str] = frozenset(), language: str = "en") -> list[dict[str, Any]]:
-    """[{"id", "heading", "urgent", "items": [{"id", "label", "checked"}]}] for the check-in form."""
+def form_groups(
+    selected: set[str] | frozenset[str] = frozenset(), language: str = "en", *, toxin_possible: bool = True
+) -> list[dict[str, Any]]:
+    """[{"id", "heading", "urgent", "items": [{"id", "label", "checked"}]}] for the check-in form.
+
+    The botulinum-toxin spread signs are offered when the procedure included a toxin or when
+    that cannot be told (`toxin_possible`); a toxin-free procedure does not show them.
+    """
     catalog = load_symptoms()
     groups = []
     for group_id, heading in FORM_GROUPS:
+        if group_id == "toxin_spread" and not toxin_possible:
+            continue
         items = [
             {"id": s.id, "label": s.label_es if language == "es" else s.label_en, "checked": s.id in selected}
             for s in catalog.symptoms if s.group == group_id
         ]
         if items:
-            groups.append({"id": group_id, "heading": heading, "urgent": group_id == "emergency", "items": items})
+            groups.append({"id": group_id, "heading": heading, "urgent": group_id in ("emergency", "toxin_spread"),
+                           "items": items})
     return groups
 
 
@@ -118,7 +128,15 @@ REASON_WORDING = {
     "TRI-URG-SITE": gettext_noop("Possible infection at the injection site on day %(day)s: %(signs)s."),
     "TRI-URG-ALLERGY": gettext_noop("Possible allergic reaction on day %(day)s: %(signs)s."),
     "TRI-URG-PAIN": gettext_noop("Pain much worse, or pain with fever, on day %(day)s."),
-    "TRI-ROUTINE-AFTER-WINDOW": gettext_noop("Warning sign reported on day %(day)s, after the first %(days)s days."),
+    "TRI-ROUTINE-AFTER-WINDOW": gettext_noop(
+        "Warning sign reported on day %(day)s, after the days in which the clinic pages it."),
+    "TRI-TOXIN-SPREAD": gettext_noop("Possible spread of the botulinum toxin on day %(day)s: %(signs)s."),
+    "TRI-URG-NEURO-SIGN": gettext_noop("New nerve sign on day %(day)s: %(signs)s."),
+    "TRI-EMERG-TEXT-ALARM-WORD": gettext_noop(
+        "Your message mentions something that could be an emergency sign, in words we could not read."),
+    "TRI-URG-TEXT-ALARM-WORD": gettext_noop(
+        "Your message mentions something that could be a warning sign, in words we could not read. "
+        "A clinician will call you."),
     "TRI-ROUTINE-PROLONGED": gettext_noop("%(Sign)s: still there longer than expected after the injection."),
     "TRI-ROUTINE-SEVERE-PAIN": gettext_noop("Pain score %(pain)s/10 is severe."),
     "TRI-ROUTINE-REQUEST": gettext_noop("You asked for a clinician to look at this."),

@@ -7,6 +7,9 @@ check that the rules say what a clinician would. Two bars, both from issue 8:
   out lower — a missed page is the failure that hurts patients;
 * **at least 90 % exact** overall, so over-triage cannot hide behind the first bar.
 
+The Spanish set (``eval/cases_es.yaml``, issue 14) is scored on its own against the same
+bars, and must hold at least as many cases as the English one.
+
 Pure module; ``bench/triage_eval.py`` prints the report and a test asserts the bars.
 """
 
@@ -31,6 +34,9 @@ from triggerpoint.followup.triage import (
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 CASES_FILE = EVAL_DIR / "cases.yaml"
+SPANISH_CASES_FILE = EVAL_DIR / "cases_es.yaml"
+#: The sets the bench scores separately: (label, file).
+CASE_SETS = (("English", CASES_FILE), ("Spanish", SPANISH_CASES_FILE))
 MIN_EXACT_ACCURACY = 0.90
 MUST_NOT_UNDER_TRIAGE = (EMERGENCY, URGENT)
 _RANK = {name: rank for rank, name in enumerate(DISPOSITIONS)}

@@ -45,6 +45,7 @@ from triggerpoint.followup.models import (
 )
 from triggerpoint.followup.schedule import DEFAULT_PLAN, CheckInPlan, due_times, report_window_closes
 from triggerpoint.followup.schedule import report_window_open as _window_open
+from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS, TriageResult, parse_triage_request, triage
 from triggerpoint.notifications.services import enqueue, issue_link, link_url
 
@@ -315,6 +316,7 @@ def triage_answers(procedure, answers: dict[str, Any], reported_at: datetime) ->
     payload = triage_request(
         answers, procedure_date=procedure.procedure_date, reported_at=reported_at.astimezone(zone), sites=sites,
         procedure_at=procedure.performed_at.astimezone(zone) if procedure.performed_at else None,
+        botulinum_toxin=procedure_included_toxin(procedure),
     )
     language = getattr(procedure.patient, "preferred_language", "en") or "en"
     request = parse_triage_request(payload, atlas=atlas, thresholds=DEFAULT_THRESHOLDS)

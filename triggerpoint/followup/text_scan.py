@@ -11,6 +11,8 @@ What the scanner decides, and why it leans the way it does:
   also matches one typo away (two for words of eight letters or more; same first letter),
   so "brethe" or "feever" still count. Real words that sit one letter from a symptom word
   are listed in ``not_fuzzy`` so "discharged from the clinic" is not discharge at the site.
+  A phrase word ending in ``~`` is a stem: "hinch~" matches "hinchado", "hinchando",
+  "hincharon" — Spanish verbs and adjectives change their endings far more than English.
 * **Negation** ("no fever", "not short of breath", "denies chest pain") switches a symptom
   off only inside a short scope: from the cue to the end of the clause, ending at
   punctuation, at words such as "but"/"and"/"because", or after ``negation_window`` words.
@@ -23,6 +25,19 @@ What the scanner decides, and why it leans the way it does:
   the plausible °F and °C ranges do not overlap, so this never has to guess between two
   readings. A number that is no plausible temperature in any unit is *not* guessed: it is
   reported as unreadable and the message counts as not understood.
+* **Alarm words**: a word that starts like one of ``emergency_alarm_stems`` ("breath",
+  "chest", "throat", "faint", "respir", "aire", "pecho", "garganta", "desmay"...) or
+  ``alarm_stems`` ("swell", "hinch", "inflam", "tragar"...) and is not part of any phrase
+  the scanner understood — a symptom, present or denied — is reported in
+  ``unread_alarm_words`` (with ``unread_emergency_words`` for the first kind). A reassurance
+  later in the same clause, with no scope terminator between, covers it ("my chest is
+  fine", "la respiración bien"); a negation does *not* ("no puedo jalar aire" is a
+  symptom). Triage escalates such a message — emergency words to emergency, the others to
+  urgent: text about breathing, the chest, the throat, swelling or fainting that nobody
+  could read must not wait a business day (issue 14).
+* **Spanish** is read with the same machinery: its phrases (text_phrases_es.yaml) and
+  grammar (text_lexicon_es.yaml) are merged with the English ones, so every message is
+  read in both languages.
 * **Understood**: a non-empty message is understood when something in it was recognised
   (a symptom, present or denied; a plausible temperature; "feeling fine") and no
   temperature in it was unreadable. Triage sends a message that was not understood to a
@@ -46,6 +61,8 @@ WILDCARD = "*"
 WILDCARD_MAX_WORDS = 2
 KEYWORD_TO_NUMBER_MAX_WORDS = 4
 MIN_FUZZY_LENGTH = 5
+STEM_MARK = "~"
+MIN_STEM_LENGTH = 4
 LONG_WORD_LENGTH = 8
 
 _APOSTROPHES = str.maketrans({"'": None, "\u2019": None, "\u2018": None, "`": None, "\u00ba": "\u00b0"})
@@ -81,6 +98,8 @@ class TextScan:
     reassured: bool = False
     symptoms: frozenset[str] = field(default_factory=frozenset)
     negated_symptoms: frozenset[str] = field(default_factory=frozenset)
+    unread_alarm_words: tuple[str, ...] = ()
+    unread_emergency_words: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -159,6 +178,9 @@ class _Matcher:
     def word_matches(self, pattern: str, word: str) -> bool:
         if pattern == word:
             return True
+        if pattern.endswith(STEM_MARK):
+            stem = pattern[:-1]
+            return len(stem) >= MIN_STEM_LENGTH and word.startswith(stem) and word not in self.never_fuzzy
         if len(pattern) < MIN_FUZZY_LENGTH or word in self.never_fuzzy or not word.isalpha():
             return False
         if word[0] != pattern[0]:
@@ -302,6 +324,8 @@ def scan_text(
     mentions: list[SymptomMention] = []
     temperatures: list[TemperatureMention] = []
     reassured = False
+    alarm_words: list[str] = []
+    emergency_words: list[str] = []
     for clause in clauses(tokenize(text)):
         found: list[tuple[str, tuple[int, int]]] = []
         for symptom in symptoms.symptoms:
@@ -326,8 +350,12 @@ def scan_text(
                     negated=_negated(span, clause, cue_spans, lexicon),
                 )
             )
-        if any(not _negated(span, clause, cue_spans, lexicon) for span in reassurance_spans):
+        live_reassurance = [span for span in reassurance_spans if not _negated(span, clause, cue_spans, lexicon)]
+        if live_reassurance:
             reassured = True
+        unread = _unread_alarm_words(clause, [span for _, span in found], live_reassurance, lexicon)
+        alarm_words.extend(unread)
+        emergency_words.extend(w for w in unread if _starts_with_any(w, lexicon.emergency_alarm_stems))
         temperatures.extend(_read_temperatures(clause, lexicon, matcher, plausible_f))
 
     present = frozenset(m.symptom for m in mentions if not m.negated)
@@ -338,4 +366,34 @@ def scan_text(
         reassured=reassured,
         symptoms=present,
         negated_symptoms=frozenset(m.symptom for m in mentions if m.negated) - present,
+        unread_alarm_words=tuple(dict.fromkeys(alarm_words)),
+        unread_emergency_words=tuple(dict.fromkeys(emergency_words)),
     )
+
+
+def _starts_with_any(word: str, stems: Sequence[str]) -> bool:
+    return any(word.startswith(stem) for stem in stems)
+
+
+def _unread_alarm_words(
+    clause: Sequence[str],
+    symptom_spans: Sequence[tuple[int, int]],
+    reassurance_spans: Sequence[tuple[int, int]],
+    lexicon: Lexicon,
+) -> list[str]:
+    """Alarm words in this clause that no understood phrase covers (see the module doc)."""
+    covered = {index for start, end in symptom_spans for index in range(start, end)}
+    covered |= {index for start, end in reassurance_spans for index in range(start, end)}
+    stems = (*lexicon.emergency_alarm_stems, *lexicon.alarm_stems)
+    unread = []
+    for index, word in enumerate(clause):
+        if index in covered or not word.isalpha() or not _starts_with_any(word, stems):
+            continue
+        reassured_after = any(
+            index < start and start - index <= lexicon.negation_window
+            and not any(w in lexicon.scope_terminators for w in clause[index + 1 : start])
+            for start, _end in reassurance_spans
+        )
+        if not reassured_after:
+            unread.append(word)
+    return unread

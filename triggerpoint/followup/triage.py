@@ -7,9 +7,12 @@ do now. Dispositions, most severe first:
 ``emergency``  call 911 now (breathing trouble, chest pain, sudden weakness, fainting,
                swelling of lips/tongue/throat, seizure, racing heart at any time; early
                signs of local-anaesthetic toxicity within its window after the injection).
-``urgent``     the on-call clinician is paged (within the first days: fever above the
-               threshold, signs of infection at the site, signs of allergy, pain much worse
-               despite ice and NSAIDs or with fever).
+``urgent``     the on-call clinician is paged (fever above the threshold or signs of allergy
+               within 5 days; signs of infection at the site or pain much worse despite ice
+               and NSAIDs within 14 days; toxin-spread signs within 12 weeks of botulinum
+               toxin; a message naming breathing, chest, throat, swelling or fainting in
+               words the scanner could not read). The windows live in
+               data/warning_windows.yaml, which patient materials read too.
 ``routine``    a clinician reads it within a business day (the same signs later on, effects
                lasting longer than expected, a request to be looked at, an unreadable
                message).
@@ -44,8 +47,11 @@ Decisions made explicit (each is tested):
   took the trouble to write something we cannot classify may be describing a warning sign
   in words we do not know, and self care would mean nobody ever reads it.
 * **Reporting window.** After ``reporting_window_days`` a check-in is no longer attributed
-  to the injection: emergency signs still say call 911; everything else becomes one
-  routine review (``TRI-ROUTINE-LATE-REPORT``).
+  to the injection: emergency signs still say call 911; toxin-spread signs inside their
+  12-week window and unread alarm words keep their disposition (triage_signs); everything
+  else becomes one routine review (``TRI-ROUTINE-LATE-REPORT``).
+* **Botulinum toxin.** ``botulinum_toxin`` (true/false) says whether the procedure included a
+  toxin; absent or null means unknown, and unknown is treated as "possibly given".
 
 Pure module: no Django, no ORM, no HTTP.
 """
@@ -80,6 +86,8 @@ from triggerpoint.followup.temperature import (
     to_decimal,
 )
 from triggerpoint.followup.text_scan import TextScan, scan_text
+from triggerpoint.followup.triage_signs import NOT_FOLDED_LATE, alarm_outcome, sign_rules, toxin_outcomes
+from triggerpoint.followup.windows import FEVER_ALLERGY, LOCAL_INFECTION, TOXIN_SPREAD, load_windows
 
 EMERGENCY = "emergency"
 URGENT = "urgent"
@@ -101,6 +109,7 @@ REQUEST_FIELDS = (
     "temperature",
     "pain_now",
     "free_text",
+    "botulinum_toxin",
 )
 SEED_002 = "Trigger Point Clinic protocol, seed page 002 (warning signs after trigger point injection)"
 DRUGS_COM = "Drugs.com, trigger point injection discharge care https://www.drugs.com/cg/trigger-point-injection-discharge-care.html"
@@ -112,13 +121,19 @@ FCEP_PTX = "FCEP case report, bilateral pneumothoraces after trigger point injec
 class TriageThresholds:
     """Every number triage uses, in one table. Pass another instance to change a clinic's protocol.
 
-    Defaults: the seed protocol (fever over 101 °F within 5 days; soreness about 48 hours),
-    Medscape's local-anaesthetic toxicity onset (usually minutes, up to 60 min; doubled here
-    as a margin), and a plausible body-temperature range of 34–43 °C.
+    Defaults: the seed protocol (fever over 101 °F; soreness about 48 hours), Medscape's
+    local-anaesthetic toxicity onset (usually minutes, up to 60 min; doubled here as a margin),
+    a plausible body-temperature range of 34–43 °C, and the warning-sign windows from
+    data/warning_windows.yaml (fever/allergy 5 days, local infection 14, toxin spread 84).
     """
 
     fever_above_f: Decimal = Decimal("101.0")
-    urgent_window_days: int = 5
+    #: Fever and allergy signs are paged through this day (the fever_allergy window).
+    urgent_window_days: int = field(default_factory=lambda: load_windows().days(FEVER_ALLERGY))
+    #: Site infection signs and pain not relieved are paged through this day.
+    local_infection_window_days: int = field(default_factory=lambda: load_windows().days(LOCAL_INFECTION))
+    #: Botulinum toxin spread signs are acted on through this day.
+    toxin_spread_window_days: int = field(default_factory=lambda: load_windows().days(TOXIN_SPREAD))
     anaesthetic_reaction_window: timedelta = timedelta(hours=2)
     expected_effects_window: timedelta = timedelta(hours=48)
     plausible_temperature_f: tuple[Decimal, Decimal] = (Decimal("93.2"), Decimal("109.4"))
@@ -129,8 +144,10 @@ class TriageThresholds:
         low, high = self.plausible_temperature_f
         if not low < self.fever_above_f < high:
             raise ValueError("fever threshold must lie inside the plausible temperature range")
-        if not 0 <= self.urgent_window_days <= self.reporting_window_days:
-            raise ValueError("the urgent window must not exceed the reporting window")
+        if not 0 <= self.urgent_window_days <= self.local_infection_window_days <= self.reporting_window_days:
+            raise ValueError("windows must satisfy 0 <= fever/allergy <= local infection <= reporting window")
+        if self.toxin_spread_window_days < 0:
+            raise ValueError("the toxin spread window must not be negative")
 
     @property
     def fever_label(self) -> tuple[str, str]:
@@ -149,6 +166,7 @@ def triage_rules(thresholds: TriageThresholds = DEFAULT_THRESHOLDS) -> dict[str,
     """The rules with their basis worded from `thresholds` (so the basis never shows a stale number)."""
     fever_f, fever_c = thresholds.fever_label
     days = thresholds.urgent_window_days
+    site_days = thresholds.local_infection_window_days
     last_minutes = int(thresholds.anaesthetic_reaction_window.total_seconds() // 60)
     expected_hours = int(thresholds.expected_effects_window.total_seconds() // 3600)
     rules = [
@@ -176,20 +194,23 @@ def triage_rules(thresholds: TriageThresholds = DEFAULT_THRESHOLDS) -> dict[str,
              f"paging is the safe choice until a reading is known.", (SEED_002,)),
         Rule("TRI-ROUTINE-FEVER-NOT-CONFIRMED", 1, "Feeling feverish, reading not above the threshold",
              f"The reading is not above {fever_f} ({fever_c}); a clinician reviews it.", (SEED_002,)),
-        Rule("TRI-URG-SITE", 1, f"Signs of infection at the site within {days} days",
+        Rule("TRI-URG-SITE", 2, f"Signs of infection at the site within {site_days} days",
              f"Persistent or spreading redness, swelling, increasing local pain or discharge at the injection site "
-             f"within {days} days can mean infection; the clinic pages its on-call clinician.", (SEED_002, DRUGS_COM)),
+             f"within {site_days} days can mean infection; the clinic pages its on-call clinician. "
+             f"{load_windows().get(LOCAL_INFECTION).basis}", (SEED_002, DRUGS_COM)),
         Rule("TRI-URG-ALLERGY", 1, f"Possible allergic reaction within {days} days",
              f"Hives, rash or itching within {days} days can be an allergic reaction to an injected drug; the clinic "
              f"pages its on-call clinician. Swelling of the lips, tongue or throat is an emergency instead.",
              (SEED_002, DRUGS_COM)),
-        Rule("TRI-URG-PAIN", 1, f"Pain much worse, or pain with fever, within {days} days",
-             f"Pain that is much worse and not relieved by ice and NSAIDs, or pain together with fever, within "
-             f"{days} days can mean infection, a haematoma or nerve injury; the clinic pages its on-call clinician.",
-             (SEED_002,)),
-        Rule("TRI-ROUTINE-AFTER-WINDOW", 1, f"Warning sign after day {days}",
-             f"The clinic pages fever, site and allergy signs only within {days} days of the procedure (day 0 is "
-             f"the procedure day); later they are reviewed by a clinician within a business day.", (SEED_002,)),
+        Rule("TRI-URG-PAIN", 2, f"Pain much worse and not relieved within {site_days} days, or pain with fever "
+             f"within {days}",
+             f"Pain that is much worse and not relieved by ice and NSAIDs (within {site_days} days), or pain together "
+             f"with fever (within {days} days, the fever window), can mean infection, a haematoma or nerve injury; "
+             f"the clinic pages its on-call clinician.", (SEED_002,)),
+        Rule("TRI-ROUTINE-AFTER-WINDOW", 2, "Warning sign after its window",
+             f"The clinic pages fever and allergy signs within {days} days and site infection signs within "
+             f"{site_days} days of the procedure (day 0 is the procedure day); later they are reviewed by a "
+             f"clinician within a business day.", (SEED_002,)),
         Rule("TRI-ROUTINE-PROLONGED", 1, "Expected effect lasting longer than expected",
              f"Soreness and numbness are expected for about {expected_hours} hours; lasting longer, a clinician "
              f"reviews them (nerve irritation, haematoma).", (SEED_002,)),
@@ -211,6 +232,7 @@ def triage_rules(thresholds: TriageThresholds = DEFAULT_THRESHOLDS) -> dict[str,
         Rule("TRI-NO-WARNING-SIGNS", 1, "No warning sign reported",
              "Nothing in the check-in is a warning sign.", (SEED_002,)),
     ]
+    rules += sign_rules(thresholds.toxin_spread_window_days, thresholds.reporting_window_days)
     return {rule.id: rule for rule in rules}
 
 
@@ -251,6 +273,7 @@ class TriageInput:
     pain_now: int | None = None
     free_text: str = ""
     procedure_at: datetime | None = None
+    botulinum_toxin: bool | None = None
 
 
 def _parse_date(raw: object, name: str, problems: list[str]) -> date | None:
@@ -421,6 +444,11 @@ def parse_triage_request(
     elif len(free_text) > MAX_FREE_TEXT_CHARS:
         problems.append(f"free_text: longer than {MAX_FREE_TEXT_CHARS} characters")
 
+    botulinum_toxin = payload.get("botulinum_toxin")
+    if botulinum_toxin is not None and not isinstance(botulinum_toxin, bool):
+        problems.append(f"botulinum_toxin: must be true, false or null (unknown), got {botulinum_toxin!r}")
+        botulinum_toxin = None
+
     if procedure_date and reported_at and not implausible:
         problems.extend(_timing_problems(procedure_date, reported_at, procedure_at))
     if problems:
@@ -435,6 +463,7 @@ def parse_triage_request(
         pain_now=pain_now,
         free_text=free_text,
         procedure_at=procedure_at,
+        botulinum_toxin=botulinum_toxin,
     )
 
 
@@ -474,6 +503,7 @@ class Timing:
     expected_effects_window_open: bool
     within_urgent_window: bool
     within_reporting_window: bool
+    within_local_infection_window: bool
     exact: bool
 
 
@@ -500,6 +530,7 @@ def compute_timing(inp: TriageInput, thresholds: TriageThresholds = DEFAULT_THRE
         within_urgent_window=day <= thresholds.urgent_window_days,
         within_reporting_window=day <= thresholds.reporting_window_days,
         exact=inp.procedure_at is not None,
+        within_local_infection_window=day <= thresholds.local_infection_window_days,
     )
 
 
@@ -524,6 +555,9 @@ class _Facts:
     temperature_from_text: bool
     pain_now: int | None
     text_unclear: tuple[str, ...] | None  # None: no unclear text; tuple: unreadable temperature mentions
+    toxin_given: bool | None = None
+    alarm_words: tuple[str, ...] = ()
+    emergency_alarm_words: tuple[str, ...] = ()
 
 
 def _labels(ids: Iterable[str], catalog: SymptomCatalog) -> str:
@@ -550,7 +584,6 @@ def _evaluate(
     by_rule: dict[str, set[str]] = {}
     for symptom_id in facts.symptoms:
         by_rule.setdefault(catalog.get(symptom_id).rule, set()).add(symptom_id)
-    days = thresholds.urgent_window_days
     late_signs: set[str] = set()
 
     red_flags = by_rule.get("TRI-EMERG-RED-FLAG", set())
@@ -601,10 +634,12 @@ def _evaluate(
                 f"Feeling feverish, but the reading {facts.temperature.describe()} is not above "
                 f"{thresholds.fever_label[0]}.", temperature_f=float(facts.temperature.fahrenheit))
 
-    for rule_id, what in (("TRI-URG-SITE", "Possible infection at the injection site"),
-                          ("TRI-URG-ALLERGY", "Possible allergic reaction")):
+    for rule_id, what, window_open in (
+        ("TRI-URG-SITE", "Possible infection at the injection site", timing.within_local_infection_window),
+        ("TRI-URG-ALLERGY", "Possible allergic reaction", timing.within_urgent_window),
+    ):
         signs = by_rule.get(rule_id, set())
-        if signs and timing.within_urgent_window:
+        if signs and window_open:
             add(URGENT, rule_id, f"{what} on day {timing.day}: {_labels(signs, catalog)}"
                 f"{_sourced(signs, facts.from_text)}.", symptoms=sorted(signs), day=timing.day)
         elif signs:
@@ -613,17 +648,26 @@ def _evaluate(
     pain_signs = {s for s in facts.symptoms if catalog.get(s).pain_sign}
     severe_score = facts.pain_now is not None and facts.pain_now >= thresholds.severe_pain_score
     not_relieved = by_rule.get("TRI-URG-PAIN", set())
-    with_fever = (feverish or fever_reading) and (pain_signs or severe_score)
-    if (not_relieved or with_fever) and timing.within_urgent_window:
-        detail = (f"pain much worse and not relieved{_sourced(not_relieved, facts.from_text)}" if not_relieved
+    with_fever = (feverish or fever_reading) and (pain_signs or severe_score) and timing.within_urgent_window
+    not_relieved_paged = bool(not_relieved) and timing.within_local_infection_window
+    if not_relieved_paged or with_fever:
+        detail = (f"pain much worse and not relieved{_sourced(not_relieved, facts.from_text)}" if not_relieved_paged
                   else "pain together with fever")
         add(URGENT, "TRI-URG-PAIN", f"{detail.capitalize()} on day {timing.day}.", day=timing.day)
     elif not_relieved:
         late_signs.update(catalog.get(s).label_en.lower() for s in not_relieved)
 
+    for outcome in toxin_outcomes(facts.symptoms, catalog, day=timing.day, toxin_given=facts.toxin_given,
+                                  toxin_window_days=thresholds.toxin_spread_window_days,
+                                  from_text=facts.from_text):
+        add(outcome.disposition, outcome.rule, outcome.message, **outcome.data)
+    alarm = alarm_outcome(facts.alarm_words, facts.emergency_alarm_words)
+    if alarm is not None:
+        add(alarm.disposition, alarm.rule, alarm.message, **alarm.data)
+
     if late_signs:
         add(ROUTINE, "TRI-ROUTINE-AFTER-WINDOW",
-            f"Reported on day {timing.day}, after the first {days} days: {'; '.join(sorted(late_signs))}.",
+            f"Reported on day {timing.day}, after the window in which it is paged: {'; '.join(sorted(late_signs))}.",
             day=timing.day)
 
     if severe_score:
@@ -666,7 +710,8 @@ def _elapsed_words(timing: Timing) -> str:
 
 def _fold_late_report(reasons: list[Reason], timing: Timing, rules: Mapping[str, Rule]) -> list[Reason]:
     """After the reporting window, keep emergencies and the unclear-text flag; fold the rest into one review."""
-    kept = [r for r in reasons if r.disposition == EMERGENCY or r.finding.rule == "TRI-TEXT-UNCLEAR"]
+    kept = [r for r in reasons
+            if r.disposition == EMERGENCY or r.finding.rule == "TRI-TEXT-UNCLEAR" or r.finding.rule in NOT_FOLDED_LATE]
     folded = [r for r in reasons if r not in kept]
     if folded:
         summary = "; ".join(r.finding.message.rstrip(".") for r in folded)
@@ -709,12 +754,24 @@ class TriageResult:
         }
 
 
-def _instructions(disposition: str, reasons: list[Reason], thresholds: TriageThresholds, language: str) -> str:
-    texts = load_instructions(language)
+def instruction_values(thresholds: TriageThresholds = DEFAULT_THRESHOLDS) -> dict[str, Any]:
+    """What fills an instruction's placeholders: the fever threshold and the warning-sign windows."""
     fever_f, fever_c = thresholds.fever_label
-    values = {"fever_f": fever_f, "fever_c": fever_c, "urgent_days": thresholds.urgent_window_days}
+    return {"fever_f": fever_f, "fever_c": fever_c, "urgent_days": thresholds.urgent_window_days,
+            "fever_days": thresholds.urgent_window_days, "site_days": thresholds.local_infection_window_days,
+            "toxin_weeks": thresholds.toxin_spread_window_days // 7}
+
+
+def _instructions(
+    disposition: str, reasons: list[Reason], thresholds: TriageThresholds, language: str,
+    toxin_given: bool | None = None,
+) -> str:
+    texts = load_instructions(language)
+    values = instruction_values(thresholds)
     rule_ids = {r.finding.rule for r in reasons}
     parts = [texts.dispositions[disposition]]
+    if "TRI-TOXIN-SPREAD" in rule_ids and disposition in (EMERGENCY, URGENT):
+        parts.append(texts.extras["toxin_spread"])
     if disposition == EMERGENCY:
         if "TRI-EMERG-PNEUMOTHORAX" in rule_ids:
             parts.append(texts.extras["pneumothorax"])
@@ -731,6 +788,8 @@ def _instructions(disposition: str, reasons: list[Reason], thresholds: TriageThr
         parts.extend(texts.self_care_advice[a] for a in dict.fromkeys(advice_ids))
     if disposition == SELF_CARE:
         parts.append(texts.extras["safety_net"])
+    if disposition in (SELF_CARE, ROUTINE) and toxin_given:
+        parts.append(texts.extras["toxin_safety_net"])
     return " ".join(part.format(**values).strip() for part in parts)
 
 
@@ -768,7 +827,7 @@ def triage(
 
     form_facts = _Facts(
         symptoms=inp.symptoms, from_text=frozenset(), temperature=inp.temperature,
-        temperature_from_text=False, pain_now=inp.pain_now, text_unclear=None,
+        temperature_from_text=False, pain_now=inp.pain_now, text_unclear=None, toxin_given=inp.botulinum_toxin,
     )
     reasons = _evaluate(form_facts, timing, ptx_sites, catalog, thresholds)
     scan = None
@@ -785,6 +844,9 @@ def triage(
             temperature_from_text=from_text,
             pain_now=inp.pain_now,
             text_unclear=None if scan.understood else scan.unreadable_temperatures,
+            toxin_given=inp.botulinum_toxin,
+            alarm_words=scan.unread_alarm_words,
+            emergency_alarm_words=scan.unread_emergency_words,
         )
         with_text = _evaluate(combined, timing, ptx_sites, catalog, thresholds)
         # Text may raise, never lower: keep the form-only verdict when it is the more severe,
@@ -803,7 +865,7 @@ def triage(
     return TriageResult(
         disposition=disposition,
         reasons=tuple(r.finding for r in ordered),
-        instructions=_instructions(disposition, ordered, thresholds, language),
+        instructions=_instructions(disposition, ordered, thresholds, language, inp.botulinum_toxin),
         text_understood=None if scan is None else scan.understood,
         day=timing.day,
         hours_since_procedure=timing.hours_since_procedure,

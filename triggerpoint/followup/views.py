@@ -36,6 +36,7 @@ from triggerpoint.followup import display, services
 from triggerpoint.followup.answers import normalise_answers
 from triggerpoint.followup.forms import CheckInForm, ResolveForm
 from triggerpoint.followup.models import Alert, AnsweredVia, CallOutcome, CheckIn
+from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ def _form_context(form: CheckInForm, patient, procedure, *, action: str, checkin
     problems = form.non_field_errors()
     return {
         "form": form, "patient": patient, "clinic": patient.clinic, "procedure": procedure, "checkin": checkin,
-        "symptom_groups": display.form_groups(selected, display.patient_language(patient)), "action": action,
+        "symptom_groups": display.form_groups(selected, display.patient_language(patient),
+                                              toxin_possible=procedure_included_toxin(procedure) is not False),
+        "action": action,
         "problems": problems,
         "pain_choices": [str(i) for i in range(11)],
         "selected_pain": form.data.get("pain_now", "") if form.is_bound else "",

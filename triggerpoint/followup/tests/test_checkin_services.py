@@ -187,14 +187,25 @@ def test_a_patient_can_report_a_problem_until_the_end_of_day_14(procedure):
         services.report_problem(procedure, {"symptoms": ["other_concern"]}, via=AnsweredVia.PORTAL)
 
 
-def test_site_redness_on_day_5_pages_but_on_day_6_waits_for_a_routine_review(procedure, clinic_a):
+def test_hives_on_day_5_pages_but_on_day_6_waits_for_a_routine_review(procedure, clinic_a):
+    # Issue 14: the 5-day window now holds for fever and allergy only (site redness was used here before).
     with freeze_time(datetime(2026, 11, 21, 20, 0, tzinfo=UTC)):  # day 5, 15:00 local
-        _c, day5 = services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+        _c, day5 = services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
     with freeze_time(datetime(2026, 11, 22, 20, 0, tzinfo=UTC)):  # day 6
-        checkin, day6 = services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+        checkin, day6 = services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
     assert (day5.disposition, day6.disposition) == ("urgent", "routine")
     assert Alert.objects.count() == 1
     assert list(services.checkins_to_review(clinic_a)) == [checkin]
+
+
+def test_site_redness_on_day_6_and_pus_on_day_14_still_page_the_on_call_clinician(procedure):
+    with freeze_time(datetime(2026, 11, 22, 20, 0, tzinfo=UTC)):  # day 6, 15:00 local
+        _c, day6 = services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+    with freeze_time(datetime(2026, 11, 30, 20, 0, tzinfo=UTC)):  # day 14
+        _c, day14 = services.report_problem(procedure, {"symptoms": ["site_discharge"]}, via=AnsweredVia.PORTAL)
+    assert (day6.disposition, day14.disposition) == ("urgent", "urgent")
+    assert {r.rule for r in day14.reasons} == {"TRI-URG-SITE"}
+    assert Alert.objects.count() == 2
 
 
 def test_with_nobody_on_call_the_performing_physician_is_paged(clinic_a, patient):

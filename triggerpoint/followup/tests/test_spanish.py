@@ -22,7 +22,7 @@ from triggerpoint.followup import display
 from triggerpoint.followup.content import _read_yaml, load_instructions
 from triggerpoint.followup.models import Alert, CheckIn
 from triggerpoint.followup.tests.factories import EVENING
-from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
+from triggerpoint.followup.triage import DEFAULT_THRESHOLDS, instruction_values
 from triggerpoint.notifications.services import issue_link
 
 APP = Path(__file__).resolve().parents[1]
@@ -41,8 +41,7 @@ def _text(section: str, key: str, language: str) -> str:
 
 def _filled(text: str) -> str:
     """The text as the patient reads it: placeholders filled the way triage fills them."""
-    fever_f, fever_c = DEFAULT_THRESHOLDS.fever_label
-    return text.format(fever_f=fever_f, fever_c=fever_c, urgent_days=DEFAULT_THRESHOLDS.urgent_window_days)
+    return text.format(**instruction_values(DEFAULT_THRESHOLDS))
 
 
 def _placeholders(text: str) -> set[str]:
@@ -94,7 +93,9 @@ def test_the_safety_critical_spanish_texts_say_what_the_english_says():
     assert "guardia" in es.dispositions["urgent"]
     assert "neumotórax" in es.extras["pneumothorax"] and "pulmón colapsado" in es.extras["pneumothorax"]
     assert "anestesia local" in es.extras["anaesthetic_reaction"]
-    assert "{fever_f}" in es.extras["safety_net"] and "{urgent_days}" in es.extras["safety_net"]
+    assert "{fever_f}" in es.extras["safety_net"] and "{fever_days}" in es.extras["safety_net"]
+    assert "{site_days}" in es.extras["safety_net"] and "{site_days}" in es.dispositions["routine"]
+    assert "{toxin_weeks}" in es.extras["toxin_safety_net"] and "911" in es.extras["toxin_safety_net"]
 
 
 def test_an_unknown_language_still_gets_english():

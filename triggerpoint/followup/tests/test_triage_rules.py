@@ -46,16 +46,44 @@ def test_it_uses_the_clinic_fever_threshold_when_a_clinic_overrides_it():
     assert "100.4 °F" in triage_rules(stricter)["TRI-URG-FEVER"].basis
 
 
-# ------------------------------------------------------------------ 5-day window
+# ------------------------------------------------------------------ 5-day and 14-day windows
 
 
 @pytest.mark.parametrize(("reported_day", "expected"), [(5, "urgent"), (6, "routine")])
-@pytest.mark.parametrize("symptom", ["site_redness", "site_discharge", "hives", "pain_not_relieved"])
-def test_it_pages_site_and_allergy_signs_up_to_day_5_and_reviews_them_from_day_6(symptom, reported_day, expected):
+@pytest.mark.parametrize("symptom", ["hives", "rash", "itching"])
+def test_it_pages_allergy_signs_up_to_day_5_and_reviews_them_from_day_6(symptom, reported_day, expected):
     reported_at = f"2025-03-{3 + reported_day:02d}T23:30:00-05:00"
     result = disposition_of(checkin(reported_at=reported_at, symptoms=[symptom]))
     assert result.day == reported_day
     assert result.disposition == expected
+
+
+# Issue 14: local infection signs have no 5-day limit; they are paged through day 14.
+@pytest.mark.parametrize(("reported_day", "expected"), [(5, "urgent"), (6, "urgent"), (7, "urgent"),
+                                                        (14, "urgent"), (15, "routine")])
+@pytest.mark.parametrize("symptom", ["site_redness", "site_swelling", "site_discharge", "site_pain_increasing",
+                                     "pain_not_relieved"])
+def test_it_pages_local_infection_signs_up_to_day_14_and_reviews_them_from_day_15(symptom, reported_day, expected):
+    reported_at = f"2025-03-{3 + reported_day:02d}T23:30:00-04:00"
+    result = disposition_of(checkin(reported_at=reported_at, symptoms=[symptom]))
+    assert result.day == reported_day
+    assert result.disposition == expected
+
+
+def test_pus_on_day_7_pages_with_the_local_infection_rule_at_version_2():
+    result = disposition_of(checkin(reported_at="2025-03-10T09:00:00-04:00", symptoms=["site_discharge"]))
+    assert result.disposition == "urgent"
+    (reason,) = result.reasons
+    assert (reason.rule, reason.version) == ("TRI-URG-SITE", 2)
+    assert "14 days" in reason.basis and "day 7" in reason.message
+
+
+def test_pain_with_fever_keeps_the_5_day_fever_window():
+    on_day_5 = checkin(reported_at="2025-03-08T09:00:00-05:00", symptoms=["fever", "site_soreness"])
+    on_day_6 = checkin(reported_at="2025-03-09T09:00:00-04:00", symptoms=["fever", "site_soreness"])
+    assert "TRI-URG-PAIN" in disposition_of(on_day_5).rule_ids
+    assert "TRI-URG-PAIN" not in disposition_of(on_day_6).rule_ids
+    assert disposition_of(on_day_6).disposition == "routine"
 
 
 @pytest.mark.parametrize(("reported_at", "expected"), [("2025-03-08T09:00:00-05:00", "urgent"),
@@ -251,8 +279,12 @@ def test_the_contract_shape_of_the_result():
 def test_thresholds_refuse_a_fever_threshold_outside_the_plausible_range():
     with pytest.raises(ValueError, match="fever threshold"):
         TriageThresholds(fever_above_f=Decimal("120"))
-    with pytest.raises(ValueError, match="urgent window"):
+    with pytest.raises(ValueError, match="windows must satisfy"):
         TriageThresholds(urgent_window_days=20)
+    with pytest.raises(ValueError, match="windows must satisfy"):
+        TriageThresholds(local_infection_window_days=15)
+    with pytest.raises(ValueError, match="windows must satisfy"):
+        TriageThresholds(urgent_window_days=6, local_infection_window_days=5)
 
 
 def test_a_longer_toxicity_window_from_a_clinic_is_honoured():
