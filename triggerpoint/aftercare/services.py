@@ -165,7 +165,7 @@ def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPo
         plan.reminder_note = f"Preferred channel has no address; sending by {choice.channel}."
     plan.save_versioned(plan.version, fields=["reminder_channel", "reminder_note"])
 
-    _link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
+    link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
     url = outbox.link_url(reverse("aftercare:link_plan", args=[raw_token]))
     schedule = reminder_schedule(built, plan.clinic.zone, policy.morning, policy.evening, plan_key=str(plan.public_id))
     _timely, late = split_late(schedule, now, policy)
@@ -183,6 +183,7 @@ def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPo
             idempotency_key=f"aftercare:{plan.public_id}:plan-link",
             send_after=now,
             related=plan,
+            link=link,
         )
         for reminder in schedule:
             subject, body = _reminder_message(plan, reminder, choice.channel)

@@ -316,6 +316,7 @@ def send_questionnaire_link(user, screening: ScreeningRecord, *, channel: str = 
         idempotency_key=f"screening.questionnaire:{link.pk}",
         patient=patient,
         related=screening,
+        link=link,
     )
     audit.record(
         "screening.questionnaire.link_sent",
