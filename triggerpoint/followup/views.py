@@ -85,6 +85,7 @@ def _result_context(patient, procedure, *, disposition: str, instructions: str, 
         "patient": patient, "clinic": patient.clinic, "procedure": procedure, "checkin": checkin,
         "disposition": disposition, "headline": display.headline(disposition), "instructions": instructions,
         "reasons": reasons, "saved": saved, "report_again": report_again,
+        "call_clinic": display.clinic_call_number(patient.clinic),
     }
 
 
