@@ -416,7 +416,8 @@ class PlanView:
     today: date
     activity_restriction_until: date
     warning_window_until: date
-    muscles: tuple[str, ...] = field(default=())
+    muscles: tuple[str, ...] = field(default=())  # in the plan's (patient's) language
+    staff_muscles: tuple[str, ...] = field(default=())  # English, for staff pages
 
     @property
     def today_view(self) -> DayView | None:
@@ -506,23 +507,30 @@ def plan_view(plan: AftercarePlan, today: date | None = None) -> PlanView:
         today=today,
         activity_restriction_until=date.fromisoformat(plan.plan["activity_restriction_until"]),
         warning_window_until=date.fromisoformat(plan.plan["warning_window_until"]),
-        muscles=treated_muscles(plan),
+        muscles=treated_muscles(plan, plan.language),
+        staff_muscles=treated_muscles(plan),
     )
 
 
-def treated_muscles(plan: AftercarePlan) -> tuple[str, ...]:
-    """Each treated muscle once, by its atlas name, with its sides ("Upper trapezius (left, right)")."""
-    from triggerpoint.atlas.catalog import load_atlas
+def treated_muscles(plan: AftercarePlan, language: str = "en") -> tuple[str, ...]:
+    """Each treated muscle once with its sides ("Upper trapezius (left, right)"), in `language`.
+
+    Patient pages and the PDF pass the plan's language (Spanish names from the atlas's
+    muscle_names_es.yaml); staff pages keep English.
+    """
+    from triggerpoint.atlas.catalog import PATIENT_LANGUAGES, load_atlas, muscle_name
 
     atlas = load_atlas()
+    language = language if language in PATIENT_LANGUAGES else "en"
     sides: dict[str, list[str]] = {}
     for site in plan.inputs.get("sites", []):
         sides.setdefault(site["muscle"], []).append(site["side"])
-    return tuple(
-        f"{atlas.muscle(muscle).name if atlas.has_muscle(muscle) else muscle} "
-        f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
-        for muscle, s in sides.items()
-    )
+    with translation.override(language):
+        return tuple(
+            f"{muscle_name(muscle, language) if atlas.has_muscle(muscle) else muscle} "
+            f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
+            for muscle, s in sides.items()
+        )
 
 
 def built_plan(plan: AftercarePlan) -> BuiltPlan:
