@@ -37,6 +37,7 @@ from triggerpoint.followup.answers import normalise_answers
 from triggerpoint.followup.forms import CheckInForm, ResolveForm
 from triggerpoint.followup.models import Alert, AnsweredVia, CallOutcome, CheckIn
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
+from triggerpoint.patients.language import link_page_language
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,10 @@ def _stored_result(request, checkin: CheckIn, *, report_again: dict | None = Non
 # ----------------------------------------------------------------------------- patient: tokenised links
 
 
-def _invalid_link(request, exc: Exception):
-    return render(request, "followup/link_invalid.html", {"message": str(exc)}, status=404)
+def _invalid_link(request, exc: LinkInvalid):
+    """The refusal page in the patient's language when the link is theirs, else the browser's."""
+    with translation.override(link_page_language(exc.patient)):
+        return render(request, "followup/link_invalid.html", {"message": gettext(str(exc))}, status=404)
 
 
 def _checkin_from_link(token: str) -> CheckIn:

@@ -212,7 +212,16 @@ def notifications_for(patient):
 
 # ------------------------------------------------------------------ tokenised links
 class LinkInvalid(Exception):
-    """The link is unknown, expired, revoked, or for something else."""
+    """The link is unknown, expired, revoked, or for something else.
+
+    `patient` is set when the token is a real link of a known patient (expired, revoked, or sent
+    for another purpose), so the refusal page can speak that patient's language; it is None for
+    a token nobody was sent. The page never shows anything about the patient.
+    """
+
+    def __init__(self, message: str, patient=None):
+        super().__init__(message)
+        self.patient = patient
 
 
 def issue_link(patient, purpose: str, target, valid_for: timedelta) -> tuple[PatientLink, str]:
@@ -230,11 +239,13 @@ def resolve_link(raw_token: str, purpose: str) -> PatientLink:
     if not raw_token or len(raw_token) > 200:
         raise LinkInvalid("This link is not valid.")
     link = PatientLink.objects.select_related("patient", "clinic").filter(token_hash=hash_link_token(raw_token)).first()
-    if link is None or link.purpose != purpose:
+    if link is None:
         raise LinkInvalid("This link is not valid.")
+    if link.purpose != purpose:
+        raise LinkInvalid("This link is not valid.", patient=link.patient)
     if link.revoked_at is not None:
-        raise LinkInvalid("This link has been withdrawn. Please contact the clinic.")
+        raise LinkInvalid("This link has been withdrawn. Please contact the clinic.", patient=link.patient)
     if link.expires_at <= timezone.now():
-        raise LinkInvalid("This link has expired. Please contact the clinic for a new one.")
+        raise LinkInvalid("This link has expired. Please contact the clinic for a new one.", patient=link.patient)
     PatientLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     return link

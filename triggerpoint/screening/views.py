@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,6 +36,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications.services import LinkInvalid
+from triggerpoint.patients.language import link_page_language
 from triggerpoint.screening import services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
@@ -388,8 +390,10 @@ def _link_screening(request, token: str):
     try:
         return services.screening_for_link(token), None
     except LinkInvalid as exc:
-        response = render(request, "screening/link_invalid.html", {"reason": str(exc)}, status=404)
-        return None, response
+        language = link_page_language(exc.patient)
+        with translation.override(language):
+            response = render(request, "link_invalid.html", {"reason": gettext(str(exc))}, status=404)
+        return None, _in_language(response, language)
 
 
 @never_cache
