@@ -326,8 +326,28 @@ def consent_pdf(request, patient_id, screening_id, consent_id):
     return pdf_response("screening/consent_pdf.html", _consent_context(consent), "consent.pdf")
 
 
+def _consent_spanish_words(consent: Consent) -> dict:
+    """For a Spanish consent: its labels (data/consent_es.yaml) and the muscle lines ("Trapecio superior,
+    lado izquierdo"); nothing for an English one, whose words stay in the template unchanged."""
+    document = consent.document or {}
+    if document.get("language") != "es":
+        return {}
+    from triggerpoint.screening.content import load_consent_es
+
+    words = load_consent_es()
+    labels = dict(words.labels)
+    labels["title"] = labels["title"].format(procedure=str(document.get("procedure", "")).lower())
+    labels["version_line"] = labels["version"].format(version=consent.document_version)
+    sites = [
+        f"{site['muscle_name']}, " + labels["side"].format(side=words.sides.get(site["side"], site["side"]))
+        for site in document.get("sites", [])
+    ]
+    return {"es": labels, "es_sites": sites}
+
+
 def _consent_context(consent: Consent) -> dict:
     return {
+        **_consent_spanish_words(consent),
         "consent": consent,
         "document": consent.document,
         "patient": consent.patient,
