@@ -455,9 +455,25 @@ def _in_sentence(name: str) -> str:
     return name
 
 
-def _stretches_phrase(muscle: _Muscle) -> str:
+def _patient_name(muscle: _Muscle, language: str) -> str:
+    """The muscle's name in the patient's language (atlas/data/muscle_names_es.yaml for Spanish)."""
+    if language == "en":
+        return muscle.name
+    from triggerpoint.atlas.catalog import muscle_name
+
+    return muscle_name(muscle.id, language)
+
+
+def _stretches_phrase(muscle: _Muscle, language: str = "en") -> str:
+    """Each stretch as "Name: instructions." in the patient's language (atlas/data/stretches_es.yaml)."""
+    if language != "en":
+        from triggerpoint.atlas.catalog import stretch_for_patient
+
+        stretches = tuple(stretch_for_patient(stretch, language) for stretch in muscle.stretches)
+    else:
+        stretches = muscle.stretches
     parts = []
-    for stretch in muscle.stretches:
+    for stretch in stretches:
         instructions = stretch.instructions.strip()
         if instructions and instructions[-1] not in ".!?":
             instructions += "."
@@ -523,7 +539,7 @@ def build_plan(
     }
     values = {
         "clinic": _clinic_phrase(inp, template, language),
-        "risk_muscles": _join([_in_sentence(m.name) for m in risk_muscles], template, language),
+        "risk_muscles": _join([_in_sentence(_patient_name(m, language)) for m in risk_muscles], template, language),
         **_warning_window_values(),
     }
     applicable = [task for task in template.tasks if task.when.holds(**facts)]
@@ -542,9 +558,9 @@ def build_plan(
             muscle = muscles[muscle_id]
             muscle_values = {
                 **values,
-                "muscle_name": _in_sentence(muscle.name),
+                "muscle_name": _in_sentence(_patient_name(muscle, language)),
                 "sides": _sides_phrase(sides, template, language),
-                "stretches": _stretches_phrase(muscle),
+                "stretches": _stretches_phrase(muscle, language),
             }
             text = (
                 task.text

@@ -191,7 +191,7 @@ def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPo
         plan.reminder_note = f"Preferred channel has no address; sending by {choice.channel}."
     plan.save_versioned(plan.version, fields=["reminder_channel", "reminder_note"])
 
-    _link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
+    link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
     url = outbox.link_url(reverse("aftercare:link_plan", args=[raw_token]))
     schedule = reminder_schedule(built, plan.clinic.zone, policy.morning, policy.evening, plan_key=str(plan.public_id))
     _timely, late = split_late(schedule, now, policy)
@@ -209,6 +209,7 @@ def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPo
             idempotency_key=f"aftercare:{plan.public_id}:plan-link",
             send_after=now,
             related=plan,
+            link=link,
         )
         for reminder in schedule:
             subject, body = _reminder_message(plan, reminder, choice.channel)
@@ -441,7 +442,8 @@ class PlanView:
     today: date
     activity_restriction_until: date
     warning_window_until: date
-    muscles: tuple[str, ...] = field(default=())
+    muscles: tuple[str, ...] = field(default=())  # in the plan's (patient's) language
+    staff_muscles: tuple[str, ...] = field(default=())  # English, for staff pages
 
     @property
     def today_view(self) -> DayView | None:
@@ -531,23 +533,30 @@ def plan_view(plan: AftercarePlan, today: date | None = None) -> PlanView:
         today=today,
         activity_restriction_until=date.fromisoformat(plan.plan["activity_restriction_until"]),
         warning_window_until=date.fromisoformat(plan.plan["warning_window_until"]),
-        muscles=treated_muscles(plan),
+        muscles=treated_muscles(plan, plan.language),
+        staff_muscles=treated_muscles(plan),
     )
 
 
-def treated_muscles(plan: AftercarePlan) -> tuple[str, ...]:
-    """Each treated muscle once, by its atlas name, with its sides ("Upper trapezius (left, right)")."""
-    from triggerpoint.atlas.catalog import load_atlas
+def treated_muscles(plan: AftercarePlan, language: str = "en") -> tuple[str, ...]:
+    """Each treated muscle once with its sides ("Upper trapezius (left, right)"), in `language`.
+
+    Patient pages and the PDF pass the plan's language (Spanish names from the atlas's
+    muscle_names_es.yaml); staff pages keep English.
+    """
+    from triggerpoint.atlas.catalog import PATIENT_LANGUAGES, load_atlas, muscle_name
 
     atlas = load_atlas()
+    language = language if language in PATIENT_LANGUAGES else "en"
     sides: dict[str, list[str]] = {}
     for site in plan.inputs.get("sites", []):
         sides.setdefault(site["muscle"], []).append(site["side"])
-    return tuple(
-        f"{atlas.muscle(muscle).name if atlas.has_muscle(muscle) else muscle} "
-        f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
-        for muscle, s in sides.items()
-    )
+    with translation.override(language):
+        return tuple(
+            f"{muscle_name(muscle, language) if atlas.has_muscle(muscle) else muscle} "
+            f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
+            for muscle, s in sides.items()
+        )
 
 
 def built_plan(plan: AftercarePlan) -> BuiltPlan:

@@ -78,9 +78,9 @@ def entries(patient, user) -> list[TimelineEntry]:
         # One line per plan says whether the patient is being reached; the plan page lists every message.
         for plan_id, by_status in counts.items():
             plan = by_id[plan_id]
-            order = ("sent", "pending", "retrying", "failed", "cancelled")
+            order = ("sent", "pending", "retrying", "failed", "cancelled", "withdrawn")
             parts = [f"{by_status[s]} {s}" for s in order if by_status.get(s)]
-            worst = next((s for s in ("failed", "retrying", "cancelled", "pending", "sent") if by_status.get(s)), "")
+            worst = next((s for s in ("failed", "retrying", "withdrawn", "cancelled", "pending", "sent") if by_status.get(s)), "")
             found.append(TimelineEntry(at=plan.created_at, kind="reminder",
                                        title=f"Aftercare messages for the procedure of {plan.procedure_date:%Y-%m-%d}",
                                        summary=", ".join(parts), url=_plan_url(patient, plan), status=worst))

@@ -31,6 +31,7 @@ from triggerpoint.aftercare.rendering import render_markdown, without_leading_ti
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
+from triggerpoint.patients.language import link_page_language
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.
 LIBRARY_ORDER = (
@@ -104,7 +105,8 @@ def _with_link(view):
         try:
             linked = _LinkedPlan(token)
         except outbox.LinkInvalid as error:
-            response = render(request, "aftercare/link_invalid.html", {"reason": str(error)}, status=404)
+            with translation.override(link_page_language(error.patient)):
+                response = render(request, "aftercare/link_invalid.html", {"reason": _(str(error))}, status=404)
             response["Cache-Control"] = "no-store"
             return response
         return view(request, linked, *args, **kwargs)

@@ -5,8 +5,11 @@ say what those findings amount to:
 
 * ``ASM-TRP-CLASSIFY`` — the commonly cited minimal criteria after Travell & Simons:
   a palpable taut band with an exquisitely tender spot in it makes a trigger point;
-  it is *active* when the patient also recognises the pressure-provoked pain as the
-  spontaneous pain they came with, otherwise *latent* (painful only on compression).
+  it is *active* when the patient recognises the pressure-provoked pain as their own,
+  familiar pain, otherwise *latent* (painful only on compression). Recognition is
+  the test: a separate tick for "spontaneous pain from this muscle" is recorded and
+  shown as supporting, but is not also required (version 1 required both, which
+  classed recognised points latent whenever that second box was left unticked).
 * ``ASM-TRP-LCD-DOC`` — the Medicare LCD operationalisation (L34211 / L36859): at
   least two findings among taut band, hypersensitive spot, local twitch response and
   referred pain, plus a focal hypersensitive nodule. This does not change the
@@ -34,13 +37,13 @@ SIDES: tuple[str, str] = ("left", "right")
 
 CLASSIFY_RULE = Rule(
     id="ASM-TRP-CLASSIFY",
-    version=1,
+    version=2,
     title="Active, latent or no myofascial trigger point",
     basis=(
         "Minimal criteria after Travell & Simons: a palpable taut band with an exquisitely tender spot "
         "in the band makes a trigger point; it is active when the patient recognises the provoked pain "
-        "as their spontaneous pain, latent when it hurts only on compression. Local twitch response, "
-        "jump sign, referred pain and a low pressure pain threshold (about 4 kg/cm²) support the "
+        "as their familiar pain, latent when it hurts only on compression. Spontaneous pain, local "
+        "twitch response, jump sign, referred pain and a low pressure pain threshold (about 4 kg/cm²) support the "
         "finding but are not required, because their reliability between examiners is limited."
     ),
     sources=(
@@ -101,7 +104,9 @@ class TriggerPointCriteria:
     """
 
     required_for_trigger_point: tuple[str, ...] = ("taut_band", "tender_spot")
-    required_for_active: tuple[str, ...] = ("recognised_pain", "spontaneous_pain")
+    # Recognition of the provoked pain as the familiar complaint is what makes a point active
+    # (domain file §6 "patient recognizes the pain as familiar"); spontaneous pain supports it.
+    required_for_active: tuple[str, ...] = ("recognised_pain",)
     lcd_countable_findings: tuple[str, ...] = (
         "taut_band",
         "tender_spot",
@@ -282,8 +287,8 @@ def classify_trigger_point(
 
     supporting = [
         name
-        for name in ("local_twitch_response", "jump_sign", "referred_pain_reproduced")
-        if finding.has(name)
+        for name in ("spontaneous_pain", "local_twitch_response", "jump_sign", "referred_pain_reproduced")
+        if finding.has(name) and name not in criteria.required_for_active
     ]
     ppt = finding.pressure_pain_threshold_kg_cm2
     if ppt is not None and ppt <= criteria.ppt_supporting_at_or_below_kg_cm2:

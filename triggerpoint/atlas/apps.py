@@ -10,6 +10,7 @@ class AtlasConfig(AppConfig):
     def ready(self) -> None:
         # Load (and schema-check) the atlas once per process at start-up: a broken data file
         # stops the server with every problem listed, and no request pays for the first load.
-        from triggerpoint.atlas.catalog import load_atlas
+        from triggerpoint.atlas.catalog import load_atlas, load_spanish_text
 
         load_atlas()
+        load_spanish_text()

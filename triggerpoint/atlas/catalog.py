@@ -430,3 +430,75 @@ def load_atlas() -> Atlas:
     file stops the process at start-up and no request pays for the first load.
     """
     return build_atlas(read_zones_document(), read_muscles_document())
+
+
+# --- what a patient reads, in the patient's language -------------------------------------------
+# Staff pages show the English names of muscles.yaml. A Spanish-preferring patient reads the
+# muscle names of muscle_names_es.yaml and the stretches of stretches_es.yaml (separate files so
+# the clinical atlas and its translations are edited independently). Both must cover the whole
+# atlas: a gap fails at start-up (AtlasConfig.ready), never as English text in a Spanish plan.
+MUSCLE_NAMES_ES_FILE = DATA_DIR / "muscle_names_es.yaml"
+STRETCHES_ES_FILE = DATA_DIR / "stretches_es.yaml"
+PATIENT_TEXT_ES_SCHEMA_FILE = DATA_DIR / "patient_text_es.schema.json"
+PATIENT_LANGUAGES: tuple[str, str] = ("en", "es")
+
+
+@dataclass(frozen=True)
+class SpanishPatientText:
+    muscle_names: Mapping[str, str]
+    stretches: Mapping[str, Stretch]
+
+
+def build_spanish_text(
+    atlas: Atlas, names_document: Mapping[str, Any], stretches_document: Mapping[str, Any]
+) -> SpanishPatientText:
+    """Validate the Spanish documents against the schema and against `atlas` (complete, no strays)."""
+    _validate(names_document, PATIENT_TEXT_ES_SCHEMA_FILE, MUSCLE_NAMES_ES_FILE.name)
+    _validate(stretches_document, PATIENT_TEXT_ES_SCHEMA_FILE, STRETCHES_ES_FILE.name)
+    names = dict(names_document.get("names") or {})
+    raw_stretches = dict(stretches_document.get("stretches") or {})
+    stretch_ids = {stretch.id for muscle in atlas.muscles.values() for stretch in muscle.stretches}
+    problems = [f"{MUSCLE_NAMES_ES_FILE.name}: no Spanish name for muscle {m}" for m in atlas.muscles if m not in names]
+    problems += [f"{MUSCLE_NAMES_ES_FILE.name}: {m} is not an atlas muscle" for m in names if m not in atlas.muscles]
+    problems += [f"{STRETCHES_ES_FILE.name}: no Spanish text for stretch {s}" for s in sorted(stretch_ids - set(raw_stretches))]
+    problems += [f"{STRETCHES_ES_FILE.name}: {s} is not an atlas stretch" for s in sorted(set(raw_stretches) - stretch_ids)]
+    if problems:
+        raise AtlasDataError(problems)
+    stretches = {
+        stretch_id: Stretch(id=stretch_id, name=text["name"].strip(), instructions=" ".join(text["instructions"].split()))
+        for stretch_id, text in raw_stretches.items()
+    }
+    return SpanishPatientText(muscle_names=names, stretches=stretches)
+
+
+@functools.lru_cache(maxsize=1)
+def load_spanish_text() -> SpanishPatientText:
+    def read(path: Path) -> dict[str, Any]:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+    return build_spanish_text(load_atlas(), read(MUSCLE_NAMES_ES_FILE), read(STRETCHES_ES_FILE))
+
+
+def _check_language(language: str) -> None:
+    if language not in PATIENT_LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(PATIENT_LANGUAGES)}, not {language!r}")
+
+
+def muscle_name(muscle_id: str, language: str = "en") -> str:
+    """The name of an atlas muscle as a patient reading `language` is shown it.
+
+    The one place patient pages, PDFs, calendars, messages and consent take a muscle's name from.
+    Raises KeyError for a muscle the atlas does not have, ValueError for an unsupported language.
+    """
+    _check_language(language)
+    if language == "es":
+        return load_spanish_text().muscle_names[muscle_id]
+    return load_atlas().muscle(muscle_id).name
+
+
+def stretch_for_patient(stretch: Stretch, language: str = "en") -> Stretch:
+    """`stretch` (from the atlas) with its name and instructions in `language`."""
+    _check_language(language)
+    if language == "es":
+        return load_spanish_text().stretches[stretch.id]
+    return stretch

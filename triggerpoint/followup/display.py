@@ -184,3 +184,33 @@ def patient_reasons(triage: dict[str, Any], language: str = "en") -> list[str]:
 def headline(disposition: str) -> str:
     """The result page's heading (lazy: translated when rendered)."""
     return DISPOSITION_HEADLINES.get(disposition, _("Thank you"))
+
+
+@dataclass(frozen=True)
+class ClinicCallNumber:
+    """The one number the urgent result page tells the patient to call, and dials.
+
+    The urgent instructions (data/instructions.yaml) say "call the clinic's main number and ask
+    for the on-call clinician", so the button shows and dials the clinic's main number; only a
+    clinic with no main number falls back to its after-hours number, and the button then says so.
+    Shown text and `tel:` target are both derived from `number`, so they cannot disagree
+    (hazard HAZ-WRONG-PHONE-NUMBER).
+    """
+
+    number: str
+    is_main: bool
+
+    @property
+    def dial(self) -> str:
+        """`number` as a tel: URI target (digits and a leading +; RFC 3966 visual separators dropped)."""
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        return ("+" + digits) if self.number.strip().startswith("+") else digits
+
+
+def clinic_call_number(clinic) -> ClinicCallNumber | None:
+    """The clinic's main number, else its after-hours number, else None (no button)."""
+    if clinic.phone.strip():
+        return ClinicCallNumber(clinic.phone.strip(), is_main=True)
+    if clinic.after_hours_phone.strip():
+        return ClinicCallNumber(clinic.after_hours_phone.strip(), is_main=False)
+    return None

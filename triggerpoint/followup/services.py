@@ -239,7 +239,7 @@ def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetim
     if target is None:
         return  # no address: the check-in still shows on the portal and on the worklist when due
     channel, address = target
-    _link, raw = issue_link(patient, CHECKIN_PURPOSE, checkin, valid_for=checkin.expires_at - now)
+    link, raw = issue_link(patient, CHECKIN_PURPOSE, checkin, valid_for=checkin.expires_at - now)
     url = link_url(reverse("followup:checkin_link", args=[raw]))
     with translation.override(display.patient_language(patient)):
         values = {
@@ -271,7 +271,7 @@ def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetim
         clinic=clinic, kind=CHECKIN_KIND, channel=channel, to=address, body=body,
         subject=subject,
         idempotency_key=f"followup.checkin:{checkin.public_id}:{channel}",
-        patient=patient, send_after=checkin.due_at, related=checkin,
+        patient=patient, send_after=checkin.due_at, related=checkin, link=link,
     )
 
 

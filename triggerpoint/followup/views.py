@@ -38,6 +38,7 @@ from triggerpoint.followup.forms import CheckInForm, ResolveForm
 from triggerpoint.followup.models import Alert, AnsweredVia, CallOutcome, CheckIn
 from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
+from triggerpoint.patients.language import link_page_language
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def _result_context(patient, procedure, *, disposition: str, instructions: str, 
         "patient": patient, "clinic": patient.clinic, "procedure": procedure, "checkin": checkin,
         "disposition": disposition, "headline": display.headline(disposition), "instructions": instructions,
         "reasons": reasons, "saved": saved, "report_again": report_again,
+        "call_clinic": display.clinic_call_number(patient.clinic),
     }
 
 
@@ -139,8 +141,10 @@ def _stored_result(request, checkin: CheckIn, *, report_again: dict | None = Non
 # ----------------------------------------------------------------------------- patient: tokenised links
 
 
-def _invalid_link(request, exc: Exception):
-    return render(request, "followup/link_invalid.html", {"message": str(exc)}, status=404)
+def _invalid_link(request, exc: LinkInvalid):
+    """The refusal page in the patient's language when the link is theirs, else the browser's."""
+    with translation.override(link_page_language(exc.patient)):
+        return render(request, "followup/link_invalid.html", {"message": gettext(str(exc))}, status=404)
 
 
 def _checkin_from_link(token: str) -> CheckIn:

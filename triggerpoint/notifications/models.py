@@ -34,6 +34,9 @@ class Status(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up)"
     CANCELLED = "cancelled", "Cancelled"
+    # The message carried a patient link that expired (or was revoked) before it could be
+    # delivered: a dead link is worse than no message, so it is never sent.
+    WITHDRAWN = "withdrawn", "Withdrawn (link no longer valid)"
 
 
 class Notification(models.Model):
@@ -53,6 +56,10 @@ class Notification(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     related_type = models.CharField(max_length=100, blank=True)
     related_id = models.CharField(max_length=64, blank=True)
+    # The tokenised link the body carries, if any: delivery checks it is still valid.
+    link = models.ForeignKey(
+        "notifications.PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications",
+    )
     send_after = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -35,6 +35,11 @@ class RetryPolicy:
 
 
 RETRY = RetryPolicy()
+
+#: A message whose link would expire sooner than this after delivery is withdrawn, not sent:
+#: the patient needs a little time to open it, and a link that is dead on arrival only
+#: sends them to an error page (hazard HAZ-EXPIRED-LINK-SENT).
+LINK_MIN_REMAINING = timedelta(minutes=15)
 REMINDER_KINDS_PREFIXES = ("aftercare.", "followup.checkin", "outcomes.request", "screening.")
 
 
@@ -51,11 +56,14 @@ def enqueue(
     recipient_user=None,
     send_after: datetime | None = None,
     related=None,
+    link: PatientLink | None = None,
 ) -> Notification:
     """Write a notification in the caller's transaction; delivery is scheduled after commit.
 
     Enqueueing the same idempotency key again returns the existing row, so a
-    retried request or a re-run job never produces a second message.
+    retried request or a re-run job never produces a second message. Pass the
+    `link` the body carries: a message is withdrawn instead of sent once its link
+    has expired or been revoked (a late worker must not mail a dead link).
     """
     existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -71,6 +79,7 @@ def enqueue(
         body=body,
         idempotency_key=idempotency_key,
         send_after=send_after or timezone.now(),
+        link=link,
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(getattr(related, "public_id", "") or getattr(related, "pk", "")) if related is not None else "",
     )
@@ -106,10 +115,14 @@ def deliver(notification_id: int, now: datetime | None = None) -> str:
     )
     if count == 0:
         return Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first() or "missing"
-    note = Notification.objects.get(pk=notification_id)
+    note = Notification.objects.select_related("link").get(pk=notification_id)
     if is_opted_out(note):
         Notification.objects.filter(pk=note.pk).update(status=Status.CANCELLED, last_error="patient opted out")
         return Status.CANCELLED
+    dead_link = link_unusable_reason(note.link, now)
+    if dead_link:
+        withdraw(note, dead_link)
+        return Status.WITHDRAWN
     try:
         if note.channel == Channel.EMAIL:
             send_email(note.to, note.subject or "Message from your clinic", note.body)
@@ -128,6 +141,31 @@ def deliver(notification_id: int, now: datetime | None = None) -> str:
         return Status.PENDING
     Notification.objects.filter(pk=note.pk).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
     return Status.SENT
+
+
+def link_unusable_reason(link: PatientLink | None, now: datetime) -> str:
+    """Why a message carrying `link` must not go out at `now` ("" when it may)."""
+    if link is None:
+        return ""
+    if link.revoked_at is not None:
+        return f"withdrawn: the link was revoked at {link.revoked_at.isoformat()} before delivery"
+    if link.expires_at <= now + LINK_MIN_REMAINING:
+        return f"withdrawn: the link expires at {link.expires_at.isoformat()}, before the patient could use it"
+    return ""
+
+
+def withdraw(note: Notification, reason: str) -> None:
+    """Mark a claimed message withdrawn (never sent) and record why, on the row and in the audit log."""
+    from triggerpoint.audit import services as audit
+
+    Notification.objects.filter(pk=note.pk).update(status=Status.WITHDRAWN, last_error=reason[:2000])
+    audit.record(
+        "notifications.message.withdrawn",
+        obj=note,
+        patient=note.patient,
+        clinic=note.clinic,
+        details={"kind": note.kind, "channel": note.channel, "reason": reason, "link_id": note.link_id},
+    )
 
 
 def deliver_due(now: datetime | None = None, limit: int = 500) -> dict[str, int]:
@@ -174,7 +212,16 @@ def notifications_for(patient):
 
 # ------------------------------------------------------------------ tokenised links
 class LinkInvalid(Exception):
-    """The link is unknown, expired, revoked, or for something else."""
+    """The link is unknown, expired, revoked, or for something else.
+
+    `patient` is set when the token is a real link of a known patient (expired, revoked, or sent
+    for another purpose), so the refusal page can speak that patient's language; it is None for
+    a token nobody was sent. The page never shows anything about the patient.
+    """
+
+    def __init__(self, message: str, patient=None):
+        super().__init__(message)
+        self.patient = patient
 
 
 def issue_link(patient, purpose: str, target, valid_for: timedelta) -> tuple[PatientLink, str]:
@@ -192,11 +239,13 @@ def resolve_link(raw_token: str, purpose: str) -> PatientLink:
     if not raw_token or len(raw_token) > 200:
         raise LinkInvalid("This link is not valid.")
     link = PatientLink.objects.select_related("patient", "clinic").filter(token_hash=hash_link_token(raw_token)).first()
-    if link is None or link.purpose != purpose:
+    if link is None:
         raise LinkInvalid("This link is not valid.")
+    if link.purpose != purpose:
+        raise LinkInvalid("This link is not valid.", patient=link.patient)
     if link.revoked_at is not None:
-        raise LinkInvalid("This link has been withdrawn. Please contact the clinic.")
+        raise LinkInvalid("This link has been withdrawn. Please contact the clinic.", patient=link.patient)
     if link.expires_at <= timezone.now():
-        raise LinkInvalid("This link has expired. Please contact the clinic for a new one.")
+        raise LinkInvalid("This link has expired. Please contact the clinic for a new one.", patient=link.patient)
     PatientLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     return link

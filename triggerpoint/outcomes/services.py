@@ -198,7 +198,7 @@ def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
         return  # no contact: the request waits in the portal and on the chart
     today = timezone.localdate()
     valid_days = max((request.answer_by - today).days + 1, 1)
-    _link, raw = outbox.issue_link(patient, LINK_PURPOSE, request, timedelta(days=valid_days))
+    link, raw = outbox.issue_link(patient, LINK_PURPOSE, request, timedelta(days=valid_days))
     url = outbox.link_url(reverse("outcomes:respond", args=[raw]))
     clinic = request.clinic
     send_at = timezone.make_aware(datetime.combine(request.due_on, time(plan.send_hour_local)), clinic.zone)
@@ -206,7 +206,7 @@ def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
     outbox.enqueue(
         clinic=clinic, kind=REQUEST_KIND, channel=channel, to=to, subject=subject, body=body,
         idempotency_key=f"{REQUEST_KIND}:{request.public_id}", patient=patient,
-        send_after=max(send_at, timezone.now()), related=request,
+        send_after=max(send_at, timezone.now()), related=request, link=link,
     )
     request.channel = channel
     request.save(update_fields=["channel", "updated_at", "updated_by"])

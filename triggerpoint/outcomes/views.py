@@ -321,17 +321,12 @@ def _answer(request, outcome_request: OutcomeRequest, source: str, template_extr
                       {**_questionnaire_context(outcome_request, language), **template_extra})
 
 
-def _invalid_link(request, token: str, error: Exception):
+def _invalid_link(request, token: str, error):
     """The refusal page, in the language of the patient the link was sent to when it is a real (expired or
-    withdrawn) link of this kind; otherwise in the browser's language."""
-    from triggerpoint.notifications.models import PatientLink, hash_link_token
+    withdrawn) link; otherwise in the browser's language (patients.language.link_page_language)."""
+    from triggerpoint.patients.language import link_page_language
 
-    link = None
-    if token and len(token) <= 200:
-        link = (PatientLink.objects.select_related("patient")
-                .filter(token_hash=hash_link_token(token), purpose=services.LINK_PURPOSE).first())
-    language = display.patient_language(link.patient) if link is not None else translation.get_language()
-    with translation.override(language):
+    with translation.override(link_page_language(getattr(error, "patient", None))):
         return render(request, "outcomes/link_invalid.html", {"message": gettext(str(error))}, status=404)
 
 

@@ -254,3 +254,36 @@ def load_patient_text() -> PatientText:
         for name, translations in entries.items()
     }
     return PatientText(version=document["version"], texts=texts)
+
+
+# --- the consent form in Spanish ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpanishConsentWords:
+    """``data/consent_es.yaml``: the Spanish consent form's words (the English lives in code and templates)."""
+
+    procedures: dict[str, str]
+    guidance: dict[str, str]
+    sides: dict[str, str]
+    drugs: dict[str, str]
+    labels: dict[str, str]
+    risks: dict[str, dict[str, str]]
+
+
+@cache
+def load_consent_es() -> SpanishConsentWords:
+    document = data.load_validated_yaml(
+        DATA_DIR / "consent_es.yaml", SCHEMA_DIR / "consent_es.schema.json", ScreeningDataError
+    )
+    return SpanishConsentWords(
+        procedures=document["procedures"],
+        guidance=document["guidance"],
+        sides=document["sides"],
+        drugs=document["drugs"],
+        labels={key: " ".join(text.split()) for key, text in document["labels"].items()},
+        risks={
+            risk_id: {"title": text["title"], "plain_text": " ".join(text["plain_text"].split())}
+            for risk_id, text in document["risks"].items()
+        },
+    )

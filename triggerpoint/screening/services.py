@@ -326,6 +326,7 @@ def send_questionnaire_link(user, screening: ScreeningRecord, *, channel: str = 
         idempotency_key=f"screening.questionnaire:{link.pk}",
         patient=patient,
         related=screening,
+        link=link,
     )
     audit.record(
         "screening.questionnaire.link_sent",
@@ -395,7 +396,10 @@ def preparation_for(screening: ScreeningRecord, language: str = "en") -> tuple[I
 
 # ------------------------------------------------------------------ consent
 def consent_document_for(screening: ScreeningRecord) -> ConsentDocument:
-    return build_consent(parse_plan(screening.plan), load_atlas(), load_drugs())
+    """The consent form for the screening's plan, in the patient's language (patients.language)."""
+    from triggerpoint.patients.language import page_language
+
+    return build_consent(parse_plan(screening.plan), load_atlas(), load_drugs(), page_language(screening.patient))
 
 
 SIDE_WORDS = {"left": "left", "right": "right"}
@@ -403,6 +407,8 @@ SIDE_WORDS = {"left": "left", "right": "right"}
 
 def consent_text(document: ConsentDocument, patient) -> str:
     """The consent as plain text: what the patient read and signed, stored with the signature."""
+    if document.language == "es":
+        return _consent_text_es(document, patient)
     sites = "; ".join(f"{site.muscle_name} ({SIDE_WORDS[site.side]})" for site in document.sites)
     medicines = ", ".join(document.injectates) if document.injectates else "no medicine (dry needling)"
     lines = [
@@ -415,6 +421,27 @@ def consent_text(document: ConsentDocument, patient) -> str:
         "Risks:",
         *(f"- {risk.title}: {risk.plain_text}" for risk in document.risks),
         f"Consent wording version {document.version}",
+    ]
+    return "\n".join(lines)
+
+
+def _consent_text_es(document: ConsentDocument, patient) -> str:
+    from triggerpoint.screening.content import load_consent_es
+
+    words = load_consent_es()
+    labels = words.labels
+    sites = "; ".join(f"{site.muscle_name} ({words.sides[site.side]})" for site in document.sites)
+    medicines = ", ".join(document.injectates) if document.injectates else labels["no_medicine_short"]
+    lines = [
+        labels["title"].format(procedure=document.procedure.lower()),
+        f"{labels['patient']}: {patient.full_name}, {labels['born']} {patient.date_of_birth.isoformat()}",
+        f"{labels['procedure']}: {document.procedure}",
+        f"{labels['muscles_and_sides']}: {sites}",
+        f"{labels['medicines']}: {medicines}",
+        f"{labels['guidance']}: {document.guidance_text}",
+        f"{labels['risks']}:",
+        *(f"- {risk.title}: {risk.plain_text}" for risk in document.risks),
+        labels["version"].format(version=document.version).rstrip("."),
     ]
     return "\n".join(lines)
 

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,6 +36,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications.services import LinkInvalid
+from triggerpoint.patients.language import link_page_language
 from triggerpoint.procedures.selectors import planned_session_checks
 from triggerpoint.screening import services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
@@ -332,8 +334,28 @@ def consent_pdf(request, patient_id, screening_id, consent_id):
     return pdf_response("screening/consent_pdf.html", _consent_context(consent), "consent.pdf")
 
 
+def _consent_spanish_words(consent: Consent) -> dict:
+    """For a Spanish consent: its labels (data/consent_es.yaml) and the muscle lines ("Trapecio superior,
+    lado izquierdo"); nothing for an English one, whose words stay in the template unchanged."""
+    document = consent.document or {}
+    if document.get("language") != "es":
+        return {}
+    from triggerpoint.screening.content import load_consent_es
+
+    words = load_consent_es()
+    labels = dict(words.labels)
+    labels["title"] = labels["title"].format(procedure=str(document.get("procedure", "")).lower())
+    labels["version_line"] = labels["version"].format(version=consent.document_version)
+    sites = [
+        f"{site['muscle_name']}, " + labels["side"].format(side=words.sides.get(site["side"], site["side"]))
+        for site in document.get("sites", [])
+    ]
+    return {"es": labels, "es_sites": sites}
+
+
 def _consent_context(consent: Consent) -> dict:
     return {
+        **_consent_spanish_words(consent),
         "consent": consent,
         "document": consent.document,
         "patient": consent.patient,
@@ -396,8 +418,10 @@ def _link_screening(request, token: str):
     try:
         return services.screening_for_link(token), None
     except LinkInvalid as exc:
-        response = render(request, "screening/link_invalid.html", {"reason": str(exc)}, status=404)
-        return None, response
+        language = link_page_language(exc.patient)
+        with translation.override(language):
+            response = render(request, "link_invalid.html", {"reason": gettext(str(exc))}, status=404)
+        return None, _in_language(response, language)
 
 
 @never_cache

@@ -39,7 +39,7 @@ NOTHING = replace(
 )
 
 
-def test_it_calls_a_trigger_point_active_when_band_spot_and_recognised_spontaneous_pain_are_present():
+def test_it_calls_a_trigger_point_active_when_band_spot_and_recognised_pain_are_present():
     result = classify_trigger_point(ACTIVE)
     assert result.status is TriggerPointStatus.ACTIVE
     assert result.missing_for_active == ()
@@ -47,11 +47,45 @@ def test_it_calls_a_trigger_point_active_when_band_spot_and_recognised_spontaneo
     assert "active" in result.findings[0].message
 
 
-@pytest.mark.parametrize("missing", ["recognised_pain", "spontaneous_pain"])
-def test_it_calls_a_trigger_point_latent_without_recognised_spontaneous_pain(missing):
-    result = classify_trigger_point(replace(ACTIVE, **{missing: False}))
+def test_the_rule_is_version_2_since_spontaneous_pain_stopped_being_required():
+    assert (CLASSIFY_RULE.id, CLASSIFY_RULE.version) == ("ASM-TRP-CLASSIFY", 2)
+    assert "familiar pain" in CLASSIFY_RULE.basis
+
+
+def test_a_recognised_twitching_point_without_the_spontaneous_pain_tick_is_active():
+    """The case that version 1 got wrong: the patient says "that's my pain", the muscle twitches."""
+    result = classify_trigger_point(
+        replace(ACTIVE, spontaneous_pain=False, local_twitch_response=True)
+    )
+    assert result.status is TriggerPointStatus.ACTIVE
+    assert result.missing_for_active == ()
+    assert "spontaneous pain" not in result.findings[0].message
+
+
+def test_it_calls_a_trigger_point_latent_when_the_patient_does_not_recognise_the_pain():
+    result = classify_trigger_point(replace(ACTIVE, recognised_pain=False))
     assert result.status is TriggerPointStatus.LATENT
-    assert result.missing_for_active == (missing,)
+    assert result.missing_for_active == ("recognised_pain",)
+    assert "without patient recognises the provoked pain" in result.findings[0].message
+
+
+def test_spontaneous_pain_without_recognition_does_not_make_a_point_active():
+    result = classify_trigger_point(replace(ACTIVE, recognised_pain=False, spontaneous_pain=True))
+    assert result.status is TriggerPointStatus.LATENT
+
+
+def test_spontaneous_pain_is_listed_as_supporting_when_ticked():
+    assert "spontaneous_pain" in classify_trigger_point(ACTIVE).supporting_findings
+    assert "spontaneous_pain" not in classify_trigger_point(
+        replace(ACTIVE, spontaneous_pain=False)
+    ).supporting_findings
+
+
+def test_a_clinic_may_still_require_spontaneous_pain_as_well():
+    strict = TriggerPointCriteria(required_for_active=("recognised_pain", "spontaneous_pain"))
+    result = classify_trigger_point(replace(ACTIVE, spontaneous_pain=False), strict)
+    assert result.status is TriggerPointStatus.LATENT
+    assert result.missing_for_active == ("spontaneous_pain",)
 
 
 def test_it_calls_a_band_with_a_tender_spot_latent_when_the_patient_has_no_pain_from_it():
@@ -228,7 +262,7 @@ def test_an_exam_refuses_the_same_muscle_and_side_twice_and_keeps_other_problems
 
 
 def test_an_exam_classifies_both_sides_of_a_muscle():
-    results = classify_exam([ACTIVE, replace(ACTIVE, side="right", spontaneous_pain=False)])
+    results = classify_exam([ACTIVE, replace(ACTIVE, side="right", recognised_pain=False)])
     assert [r.status for r in results] == [TriggerPointStatus.ACTIVE, TriggerPointStatus.LATENT]
 
 
@@ -237,7 +271,7 @@ def test_criteria_naming_an_unknown_finding_are_refused():
         TriggerPointCriteria(required_for_active=("telepathy",))
 
 
-def test_only_band_spot_recognition_and_spontaneous_pain_decide_the_status_in_every_combination():
+def test_only_band_spot_and_recognition_decide_the_status_in_every_combination():
     names = (
         "taut_band",
         "tender_spot",
@@ -249,12 +283,12 @@ def test_only_band_spot_recognition_and_spontaneous_pain_decide_the_status_in_ev
     )
     for values in product((False, True), repeat=len(names)):
         finding = replace(ACTIVE, **dict(zip(names, values, strict=True)))
-        band, spot, recognised, spontaneous = values[:4]
+        band, spot, recognised = values[:3]
         expected = (
             TriggerPointStatus.NOT_TRIGGER_POINT
             if not (band and spot)
             else TriggerPointStatus.ACTIVE
-            if recognised and spontaneous
+            if recognised
             else TriggerPointStatus.LATENT
         )
         assert classify_trigger_point(finding).status is expected, values

@@ -144,10 +144,24 @@ def test_the_exam_partial_classifies_and_preselects_an_active_trigger_point_for_
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
-    assert "Active trigger point" in html and "ASM-TRP-CLASSIFY v1" in html
+    assert "Active trigger point" in html and "ASM-TRP-CLASSIFY v2" in html
     assert 'id="plan-sites" hx-swap-oob' in html
     assert 'value="upper_trapezius:right" checked' in html
     assert response["HX-Trigger"] == "exam-recorded"
+
+
+def test_a_recognised_twitching_point_without_the_spontaneous_pain_tick_is_preselected(login_as, physician, patient):
+    """ASM-TRP-CLASSIFY v2: recognition alone makes the point active, so it joins the plan."""
+    visit = draft_visit(physician, patient)
+    response = login_as(physician).post(
+        _url(visit, "exam/"),
+        {"exam_muscle": "upper_trapezius", "exam_side": "left", "exam_taut_band": "on", "exam_tender_spot": "on",
+         "exam_recognised_pain": "on", "exam_local_twitch_response": "on"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "Active trigger point" in html
+    assert 'value="upper_trapezius:left" checked' in html
 
 
 def test_the_exam_partial_lists_problems_without_recording(login_as, physician, patient):

@@ -126,7 +126,7 @@ def test_it_classifies_and_stores_an_exam_finding_with_the_rule_id_and_version(p
     assert (active.classification, latent.classification, tender.classification) == (
         "active", "latent", "not_trigger_point"
     )
-    assert active.rule_id == "ASM-TRP-CLASSIFY" and active.rule_version == 1
+    assert active.rule_id == "ASM-TRP-CLASSIFY" and active.rule_version == 2
     assert active.meets_lcd_documentation is True
     assert "tender point" in tender.basis[0]["message"]
 
