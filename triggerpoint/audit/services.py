@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
-
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core import context
 
