@@ -54,6 +54,17 @@ def exceeds_depth(body: bytes, limit: int) -> bool:
     return True
 
 
+def _fits_in_memory(request) -> bool:
+    from django.conf import settings
+
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit is None or length <= limit
+
+
 def _textual(content_type: str) -> bool:
     return not content_type or content_type.startswith("text/") or content_type.endswith(("json", "xml"))
 
@@ -70,6 +81,8 @@ def problem_with(request) -> tuple[int, str] | None:
     content_type = request.content_type or ""
     try:
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if _fits_in_memory(request):
+                request.body  # noqa: B018 - cache it first, so a view may still read the raw body after this
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return 400, f"The form field {key.replace(chr(0), '')!r} contains a NUL character."
