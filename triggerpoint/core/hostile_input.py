@@ -27,22 +27,46 @@ from django.http.multipartparser import MultiPartParserError
 MAX_JSON_DEPTH = 64
 API_PREFIX = "/api/"
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
+# A JSON string, or an unterminated one running to the end: each quote starts at most one scan, so
+# removing strings is linear (a pattern needing the closing quote rescans from every quote: quadratic).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\Z)', re.DOTALL)
+_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
 # \u0000 inside a JSON string, unless its backslash is itself escaped (an even run of backslashes before it).
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of arrays/objects in `body`, counted without parsing it (strings are skipped)."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', body)):
-        if bracket in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def exceeds_depth(body: bytes, limit: int) -> bool:
+    """Whether arrays/objects in `body` nest deeper than `limit`, without parsing it.
+
+    Strings are blanked, everything but brackets dropped, then each round deletes the empty
+    `[]`/`{}` pairs (exactly one level per round, at C speed). Brackets that never pair up are
+    malformed JSON, left for the parser to refuse.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _NOT_BRACKETS.sub(b"", _JSON_STRING.sub(b"", body))
+    for _round in range(limit):
+        reduced = _EMPTY_PAIR.sub(b"", brackets)  # one pass: pairs it empties are the next round's
+        if not reduced or reduced == brackets:
+            return False
+        brackets = reduced
+    return True
+
+
+def _fits_in_memory(request) -> bool:
+    from django.conf import settings
+
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit is None or length <= limit
+
+
+def _textual(content_type: str) -> bool:
+    return not content_type or content_type.startswith("text/") or content_type.endswith(("json", "xml"))
 
 
 def problem_with(request) -> tuple[int, str] | None:
@@ -57,10 +81,14 @@ def problem_with(request) -> tuple[int, str] | None:
     content_type = request.content_type or ""
     try:
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if _fits_in_memory(request):
+                request.body  # noqa: B018 - cache it first, so a view may still read the raw body after this
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return 400, f"The form field {key.replace(chr(0), '')!r} contains a NUL character."
             return None
+        if not _textual(content_type) and not request.path.startswith(API_PREFIX):
+            return None  # binary uploads to pages may hold any byte; the API parses every body as JSON
         body = request.body
     except RequestDataTooBig:
         return 413, "The request body is larger than this server accepts."
@@ -70,8 +98,8 @@ def problem_with(request) -> tuple[int, str] | None:
         return None
     if b"\x00" in body or _ESCAPED_NUL.search(body):
         return 400, "The request body contains a NUL character (\\u0000), which no field may hold."
-    if content_type.endswith("json") or body.lstrip()[:1] in (b"{", b"["):
-        if json_depth(body) > MAX_JSON_DEPTH:
+    if body.lstrip()[:1] in (b"{", b"[") or content_type.endswith("json"):
+        if exceeds_depth(body, MAX_JSON_DEPTH):
             return 400, f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels."
     return None
 

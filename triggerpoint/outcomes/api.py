@@ -9,6 +9,7 @@ from ninja import Body, Query, Router, Schema, Status
 
 from triggerpoint.accounts.policy import get_patient_for_user, require
 from triggerpoint.audit import services as audit
+from triggerpoint.core import plausible
 from triggerpoint.core.plausible import ReportDate, ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
@@ -80,6 +81,7 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
             measured_at = datetime.fromisoformat(str(payload["measured_at"]))
             if measured_at.tzinfo is None:
                 problems.append("measured_at: give a time zone offset")
+            plausible.check("recorded", measured_at, "measured_at:", problems)
         except ValueError:
             problems.append("measured_at: not an ISO 8601 date-time")
     if problems:

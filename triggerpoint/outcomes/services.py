@@ -19,7 +19,6 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.audit import services as audit
-from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, summary
 from triggerpoint.outcomes import instruments as inst
@@ -286,7 +285,6 @@ def record_measurements(
         problems.append("the procedure belongs to another patient")
     if procedure is not None and procedure.status != "signed":
         problems.append("outcomes follow a signed procedure; this one is a draft")
-    plausible.check("recorded", measured_at, "measured_at", problems)
     if not instrument_answers:
         problems.append("no instrument was answered")
     answered = {k: {i: v for i, v in a.items() if v is not None} for k, a in instrument_answers.items()}

@@ -11,15 +11,29 @@ import json
 
 import pytest
 
-from triggerpoint.core.hostile_input import MAX_JSON_DEPTH, json_depth
+from triggerpoint.core.hostile_input import MAX_JSON_DEPTH, exceeds_depth
 
 DEEP = "[" * 1200 + "]" * 1200
 
 
 def test_depth_counts_brackets_outside_strings_only():
-    assert json_depth(b'{"a": [1, {"b": "[[[[{{{{"}]}') == 3
-    assert json_depth(b'"\\"[[["') == 0
-    assert json_depth(DEEP.encode()) == 1200
+    assert not exceeds_depth(b'{"a": [1, {"b": "[[[[{{{{"}]}', 3)
+    assert exceeds_depth(b'{"a": [1, {"b": 1}]}', 2)
+    assert not exceeds_depth(b'{"a": [1, {"b": 1}]}', 3)
+    assert not exceeds_depth(b'["[[[[[[", "\\"]]]]]]"]', 1)
+    assert not exceeds_depth(b'["' + b"[" * 100 + b'"]', 1)
+    assert exceeds_depth(DEEP.encode(), MAX_JSON_DEPTH)
+    assert not exceeds_depth(b"[" * 100 + b"}" * 100, MAX_JSON_DEPTH)  # malformed: the parser's 400
+
+
+def test_depth_check_is_linear_on_hostile_bodies():
+    import time
+
+    started = time.process_time()
+    for body in (b"[" * 100 + b'\\"' * 1_000_000, b"[" * 100 + b'"' * 2_000_000,
+                 b"[1," * 800_000 + b"]" * 800_000, b"[]" * 1_000_000):
+        exceeds_depth(body, MAX_JSON_DEPTH)
+    assert time.process_time() - started < 5  # the quadratic version took minutes on the first body
 
 
 @pytest.mark.django_db

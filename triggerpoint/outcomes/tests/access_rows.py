@@ -46,7 +46,7 @@ def rows(patient):
         ("api:outcomes_record_measurement", "post", f"{api}/measurements",
          {"instrument": "percent_relief", "answers": {"relief": 60}, "time_point": "other"},
          CLINICAL | {"portal_patient"}, {201}),
-        ("api:outcomes_repeat_decision", "get", f"{api}/repeat-decision?planned_date=2030-01-02&regions=cervical",
+        ("api:outcomes_repeat_decision", "get", f"{api}/repeat-decision?planned_date={timezone.localdate() + timedelta(days=30)}&regions=cervical",
          None, CLINICAL | {"portal_patient"}, {200}),
         ("api:outcomes_report", "get", "/api/v1/outcomes/analytics/report", None, ANALYTICS, {200}),
     ]

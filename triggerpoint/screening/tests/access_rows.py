@@ -128,7 +128,7 @@ def rows(patient):
           "today": {"feels_unwell": False, "on_antibiotics": False, "infection_at_site": False}, "plan": PLAN},
          CLINICAL, {200}),
         ("api:list_screenings", "get", api, None, CLINICAL, {200}),
-        ("api:create_screening", "post", api, {"planned_procedure_date": "2030-01-10", "plan": PLAN}, CLINICAL, {201}),
+        ("api:create_screening", "post", api, {"planned_procedure_date": (timezone.localdate() + timedelta(days=30)).isoformat(), "plan": PLAN}, CLINICAL, {201}),
         ("api:read_screening", "get", f"{api}/{viewed.public_id}", None, CLINICAL, {200}),
         ("api:record_answers", "put", f"{api}/{for_answers.public_id}/answers",
          {"version": for_answers.version, "answers": _answers()}, CLINICAL, {200}),
