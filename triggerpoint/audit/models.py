@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from triggerpoint.audit import chain
@@ -78,7 +78,7 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecord("Audit events are append-only.")
-        using = kwargs.get("using") or "default"
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             _link_into_chains([self], using=using)
             super().save(*args, **kwargs)

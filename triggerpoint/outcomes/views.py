@@ -42,8 +42,9 @@ class ImplausibleFilter(ValueError):
 def _report_dates(request) -> tuple[date | None, date | None]:
     problems: list[str] = []
     dates = []
+    params = request.POST if request.method == "POST" else request.GET
     for field in ("date_from", "date_to"):
-        raw = request.GET.get(field)
+        raw = params.get(field)
         try:
             parsed = date.fromisoformat(raw) if raw else None
         except ValueError:
@@ -216,21 +217,42 @@ def export_report(request, fmt):
     return _download(content, fmt, f"outcomes-report-{timezone.localdate():%Y%m%d}")
 
 
+RESEARCH_FORMATS = {"zip": "application/zip", "parquet": "application/vnd.apache.parquet"}
+
+
 @staff_required("analytics.export_deidentified")
+@require_http_methods(["GET", "POST"])
 def export_deidentified(request, fmt):
-    if fmt not in EXPORT_FORMATS:
+    """The research dataset with its manifest: a zip (data.csv + manifest.json) or Parquet (manifest in metadata).
+
+    GET: pseudonyms under a key made for this export and discarded. POST with a
+    `study_key` (the analyst's own secret, never stored): pseudonyms shared by
+    every export made with that key.
+    """
+    if fmt not in RESEARCH_FORMATS:
         raise Http404("Unknown export format.")
     clinic = request.user.clinic
     try:
         date_from, date_to = _report_dates(request)
     except ImplausibleFilter as error:
         return HttpResponseBadRequest(f"{error}.", content_type="text/plain; charset=utf-8")
-    rows = list(exports.deidentified_rows(clinic.pk, date_from, date_to))
+    study_key = (request.POST.get("study_key") or None) if request.method == "POST" else None
+    try:
+        rows, manifest = exports.deidentified_export(clinic.pk, date_from, date_to, study_key=study_key)
+    except exports.StudyKeyTooShort as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     columns = exports.DEIDENTIFIED_COLUMNS
-    content = exports.to_csv(rows, columns) if fmt == "csv" else exports.to_parquet(rows, columns)
+    if fmt == "zip":
+        content = exports.to_zip({"data.csv": exports.to_csv(rows, columns),
+                                  "manifest.json": exports.manifest_json(manifest)})
+    else:
+        content = exports.to_parquet(rows, columns, metadata={b"triggerpoint.manifest": exports.manifest_json(manifest)})
     audit.record("outcomes.analytics.exported_deidentified", clinic=clinic,
-                 details={"format": fmt, "rows": len(rows), "date_from": str(date_from or ""), "date_to": str(date_to or "")})
-    return _download(content, fmt, f"outcomes-research-{timezone.localdate():%Y%m%d}")
+                 details={"format": fmt, "rows": len(rows), "export_id": manifest["export_id"],
+                          "key_policy": manifest["pseudonym_key"]["policy"], "years": manifest["years"]})
+    response = HttpResponse(content, content_type=RESEARCH_FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="outcomes-research-{timezone.localdate():%Y%m%d}.{fmt}"'
+    return response
 
 
 # ----------------------------------------------------------------------------- patients: questionnaire

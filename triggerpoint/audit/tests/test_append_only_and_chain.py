@@ -210,3 +210,70 @@ def test_a_role_with_insert_and_select_only_cannot_update_or_delete_audit_events
         cursor.execute("SELECT count(*) FROM audit_auditevent")
         assert cursor.fetchone()[0] == len(trail)
         cursor.execute("RESET ROLE")
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="the test database on SQLite is in memory, one connection; SQLite's IMMEDIATE "
+                           "transactions serialise writers anyway")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_to_one_clinic_keep_a_single_unbroken_chain(clinic_a, patient, other_patient):
+    """Eight threads, each with its own connection, append singles and batches to the same chain at once."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+    start = threading.Barrier(8)
+
+    def writer(n):
+        try:
+            start.wait()
+            for _ in range(10):
+                if n % 2:
+                    audit.record("patient.viewed", obj=patient, details={"writer": n})
+                else:
+                    audit.record_patient_views("patient.listed", [patient, other_patient], details={"writer": n})
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    seqs = list(AuditEvent.objects.filter(clinic=clinic_a).order_by("chain_seq").values_list("chain_seq", flat=True))
+    assert seqs == list(range(1, 4 * 10 + 4 * 10 * 2 + 1))  # 40 singles + 40 batches of 2, no gap or fork
+    assert f"OK     clinic:{clinic_a.pk}: 120 events" in _verify()
+
+
+# ---------------------------------------------------------------- events stored before the chain existed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_before_the_chain_are_linked_by_the_migration(clinic_a, patient):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before_chain = [("audit", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before_chain)
+    try:
+        old = executor.loader.project_state(before_chain).apps.get_model("audit", "AuditEvent")
+        for n in range(3):
+            old.objects.create(action="patient.viewed", patient_id=patient.pk, clinic_id=clinic_a.pk,
+                               actor_label="before", details={"n": n, "score": 0.5})
+        old.objects.create(action="system.started", actor_label="system")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("audit", "0003_append_only_triggers")])
+    stored = list(AuditEvent.objects.filter(clinic=clinic_a).order_by("id"))
+    assert [e.chain_seq for e in stored] == [1, 2, 3] and stored[0].prev_hash == chain.GENESIS_HASH
+    audit.record("patient.viewed", obj=patient)  # new events continue the linked chain
+    output = _verify()
+    assert f"OK     clinic:{clinic_a.pk}: 4 events" in output and "OK     system: 1 events" in output
+    test_the_triggers_exist_after_all_migrations()

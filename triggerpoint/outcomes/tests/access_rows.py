@@ -36,7 +36,7 @@ def rows(patient):
          {"instrument": "nrs_pain", "time_point": "other", "nrs_pain__now": "4"}, CLINICAL, {302}),
         ("outcomes:dashboard", "get", "/outcomes/analytics/", None, ANALYTICS, {200}),
         ("outcomes:export", "get", "/outcomes/analytics/export.csv", None, ANALYTICS, {200}),
-        ("outcomes:export_deidentified", "get", "/outcomes/analytics/research.csv", None, ANALYTICS, {200}),
+        ("outcomes:export_deidentified", "get", "/outcomes/analytics/research.zip", None, ANALYTICS, {200}),
         ("outcomes:respond", "get", f"/outcomes/r/{token}/", None, EVERYONE, {200}),
         ("outcomes:portal_request", "get", f"/outcomes/portal/questionnaires/{request.public_id}/", None,
          {"portal_patient"}, {200}),

@@ -159,7 +159,7 @@ IDENTIFIER_PATTERNS = (
 def test_the_deidentified_export_holds_no_names_contacts_record_numbers_or_exact_dates(dataset):
     import pyarrow.parquet as pq
 
-    rows = list(exports.deidentified_rows(dataset["clinic"].pk))
+    rows, _manifest = exports.deidentified_export(dataset["clinic"].pk)
     assert len(rows) == 4
     text = exports.to_csv(rows, exports.DEIDENTIFIED_COLUMNS).decode()
     forbidden = []
@@ -175,16 +175,44 @@ def test_the_deidentified_export_holds_no_names_contacts_record_numbers_or_exact
     header = text.splitlines()[0].split(",")
     assert header == list(exports.DEIDENTIFIED_COLUMNS)
     assert all(re.fullmatch(r"S-[0-9a-f]{12}", r["subject"]) for r in rows)  # a keyed pseudonym, not a database key
-    assert {r["procedure_month"] for r in rows} == {"2026-01", "2026-02"}
+    assert {r["procedure_year"] for r in rows} == {2026}
     assert {r["age_band"] for r in rows} == {"40-49"}
     table = pq.read_table(io.BytesIO(exports.to_parquet(rows, exports.DEIDENTIFIED_COLUMNS)))
     assert table.num_rows == 4 and "subject" in table.column_names and "mrn" not in table.column_names
 
 
-def test_pseudonyms_are_stable_but_differ_between_patients(dataset):
-    first = [r["subject"] for r in exports.deidentified_rows(dataset["clinic"].pk)]
-    again = [r["subject"] for r in exports.deidentified_rows(dataset["clinic"].pk)]
-    assert first == again and len(set(first)) == 4
+def test_pseudonyms_differ_between_patients_and_between_exports(dataset):
+    first = [r["subject"] for r in exports.deidentified_export(dataset["clinic"].pk)[0]]
+    again = [r["subject"] for r in exports.deidentified_export(dataset["clinic"].pk)[0]]
+    assert len(set(first)) == 4 and len(set(again)) == 4
+    assert not set(first) & set(again)  # a per-export key: two exports cannot be joined
+
+
+def test_a_study_key_links_exports_and_the_manifest_says_so(dataset):
+    study_key = "an analyst's own secret, 32+ chars long"
+    first, manifest = exports.deidentified_export(dataset["clinic"].pk, study_key=study_key)
+    again, _ = exports.deidentified_export(dataset["clinic"].pk, study_key=study_key)
+    assert [r["subject"] for r in first] == [r["subject"] for r in again]
+    assert manifest["pseudonym_key"]["policy"] == "study" and manifest["pseudonym_key"]["linkable_across_exports"]
+    assert study_key not in exports.manifest_json(manifest).decode()
+    _, per_export = exports.deidentified_export(dataset["clinic"].pk)
+    assert per_export["pseudonym_key"] == {**per_export["pseudonym_key"], "policy": "per-export",
+                                           "linkable_across_exports": False, "kept": False}
+    with pytest.raises(exports.StudyKeyTooShort):
+        exports.deidentified_export(dataset["clinic"].pk, study_key="short")
+
+
+def test_pseudonyms_cannot_be_recomputed_with_the_servers_secret_key(dataset, settings):
+    import hashlib
+    import hmac
+
+    rows, _ = exports.deidentified_export(dataset["clinic"].pk)
+    under_secret_key = {
+        "S-" + hmac.new(settings.SECRET_KEY.encode(), f"outcomes-research:subject:{p.pk}".encode(),
+                        hashlib.sha256).hexdigest()[:12]
+        for p in dataset["patients"]
+    }
+    assert not under_secret_key & {r["subject"] for r in rows}
 
 
 @pytest.mark.parametrize(("born", "on", "band"), [
@@ -194,3 +222,48 @@ def test_pseudonyms_are_stable_but_differ_between_patients(dataset):
 ])
 def test_ages_are_banded_with_90_and_over_together(born, on, band):
     assert exports.age_band(born, on) == band
+
+
+# Safe Harbor's 18 identifiers (45 CFR 164.514(b)(2)(i)), (A) to (R), as checks on exported values.
+SAFE_HARBOR_VALUE_CHECKS = {
+    "C: date elements other than the year": re.compile(r"\b\d{4}-\d{1,2}\b|\b\d{1,2}/\d{1,2}\b|\b\d{8}\b"),
+    "D/E: telephone or fax number": re.compile(r"\(?\d{3}\)?[ -]?\d{3}-\d{4}"),
+    "F: e-mail address": re.compile(r"@"),
+    "N: URL": re.compile(r"https?://|www\."),
+    "O: IP address": re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b"),
+    "H/R: record numbers, public ids": re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"),
+}
+
+
+def test_every_research_column_is_checked_against_the_18_safe_harbor_identifiers(dataset, clinic_a, physician):
+    old = make_patient(clinic_a, "H-OLD", "Nonagenarian", "Elder", date_of_birth=date(1930, 3, 3),
+                       address="12 Elm Street, Springfield 01101")
+    with freeze_time("2026-02-01 15:00:00"):
+        signed_procedure(old, physician, date(2026, 1, 30), pre=6)
+    rows, manifest = exports.deidentified_export(clinic_a.pk)
+    assert set(exports.SAFE_HARBOR_REVIEW) == set(exports.DEIDENTIFIED_COLUMNS) == set(manifest["columns"])
+    people = [*dataset["patients"], old]
+    identifiers = []  # (A) names, (B) address and ZIP, (C) birth dates, (F) e-mail, (H) MRN, (R) keys
+    for person in people:
+        identifiers += [person.given_name, person.family_name, person.mrn, person.email, str(person.public_id),
+                        person.date_of_birth.isoformat()]
+    database_keys = {str(person.pk) for person in people} | {f"S-{person.pk}" for person in people}
+    identifiers += ["Elm Street", "01101", physician.username, physician.get_full_name() or physician.username]
+    for column in exports.DEIDENTIFIED_COLUMNS:
+        values = [("" if row[column] is None else str(row[column])) for row in rows]
+        for value in values:
+            for label, pattern in SAFE_HARBOR_VALUE_CHECKS.items():
+                assert not pattern.search(value), f"{column}={value!r} looks like Safe Harbor identifier {label}"
+            for identifier in identifiers:
+                assert identifier not in value, f"{column}={value!r} carries {identifier!r}"
+            if column in ("subject", "clinician"):
+                assert value not in database_keys, f"{column}={value!r} is a database key"
+    assert {row["procedure_year"] for row in rows} == {2026}  # (C): the year is all of a date that leaves
+    assert {row["age_band"] for row in rows} == {"40-49", "90+"}  # (C): 95-year-old grouped as 90+
+    assert all(re.fullmatch(r"[SC]-[0-9a-f]{12}", row[c]) for row in rows for c in ("subject", "clinician"))
+
+
+def test_a_requested_date_range_is_widened_to_whole_years(dataset):
+    rows, manifest = exports.deidentified_export(dataset["clinic"].pk, date(2026, 1, 10), date(2026, 1, 13))
+    assert len(rows) == 4  # not only the procedure of 12 January: a narrow range would pin rows to days
+    assert manifest["years"] == [2026, 2026]

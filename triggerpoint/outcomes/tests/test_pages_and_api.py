@@ -29,7 +29,7 @@ def treated(patient, physician):
 def test_front_desk_sees_no_analytics_page_export_or_api(login_as, front_desk, bearer, client, treated):
     login_as(front_desk)
     for path in ("/outcomes/analytics/", "/outcomes/analytics/export.csv", "/outcomes/analytics/export.parquet",
-                 "/outcomes/analytics/research.csv"):
+                 "/outcomes/analytics/research.zip"):
         assert client.get(path).status_code == 403, path
     assert client.get("/api/v1/outcomes/analytics/report", **bearer(front_desk)).status_code == 403
     page = client.get("/worklist/").content.decode()
@@ -75,7 +75,10 @@ def test_report_downloads_parse_back(login_as, analyst, client, treated):
 
 def test_the_research_download_has_no_identifiers_of_the_patient(login_as, analyst, client, treated, patient):
     login_as(analyst)
-    text = client.get("/outcomes/analytics/research.csv").content.decode()
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/outcomes/analytics/research.zip").content))
+    text = archive.read("data.csv").decode() + archive.read("manifest.json").decode()
     for value in (patient.given_name, patient.family_name, patient.mrn, patient.email, str(patient.public_id),
                   treated.procedure_date.isoformat(), patient.date_of_birth.isoformat()):
         assert value not in text
@@ -230,3 +233,30 @@ def test_the_demo_builds_a_living_history_with_a_due_questionnaire(db):
             stored = ProcedureOutcome.objects.get(procedure=procedure)
             fresh = services.summarize_procedure(procedure).as_row()
             assert {k: getattr(stored, k) for k in fresh} == fresh, procedure.pk
+
+
+def test_the_research_download_carries_its_manifest_and_a_study_key_is_posted_not_kept(
+    login_as, analyst, client, treated
+):
+    import json
+    import zipfile
+
+    import pyarrow.parquet as pq
+
+    login_as(analyst)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/outcomes/analytics/research.zip").content))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["pseudonym_key"]["policy"] == "per-export" and manifest["rows"] == 1
+    table = pq.read_table(io.BytesIO(client.get("/outcomes/analytics/research.parquet").content))
+    embedded = json.loads(table.schema.metadata[b"triggerpoint.manifest"])
+    assert embedded["pseudonym_key"]["policy"] == "per-export" and embedded["export_id"] != manifest["export_id"]
+    key = "study 2026-A: kept by the analyst, not the clinic"
+    subjects = []
+    for _ in range(2):
+        response = client.post("/outcomes/analytics/research.zip", {"study_key": key})
+        linked = zipfile.ZipFile(io.BytesIO(response.content))
+        assert json.loads(linked.read("manifest.json"))["pseudonym_key"]["policy"] == "study"
+        subjects.append(list(csv.DictReader(io.StringIO(linked.read("data.csv").decode())))[0]["subject"])
+    assert subjects[0] == subjects[1]
+    assert client.post("/outcomes/analytics/research.zip", {"study_key": "short"}).status_code == 400
+    assert client.get("/outcomes/analytics/research.csv").status_code == 404  # no data file without its manifest
