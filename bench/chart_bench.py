@@ -209,8 +209,13 @@ def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Graceful stop; gunicorn lets queued requests finish for up to 30 s, then the bench stops waiting."""
     server.terminate()
-    server.wait(timeout=30)
+    try:
+        server.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 # (scenario, targets as (label, metric, limit); a metric must be below or at its limit)

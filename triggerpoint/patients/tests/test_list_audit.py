@@ -6,6 +6,8 @@ trail answers "who saw my name on a list" without a count to interpret.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,11 +20,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _audit_inserts(captured, action: str) -> int:
-    """INSERT statements into the audit table that carry `action` (the quote keeps 'x.y' apart from 'w.x.y')."""
+    """INSERT statements into the audit table that carry `action` as a whole value ('w.x.y' does not count as 'x.y').
+
+    PostgreSQL's bulk insert sends arrays ('{"x.y","x.y"}'), SQLite a VALUES list ('x.y'): match the value itself.
+    """
     table = AuditEvent._meta.db_table
+    value = re.compile(r"(?<![\w.])" + re.escape(action) + r"(?![\w.])")
     return sum(
         1 for q in captured.captured_queries
-        if q["sql"].upper().startswith("INSERT") and table in q["sql"] and f"'{action}'" in q["sql"]
+        if q["sql"].upper().startswith("INSERT") and table in q["sql"] and value.search(q["sql"])
     )
 
 
