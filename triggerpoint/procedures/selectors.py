@@ -156,10 +156,16 @@ def session_history(
 
 
 def latest_payer(patient, on_date: date) -> str | None:
-    """The payer on the patient's latest signed note up to `on_date` (None: the clinic default applies)."""
+    """The payer on the patient's latest signed note up to `on_date` (None: the clinic default applies).
+
+    Only payers of the coder's payer table count; a note imported or written with another id
+    (e.g. a repeat-policy id) falls back to the clinic default rather than failing.
+    """
+    known = set(coding.load_code_tables().payers)
     return (
-        Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lte=on_date)
-        .exclude(payer="")
+        Procedure.objects.filter(
+            patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lte=on_date, payer__in=known
+        )
         .order_by("-procedure_date")
         .values_list("payer", flat=True)
         .first()

@@ -125,7 +125,8 @@ def rows(patient):
         # the autosave page endpoint takes form-encoded `document` too (the matrix posts form data)
         ("procedures:autosave", "post", f"{base}/{draft.public_id}/autosave/",
          {"document": '{"version": 1, "notes": "from the matrix"}'}, CLINICAL, {200}),
-        ("procedures:sign", "post", f"{base}/{to_sign.public_id}/sign/", {"version": str(to_sign.version)},
+        ("procedures:sign", "post", f"{base}/{to_sign.public_id}/sign/",
+         {"version": str(to_sign.version), "repeat_override_reason": "matrix: same-day notes of one patient"},
          PHYSICIAN, {302}),
         ("procedures:amend", "post", f"{base}/{signed.public_id}/amend/", {"reason": "matrix", "text": "matrix"},
          PHYSICIAN, {302}),
@@ -149,7 +150,9 @@ def rows(patient):
         ("api:procedures_read_note", "get", f"{api}/{signed.public_id}", None, CLINICAL, {200}),
         ("api:procedures_create_note", "post", api, {}, CLINICAL, {201}),
         ("api:procedures_save_note", "put", f"{api}/{draft_for_api.public_id}", dict(NOTE, version=1), CLINICAL, {200}),
-        ("api:procedures_sign_note", "post", f"{api}/{to_sign_by_api.public_id}/sign", {"version": to_sign_by_api.version},
+        ("api:procedures_sign_note", "post", f"{api}/{to_sign_by_api.public_id}/sign",
+         # The matrix's notes share one patient and day, so the payer's same-region interval is overridden.
+         {"version": to_sign_by_api.version, "repeat_override_reason": "matrix: same-day notes of one patient"},
          PHYSICIAN, {200}),
         ("api:procedures_amend_note", "post", f"{api}/{signed.public_id}/amendments", {"reason": "r", "text": "t"},
          PHYSICIAN, {201}),

@@ -226,3 +226,18 @@ def test_the_note_keeps_the_ndc_and_discarded_amount_and_the_codes_carry_jw(on_p
     assert (row["ndc"], row["discarded"]) == ("00023-1145-01", 40.0)
     lines = [(line["code"], line["units"], line["modifiers"], line["ndc"]) for line in signed.codes["hcpcs"]]
     assert lines == [("J0585", 60, [], "00023-1145-01"), ("J0585", 40, ["JW"], "00023-1145-01")]
+
+
+def test_a_signed_note_with_a_payer_id_the_coder_does_not_know_falls_back_to_the_clinic_default(
+    on_procedure_day, physician, patient
+):
+    from triggerpoint.procedures.models import InjectionSite, Procedure
+
+    # As written by other apps' fixtures and imports: a repeat-policy id, not a coder payer id.
+    procedure = _draft(physician, patient, PROCEDURE_DAY - timedelta(days=20), _note("levator_scapulae", [_triamcinolone(20)]))
+    assert InjectionSite.objects.filter(procedure=procedure).exists()
+    Procedure.objects.filter(pk=procedure.pk).update(payer="medicare_lcd", status="signed")
+    assert selectors.latest_payer(patient, PROCEDURE_DAY) is None
+    checks = selectors.planned_session_checks(patient, PROCEDURE_DAY, ["upper_trapezius"])
+    assert checks.payer == "medicare"
+    assert [f.rule for f in checks.repeat_findings] == ["PAYER-INTERVAL-SAME-REGION"]
