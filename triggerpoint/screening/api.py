@@ -180,6 +180,15 @@ def screening_evaluate(request, payload: Body[dict]):
 
     Missing facts, and unknown drugs, muscles or units, are a 422 listing every problem
     with the allowed values.
+
+    Issue 14 added facts (field names of the original contract unchanged): required
+    ``patient.allergy_status`` (``unknown`` | ``nkda`` | ``has_allergies``; ``unknown`` is a
+    review, never ready); optional ``patient.breastfeeding`` (bool), ``patient.inr``
+    ({``value``, ``date``}), ``plan.injectates[].with_epinephrine`` (bool) and ``.vial``
+    (``single_dose`` | ``multi_dose``), ``history.last_botulinum_toxin_date`` (YYYY-MM-DD);
+    ``patient.conditions`` also accepts myasthenia_gravis, lambert_eaton, als,
+    kidney_impairment, heart_block, smoker and the red flags suspected_malignancy,
+    new_neurological_deficit, recent_trauma_at_site, recent_surgery_at_site, fracture.
     """
     require(request.auth, "rules.evaluate")
     return evaluate_rules(parse_screening_request(payload)).as_dict()

@@ -26,6 +26,12 @@ of the catalogue by id, name or synonym; a local anesthetic the clinic does not 
 local anesthetic of unknown class, which the clinician must identify (``review``).
 Cross-reactivity is by class: an allergy to one amide counts against every amide.
 
+Issue 14 rule groups live in their own modules and are run from this module's rule table:
+``rules_allergy`` (allergy status, excipients, unmatched allergies), ``rules_toxin`` (botulinum
+toxin), ``rules_bleeding`` (deep non-compressible sites, dual antithrombotics, INR) and
+``rules_conditions`` (immunosuppression, red flags, magnesium, bilateral chest-wall sites); their
+thresholds are in ``data/safety_rules.yaml`` and ``data/excipients.yaml``.
+
 Pure module: no Django, no ORM, no HTTP.
 """
 

@@ -51,6 +51,7 @@ def test_the_chart_says_not_recorded_until_someone_asks_then_says_nkda(login_as,
     html = client.get(chart).content.decode()
     assert "not recorded — ask the patient" in html
     assert "Allergy status: <strong>Not recorded (never asked)</strong>" in html
+    assert html.count("Allergy status:") == 1  # on the allergy card only
     assert "Record: no known drug allergies" in html
     response = client.post(f"{chart}add/nkda/")
     assert response.status_code == 302

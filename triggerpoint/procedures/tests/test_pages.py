@@ -189,3 +189,19 @@ def test_another_clinic_cannot_open_the_note_pages(saved_draft, login_as, physic
     client = login_as(physician_b)
     for suffix in ("", "edit/", "pdf/"):
         assert client.get(_url(saved_draft, suffix)).status_code == 404
+
+
+def test_the_signed_note_pdf_says_the_allergy_status(signed, login_as, physician):
+    """Issue 14: the note says whether "no known drug allergies" was recorded or nobody asked."""
+    from pypdf import PdfReader
+
+    from triggerpoint.patients.models import Patient
+
+    def pdf_text():
+        response = login_as(physician).get(_url(signed, "pdf/"))
+        return " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+
+    Patient.objects.filter(pk=signed.patient.pk).update(allergy_status="unknown")
+    assert "Allergy status Not recorded (never asked)" in pdf_text()
+    Patient.objects.filter(pk=signed.patient.pk).update(allergy_status="nkda")
+    assert "Allergy status No known drug allergies" in pdf_text()

@@ -124,7 +124,8 @@ def rows(patient):
         # API
         ("api:screening_evaluate", "post", "/api/v1/screening/evaluate",
          {"procedure_date": "2030-01-10", "patient": {"age": 40, "sex": "male", "weight_kg": 80, "pregnant": False,
-          "allergies": [], "medications": [], "conditions": [], "high_bleeding_risk": False}, "events": [],
+          "allergies": [], "medications": [], "conditions": [], "high_bleeding_risk": False,
+          "allergy_status": "nkda"}, "events": [],
           "today": {"feels_unwell": False, "on_antibiotics": False, "infection_at_site": False}, "plan": PLAN},
          CLINICAL, {200}),
         ("api:list_screenings", "get", api, None, CLINICAL, {200}),
