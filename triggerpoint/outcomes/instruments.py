@@ -475,6 +475,22 @@ def score(instrument: Instrument, answers: Mapping[str, float | int | None]) -> 
     )
 
 
+def unanswered_required_items(instrument: Instrument, answers: Mapping[str, object]) -> tuple[str, ...]:
+    """The items a patient must still answer before this form counts as complete (empty when complete).
+
+    A questionnaire a patient fills in is complete when every item is answered, except that an
+    instrument whose published scoring prorates missing items (``prorate_missing``, e.g. the NDI
+    allows one unanswered section) may leave up to ``items - min_answered_items`` unanswered, as
+    long as the scored item (for ``item:<id>`` formulas) is answered. Incomplete submissions are
+    refused with this list, so outcome analytics and the registry only ever see complete forms.
+    """
+    missing = tuple(item_id for item_id in instrument.item_ids if answers.get(item_id) is None)
+    may_skip = len(instrument.items) - instrument.min_answered_items if instrument.prorate_missing else 0
+    if instrument.scored_item_id in missing or len(missing) > may_skip:
+        return missing
+    return ()
+
+
 def _score_value(
     instrument: Instrument, label: str, given: Score | float | int, problems: list[str]
 ) -> float:

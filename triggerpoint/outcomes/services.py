@@ -334,6 +334,20 @@ def record_measurements(
     return created
 
 
+UNANSWERED = "please answer this question"
+
+
+class IncompleteAnswers(RuleInputError):
+    """A patient's questionnaire with required questions unanswered; `unanswered` lists (instrument, item)."""
+
+    def __init__(self, unanswered: list[tuple[str, str]], other_problems: list[str] = ()):
+        self.unanswered = list(unanswered)
+        super().__init__(
+            list(other_problems)
+            + [f"{instrument_id} {item_id}: {UNANSWERED}" for instrument_id, item_id in unanswered]
+        )
+
+
 def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Mapping], source: str) -> list[Measurement]:
     """A patient's answers to one outcome request (link or portal)."""
     today = timezone.localdate()
@@ -349,6 +363,23 @@ def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Map
         problems.append(f"instruments not asked here: {', '.join(unknown)}; asked: {', '.join(request.instruments)}")
     if problems:
         raise RuleInputError(problems)
+    unanswered = [
+        (instrument_id, item_id)
+        for instrument_id in request.instruments
+        for item_id in inst.unanswered_required_items(
+            inst.get_instrument(instrument_id), instrument_answers.get(instrument_id) or {}
+        )
+    ]
+    if unanswered and any(any(v is not None for v in a.values()) for a in instrument_answers.values()):
+        # Partly answered: refused and nothing stored, so the request stays open and the registry and
+        # analytics only ever count complete questionnaires. (All blank is refused below as before.)
+        value_problems: list[str] = []
+        for instrument_id, answers in instrument_answers.items():
+            try:
+                inst.validate_answers(inst.get_instrument(instrument_id), answers)
+            except RuleInputError as error:
+                value_problems.extend(error.problems)
+        raise IncompleteAnswers(unanswered, value_problems)
     return record_measurements(
         patient=request.patient, instrument_answers=instrument_answers, time_point=request.time_point,
         source=source, procedure=request.procedure, request=request,

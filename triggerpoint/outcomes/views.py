@@ -272,6 +272,26 @@ def _in_language_of(patient):
     return translation.override(display.patient_language(patient))
 
 
+def _problems_for_patient(error: RuleInputError, data, instrument_ids, language: str) -> list[str]:
+    """Which questions still need an answer (by their text, in the patient's language), then any other problem."""
+    unanswered = getattr(error, "unanswered", [])
+    messages_ = [
+        gettext("Please answer this question: %(question)s")
+        % {"question": getattr(inst.get_instrument(instrument_id).item(item_id).text, language)}
+        for instrument_id, item_id in unanswered
+    ]
+    others = [p for p in error.problems if not p.endswith(services.UNANSWERED)]
+    if others or not messages_:
+        worded = _patient_problems(others, data, instrument_ids, language)
+        if messages_ and language != "en":
+            worded = [m for m in worded if m != gettext(GENERIC_PROBLEM)]
+        messages_ += worded
+    return messages_
+
+
+GENERIC_PROBLEM = gettext_noop("We could not save your answers. Please check them and send them again.")
+
+
 def _patient_problems(problems: list[str], data, instrument_ids, language: str) -> list[str]:
     """The answers' problems as the patient reads them.
 
@@ -292,7 +312,7 @@ def _patient_problems(problems: list[str], data, instrument_ids, language: str) 
         worded.append(gettext("Please answer at least one question."))
     if any(p.startswith("this questionnaire") for p in problems):
         worded.append(gettext("This questionnaire no longer takes answers."))
-    return worded or [gettext("We could not save your answers. Please check them and send them again.")]
+    return worded or [gettext(GENERIC_PROBLEM)]
 
 
 def _questionnaire_context(outcome_request: OutcomeRequest, language: str, errors=None, values=None) -> dict:
@@ -334,7 +354,7 @@ def _answer(request, outcome_request: OutcomeRequest, source: str, template_extr
             try:
                 services.answer_request(outcome_request, answers, source)
             except RuleInputError as error:
-                problems = _patient_problems(error.problems, request.POST, outcome_request.instruments, language)
+                problems = _problems_for_patient(error, request.POST, outcome_request.instruments, language)
                 context = _questionnaire_context(outcome_request, language, problems, request.POST)
                 return render(request, "outcomes/questionnaire.html", {**context, **template_extra}, status=422)
             return render(request, "outcomes/thanks.html", {"closed": False, "lang": language, **template_extra})

@@ -138,7 +138,7 @@ def test_the_questionnaire_link_shows_the_questions_and_records_the_answers(clie
     assert page.status_code == 200 and "How is your pain?" in page.content.decode()
     bad = client.post(f"/outcomes/r/{token}/", {"nrs_pain__now": "12"})
     assert bad.status_code == 422 and "out of range" in bad.content.decode()
-    done = client.post(f"/outcomes/r/{token}/", {"nrs_pain__now": "3", "nrs_pain__average": "4", "percent_relief__relief": "70",
+    done = client.post(f"/outcomes/r/{token}/", {"nrs_pain__now": "3", "nrs_pain__average": "4", "nrs_pain__worst": "5", "percent_relief__relief": "70",
                                                  "pgic__change": "2", "peg3__pain": "3", "peg3__enjoyment": "2",
                                                  "peg3__activity": "3"})
     assert done.status_code == 200 and "Thank you" in done.content.decode()
@@ -164,9 +164,10 @@ def test_the_portal_shows_the_due_questionnaire_and_the_patient_answers_it(clien
     portal = client.get("/portal/").content.decode()
     assert f"/outcomes/portal/questionnaires/{request.public_id}/" in portal and "pain diary" in portal
     response = client.post(f"/outcomes/portal/questionnaires/{request.public_id}/", {"nrs_pain__now": "2",
-                                                                                     "percent_relief__relief": "80"})
+        "nrs_pain__average": "2", "nrs_pain__worst": "4", "percent_relief__relief": "80", "pgic__change": "2",
+        "peg3__pain": "2", "peg3__enjoyment": "2", "peg3__activity": "2"})
     assert response.status_code == 200
-    assert Measurement.objects.filter(request=request, source="portal").count() == 2
+    assert Measurement.objects.filter(request=request, source="portal").count() == 4
 
 
 def test_a_patient_cannot_answer_another_patients_questionnaire(client, patient, other_patient, physician):

@@ -14,6 +14,9 @@ from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureO
 from triggerpoint.outcomes.tests.factories import answer, signed_procedure
 
 DAY = date(2026, 3, 2)
+# Every question of the follow-up questionnaire (partial submissions are refused; test_incomplete_answers.py).
+COMPLETE_ANSWERS = {"nrs_pain": {"now": 3, "average": 3, "worst": 5}, "percent_relief": {"relief": 50},
+                    "pgic": {"change": 2}, "peg3": {"pain": 3, "enjoyment": 3, "activity": 3}}
 pytestmark = pytest.mark.django_db
 
 
@@ -110,8 +113,9 @@ def test_answers_are_scored_stored_and_complete_the_request(frozen, patient, phy
     request = OutcomeRequest.objects.get(procedure=procedure, time_point="2w")
     with freeze_time("2026-03-17 12:00:00"):
         created = services.answer_request(request, {"nrs_pain": {"now": 3, "average": 4, "worst": 6},
-                                                    "percent_relief": {"relief": 60}, "pgic": {"change": 2}}, "checkin")
-    assert {m.instrument: m.score for m in created} == {"nrs_pain": 4, "percent_relief": 60, "pgic": 2}
+                                                    "percent_relief": {"relief": 60}, "pgic": {"change": 2},
+                                                    "peg3": {"pain": 3, "enjoyment": 3, "activity": 3}}, "checkin")
+    assert {m.instrument: m.score for m in created} == {"nrs_pain": 4, "percent_relief": 60, "pgic": 2, "peg3": 3}
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
     outcome = ProcedureOutcome.objects.get(procedure=procedure)
@@ -136,7 +140,7 @@ def test_a_request_cannot_be_answered_before_it_is_due_or_after_it_closes(frozen
     with freeze_time("2026-03-31 12:00:00"), pytest.raises(RuleInputError, match="closed on"):
         services.answer_request(request, {"nrs_pain": {"now": 3}}, "portal")
     with freeze_time("2026-03-30 12:00:00"):
-        services.answer_request(request, {"nrs_pain": {"now": 3}}, "portal")
+        services.answer_request(request, COMPLETE_ANSWERS, "portal")
 
 
 def test_recording_writes_an_audit_event(frozen, patient, physician):
