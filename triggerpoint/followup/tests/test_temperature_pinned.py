@@ -66,3 +66,13 @@ def test_anything_else_is_not_a_temperature(raw):
 def test_a_reading_as_stored_keeps_the_patients_value_and_unit():
     assert Temperature(Decimal("38.4"), CELSIUS).as_dict() == {"value": 38.4, "unit": "C"}
     assert Temperature(Decimal("101"), FAHRENHEIT).as_dict() == {"value": 101.0, "unit": "F"}
+
+
+class _LooksLikeANumber:
+    def __str__(self) -> str:
+        return "38.5"
+
+
+def test_an_object_that_only_prints_like_a_number_is_refused():
+    # Only JSON numbers, numeric strings and Decimals are readings; the type is checked, not just the text.
+    assert to_decimal(_LooksLikeANumber()) is None
