@@ -47,6 +47,7 @@ TARGETS: tuple[Target, ...] = (
             "triggerpoint/followup/tests/test_temperature_pinned.py",
             "triggerpoint/followup/tests/test_triage_rules.py",
             "triggerpoint/followup/tests/test_parse_triage_request.py",
+            "triggerpoint/screening/tests/test_today_rules.py",
         ),
     ),
     Target(
@@ -69,6 +70,10 @@ TARGETS: tuple[Target, ...] = (
         "triggerpoint/screening/rules.py",
         (
             "triggerpoint/screening/tests/test_today_rules.py",
+            "triggerpoint/screening/tests/test_recent_events.py",
+            "triggerpoint/screening/tests/test_medication_rules.py",
+            "triggerpoint/screening/tests/test_allergy_rules.py",
+            "triggerpoint/screening/tests/test_patient_and_plan_rules.py",
             "triggerpoint/screening/tests/test_parsing.py",
             "triggerpoint/screening/tests/test_rules_pinned.py",
         ),
@@ -84,6 +89,7 @@ TARGETS: tuple[Target, ...] = (
         (
             "triggerpoint/followup/tests/test_triage_rules.py",
             "triggerpoint/followup/tests/test_parse_triage_request.py",
+            "triggerpoint/followup/tests/test_followup_data.py",
             "triggerpoint/followup/tests/test_triage_pinned.py",
         ),
     ),
