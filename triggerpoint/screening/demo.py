@@ -104,9 +104,13 @@ def extend(ctx) -> None:
         clean += [p for p in candidates if p not in picks and _clean(p)][: 2 - len(clean)]
     picks = clean[:2] + [p for p in picks if p not in clean[:2]]
     picks = picks[:8]
-    if len(picks) < 8 or len(clean) < 2:
+    if len(picks) < 8:
         ctx.notes.append("screening: too few eligible demo patients; screenings skipped")
         return
+    if len(clean) < 2:
+        # A small demo may have too few patients with nothing to review; the first screenings then come out as
+        # the rules say (review rather than ready) instead of the demo having no screenings at all.
+        ctx.notes.append("screening: fewer than two patients with nothing to review; the first screenings may need review")
     day = lambda n: ctx.today + timedelta(days=n)  # noqa: E731 - a local shorthand
 
     made = []
