@@ -31,9 +31,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Protocol
 
+from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
-
-SIDES: tuple[str, str] = ("left", "right")
 
 CLASSIFY_RULE = Rule(
     id="ASM-TRP-CLASSIFY",

@@ -31,6 +31,7 @@ from triggerpoint.assessment.fibromyalgia import (
 )
 from triggerpoint.assessment.options import HistoryOptions
 from triggerpoint.core import plausible
+from triggerpoint.core.choices import TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
 
 TEXT_FIELDS: dict[str, int] = {
@@ -45,7 +46,6 @@ TEXT_FIELDS: dict[str, int] = {
     "plan_notes": 4000,
 }
 SCORE_FIELDS: tuple[str, ...] = ("nrs_now", "nrs_average", "nrs_worst", "peg_pain", "peg_enjoyment", "peg_activity")
-TECHNIQUES: tuple[str, ...] = ("injection", "dry_needling")
 
 # What a caller may send; derived fields (peg_score, fibromyalgia_result) are never accepted.
 EDITABLE_FIELDS: tuple[str, ...] = (

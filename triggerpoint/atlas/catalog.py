@@ -27,13 +27,14 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from triggerpoint.core.choices import SIDES
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ZONES_FILE = DATA_DIR / "bodymap-zones.json"
 ZONES_SCHEMA_FILE = DATA_DIR / "bodymap-zones.schema.json"
 MUSCLES_FILE = DATA_DIR / "muscles.yaml"
 MUSCLES_SCHEMA_FILE = DATA_DIR / "muscles.schema.json"
 
-SIDES: tuple[str, str] = ("left", "right")
 
 # Display names of the atlas regions, in head-to-foot order (the schema's enum order).
 REGION_LABELS: dict[str, str] = {

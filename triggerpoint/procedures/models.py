@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from triggerpoint.core.choices import Side
+from triggerpoint.core.choices import Guidance, Side, Technique
 from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord
 from triggerpoint.core.models import ClinicalRecord
 
@@ -29,16 +29,6 @@ NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 class ProcedureStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
-
-
-class Guidance(models.TextChoices):
-    LANDMARK = "landmark", "Landmark (palpation)"
-    ULTRASOUND = "ultrasound", "Ultrasound"
-
-
-class Technique(models.TextChoices):
-    INJECTION = "injection", "Injection"
-    DRY_NEEDLING = "dry_needling", "Dry needling"
 
 
 class Complication(models.TextChoices):
