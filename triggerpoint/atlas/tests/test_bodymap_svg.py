@@ -14,9 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from triggerpoint.atlas import bodymap_build
-
 ATLAS_DIR = Path(__file__).resolve().parents[1]
+BUILDER = ATLAS_DIR.parents[1] / "tools" / "bodymap_build.py"
+
+
+def _load_builder():
+    """The generator is a build tool outside the runtime package; load it from its file."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bodymap_build", BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bodymap_build", module)  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+bodymap_build = _load_builder()
 PARTIAL = ATLAS_DIR / "templates" / "atlas" / "_bodymap.html"
 ZONES_FILE = ATLAS_DIR / "data" / "bodymap-zones.json"
 VIEWS = ("front", "back")
