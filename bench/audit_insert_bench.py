@@ -61,16 +61,16 @@ def main() -> None:
     chained, unchained, batch = [], [], []
     for _ in range(n):
         start = CLOCK()
-        audit.record("patient.viewed", obj=patient, details={"channel": "bench"})
+        audit.record("patients.patient.viewed", obj=patient, details={"channel": "bench"})
         chained.append(CLOCK() - start)
         start = CLOCK()
-        plain.bulk_create([AuditEvent(action="patient.viewed", object_type="patients.patient",
+        plain.bulk_create([AuditEvent(action="patients.patient.viewed", object_type="patients.patient",
                                       object_id=str(patient.public_id), patient=patient, clinic=clinic,
                                       details={"channel": "bench"})])
         unchained.append(CLOCK() - start)
     for _ in range(max(n // 10, 10)):
         start = CLOCK()
-        audit.record_patient_views("patient.listed", patients, details={"via": "bench"})
+        audit.record_patient_views("patients.patient.listed", patients, details={"via": "bench"})
         batch.append(CLOCK() - start)
 
     def stats(values):

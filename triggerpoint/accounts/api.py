@@ -40,5 +40,5 @@ def issue_token(request, payload: TokenRequest):
         user_login_failed.send(sender=__name__, credentials={"username": payload.username}, request=request)
         raise HttpError(401, "Invalid credentials.")
     token, raw = ApiToken.issue(user, payload.name[:100], payload.expires_days)
-    audit.record("token.issued", actor=user, clinic=user.clinic, details={"token": token.prefix, "via": "api"})
+    audit.record("accounts.token.issued", actor=user, clinic=user.clinic, details={"token": token.prefix, "via": "api"})
     return Status(201, {"token": raw, "prefix": token.prefix, "expires_at": token.expires_at.isoformat() if token.expires_at else None})

@@ -25,7 +25,7 @@ def login_view(request):
         auth_login(request, user)
         if form.otp_device is not None:
             otp_login(request, form.otp_device)
-        audit.record("auth.login", actor=user, clinic=user.clinic)
+        audit.record("accounts.session.signed_in", actor=user, clinic=user.clinic)
         return redirect(request.GET.get("next") if _safe_next(request) else "core:home")
     return render(request, "accounts/login.html", {"form": form})
 
@@ -40,7 +40,7 @@ def _safe_next(request) -> bool:
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        audit.record("auth.logout", actor=request.user, clinic=request.user.clinic)
+        audit.record("accounts.session.signed_out", actor=request.user, clinic=request.user.clinic)
     auth_logout(request)
     return redirect("accounts:login")
 
@@ -73,6 +73,6 @@ def token_revoke(request, token_id: int):
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record("token.revoked", clinic=request.user.clinic, details={"token": token.prefix, "user": token.user.username})
+        audit.record("accounts.token.revoked", clinic=request.user.clinic, details={"token": token.prefix, "user": token.user.username})
         messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("accounts:tokens")

@@ -22,6 +22,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from triggerpoint.audit import chain
+from triggerpoint.audit.actions import check_action
 from triggerpoint.core.errors import ImmutableRecord
 
 
@@ -40,6 +41,8 @@ class AuditQuerySet(models.QuerySet):
         objs = list(objs)
         if not objs:
             return objs
+        for obj in objs:
+            check_action(obj.action)
         with transaction.atomic(using=self.db, savepoint=False):
             _link_into_chains(objs, using=self.db)
             return super().bulk_create(objs, *args, **kwargs)
@@ -51,7 +54,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=100, db_index=True)  # namespaced: patient.viewed
+    action = models.CharField(max_length=100, db_index=True)  # a registered AuditAction code (audit/actions.py), e.g. patients.patient.viewed
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     patient = models.ForeignKey(
@@ -78,6 +81,7 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecord("Audit events are append-only.")
+        check_action(self.action)
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             _link_into_chains([self], using=using)

@@ -67,7 +67,7 @@ def record_patient_views(
     its public id) and are chained like any other event. A patient appearing
     twice in `patients` is recorded once. An empty list records nothing.
 
-    Usage: ``record_patient_views("patient.listed", page_of_patients, details={"channel": "api"})``.
+    Usage: ``record_patient_views("patients.patient.listed", page_of_patients, details={"channel": "api"})``.
     """
     common = _actor_fields(actor)
     seen: set[int] = set()
@@ -100,7 +100,7 @@ def record_refusals(refusals: list[dict[str, Any]]) -> list[AuditEvent]:
     """
     events = [
         AuditEvent(
-            action="access.refused",
+            action="audit.access.refused",
             object_type=refusal.get("object_type", ""),
             object_id=str(refusal.get("requested_id", ""))[:64],
             patient_id=refusal.get("patient_id"),

@@ -202,7 +202,7 @@ def set_reminder_opt_out(patient, opted_out: bool) -> ContactPreference:
     if opted_out:
         for prefix in REMINDER_KINDS_PREFIXES:
             cancel_pending(patient=patient, kind_prefix=prefix)
-    audit.record("patient.reminders_opt_out" if opted_out else "patient.reminders_opt_in", obj=patient)
+    audit.record("patients.reminders.opted_out" if opted_out else "patients.reminders.opted_in", obj=patient)
     return pref
 
 

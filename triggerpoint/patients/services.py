@@ -51,16 +51,16 @@ def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "u
     if results:
         # One event naming each patient shown, in one insert: a patient's own trail shows every list they were on.
         # The clinic by id: loading the user's clinic row would cost a query for nothing.
-        audit.record_patient_views("patient.searched", results, clinic=getattr(user, "clinic_id", None),
+        audit.record_patient_views("patients.patient.searched", results, clinic=getattr(user, "clinic_id", None),
                                    details=details)
     else:
-        audit.record("patient.searched", clinic=getattr(user, "clinic", None), details=details)
+        audit.record("patients.patient.searched", clinic=getattr(user, "clinic", None), details=details)
     return results
 
 
 def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:
     """Record one read of a patient's data."""
-    audit.record("patient.viewed", obj=patient, details={"channel": channel})
+    audit.record("patients.patient.viewed", obj=patient, details={"channel": channel})
     return patient
 
 
@@ -77,7 +77,7 @@ def create_patient(user, clinic, data: dict[str, Any]) -> Patient:
                 patient.save()
         except IntegrityError as exc:
             raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.") from exc
-        audit.record("patient.created", obj=patient)
+        audit.record("patients.patient.created", obj=patient)
     return patient
 
 
@@ -96,7 +96,7 @@ def update_patient(user, patient: Patient, expected_version: int, changes: dict[
         raise DuplicateMRN(f"MRN {patient.mrn} is already used in this clinic.")
     patient.save_versioned(expected_version, fields=list(changes))
     audit.record(
-        "patient.updated",
+        "patients.patient.updated",
         obj=patient,
         details={"fields": sorted(changes), "before": _mask(old), "version": patient.version},
     )
@@ -117,7 +117,7 @@ def add_allergy(user, patient: Patient, substance: str, reaction: str = "", seve
     allergy = Allergy(clinic=patient.clinic, patient=patient, substance=substance, reaction=reaction, severity=severity)
     allergy.full_clean()
     allergy.save()
-    audit.record("patient.allergy_added", obj=allergy, patient=patient, details={"substance": substance})
+    audit.record("patients.allergy.added", obj=allergy, patient=patient, details={"substance": substance})
     _set_allergy_status(patient, AllergyStatus.HAS_ALLERGIES)
     return allergy
 
@@ -151,7 +151,7 @@ def _set_allergy_status(patient: Patient, status: str) -> None:
     fresh.allergy_status = status
     fresh.save_versioned(fresh.version, fields=["allergy_status"])
     patient.allergy_status, patient.version = status, fresh.version
-    audit.record("patient.allergy_status_set", obj=fresh, details={"before": before, "after": status})
+    audit.record("patients.allergy_status.recorded", obj=fresh, details={"before": before, "after": status})
 
 
 @transaction.atomic
@@ -160,7 +160,7 @@ def add_medication(user, patient: Patient, name: str, drug_class: str, dose: str
     med = Medication(clinic=patient.clinic, patient=patient, name=name, drug_class=drug_class, dose=dose)
     med.full_clean()
     med.save()
-    audit.record("patient.medication_added", obj=med, patient=patient, details={"name": name, "drug_class": drug_class})
+    audit.record("patients.medication.added", obj=med, patient=patient, details={"name": name, "drug_class": drug_class})
     return med
 
 
@@ -170,5 +170,5 @@ def add_risk_factor(user, patient: Patient, kind: str, note: str = "") -> RiskFa
     risk = RiskFactor(clinic=patient.clinic, patient=patient, kind=kind, note=note)
     risk.full_clean()
     risk.save()
-    audit.record("patient.risk_factor_added", obj=risk, patient=patient, details={"kind": kind})
+    audit.record("patients.risk_factor.added", obj=risk, patient=patient, details={"kind": kind})
     return risk

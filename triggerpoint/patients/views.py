@@ -21,7 +21,7 @@ TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 def patient_search(request):
     query = request.GET.get("q", "")
     patients = services.search_patients(request.user, query)
-    audit.record_patient_views("patient.listed", patients, details={"via": "search"})
+    audit.record_patient_views("patients.patient.listed", patients, details={"via": "search"})
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/search.html"
     return render(request, template, {"patients": patients, "query": query})
 
@@ -51,7 +51,7 @@ def patient_timeline(request, public_id):
     patient = get_patient_for_user(request.user, public_id, "patient.view_clinical")
     timeline = entries_for(patient, request.user)
     show_all = request.GET.get("all") == "1"
-    audit.record("patient.timeline_viewed", obj=patient, details={"entries": len(timeline)})
+    audit.record("patients.timeline.viewed", obj=patient, details={"entries": len(timeline)})
     # The chart loads the fragment with htmx; a plain visit (the no-script link) gets a whole page.
     template = "patients/_timeline.html" if request.headers.get("HX-Request") else "patients/timeline.html"
     return render(request, template, {

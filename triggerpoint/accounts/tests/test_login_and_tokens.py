@@ -35,7 +35,7 @@ def test_staff_login_with_password_and_code_reaches_the_worklist(client, physici
     response = _login(client, physician, totp_now(physician))
     assert response.status_code == 302
     assert client.get("/", follow=True).request["PATH_INFO"] == "/worklist/"
-    assert AuditEvent.objects.filter(action="auth.login", actor=physician).count() == 1
+    assert AuditEvent.objects.filter(action="accounts.session.signed_in", actor=physician).count() == 1
 
 
 def test_patient_portal_login_needs_no_second_factor(client, patient):

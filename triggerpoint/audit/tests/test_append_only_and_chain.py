@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 def trail(clinic_a, physician, patient, other_patient):
     """Five chained events of clinic A, written the way the application writes them."""
     with acting_as(physician, ip="203.0.113.9"):
-        audit.record("patient.viewed", obj=patient, details={"channel": "ui"})
-        audit.record_patient_views("patient.listed", [patient, other_patient], details={"channel": "api"})
-        audit.record("patient.viewed", obj=other_patient, details={"channel": "ui", "score": 0.1, "big": 1e20})
-        audit.record("patient.viewed", obj=patient, details={"channel": "ui", "note": "ñandú"})
+        audit.record("patients.patient.viewed", obj=patient, details={"channel": "ui"})
+        audit.record_patient_views("patients.patient.listed", [patient, other_patient], details={"channel": "api"})
+        audit.record("patients.patient.viewed", obj=other_patient, details={"channel": "ui", "score": 0.1, "big": 1e20})
+        audit.record("patients.patient.viewed", obj=patient, details={"channel": "ui", "note": "ñandú"})
     return list(AuditEvent.objects.filter(clinic=clinic_a).order_by("chain_seq"))
 
 
@@ -85,7 +85,7 @@ def test_the_database_refuses_a_raw_update_or_delete_of_an_audit_event(trail):
         _raw("DELETE FROM audit_auditevent WHERE id = %s", [target.pk])
     with pytest.raises(IntegrityError):
         _raw("DELETE FROM audit_auditevent")
-    assert AuditEvent.objects.get(pk=target.pk).action == "patient.viewed"
+    assert AuditEvent.objects.get(pk=target.pk).action == "patients.patient.viewed"
     assert AuditEvent.objects.count() == len(trail)
 
 
@@ -124,11 +124,11 @@ def test_every_event_is_chained_per_clinic_including_batched_list_events(trail, 
         assert event.prev_hash == previous.hash
         assert len(event.hash) == 64
     # Another clinic's events form their own chain, starting at 1.
-    audit.record("patient.viewed", obj=patient_in_b)
+    audit.record("patients.patient.viewed", obj=patient_in_b)
     other = AuditEvent.objects.get(clinic=clinic_b)
     assert (other.chain_seq, other.prev_hash) == (1, chain.GENESIS_HASH)
     # Events without a clinic (system) have their own chain too.
-    audit.record("system.started")
+    audit.record("core.worklist.viewed")
     assert AuditEvent.objects.get(clinic__isnull=True).chain_seq == 1
     head = AuditChainHead.objects.get(key=f"clinic:{trail[0].clinic_id}")
     assert (head.last_seq, head.last_hash) == (5, trail[-1].hash)
@@ -175,14 +175,14 @@ def test_verify_detects_the_newest_events_deleted(trail):
 def test_verify_detects_a_forged_event_inserted_with_raw_sql(trail):
     _raw(
         "INSERT INTO audit_auditevent (at, actor_label, action, object_type, object_id, clinic_id, request_id, "
-        "details, prev_hash, hash) VALUES (%s, 'ghost', 'patient.viewed', '', '', %s, '', '{}', '', '')",
+        "details, prev_hash, hash) VALUES (%s, 'ghost', 'patients.patient.viewed', '', '', %s, '', '{}', '', '')",
         [trail[-1].at, trail[0].clinic_id],
     )
     _verify_fails()
 
 
 def test_verify_reports_each_broken_chain_and_leaves_intact_ones_ok(trail, patient_in_b):
-    audit.record("patient.viewed", obj=patient_in_b)
+    audit.record("patients.patient.viewed", obj=patient_in_b)
     _around_the_triggers("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [trail[0].pk])
     output = _verify_fails()
     assert f"BROKEN clinic:{trail[0].clinic_id}" in output
@@ -233,9 +233,9 @@ def test_concurrent_writers_to_one_clinic_keep_a_single_unbroken_chain(clinic_a,
             start.wait()
             for _ in range(10):
                 if n % 2:
-                    audit.record("patient.viewed", obj=patient, details={"writer": n})
+                    audit.record("patients.patient.viewed", obj=patient, details={"writer": n})
                 else:
-                    audit.record_patient_views("patient.listed", [patient, other_patient], details={"writer": n})
+                    audit.record_patient_views("patients.patient.listed", [patient, other_patient], details={"writer": n})
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -265,15 +265,15 @@ def test_events_written_before_the_chain_are_linked_by_the_migration(clinic_a, p
     try:
         old = executor.loader.project_state(before_chain).apps.get_model("audit", "AuditEvent")
         for n in range(3):
-            old.objects.create(action="patient.viewed", patient_id=patient.pk, clinic_id=clinic_a.pk,
+            old.objects.create(action="patients.patient.viewed", patient_id=patient.pk, clinic_id=clinic_a.pk,
                                actor_label="before", details={"n": n, "score": 0.5})
-        old.objects.create(action="system.started", actor_label="system")
+        old.objects.create(action="core.worklist.viewed", actor_label="system")
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate([("audit", "0003_append_only_triggers")])
     stored = list(AuditEvent.objects.filter(clinic=clinic_a).order_by("id"))
     assert [e.chain_seq for e in stored] == [1, 2, 3] and stored[0].prev_hash == chain.GENESIS_HASH
-    audit.record("patient.viewed", obj=patient)  # new events continue the linked chain
+    audit.record("patients.patient.viewed", obj=patient)  # new events continue the linked chain
     output = _verify()
     assert f"OK     clinic:{clinic_a.pk}: 4 events" in output and "OK     system: 1 events" in output
     test_the_triggers_exist_after_all_migrations()

@@ -101,7 +101,7 @@ def test_audit_events_carry_the_client_address_behind_the_proxy(settings, client
     client.post("/accounts/login/", {"username": physician.username, "password": "correct-horse-battery",
                                      "otp_token": totp_now(physician)},
                 REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert AuditEvent.objects.get(action="auth.login").ip == "198.51.100.7"
+    assert AuditEvent.objects.get(action="accounts.session.signed_in").ip == "198.51.100.7"
 
 
 # ---------------------------------------------------------------- password spraying

@@ -72,7 +72,8 @@ def test_a_patient_answers_the_two_week_questionnaire_on_a_phone(phone_page, liv
     phone_page.click(f"a[href='/outcomes/portal/questionnaires/{request.public_id}/']")
     phone_page.wait_for_selector("h1:has-text('How is your pain?')")
     for name, value in (("nrs_pain__now", "3"), ("nrs_pain__average", "4"), ("nrs_pain__worst", "6"),
-                        ("percent_relief__relief", "60"), ("pgic__change", "2")):
+                        ("percent_relief__relief", "60"), ("pgic__change", "2"),
+                        ("peg3__pain", "3"), ("peg3__enjoyment", "2"), ("peg3__activity", "4")):
         phone_page.click(f"input[name='{name}'][value='{value}'] + span")
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the questionnaire scrolls sideways on a phone ({width}px)"

@@ -18,7 +18,7 @@ def test_recording_nkda_sets_the_status_and_audits_it(physician, patient):
     with acting_as(physician):
         services.record_no_known_allergies(physician, patient)
     assert Patient.objects.get(pk=patient.pk).allergy_status == "nkda"
-    event = AuditEvent.objects.get(action="patient.allergy_status_set", patient=patient)
+    event = AuditEvent.objects.get(action="patients.allergy_status.recorded", patient=patient)
     assert event.details == {"before": "unknown", "after": "nkda"}
 
 

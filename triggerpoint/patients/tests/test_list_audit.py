@@ -45,8 +45,8 @@ def test_the_list_api_audits_each_patient_returned_in_one_insert(physician, five
     assert response.status_code == 200
     returned = [row["id"] for row in response.json()]
     assert len(returned) == 5
-    assert _audit_inserts(captured, "patient.searched") == 1
-    events = list(AuditEvent.objects.filter(action="patient.searched").select_related("patient"))
+    assert _audit_inserts(captured, "patients.patient.searched") == 1
+    events = list(AuditEvent.objects.filter(action="patients.patient.searched").select_related("patient"))
     assert sorted(str(e.patient.public_id) for e in events) == sorted(returned)
     assert all(e.patient.clinic_id != patient_in_b.clinic_id for e in events)
     assert {(e.actor_id, e.clinic_id, e.details["channel"], e.details["results"]) for e in events} == {
@@ -58,7 +58,7 @@ def test_the_list_api_audits_each_patient_returned_in_one_insert(physician, five
 def test_the_list_api_audits_only_the_patients_within_the_limit(physician, five_patients, bearer, client):
     response = client.get("/api/v1/patients/?limit=2", **bearer(physician))
     assert [row["family_name"] for row in response.json()] == ["Adams", "Baker"]
-    audited = AuditEvent.objects.filter(action="patient.searched").values_list("patient__family_name", flat=True)
+    audited = AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient__family_name", flat=True)
     assert sorted(audited) == ["Adams", "Baker"]
 
 
@@ -67,16 +67,16 @@ def test_the_search_page_audits_each_match_and_not_the_others(physician, five_pa
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/patients/?q=lee")
     assert response.status_code == 200
-    assert _audit_inserts(captured, "patient.searched") == 1
-    audited = AuditEvent.objects.filter(action="patient.searched").values_list("patient__family_name", flat=True)
+    assert _audit_inserts(captured, "patients.patient.searched") == 1
+    audited = AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient__family_name", flat=True)
     assert sorted(audited) == ["Adams", "Baker", "Cole", "Dunn"]
-    assert AuditEvent.objects.filter(action="patient.searched").first().details["channel"] == "ui"
+    assert AuditEvent.objects.filter(action="patients.patient.searched").first().details["channel"] == "ui"
 
 
 def test_a_search_that_finds_nobody_still_leaves_one_event(physician, patient, login_as, client):
     login_as(physician)
     assert client.get("/patients/?q=nobody-by-this-name").status_code == 200
-    [event] = AuditEvent.objects.filter(action="patient.searched")
+    [event] = AuditEvent.objects.filter(action="patients.patient.searched")
     assert event.patient is None and event.details["results"] == 0 and event.details["query_length"] == 19
 
 
@@ -91,15 +91,15 @@ def test_the_worklist_audits_every_patient_it_names(physician, physician_b, pati
         response = client.get("/worklist/")
     assert response.status_code == 200
     assert "Assessment visits to finish and sign" in response.content.decode()
-    assert _audit_inserts(captured, "worklist.viewed") == 1
-    events = AuditEvent.objects.filter(action="worklist.viewed")
+    assert _audit_inserts(captured, "core.worklist.viewed") == 1
+    events = AuditEvent.objects.filter(action="core.worklist.viewed")
     # Both clinic-A patients are in "recently updated"; the draft's patient is named once, not twice.
     assert sorted(events.values_list("patient_id", flat=True)) == sorted([patient.pk, other_patient.pk])
     assert {e.details["patients_listed"] for e in events} == {2}
 
 
 def test_record_patient_views_names_each_patient_once_and_skips_an_empty_list(clinic_a, patient, other_patient):
-    written = audit.record_patient_views("patient.searched", [patient, other_patient.pk, patient], clinic=clinic_a)
+    written = audit.record_patient_views("patients.patient.searched", [patient, other_patient.pk, patient], clinic=clinic_a)
     assert [e.patient_id for e in written] == [patient.pk, other_patient.pk]
-    assert audit.record_patient_views("patient.searched", [], clinic=clinic_a) == []
+    assert audit.record_patient_views("patients.patient.searched", [], clinic=clinic_a) == []
     assert AuditEvent.objects.count() == 2

@@ -17,22 +17,22 @@ def _json(client, method, url, body, headers):
 
 def test_each_patient_read_leaves_exactly_one_audit_event(physician, patient, login_as, bearer, client):
     headers = bearer(physician)
-    before = AuditEvent.objects.filter(patient=patient, action="patient.viewed").count()
+    before = AuditEvent.objects.filter(patient=patient, action="patients.patient.viewed").count()
     assert client.get(f"/api/v1/patients/{patient.public_id}", **headers).status_code == 200
-    assert AuditEvent.objects.filter(patient=patient, action="patient.viewed").count() == before + 1
-    event = AuditEvent.objects.filter(patient=patient, action="patient.viewed").first()
+    assert AuditEvent.objects.filter(patient=patient, action="patients.patient.viewed").count() == before + 1
+    event = AuditEvent.objects.filter(patient=patient, action="patients.patient.viewed").first()
     assert event.actor == physician and event.clinic == patient.clinic
     assert event.request_id and event.ip == "127.0.0.1" and event.details["channel"] == "api"
 
     login_as(physician)
     assert client.get(f"/patients/{patient.public_id}/").status_code == 200
-    assert AuditEvent.objects.filter(patient=patient, action="patient.viewed").count() == before + 2
+    assert AuditEvent.objects.filter(patient=patient, action="patients.patient.viewed").count() == before + 2
 
 
 def test_the_portal_read_is_audited_against_the_patient(patient, client):
     client.force_login(patient.portal_user)
     assert client.get("/portal/").status_code == 200
-    event = AuditEvent.objects.get(patient=patient, action="patient.viewed")
+    event = AuditEvent.objects.get(patient=patient, action="patients.patient.viewed")
     assert event.actor == patient.portal_user and event.details["channel"] == "portal"
 
 
@@ -86,7 +86,7 @@ def test_create_search_read_update_round_trip(nurse, bearer, client):
     assert [p["id"] for p in client.get("/api/v1/patients/?q=roundtrip", **headers).json()] == [pid]
     updated = _json(client, "patch", f"/api/v1/patients/{pid}", {"version": 1, "phone": "(555) 123-0000"}, headers)
     assert updated.status_code == 200 and updated.json()["version"] == 2
-    assert AuditEvent.objects.filter(action="patient.updated", object_id=pid).count() == 1
+    assert AuditEvent.objects.filter(action="patients.patient.updated", object_id=pid).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_the_chart_loads_its_timeline_separately_and_audits_that_read(physician,
     html = response.content.decode()
     assert response.status_code == 200 and "No visits, procedures or check-ins yet." in html
     assert "<html" not in html  # a fragment for the chart
-    assert AuditEvent.objects.filter(patient=patient, action="patient.timeline_viewed").count() == 1
+    assert AuditEvent.objects.filter(patient=patient, action="patients.timeline.viewed").count() == 1
 
 
 def test_the_timeline_link_without_script_opens_a_whole_page(physician, patient, login_as, client):

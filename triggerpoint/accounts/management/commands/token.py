@@ -35,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError("--expires-days must be between 1 and 3650.")
         token, raw = ApiToken.issue(user, name, expires_days)
         with acting_as(None):
-            audit.record("token.issued", clinic=user.clinic, details={"token": token.prefix, "user": username, "via": "cli"})
+            audit.record("accounts.token.issued", clinic=user.clinic, details={"token": token.prefix, "user": username, "via": "cli"})
         expiry = token.expires_at.isoformat() if token.expires_at else "never"
         self.stdout.write(f"Token {token.prefix}… for {username}, expires {expiry}. It is shown once:")
         self.stdout.write(raw)
@@ -55,5 +55,5 @@ class Command(BaseCommand):
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         with acting_as(None):
-            audit.record("token.revoked", clinic=token.user.clinic, details={"token": token.prefix, "via": "cli"})
+            audit.record("accounts.token.revoked", clinic=token.user.clinic, details={"token": token.prefix, "via": "cli"})
         self.stdout.write(f"Revoked {token.prefix}….")
