@@ -48,12 +48,18 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
     # Adjust one site: 0.5 mL of triamcinolone 40 mg/mL at the left upper trapezius only.
     page.locator('#sites-table tr[data-muscle="upper_trapezius"][data-side="left"]').get_by_role("button", name="+ drug").click()
     page.fill('[aria-label="Left Upper trapezius injectate 1 volume mL"]', "0.5")
+    # Its vial, for billing: a single-dose 40 mg vial, so 20 mg was discarded (JW line).
+    assert page.locator('[aria-label="Left Upper trapezius injectate 1 amount discarded (mg or units, 0 if none)"]').is_disabled()
+    page.fill('[aria-label="Left Upper trapezius injectate 1 NDC"]', "12345-6789-01")
+    page.select_option('[aria-label="Left Upper trapezius injectate 1 vial"]', "single")
+    page.fill('[aria-label="Left Upper trapezius injectate 1 amount discarded (mg or units, 0 if none)"]', "20")
 
     # The running total and the code update as the note is written.
     dose_total = page.locator('#dose-table tr[data-drug="lidocaine"] .dose-total')
     dose_total.filter(has_text="60.0 mg").wait_for()
     page.locator("#codes-list").filter(has_text="20553").wait_for()
     page.locator("#codes-list").filter(has_text="J3301").wait_for()
+    page.locator("#codes-list").filter(has_text="JW").wait_for()
     assert "20.0 mg" in page.locator('#dose-table tr[data-drug="triamcinolone"]').inner_text()
 
     page.fill('[data-field="pre_nrs"]', "7")
@@ -76,7 +82,10 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
     procedure = Procedure.objects.get(patient=patient)
     assert procedure.status == "signed" and procedure.signed_by == physician
     assert [line["code"] for line in procedure.codes["cpt"]] == ["20553"]
-    assert [(line["code"], line["units"]) for line in procedure.codes["hcpcs"]] == [("J3301", 2)]
+    assert [(line["code"], line["units"], line["modifiers"]) for line in procedure.codes["hcpcs"]] == [
+        ("J3301", 2, []), ("J3301", 2, ["JW"])]
+    injectate = procedure.sites.get(muscle="upper_trapezius", side="left").injectates.get()
+    assert (injectate.ndc, injectate.single_dose_vial, injectate.discarded) == ("12345-6789-01", True, 20)
     assert procedure.dose_check["items"][0]["total_mg"] == 60.0
     assert procedure.sites.get(muscle="upper_trapezius", side="left").insertions == 3
     assert (procedure.timeout_performed, procedure.timeout_time.strftime("%H:%M")) == ("yes", "14:05")

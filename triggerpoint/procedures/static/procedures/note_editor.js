@@ -298,6 +298,33 @@
     return [el("td", {}, [lot]), el("td", {}, [expiry])];
   }
 
+  /* The vial's billing facts: NDC, single- or multi-dose vial, and what was discarded from a single-dose vial.
+     The coder's JW/JZ lines and the NDC on the claim come from these (CODE-DRUG-WASTE-JW-JZ); "not said" stays null. */
+  function vialCells(dose, label) {
+    var ndc = el("input", { type: "text", className: "ndc", value: dose.ndc || "", maxlength: "13", placeholder: "NDC 5-4-2",
+      inputmode: "numeric", "aria-label": label + " NDC" });
+    var kind = el("select", { "aria-label": label + " vial", "data-role": "vial" });
+    [["", "vial?"], ["single", "single-dose"], ["multi", "multi-dose"]].forEach(function (pair) {
+      var current = dose.single_dose_vial === true ? "single" : dose.single_dose_vial === false ? "multi" : "";
+      kind.appendChild(el("option", { value: pair[0], text: pair[1], selected: current === pair[0] }));
+    });
+    var discarded = el("input", { type: "number", step: "any", min: "0", className: "discarded",
+      value: dose.discarded === null || dose.discarded === undefined ? "" : dose.discarded,
+      placeholder: "discarded", "aria-label": label + " amount discarded (mg or units, 0 if none)",
+      title: "Amount discarded from a single-dose vial, in the drug's dose unit (mg, or units for toxins); 0 if none" });
+    function syncDiscarded() { discarded.disabled = kind.value !== "single"; }
+    ndc.addEventListener("input", function () { dose.ndc = ndc.value.trim(); changed(); });
+    kind.addEventListener("change", function () {
+      dose.single_dose_vial = kind.value === "single" ? true : kind.value === "multi" ? false : null;
+      if (kind.value !== "single") { dose.discarded = null; discarded.value = ""; }
+      syncDiscarded();
+      changed();
+    });
+    discarded.addEventListener("input", function () { dose.discarded = numberOrNull(discarded.value); changed(); });
+    syncDiscarded();
+    return [el("td", {}, [el("span", { className: "vial" }, [ndc, kind, discarded])])];
+  }
+
   function removeButton(label, onClick) {
     var button = el("button", { type: "button", className: "icon-button", "aria-label": label, title: label, text: "✕" });
     button.addEventListener("click", onClick);
@@ -310,7 +337,7 @@
 
   function newDose(drugId) {
     return { drug: drugId, concentration_percent: null, concentration_mg_per_ml: null, concentration_units_per_ml: null,
-             with_epinephrine: false, lot_number: "", expiry: null };
+             with_epinephrine: false, lot_number: "", expiry: null, ndc: "", single_dose_vial: null, discarded: null };
   }
 
   function renderMix() {
@@ -325,6 +352,10 @@
         .concat(lotCells(component, label))
         .concat([removeButton("Remove " + label, function () { doc.mix.splice(index, 1); renderMix(); renderSites(); changed(); })]));
       mixBody.appendChild(row);
+      // The vial's billing facts on a line of their own under the drug (the row is full).
+      var vialLine = el("div", { className: "detail-fields injectate-line" }, [el("span", { className: "hint", text: "↳ vial, for billing:" })]);
+      vialCells(component, label).forEach(function (td) { while (td.firstChild) vialLine.appendChild(td.firstChild); });
+      mixBody.appendChild(el("tr", { className: "sub-row" }, [el("td", { colspan: "7" }, [vialLine])]));
     });
     renderMixSummary();
   }
@@ -350,7 +381,7 @@
     renderMix();
     renderSitesPlaceholders();
     changed();
-    var rows = mixBody.querySelectorAll("tr");
+    var rows = mixBody.querySelectorAll("tr[data-mix-index]");  // not the vial line under it
     rows[rows.length - 1].querySelector("select").focus();
   });
 
@@ -478,7 +509,7 @@
         var volume = el("input", { type: "number", step: "any", min: "0", className: "tiny", value: dose.volume_ml === null ? "" : dose.volume_ml, placeholder: "mL", "aria-label": doseLabel + " volume mL" });
         volume.addEventListener("input", function () { dose.volume_ml = numberOrNull(volume.value); changed(); });
         // The same controls as a mix row, laid out in one line under the site.
-        var parts = doseCells(dose, doseLabel, changed).concat([el("td", {}, [volume])]).concat(lotCells(dose, doseLabel));
+        var parts = doseCells(dose, doseLabel, changed).concat([el("td", {}, [volume])]).concat(lotCells(dose, doseLabel)).concat(vialCells(dose, doseLabel));
         var line = el("div", { className: "detail-fields injectate-line" }, [el("span", { className: "hint", text: "↳ this site only:" })]);
         parts.forEach(function (td) { while (td.firstChild) line.appendChild(td.firstChild); });
         var epiBox = line.querySelector('input[type="checkbox"]');
