@@ -61,7 +61,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
     SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - development default, refused in production
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION and TRIGGERPOINT_ENV != "test")
+# Off unless a developer asks (DEBUG=1): the demo that `scripts/run` serves is what a clinic sees, and Django's
+# debug pages list every URL pattern and setting to whoever opens a record of another clinic.
+DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
