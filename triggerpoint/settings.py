@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "ninja",  # serves the API docs' Swagger UI from our own static files (the strict CSP refuses CDNs and inline script)
     "django_tasks",
     "django_tasks_db",
     "triggerpoint.core",
