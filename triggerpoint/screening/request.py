@@ -2,7 +2,9 @@
 
 `parse_screening_request` refuses a request that is missing a required fact or names an
 unknown drug, muscle, unit or code — listing every problem at once — so that a missing fact
-can never come out as a silent ``ready``. An event may not start on or after the procedure
+can never come out as a silent ``ready``. Every date must lie in its plausible clinical window
+(`core.plausible`): the procedure date ``scheduled``, event dates and the last toxin dose
+``history`` (past, within 120 years), the INR date ``recorded``. An event may not start on or after the procedure
 date: the procedure day's health is reported in ``today``.
 
 Pure module: no Django, no ORM, no HTTP.
@@ -17,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from triggerpoint.atlas.catalog import Atlas, load_atlas
+from triggerpoint.core import plausible
 from triggerpoint.core.choices import GUIDANCES, SIDES, TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
@@ -140,7 +143,18 @@ class _Reader:
             return None
         return number
 
-    def iso_date(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> date | None:
+    def iso_date(
+        self, parent: Mapping[str, Any], key: str, path: str, kind: str, *, required: bool = True
+    ) -> date | None:
+        """A YYYY-MM-DD date inside the plausible `kind` window of `core.plausible` (None, with the problem, if not)."""
+        day = self._iso_date(parent, key, path, required=required)
+        reason = plausible.problem(kind, day)
+        if reason:
+            self.problems.append(f"{path} {reason}")
+            return None
+        return day
+
+    def _iso_date(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> date | None:
         value = parent.get(key, _MISSING)
         if value is _MISSING or value is None:
             if required:
@@ -171,7 +185,7 @@ def parse_screening_request(
     problems: list[str] = []
     read = _Reader(problems)
 
-    procedure_date = read.iso_date(payload, "procedure_date", "procedure_date")
+    procedure_date = read.iso_date(payload, "procedure_date", "procedure_date", "scheduled")
     patient = _parse_patient(read, read.section(payload, "patient", "patient"))
     events = _parse_events(read, read.list_of(payload, "events", "events"), procedure_date)
     today = _parse_today(read, read.section(payload, "today", "today"))
@@ -220,7 +234,7 @@ def _parse_patient(read: _Reader, section: Mapping[str, Any] | None) -> PatientF
     reading = read.section(section, "inr", "patient.inr", required=False)
     if reading is not None:
         value = read.number(reading, "value", "patient.inr.value", INPUT_LIMITS.inr)
-        taken_on = read.iso_date(reading, "date", "patient.inr.date")
+        taken_on = read.iso_date(reading, "date", "patient.inr.date", "recorded")
         if value is not None and taken_on is not None:
             inr = InrReading(value, taken_on)
 
@@ -284,8 +298,8 @@ def _parse_events(read: _Reader, items: list[Any] | None, procedure_date: date |
             read.problems.append(f"{path} must be an object with type and date")
             continue
         event_type = read.choice(item, "type", f"{path}.type", EVENT_TYPES)
-        start = read.iso_date(item, "date", f"{path}.date")
-        end = read.iso_date(item, "end_date", f"{path}.end_date", required=False)
+        start = read.iso_date(item, "date", f"{path}.date", "history")
+        end = read.iso_date(item, "end_date", f"{path}.end_date", "history", required=False)
         if start and end and end < start:
             read.problems.append(f"{path}.end_date {end.isoformat()} is before its date {start.isoformat()}")
             continue
@@ -407,7 +421,7 @@ def _parse_history(read: _Reader, section: Mapping[str, Any] | None) -> HistoryF
         whole=True,
     )
     last_toxin = read.iso_date(
-        section, "last_botulinum_toxin_date", "history.last_botulinum_toxin_date", required=False
+        section, "last_botulinum_toxin_date", "history.last_botulinum_toxin_date", "history", required=False
     )
     return HistoryFacts(
         steroid_injections_last_12_months=None if yearly is None else int(yearly),
