@@ -53,19 +53,19 @@ Decisions made explicit (each is tested):
 * **Botulinum toxin.** ``botulinum_toxin`` (true/false) says whether the procedure included a
   toxin; absent or null means unknown, and unknown is treated as "possibly given".
 
+Files: ``triage_policy`` (dispositions, thresholds, the rule table), ``triage_request`` (reading
+the JSON contract), ``triage_signs`` (toxin-spread and alarm-word outcomes); this module decides.
+
 Pure module: no Django, no ORM, no HTTP.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any, Protocol
+from datetime import datetime, time, timedelta
+from typing import Any
 
-from triggerpoint.core import plausible
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.followup.content import (
     SymptomCatalog,
@@ -74,420 +74,38 @@ from triggerpoint.followup.content import (
     load_symptoms,
 )
 from triggerpoint.followup.temperature import (
-    CELSIUS,
-    FAHRENHEIT,
-    UNIT_SPELLINGS,
     Temperature,
-    describe_range,
-    fahrenheit_to_celsius,
-    format_degrees,
-    is_plausible,
-    normalise_unit,
-    to_decimal,
 )
 from triggerpoint.followup.text_scan import TextScan, scan_text
-from triggerpoint.followup.triage_signs import NOT_FOLDED_LATE, alarm_outcome, sign_rules, toxin_outcomes
-from triggerpoint.followup.windows import FEVER_ALLERGY, LOCAL_INFECTION, TOXIN_SPREAD, load_windows
-
-EMERGENCY = "emergency"
-URGENT = "urgent"
-ROUTINE = "routine"
-SELF_CARE = "self_care"
-#: Least to most severe; a disposition is the most severe of its findings.
-DISPOSITIONS: tuple[str, ...] = (SELF_CARE, ROUTINE, URGENT, EMERGENCY)
-_RANK = {name: rank for rank, name in enumerate(DISPOSITIONS)}
-
-SIDES = ("left", "right")
-PAIN_SCALE = (0, 10)
-MAX_FREE_TEXT_CHARS = 4000
-REQUEST_FIELDS = (
-    "procedure_date",
-    "procedure_at",
-    "reported_at",
-    "sites",
-    "symptoms",
-    "temperature",
-    "pain_now",
-    "free_text",
-    "botulinum_toxin",
+from triggerpoint.followup.triage_policy import (
+    _RANK,
+    DEFAULT_THRESHOLDS,
+    DISPOSITIONS,
+    EMERGENCY,
+    ROUTINE,
+    SELF_CARE,
+    URGENT,
+    TriageThresholds,
+    triage_rules,
 )
-SEED_002 = "Trigger Point Clinic protocol, seed page 002 (warning signs after trigger point injection)"
-DRUGS_COM = "Drugs.com, trigger point injection discharge care https://www.drugs.com/cg/trigger-point-injection-discharge-care.html"
-MEDSCAPE_LAST = "Medscape, local anesthetic systemic toxicity https://emedicine.medscape.com/article/1844551-overview"
-FCEP_PTX = "FCEP case report, bilateral pneumothoraces after trigger point injections https://fcep.org/bilateral-pneumothoraces-after-trigger-point-injection-therapy-a-case-report/"
+from triggerpoint.followup.triage_request import (
+    MAX_FREE_TEXT_CHARS,
+    PAIN_SCALE,
+    REQUEST_FIELDS,
+    MuscleCatalogue,
+    Site,
+    TriageInput,
+    _default_atlas,
+    parse_triage_request,
+    timing_problems,
+)
+from triggerpoint.followup.triage_signs import NOT_FOLDED_LATE, alarm_outcome, toxin_outcomes
 
-
-@dataclass(frozen=True)
-class TriageThresholds:
-    """Every number triage uses, in one table. Pass another instance to change a clinic's protocol.
-
-    Defaults: the seed protocol (fever over 101 °F; soreness about 48 hours), Medscape's
-    local-anaesthetic toxicity onset (usually minutes, up to 60 min; doubled here as a margin),
-    a plausible body-temperature range of 34–43 °C, and the warning-sign windows from
-    data/warning_windows.yaml (fever/allergy 5 days, local infection 14, toxin spread 84).
-    """
-
-    fever_above_f: Decimal = Decimal("101.0")
-    #: Fever and allergy signs are paged through this day (the fever_allergy window).
-    urgent_window_days: int = field(default_factory=lambda: load_windows().days(FEVER_ALLERGY))
-    #: Site infection signs and pain not relieved are paged through this day.
-    local_infection_window_days: int = field(default_factory=lambda: load_windows().days(LOCAL_INFECTION))
-    #: Botulinum toxin spread signs are acted on through this day.
-    toxin_spread_window_days: int = field(default_factory=lambda: load_windows().days(TOXIN_SPREAD))
-    anaesthetic_reaction_window: timedelta = timedelta(hours=2)
-    expected_effects_window: timedelta = timedelta(hours=48)
-    plausible_temperature_f: tuple[Decimal, Decimal] = (Decimal("93.2"), Decimal("109.4"))
-    reporting_window_days: int = 14
-    severe_pain_score: int = 7
-
-    def __post_init__(self) -> None:
-        low, high = self.plausible_temperature_f
-        if not low < self.fever_above_f < high:
-            raise ValueError("fever threshold must lie inside the plausible temperature range")
-        if not 0 <= self.urgent_window_days <= self.local_infection_window_days <= self.reporting_window_days:
-            raise ValueError("windows must satisfy 0 <= fever/allergy <= local infection <= reporting window")
-        if self.toxin_spread_window_days < 0:
-            raise ValueError("the toxin spread window must not be negative")
-
-    @property
-    def fever_label(self) -> tuple[str, str]:
-        """('101.0 °F', '38.3 °C') for patient texts."""
-        return (
-            format_degrees(self.fever_above_f, FAHRENHEIT),
-            format_degrees(fahrenheit_to_celsius(self.fever_above_f), CELSIUS),
-        )
-
-
-DEFAULT_THRESHOLDS = TriageThresholds()
-
-
-@functools.cache
-def triage_rules(thresholds: TriageThresholds = DEFAULT_THRESHOLDS) -> dict[str, Rule]:
-    """The rules with their basis worded from `thresholds` (so the basis never shows a stale number)."""
-    fever_f, fever_c = thresholds.fever_label
-    days = thresholds.urgent_window_days
-    site_days = thresholds.local_infection_window_days
-    last_minutes = int(thresholds.anaesthetic_reaction_window.total_seconds() // 60)
-    expected_hours = int(thresholds.expected_effects_window.total_seconds() // 3600)
-    rules = [
-        Rule("TRI-EMERG-RED-FLAG", 1, "Emergency warning sign",
-             "Trouble breathing, chest pain, sudden weakness, fainting, swelling of the lips, tongue or throat, "
-             "a seizure or a racing heart can mean anaphylaxis, a collapsed lung, bleeding or a drug reaction: "
-             "call 911 at any time after the injection.", (DRUGS_COM, SEED_002)),
-        Rule("TRI-EMERG-PNEUMOTHORAX", 1, "Breathing trouble or chest pain after a chest-wall or neck site",
-             "Injections over the chest wall and lower neck can puncture the lung; breathing trouble or chest pain "
-             "after such a site may be a pneumothorax, which can appear hours later and needs urgent imaging.",
-             (FCEP_PTX, SEED_002)),
-        Rule("TRI-EMERG-LAST", 1, "Possible local-anaesthetic toxicity",
-             f"Numbness around the mouth, metallic taste, ringing ears, dizziness, confusion or twitching within "
-             f"{last_minutes} minutes of an injection can be early local-anaesthetic systemic toxicity, which can "
-             f"progress to seizures and cardiac arrest. Onset is usually 1–5 minutes, up to 60.", (MEDSCAPE_LAST,)),
-        Rule("TRI-ROUTINE-LAST-LATE", 1, "Toxicity-type sign outside the toxicity window",
-             f"More than {last_minutes} minutes after the injection these signs are unlikely to be anaesthetic "
-             f"toxicity; a clinician reviews them.", (MEDSCAPE_LAST,)),
-        Rule("TRI-URG-FEVER", 1, f"Temperature above {fever_f} within {days} days",
-             f"A temperature above {fever_f} ({fever_c}) within {days} days of the procedure can mean infection; "
-             f"the clinic pages its on-call clinician. (No published TPI-specific threshold was found; this is the "
-             f"clinic's own protocol.)", (SEED_002, DRUGS_COM)),
-        Rule("TRI-URG-FEVER-UNMEASURED", 1, "Feeling feverish with no reading",
-             f"A patient who feels feverish within {days} days but has no reading may be above {fever_f}; "
-             f"paging is the safe choice until a reading is known.", (SEED_002,)),
-        Rule("TRI-ROUTINE-FEVER-NOT-CONFIRMED", 1, "Feeling feverish, reading not above the threshold",
-             f"The reading is not above {fever_f} ({fever_c}); a clinician reviews it.", (SEED_002,)),
-        Rule("TRI-URG-SITE", 2, f"Signs of infection at the site within {site_days} days",
-             f"Persistent or spreading redness, swelling, increasing local pain or discharge at the injection site "
-             f"within {site_days} days can mean infection; the clinic pages its on-call clinician. "
-             f"{load_windows().get(LOCAL_INFECTION).basis}", (SEED_002, DRUGS_COM)),
-        Rule("TRI-URG-ALLERGY", 1, f"Possible allergic reaction within {days} days",
-             f"Hives, rash or itching within {days} days can be an allergic reaction to an injected drug; the clinic "
-             f"pages its on-call clinician. Swelling of the lips, tongue or throat is an emergency instead.",
-             (SEED_002, DRUGS_COM)),
-        Rule("TRI-URG-PAIN", 2, f"Pain much worse and not relieved within {site_days} days, or pain with fever "
-             f"within {days}",
-             f"Pain that is much worse and not relieved by ice and NSAIDs (within {site_days} days), or pain together "
-             f"with fever (within {days} days, the fever window), can mean infection, a haematoma or nerve injury; "
-             f"the clinic pages its on-call clinician.", (SEED_002,)),
-        Rule("TRI-ROUTINE-AFTER-WINDOW", 2, "Warning sign after its window",
-             f"The clinic pages fever and allergy signs within {days} days and site infection signs within "
-             f"{site_days} days of the procedure (day 0 is the procedure day); later they are reviewed by a "
-             f"clinician within a business day.", (SEED_002,)),
-        Rule("TRI-ROUTINE-PROLONGED", 1, "Expected effect lasting longer than expected",
-             f"Soreness and numbness are expected for about {expected_hours} hours; lasting longer, a clinician "
-             f"reviews them (nerve irritation, haematoma).", (SEED_002,)),
-        Rule("TRI-ROUTINE-SEVERE-PAIN", 1, "Severe pain score",
-             f"A pain score of {thresholds.severe_pain_score}/10 or more is severe on the numeric rating scale; "
-             f"expected post-injection soreness is mild, so a clinician reviews it.", (SEED_002,)),
-        Rule("TRI-ROUTINE-REQUEST", 1, "Patient asks for a clinician",
-             "Anything the patient asks a clinician to look at is read by a clinician.", (SEED_002,)),
-        Rule("TRI-ROUTINE-LATE-REPORT", 1, "Check-in after the follow-up window",
-             f"More than {thresholds.reporting_window_days} days after the procedure a report is no longer "
-             f"treated as an injection after-effect; a clinician reviews it.", (SEED_002,)),
-        Rule("TRI-TEXT-UNCLEAR", 1, "Message not understood",
-             "The software could not read the patient's message; a person reads it so that a warning sign written "
-             "in unexpected words is not missed.", ()),
-        Rule("TRI-SELF-CARE", 1, "Expected after-effect",
-             f"Soreness for about {expected_hours} hours, a small bruise and temporary numbness are expected after "
-             f"trigger point injections and are managed at home with ice, heat and stretching.",
-             (SEED_002, "Trigger Point Clinic protocol, seed page 003 (aftercare)")),
-        Rule("TRI-NO-WARNING-SIGNS", 1, "No warning sign reported",
-             "Nothing in the check-in is a warning sign.", (SEED_002,)),
-    ]
-    rules += sign_rules(thresholds.toxin_spread_window_days, thresholds.reporting_window_days)
-    return {rule.id: rule for rule in rules}
-
-
-class MuscleCatalogue(Protocol):
-    """What triage needs from the atlas (``triggerpoint.atlas.catalog.Atlas``)."""
-
-    def has_muscle(self, muscle_id: str) -> bool: ...
-
-    def muscle(self, muscle_id: str) -> Any: ...
-
-
-def _default_atlas() -> MuscleCatalogue:
-    from triggerpoint.atlas.catalog import load_atlas  # imported late: a sibling app, loaded only when needed
-
-    return load_atlas()
-
-
-# ----------------------------------------------------------------------------- input
-
-
-@dataclass(frozen=True)
-class Site:
-    """One treated site: one muscle on one side."""
-
-    muscle: str
-    side: str
-
-
-@dataclass(frozen=True)
-class TriageInput:
-    """A validated check-in. Build it with parse_triage_request, or directly from typed values."""
-
-    procedure_date: date
-    reported_at: datetime
-    symptoms: frozenset[str] = frozenset()
-    sites: tuple[Site, ...] = ()
-    temperature: Temperature | None = None
-    pain_now: int | None = None
-    free_text: str = ""
-    procedure_at: datetime | None = None
-    botulinum_toxin: bool | None = None
-
-
-def _parse_date(raw: object, name: str, problems: list[str]) -> date | None:
-    if raw is None:
-        problems.append(f"{name}: required (YYYY-MM-DD)")
-        return None
-    if not isinstance(raw, str):
-        problems.append(f"{name}: must be a date string YYYY-MM-DD, got {raw!r}")
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{name}: {raw!r} is not a date (YYYY-MM-DD)")
-        return None
-
-
-def _parse_datetime(raw: object, name: str, problems: list[str]) -> datetime | None:
-    if not isinstance(raw, str):
-        problems.append(f"{name}: must be an ISO 8601 datetime string with a UTC offset, got {raw!r}")
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{name}: {raw!r} is not an ISO 8601 datetime")
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        problems.append(
-            f"{name}: {raw!r} has no UTC offset; send it with the clinic's offset (e.g. 2025-03-04T09:30:00-05:00) "
-            f"— a missing zone is not assumed to be UTC because that can shift the day after the procedure"
-        )
-        return None
-    return value
-
-
-def _parse_temperature(raw: object, thresholds: TriageThresholds, problems: list[str]) -> Temperature | None:
-    if not isinstance(raw, Mapping):
-        problems.append('temperature: must be an object {"value": number, "unit": "F" | "C"}')
-        return None
-    unknown = sorted(set(raw) - {"value", "unit"})
-    if unknown:
-        problems.append(f"temperature: unknown field(s) {unknown}; allowed: ['unit', 'value']")
-    value = to_decimal(raw.get("value")) if not isinstance(raw.get("value"), str) else None
-    unit = normalise_unit(raw.get("unit"))
-    if value is None:
-        problems.append(f"temperature.value: must be a number, got {raw.get('value')!r}")
-    if unit is None:
-        problems.append(
-            f"temperature.unit: {raw.get('unit')!r} is not a temperature unit; allowed: {sorted(UNIT_SPELLINGS)}"
-        )
-    if value is None or unit is None:
-        return None
-    reading = Temperature(value, unit)
-    if not is_plausible(reading, thresholds.plausible_temperature_f):
-        problems.append(
-            f"temperature: {value} °{unit} is not a plausible body temperature (expected "
-            f"{describe_range(thresholds.plausible_temperature_f)}); please check the reading and the unit — "
-            f"it is not guessed"
-        )
-        return None
-    return reading
-
-
-def _parse_sites(raw: object, atlas: MuscleCatalogue | None, problems: list[str]) -> tuple[Site, ...]:
-    if not isinstance(raw, list):
-        problems.append('sites: must be a list of {"muscle": "<muscle id>", "side": "left" | "right"}')
-        return ()
-    sites = []
-    for index, entry in enumerate(raw):
-        if not isinstance(entry, Mapping):
-            problems.append(f'sites[{index}]: must be an object {{"muscle", "side"}}')
-            continue
-        unknown = sorted(set(entry) - {"muscle", "side"})
-        if unknown:
-            problems.append(f"sites[{index}]: unknown field(s) {unknown}; allowed: ['muscle', 'side']")
-        muscle, side = entry.get("muscle"), entry.get("side")
-        ok = True
-        if side not in SIDES:
-            problems.append(f"sites[{index}].side: {side!r} is not a side; allowed: {list(SIDES)}")
-            ok = False
-        if not isinstance(muscle, str) or not muscle:
-            problems.append(f"sites[{index}].muscle: required muscle id")
-            ok = False
-        else:
-            atlas = atlas or _default_atlas()
-            if not atlas.has_muscle(muscle):
-                allowed = sorted(getattr(atlas, "muscles", {}))
-                problems.append(f"sites[{index}].muscle: unknown muscle {muscle!r}; allowed: {allowed}")
-                ok = False
-        if ok:
-            sites.append(Site(muscle=muscle, side=side))
-    return tuple(sites)
-
-
-def _parse_symptoms(raw: object, catalog: SymptomCatalog, problems: list[str]) -> frozenset[str]:
-    if raw is None:
-        problems.append(f"symptoms: required (a list, may be empty); allowed ids: {list(catalog.ids)}")
-        return frozenset()
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        problems.append(f"symptoms: must be a list of symptom ids; allowed ids: {list(catalog.ids)}")
-        return frozenset()
-    unknown = [item for item in raw if item not in catalog.by_id]
-    if unknown:
-        problems.append(f"symptoms: unknown symptom id(s) {unknown}; allowed ids: {list(catalog.ids)}")
-    return frozenset(item for item in raw if item in catalog.by_id)
-
-
-def _parse_pain(raw: object, problems: list[str]) -> int | None:
-    low, high = PAIN_SCALE
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw) or not low <= raw <= high:
-        problems.append(f"pain_now: must be a whole number from {low} to {high}, got {raw!r}")
-        return None
-    return int(raw)
-
-
-def parse_triage_request(
-    payload: object,
-    *,
-    atlas: MuscleCatalogue | None = None,
-    symptoms: SymptomCatalog | None = None,
-    thresholds: TriageThresholds = DEFAULT_THRESHOLDS,
-) -> TriageInput:
-    """Turn the JSON body of ``POST /api/v1/followup/triage`` into a TriageInput.
-
-    Raises RuleInputError listing every problem at once: missing or malformed dates, a
-    naive datetime, a report dated before the procedure, unknown fields, unknown symptom
-    ids (with the allowed list), unknown muscles or sides, a bad unit, an implausible
-    temperature, a pain score outside 0–10. ``null`` optional fields count as absent.
-    The atlas is loaded only when sites are given.
-    """
-    catalog = symptoms or load_symptoms()
-    if not isinstance(payload, Mapping):
-        raise RuleInputError("the check-in must be a JSON object")
-    problems: list[str] = []
-    unknown = sorted(set(payload) - set(REQUEST_FIELDS))
-    if unknown:
-        problems.append(f"unknown field(s) {unknown}; allowed: {list(REQUEST_FIELDS)}")
-
-    procedure_date = _parse_date(payload.get("procedure_date"), "procedure_date", problems)
-    reported_at = None
-    if payload.get("reported_at") is None:
-        problems.append("reported_at: required (ISO 8601 datetime with a UTC offset)")
-    else:
-        reported_at = _parse_datetime(payload["reported_at"], "reported_at", problems)
-    procedure_at = None
-    if payload.get("procedure_at") is not None:
-        procedure_at = _parse_datetime(payload["procedure_at"], "procedure_at", problems)
-    # Years such as 9999 parse but overflow once converted to UTC: refuse them with the field named.
-    implausible: list[str] = []
-    for name, kind, value in (("procedure_date", "scheduled", procedure_date), ("reported_at", "recorded", reported_at),
-                              ("procedure_at", "scheduled", procedure_at)):
-        plausible.check(kind, value, f"{name}:", implausible)
-    problems.extend(implausible)
-
-    symptom_ids = _parse_symptoms(payload.get("symptoms"), catalog, problems)
-    sites: tuple[Site, ...] = ()
-    if payload.get("sites") is not None:
-        sites = _parse_sites(payload["sites"], atlas, problems)
-    temperature = None
-    if payload.get("temperature") is not None:
-        temperature = _parse_temperature(payload["temperature"], thresholds, problems)
-    pain_now = None
-    if payload.get("pain_now") is not None:
-        pain_now = _parse_pain(payload["pain_now"], problems)
-    free_text = payload.get("free_text") or ""
-    if not isinstance(free_text, str):
-        problems.append("free_text: must be a string")
-        free_text = ""
-    elif len(free_text) > MAX_FREE_TEXT_CHARS:
-        problems.append(f"free_text: longer than {MAX_FREE_TEXT_CHARS} characters")
-
-    botulinum_toxin = payload.get("botulinum_toxin")
-    if botulinum_toxin is not None and not isinstance(botulinum_toxin, bool):
-        problems.append(f"botulinum_toxin: must be true, false or null (unknown), got {botulinum_toxin!r}")
-        botulinum_toxin = None
-
-    if procedure_date and reported_at and not implausible:
-        problems.extend(_timing_problems(procedure_date, reported_at, procedure_at))
-    if problems:
-        raise RuleInputError(problems)
-    assert procedure_date is not None and reported_at is not None  # noqa: S101 - guaranteed by the checks above
-    return TriageInput(
-        procedure_date=procedure_date,
-        reported_at=reported_at,
-        symptoms=symptom_ids,
-        sites=sites,
-        temperature=temperature,
-        pain_now=pain_now,
-        free_text=free_text,
-        procedure_at=procedure_at,
-        botulinum_toxin=botulinum_toxin,
-    )
-
-
-def _timing_problems(procedure_date: date, reported_at: datetime, procedure_at: datetime | None) -> list[str]:
-    problems = []
-    if reported_at.tzinfo is None or reported_at.utcoffset() is None:
-        problems.append("reported_at: must carry a UTC offset")
-        return problems
-    if reported_at.date() < procedure_date:
-        problems.append(
-            f"reported_at: {reported_at.isoformat()} is before the procedure date {procedure_date.isoformat()}"
-        )
-    if procedure_at is not None:
-        if procedure_at.tzinfo is None or procedure_at.utcoffset() is None:
-            problems.append("procedure_at: must carry a UTC offset")
-            return problems
-        if procedure_at.date() != procedure_date:
-            problems.append(
-                f"procedure_at: {procedure_at.isoformat()} is not on procedure_date {procedure_date.isoformat()} "
-                f"(send it in the clinic's local offset)"
-            )
-        if reported_at < procedure_at:
-            problems.append(f"reported_at: {reported_at.isoformat()} is before procedure_at {procedure_at.isoformat()}")
-    return problems
+__all__ = [
+    "DEFAULT_THRESHOLDS", "DISPOSITIONS", "EMERGENCY", "MAX_FREE_TEXT_CHARS", "PAIN_SCALE", "REQUEST_FIELDS", "ROUTINE",
+    "SELF_CARE", "URGENT", "Site", "TriageInput", "TriageResult", "TriageThresholds", "instruction_values",
+    "parse_triage_request", "published_symptoms", "triage", "triage_rules",
+]
 
 
 # ----------------------------------------------------------------------------- timing
@@ -812,7 +430,7 @@ def triage(
     times are inconsistent (parse_triage_request already checks this for API input).
     """
     catalog = symptoms or load_symptoms()
-    problems = _timing_problems(inp.procedure_date, inp.reported_at, inp.procedure_at)
+    problems = timing_problems(inp.procedure_date, inp.reported_at, inp.procedure_at)
     unknown = sorted(inp.symptoms - set(catalog.ids))
     if unknown:
         problems.append(f"symptoms: unknown symptom id(s) {unknown}; allowed ids: {list(catalog.ids)}")

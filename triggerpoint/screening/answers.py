@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.screening.rules import (
     EVENT_TYPES,
@@ -53,15 +54,21 @@ TODAY_KEYS = frozenset({*TODAY_FLAGS, "temperature", "blood_glucose_mg_dl"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _date(value: Any, path: str, problems: list[str]) -> date | None:
+def _date(value: Any, path: str, kind: str, problems: list[str]) -> date | None:
+    """A YYYY-MM-DD date no earlier than the plausible `kind` window of `core.plausible` begins."""
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         problems.append(f"{path} must be a date written YYYY-MM-DD, not {value!r}")
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         problems.append(f"{path} {value!r} is not a real date")
         return None
+    # Too early for its window; a date after the day of answering is refused below as "in the future".
+    if day < plausible.bounds(kind)[0]:
+        problems.append(f"{path} {plausible.problem(kind, day)}")
+        return None
+    return day
 
 
 def _number(value: Any, path: str, problems: list[str]) -> Decimal | None:
@@ -150,7 +157,7 @@ def _parse_inr(reading: Any, answered_on: date, problems: list[str]) -> dict[str
         problems.append("inr must be an object with value and date")
         return {}
     value = _number(reading.get("value"), "inr.value", problems)
-    taken_on = _date(reading.get("date"), "inr.date", problems)
+    taken_on = _date(reading.get("date"), "inr.date", "recorded", problems)
     low, high = INPUT_LIMITS.inr
     if value is not None and not low <= value <= high:
         problems.append(f"inr.value must be between {low} and {high}")
@@ -176,8 +183,8 @@ def _parse_events(items: Any, procedure_date: date, answered_on: date, problems:
         kind = item.get("type")
         if kind not in EVENT_TYPES:
             problems.append(f"{path}.type {kind!r} is not allowed; allowed: {', '.join(EVENT_TYPES)}")
-        start = _date(item.get("date"), f"{path}.date", problems)
-        end = _date(item["end_date"], f"{path}.end_date", problems) if item.get("end_date") else None
+        start = _date(item.get("date"), f"{path}.date", "history", problems)
+        end = _date(item["end_date"], f"{path}.end_date", "history", problems) if item.get("end_date") else None
         for label, day in (("date", start), ("end_date", end)):
             if day is not None and day > answered_on:
                 problems.append(f"{path}.{label} {day.isoformat()} is in the future")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from triggerpoint.core.rules import Finding, Rule
+from triggerpoint.screening.policy import SEVERITY_RANK
 from triggerpoint.screening.safety_data import load_safety_rules
 
 MAGNESIUM = "magnesium"
@@ -34,7 +35,6 @@ _WORDS = {
     "myasthenia_gravis": "myasthenia gravis",
     "lambert_eaton": "Lambert–Eaton syndrome",
 }
-_SEVERITY_RANK = {"info": 0, "review": 1, "defer": 2, "contraindicated": 3}
 
 IMMUNOSUPPRESSION = Rule(
     "SCR-IMMUNOSUPPRESSION",
@@ -99,7 +99,7 @@ def red_flags(ctx) -> list[Finding]:
         severity = _TABLE.red_flags[condition]
         action = (
             "Defer the injection until it has been assessed."
-            if _SEVERITY_RANK[severity] >= _SEVERITY_RANK["defer"]
+            if SEVERITY_RANK[severity] >= SEVERITY_RANK["defer"]
             else "The physician checks the site before injecting."
         )
         findings.append(

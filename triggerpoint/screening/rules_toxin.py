@@ -174,3 +174,29 @@ EVALUATORS: dict[str, Any] = {
     PREGNANCY.id: pregnancy_or_breastfeeding,
     INTERVAL.id: dose_interval,
 }
+
+
+# --- any planned toxin: off-label use, prior authorization, consent (issue 5) ----------------------------
+
+OFF_LABEL = Rule(
+    "SCR-BOTULINUM-TOXIN",
+    1,
+    "Botulinum toxin planned",
+    "Botulinum toxin is off-label for myofascial pain, trials are contradictory, and payers typically need "
+    "prior authorization.",
+    ("tpi-clinical-facts.md §2.5, §7.2", "Trigger Point Clinic issue 5"),
+)
+
+
+def botulinum_toxin_planned(ctx) -> list[Finding]:
+    toxins = [drug.name for drug in ctx.planned_drugs if drug.drug_class == BOTULINUM_TOXIN]
+    if not toxins:
+        return []
+    return [
+        Finding.of(
+            OFF_LABEL,
+            "info",
+            f"{', '.join(toxins)} planned: off-label for myofascial pain; check that prior authorization is in place "
+            "and that the consent names its specific risks.",
+        )
+    ]
