@@ -22,14 +22,12 @@ the codes: coverage is the payer's decision, the software only points it out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
-from triggerpoint.core.choices import GUIDANCES, SIDES, TECHNIQUES
-from triggerpoint.core.rules import Finding, Rule, RuleInputError
+from triggerpoint.core.rules import Finding, Rule
 from triggerpoint.procedures.code_tables import (
     SEVERITY_WARNING,
     CodeTables,
@@ -39,7 +37,6 @@ from triggerpoint.procedures.code_tables import (
 )
 from triggerpoint.procedures.diagnosis_codes import (
     DIAGNOSIS_BILLABLE_RULE,
-    ICD10_PATTERN,
     diagnosis_problems,
     diagnosis_warnings,
 )
@@ -210,200 +207,6 @@ class CodesInput:
     diagnoses: tuple[str, ...] = ()
     service_date: date | None = None
     history: SessionHistory = field(default_factory=SessionHistory)
-
-
-_REQUEST_FIELDS = frozenset(
-    {"sites", "guidance", "injectates", "payer", "diagnoses", "service_date", "history"}
-)
-_SITE_FIELDS = frozenset({"muscle", "side", "technique", "insertions"})
-_INJECTATE_FIELDS = frozenset({"drug", "dose_mg", "dose_units", "single_dose_vial", "discarded", "ndc"})
-_HISTORY_FIELDS = (
-    "sessions_last_12_months",
-    "sessions_same_region_last_12_months",
-    "days_since_same_region",
-)
-_MG_DOSED_CLASSES = frozenset(
-    {"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"}
-)
-
-
-def parse_codes_request(
-    payload: Any,
-    atlas: MuscleCatalog | None = None,
-    drugs: DrugCatalog | None = None,
-    tables: CodeTables | None = None,
-) -> CodesInput:
-    """Turn the ``procedures/codes`` JSON request into `CodesInput`, listing every problem at once."""
-    drugs = drugs or load_drugs()
-    tables = tables or load_code_tables()
-    atlas = atlas or _default_atlas()
-    if not isinstance(payload, Mapping):
-        raise RuleInputError("the request must be a JSON object")
-    problems: list[str] = []
-    _unknown_fields(payload, _REQUEST_FIELDS, "request", problems)
-
-    sites: list[Site] = []
-    raw_sites = payload.get("sites")
-    if not isinstance(raw_sites, list) or not raw_sites:
-        problems.append("sites must be a non-empty list")
-        raw_sites = []
-    for index, raw in enumerate(raw_sites):
-        site = _parse_site(raw, f"sites[{index}]", atlas, problems)
-        if site is not None:
-            sites.append(site)
-
-    guidance = payload.get("guidance")
-    if guidance not in GUIDANCES:
-        problems.append(f"guidance must be one of {list(GUIDANCES)}, got {guidance!r}")
-
-    injectates: list[CodingInjectate] = []
-    raw_injectates = payload.get("injectates", [])
-    if not isinstance(raw_injectates, list):
-        problems.append("injectates must be a list")
-        raw_injectates = []
-    for index, raw in enumerate(raw_injectates):
-        injectate = _parse_injectate(raw, f"injectates[{index}]", drugs, problems)
-        if injectate is not None:
-            injectates.append(injectate)
-
-    payer = payload.get("payer")
-    if payer is not None and payer not in tables.payers:
-        problems.append(f"payer: unknown payer {payer!r}; allowed: {sorted(tables.payers)}")
-
-    diagnoses: list[str] = []
-    raw_diagnoses = payload.get("diagnoses", [])
-    if not isinstance(raw_diagnoses, list):
-        problems.append("diagnoses must be a list of ICD-10-CM codes")
-        raw_diagnoses = []
-    for index, code in enumerate(raw_diagnoses):
-        normalised = code.strip().upper() if isinstance(code, str) else None
-        if normalised is None or not ICD10_PATTERN.match(normalised):
-            problems.append(f"diagnoses[{index}]: {code!r} is not an ICD-10-CM code like M79.18")
-        else:
-            diagnoses.append(normalised)
-
-    service_date = None
-    if payload.get("service_date") is not None:
-        try:
-            service_date = date.fromisoformat(payload["service_date"])
-        except (TypeError, ValueError):
-            problems.append(f"service_date must be a date YYYY-MM-DD, got {payload['service_date']!r}")
-
-    history = _parse_history(payload.get("history"), problems)
-    if problems:
-        raise RuleInputError(problems)
-    return CodesInput(
-        sites=tuple(sites),
-        guidance=guidance,
-        injectates=tuple(injectates),
-        payer=payer,
-        diagnoses=tuple(diagnoses),
-        service_date=service_date,
-        history=history,
-    )
-
-
-def _unknown_fields(raw: Mapping[str, Any], allowed: Iterable[str], where: str, problems: list[str]) -> None:
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        problems.append(f"{where}: unknown fields {unknown}; allowed: {sorted(allowed)}")
-
-
-def _parse_site(raw: Any, where: str, atlas: MuscleCatalog, problems: list[str]) -> Site | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where} must be an object")
-        return None
-    start = len(problems)
-    _unknown_fields(raw, _SITE_FIELDS, where, problems)
-    muscle = raw.get("muscle")
-    if not isinstance(muscle, str) or not atlas.has_muscle(muscle):
-        problems.append(f"{where}.muscle: unknown muscle {muscle!r} (use an atlas muscle id)")
-    side = raw.get("side")
-    if side not in SIDES:
-        problems.append(f"{where}.side must be one of {list(SIDES)}, got {side!r}")
-    technique = raw.get("technique")
-    if technique not in TECHNIQUES:
-        problems.append(f"{where}.technique must be one of {list(TECHNIQUES)}, got {technique!r}")
-    insertions = raw.get("insertions")
-    if insertions is not None and (
-        isinstance(insertions, bool) or not isinstance(insertions, int) or insertions < 1
-    ):
-        problems.append(f"{where}.insertions must be a whole number of at least 1, got {insertions!r}")
-    if len(problems) > start:
-        return None
-    return Site(muscle=muscle, side=side, technique=technique, insertions=insertions)
-
-
-def _parse_injectate(raw: Any, where: str, drugs: DrugCatalog, problems: list[str]) -> CodingInjectate | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where} must be an object")
-        return None
-    start = len(problems)
-    _unknown_fields(raw, _INJECTATE_FIELDS, where, problems)
-    drug = drugs.resolve(raw["drug"]) if isinstance(raw.get("drug"), str) else None
-    if drug is None:
-        problems.append(f"{where}.drug: unknown drug {raw.get('drug')!r}; allowed: {list(drugs.ids)}")
-    dose_mg = _optional_positive(raw.get("dose_mg"), f"{where}.dose_mg", problems)
-    dose_units = _optional_positive(raw.get("dose_units"), f"{where}.dose_units", problems)
-    if raw.get("dose_mg") is not None and raw.get("dose_units") is not None:
-        problems.append(f"{where}: give dose_mg or dose_units, not both")
-    elif drug is not None:
-        if drug.drug_class == "botulinum_toxin" and raw.get("dose_units") is None:
-            problems.append(f"{where}: {drug.id} needs dose_units (toxins are billed in units)")
-        if drug.drug_class == "corticosteroid" and raw.get("dose_mg") is None:
-            problems.append(f"{where}: {drug.id} needs dose_mg (corticosteroids are billed by mg)")
-        if drug.drug_class in _MG_DOSED_CLASSES | {"saline"} and raw.get("dose_units") is not None:
-            problems.append(f"{where}: {drug.id} is dosed in mg, not units")
-        if drug.drug_class == "botulinum_toxin" and raw.get("dose_mg") is not None:
-            problems.append(f"{where}: {drug.id} is dosed in units, not mg")
-    single_dose_vial = raw.get("single_dose_vial")
-    if single_dose_vial is not None and not isinstance(single_dose_vial, bool):
-        problems.append(f"{where}.single_dose_vial must be true, false or null")
-    discarded = None
-    if raw.get("discarded") is not None:
-        discarded = _optional_positive(raw["discarded"], f"{where}.discarded", problems) if raw["discarded"] != 0 else Decimal(0)
-    ndc = ""
-    if raw.get("ndc"):
-        try:
-            ndc = normalise_ndc(str(raw["ndc"]))
-        except ValueError as error:
-            problems.append(f"{where}.ndc: {error}")
-    if len(problems) > start or drug is None:
-        return None
-    return CodingInjectate(
-        drug=drug.id,
-        dose_mg=dose_mg,
-        dose_units=dose_units,
-        single_dose_vial=single_dose_vial,
-        discarded=discarded,
-        ndc=ndc,
-    )
-
-
-def _optional_positive(value: Any, where: str, problems: list[str]) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value <= 0:
-        problems.append(f"{where} must be a number greater than 0, got {value!r}")
-        return None
-    return Decimal(str(value))
-
-
-def _parse_history(raw: Any, problems: list[str]) -> SessionHistory:
-    if raw is None:
-        return SessionHistory()
-    if not isinstance(raw, Mapping):
-        problems.append("history must be an object")
-        return SessionHistory()
-    _unknown_fields(raw, _HISTORY_FIELDS, "history", problems)
-    values: dict[str, int | None] = {}
-    for name in _HISTORY_FIELDS:
-        value = raw.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(f"history.{name} must be a whole number of at least 0, got {value!r}")
-            value = None
-        values[name] = value
-    return SessionHistory(**values)
 
 
 # ---------------------------------------------------------------------------------------------

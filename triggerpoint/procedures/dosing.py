@@ -27,12 +27,9 @@ units to 0.1, fractions to 3 decimals (half up).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.procedures import exposure
@@ -65,7 +62,6 @@ __all__ = [
     "build_max_dose_table",
     "check_doses",
     "load_max_doses",
-    "parse_dose_request",
 ]
 
 MG_PER_ML_PER_PERCENT = Decimal(10)  # 1 % w/v = 1 g/100 mL = 10 mg/mL
@@ -174,151 +170,6 @@ class DoseCheckInput:
     weight_kg: Decimal | None
     injectates: tuple[DoseInjectate, ...]
     weight_measured_on: date | None = None
-
-
-_INJECTATE_FIELDS = frozenset(
-    {
-        "drug",
-        "volume_ml",
-        "concentration_percent",
-        "concentration_mg_per_ml",
-        "concentration_units_per_ml",
-        "with_epinephrine",
-    }
-)
-_REQUEST_FIELDS = frozenset({"weight_kg", "weight_measured_on", "injectates"})
-_MASS_CONCENTRATION_CLASSES = frozenset(
-    {"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"}
-)
-
-
-def parse_dose_request(
-    payload: Any,
-    drugs: DrugCatalog | None = None,
-    max_doses: MaxDoseTable | None = None,
-) -> DoseCheckInput:
-    """Turn the ``procedures/dose-check`` JSON request into a `DoseCheckInput`.
-
-    Raises `RuleInputError` listing every problem. A missing ``weight_kg`` is
-    not an input error: the check itself then asks for a weight.
-    Drugs may be named by id or by any synonym; they are stored by id.
-    """
-    drugs = drugs or load_drugs()
-    max_doses = max_doses or load_max_doses()
-    problems: list[str] = []
-    if not isinstance(payload, Mapping):
-        raise RuleInputError("the request must be a JSON object")
-    unknown = sorted(set(payload) - _REQUEST_FIELDS)
-    if unknown:
-        problems.append(f"unknown fields {unknown}; allowed: {sorted(_REQUEST_FIELDS)}")
-
-    weight_kg = None
-    if payload.get("weight_kg") is not None:
-        weight_kg = _positive_number(payload["weight_kg"], "weight_kg", problems)
-    weight_measured_on = None
-    if payload.get("weight_measured_on") is not None:
-        weight_measured_on = _iso_date(payload["weight_measured_on"], "weight_measured_on", problems)
-
-    raw_injectates = payload.get("injectates")
-    injectates: list[DoseInjectate] = []
-    if not isinstance(raw_injectates, list) or not raw_injectates:
-        problems.append("injectates must be a non-empty list")
-        raw_injectates = []
-    for index, raw in enumerate(raw_injectates):
-        parsed = _parse_injectate(raw, f"injectates[{index}]", drugs, max_doses, problems)
-        if parsed is not None:
-            injectates.append(parsed)
-    if problems:
-        raise RuleInputError(problems)
-    return DoseCheckInput(
-        weight_kg=weight_kg, injectates=tuple(injectates), weight_measured_on=weight_measured_on
-    )
-
-
-def _parse_injectate(
-    raw: Any, where: str, drugs: DrugCatalog, max_doses: MaxDoseTable, problems: list[str]
-) -> DoseInjectate | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where} must be an object")
-        return None
-    start = len(problems)
-    unknown = sorted(set(raw) - _INJECTATE_FIELDS)
-    if unknown:
-        problems.append(f"{where}: unknown fields {unknown}; allowed: {sorted(_INJECTATE_FIELDS)}")
-    drug = drugs.resolve(raw["drug"]) if isinstance(raw.get("drug"), str) else None
-    if drug is None:
-        problems.append(f"{where}.drug: unknown drug {raw.get('drug')!r}; allowed: {list(drugs.ids)}")
-    volume_ml = _positive_number(raw.get("volume_ml"), f"{where}.volume_ml", problems)
-
-    percent = raw.get("concentration_percent")
-    mg_per_ml = raw.get("concentration_mg_per_ml")
-    units_per_ml = raw.get("concentration_units_per_ml")
-    concentration_mg = concentration_units = None
-    if percent is not None and mg_per_ml is not None:
-        problems.append(f"{where}: give concentration_percent or concentration_mg_per_ml, not both")
-    elif percent is not None:
-        value = _positive_number(percent, f"{where}.concentration_percent", problems)
-        concentration_mg = None if value is None else value * MG_PER_ML_PER_PERCENT
-    elif mg_per_ml is not None:
-        concentration_mg = _positive_number(mg_per_ml, f"{where}.concentration_mg_per_ml", problems)
-    if units_per_ml is not None:
-        concentration_units = _positive_number(units_per_ml, f"{where}.concentration_units_per_ml", problems)
-
-    with_epinephrine = raw.get("with_epinephrine", False)
-    if not isinstance(with_epinephrine, bool):
-        problems.append(f"{where}.with_epinephrine must be true or false")
-        with_epinephrine = False
-
-    if drug is not None:
-        has_mass = percent is not None or mg_per_ml is not None
-        if drug.drug_class in _MASS_CONCENTRATION_CLASSES and not has_mass:
-            problems.append(f"{where}: {drug.id} needs concentration_percent or concentration_mg_per_ml")
-        if drug.drug_class in _MASS_CONCENTRATION_CLASSES | {"saline"} and units_per_ml is not None:
-            problems.append(f"{where}: {drug.id} is dosed in mg, not units; drop concentration_units_per_ml")
-        if drug.drug_class == "botulinum_toxin":
-            if units_per_ml is None:
-                problems.append(
-                    f"{where}: {drug.id} needs concentration_units_per_ml (toxins are dosed in units)"
-                )
-            if has_mass:
-                problems.append(f"{where}: {drug.id} is dosed in units, not mg or percent")
-        if with_epinephrine and not max_doses.has_epinephrine_row(drug.id):
-            problems.append(
-                f"{where}: {drug.id} has no with-epinephrine maximum; with_epinephrine must be false"
-            )
-    if len(problems) > start or drug is None or volume_ml is None:
-        return None
-    return DoseInjectate(
-        drug=drug.id,
-        volume_ml=volume_ml,
-        concentration_mg_per_ml=concentration_mg,
-        concentration_units_per_ml=concentration_units,
-        with_epinephrine=with_epinephrine,
-    )
-
-
-def _positive_number(value: Any, where: str, problems: list[str]) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        problems.append(f"{where} must be a number" + (" (missing)" if value is None else f", got {value!r}"))
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        problems.append(f"{where} must be a finite number")
-        return None
-    number = _decimal(value)
-    if number <= 0:
-        problems.append(f"{where} must be greater than 0, got {value!r}")
-        return None
-    return number
-
-
-def _iso_date(value: Any, where: str, problems: list[str]) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        problems.append(f"{where} must be a date YYYY-MM-DD, got {value!r}")
-        return None
-
-
 
 
 # ---------------------------------------------------------------------------------------------
