@@ -1,8 +1,8 @@
 """Procedures JSON API at /api/v1/procedures/.
 
 Two calculators with no stored side effect (ARCHITECTURE §8): ``POST /dose-check``
-and ``POST /codes``; their free-form JSON goes straight to the pure parse
-functions so every problem is listed at once (422). And the procedure note:
+and ``POST /codes``; their bodies are typed contracts (`schemas`), published in the
+OpenAPI document, whose 422 lists every problem as the house's sentences. And the procedure note:
 ``/patients/{patient}/notes`` — list, create a draft, read, autosave (``PUT`` with
 the version read; 409 when someone saved first), sign, amend, discard. Notes are
 nested under the patient so a record's existence never leaks across patients or
@@ -15,20 +15,44 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
+import pydantic
 from django.http import Http404, HttpResponse
 from ninja import Body, Field, Router, Schema, Status
+from ninja.params.models import Body as BodyParam
+from ninja.params.models import BodyModel
 from pydantic import model_validator
 
 from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
-from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures import coding, dosing, services
+from triggerpoint.procedures.contract import problems_of
 from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
 
 router = Router(tags=["procedures"])
 JSON_OBJECT = Body(...)  # free-form contract JSON, handed to the pure parse functions
+
+
+class _ContractBodyModel(BodyModel):
+    """Ninja's body model, but a contract's problems answer as `RuleInputError` (422, every problem a sentence)."""
+
+    @classmethod
+    def resolve(cls, request, api, path_params):
+        data = cls.get_request_data(request, api, path_params) or {cls.__read_from_single_attr__: None}
+        try:
+            return cls.model_validate(data, context={"request": request})
+        except pydantic.ValidationError as error:
+            raise RuleInputError(problems_of(error, skip=1)) from None
+
+
+class ContractBody(BodyParam):
+    _model = _ContractBodyModel
+
+    @classmethod
+    def _param_source(cls) -> str:
+        return "body"
 
 DOSE_CHECK_EXAMPLE = {
     "weight_kg": 70,
@@ -53,6 +77,10 @@ def _json_body(example: dict) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"example": example}}}}
 
 
+DOSE_CHECK_BODY = ContractBody(..., example=DOSE_CHECK_EXAMPLE)
+CODES_BODY = ContractBody(..., example=CODES_EXAMPLE)
+
+
 class ProblemsOut(Schema):
     detail: list[str] | str
 
@@ -61,26 +89,22 @@ class ProblemsOut(Schema):
     "/dose-check",
     response={200: dict, 422: ProblemsOut},
     url_name="procedures_dose_check",
-    openapi_extra=_json_body(DOSE_CHECK_EXAMPLE),
 )
-def dose_check(request, payload: dict = JSON_OBJECT):
+def dose_check(request, payload: DoseCheckIn = DOSE_CHECK_BODY):
     """Total mg per drug, each drug's maximum (min(mg/kg × weight, cap)) and the combined local-anaesthetic fraction."""
     require(request.auth, "rules.evaluate")
-    inp = dosing.parse_dose_request(payload)
-    return dosing.check_doses(inp).as_dict()
+    return dosing.check_doses(payload.to_input()).as_dict()
 
 
 @router.post(
     "/codes",
     response={200: dict, 422: ProblemsOut},
     url_name="procedures_codes",
-    openapi_extra=_json_body(CODES_EXAMPLE),
 )
-def codes(request, payload: dict = JSON_OBJECT):
+def codes(request, payload: CodesIn = CODES_BODY):
     """CPT lines (20552/20553, 20560/20561, +76942), HCPCS drug lines with units, and warnings with their basis."""
     require(request.auth, "rules.codes")
-    inp = coding.parse_codes_request(payload, atlas=load_atlas())
-    return coding.code_session(inp).as_dict()
+    return coding.code_session(payload.to_input()).as_dict()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,33 +27,49 @@ units to 0.1, fractions to 3 decimals (half up).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from typing import Any
+from decimal import Decimal
 
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.procedures import exposure
-from triggerpoint.procedures._data import DataFileError, load_validated_yaml
+from triggerpoint.procedures.dose_result import (
+    FRACTION_QUANTUM,
+    DoseCheckResult,
+    DoseItem,
+    _display,
+)
 from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
 from triggerpoint.procedures.exposure import InjectateLimits, PriorDose
+from triggerpoint.procedures.max_doses import (
+    MAX_DOSE_SOURCE,
+    MaxDose,
+    MaxDoseTable,
+    build_max_dose_table,
+    load_max_doses,
+)
+from triggerpoint.procedures.max_doses import as_decimal as _decimal
+
+__all__ = [
+    "RULES",
+    "DoseCheckInput",
+    "DoseCheckResult",
+    "DoseInjectate",
+    "DoseItem",
+    "DosingPolicy",
+    "MaxDose",
+    "MaxDoseTable",
+    "build_max_dose_table",
+    "check_doses",
+    "load_max_doses",
+]
 
 MG_PER_ML_PER_PERCENT = Decimal(10)  # 1 % w/v = 1 g/100 mL = 10 mg/mL
-MG_QUANTUM = Decimal("0.1")
-FRACTION_QUANTUM = Decimal("0.001")
-
 SEVERITY_INFO = "info"
 SEVERITY_REVIEW = "review"
 SEVERITY_BLOCK = "block"
 # Severities that stop signing until a physician overrides with a reason.
 SIGNING_SEVERITIES = frozenset({SEVERITY_REVIEW, SEVERITY_BLOCK})
-
-MAX_DOSE_SOURCE = (
-    "Maximum-dose table data/local_anesthetic_max_doses.yaml (tpi-clinical-facts.md §2.1; FDA labels)"
-)
 
 LA_MAX_RULE = Rule(
     id="DOSE-LA-MAX",
@@ -135,77 +151,6 @@ DEFAULT_DOSING_POLICY = DosingPolicy()
 
 
 # ---------------------------------------------------------------------------------------------
-# The maximum-dose table (data)
-
-
-@dataclass(frozen=True)
-class MaxDose:
-    drug: str
-    with_epinephrine: bool
-    mg_per_kg: Decimal | None
-    absolute_max_mg: Decimal
-    sources: tuple[str, ...]
-    note: str = ""
-
-    def max_mg(self, weight_kg: Decimal) -> Decimal:
-        if self.mg_per_kg is None:
-            return self.absolute_max_mg
-        return min(self.mg_per_kg * weight_kg, self.absolute_max_mg)
-
-    def describe(self) -> str:
-        epinephrine = "with epinephrine" if self.with_epinephrine else "plain"
-        per_kg = f"{self.mg_per_kg} mg/kg up to " if self.mg_per_kg is not None else ""
-        return f"{self.drug} {epinephrine}: {per_kg}{self.absolute_max_mg} mg"
-
-
-@dataclass(frozen=True, eq=False)
-class MaxDoseTable:
-    rows: dict[tuple[str, bool], MaxDose]
-
-    def row(self, drug: str, with_epinephrine: bool) -> MaxDose | None:
-        return self.rows.get((drug, with_epinephrine))
-
-    def has_epinephrine_row(self, drug: str) -> bool:
-        return (drug, True) in self.rows
-
-
-def build_max_dose_table(document: Mapping[str, Any], drugs: DrugCatalog) -> MaxDoseTable:
-    """Build the table from a schema-valid document, checking it against the drug catalogue."""
-    rows: dict[tuple[str, bool], MaxDose] = {}
-    problems: list[str] = []
-    for entry in document["max_doses"]:
-        key = (entry["drug"], entry["with_epinephrine"])
-        drug = drugs.resolve(entry["drug"])
-        if drug is None or drug.id != entry["drug"]:
-            problems.append(f"unknown drug id {entry['drug']!r}")
-        elif not drug.is_local_anesthetic:
-            problems.append(f"{entry['drug']!r} is not a local anaesthetic")
-        if key in rows:
-            problems.append(f"duplicate row {key}")
-        mg_per_kg = entry["mg_per_kg"]
-        rows[key] = MaxDose(
-            drug=entry["drug"],
-            with_epinephrine=entry["with_epinephrine"],
-            mg_per_kg=None if mg_per_kg is None else _decimal(mg_per_kg),
-            absolute_max_mg=_decimal(entry["absolute_max_mg"]),
-            sources=tuple(entry["sources"]),
-            note=entry.get("note", ""),
-        )
-    if problems:
-        raise DataFileError("local_anesthetic_max_doses.yaml: " + "; ".join(problems))
-    return MaxDoseTable(rows=rows)
-
-
-@cache
-def load_max_doses() -> MaxDoseTable:
-    """The shipped maximum-dose table, schema-validated and cached."""
-    document = load_validated_yaml(
-        "local_anesthetic_max_doses.yaml", "local_anesthetic_max_doses.schema.json"
-    )
-    return build_max_dose_table(document, load_drugs())
-
-
-# ---------------------------------------------------------------------------------------------
 # Input
 
 
@@ -225,239 +170,6 @@ class DoseCheckInput:
     weight_kg: Decimal | None
     injectates: tuple[DoseInjectate, ...]
     weight_measured_on: date | None = None
-
-
-_INJECTATE_FIELDS = frozenset(
-    {
-        "drug",
-        "volume_ml",
-        "concentration_percent",
-        "concentration_mg_per_ml",
-        "concentration_units_per_ml",
-        "with_epinephrine",
-    }
-)
-_REQUEST_FIELDS = frozenset({"weight_kg", "weight_measured_on", "injectates"})
-_MASS_CONCENTRATION_CLASSES = frozenset(
-    {"amide_local_anesthetic", "ester_local_anesthetic", "corticosteroid", "magnesium"}
-)
-
-
-def parse_dose_request(
-    payload: Any,
-    drugs: DrugCatalog | None = None,
-    max_doses: MaxDoseTable | None = None,
-) -> DoseCheckInput:
-    """Turn the ``procedures/dose-check`` JSON request into a `DoseCheckInput`.
-
-    Raises `RuleInputError` listing every problem. A missing ``weight_kg`` is
-    not an input error: the check itself then asks for a weight.
-    Drugs may be named by id or by any synonym; they are stored by id.
-    """
-    drugs = drugs or load_drugs()
-    max_doses = max_doses or load_max_doses()
-    problems: list[str] = []
-    if not isinstance(payload, Mapping):
-        raise RuleInputError("the request must be a JSON object")
-    unknown = sorted(set(payload) - _REQUEST_FIELDS)
-    if unknown:
-        problems.append(f"unknown fields {unknown}; allowed: {sorted(_REQUEST_FIELDS)}")
-
-    weight_kg = None
-    if payload.get("weight_kg") is not None:
-        weight_kg = _positive_number(payload["weight_kg"], "weight_kg", problems)
-    weight_measured_on = None
-    if payload.get("weight_measured_on") is not None:
-        weight_measured_on = _iso_date(payload["weight_measured_on"], "weight_measured_on", problems)
-
-    raw_injectates = payload.get("injectates")
-    injectates: list[DoseInjectate] = []
-    if not isinstance(raw_injectates, list) or not raw_injectates:
-        problems.append("injectates must be a non-empty list")
-        raw_injectates = []
-    for index, raw in enumerate(raw_injectates):
-        parsed = _parse_injectate(raw, f"injectates[{index}]", drugs, max_doses, problems)
-        if parsed is not None:
-            injectates.append(parsed)
-    if problems:
-        raise RuleInputError(problems)
-    return DoseCheckInput(
-        weight_kg=weight_kg, injectates=tuple(injectates), weight_measured_on=weight_measured_on
-    )
-
-
-def _parse_injectate(
-    raw: Any, where: str, drugs: DrugCatalog, max_doses: MaxDoseTable, problems: list[str]
-) -> DoseInjectate | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where} must be an object")
-        return None
-    start = len(problems)
-    unknown = sorted(set(raw) - _INJECTATE_FIELDS)
-    if unknown:
-        problems.append(f"{where}: unknown fields {unknown}; allowed: {sorted(_INJECTATE_FIELDS)}")
-    drug = drugs.resolve(raw["drug"]) if isinstance(raw.get("drug"), str) else None
-    if drug is None:
-        problems.append(f"{where}.drug: unknown drug {raw.get('drug')!r}; allowed: {list(drugs.ids)}")
-    volume_ml = _positive_number(raw.get("volume_ml"), f"{where}.volume_ml", problems)
-
-    percent = raw.get("concentration_percent")
-    mg_per_ml = raw.get("concentration_mg_per_ml")
-    units_per_ml = raw.get("concentration_units_per_ml")
-    concentration_mg = concentration_units = None
-    if percent is not None and mg_per_ml is not None:
-        problems.append(f"{where}: give concentration_percent or concentration_mg_per_ml, not both")
-    elif percent is not None:
-        value = _positive_number(percent, f"{where}.concentration_percent", problems)
-        concentration_mg = None if value is None else value * MG_PER_ML_PER_PERCENT
-    elif mg_per_ml is not None:
-        concentration_mg = _positive_number(mg_per_ml, f"{where}.concentration_mg_per_ml", problems)
-    if units_per_ml is not None:
-        concentration_units = _positive_number(units_per_ml, f"{where}.concentration_units_per_ml", problems)
-
-    with_epinephrine = raw.get("with_epinephrine", False)
-    if not isinstance(with_epinephrine, bool):
-        problems.append(f"{where}.with_epinephrine must be true or false")
-        with_epinephrine = False
-
-    if drug is not None:
-        has_mass = percent is not None or mg_per_ml is not None
-        if drug.drug_class in _MASS_CONCENTRATION_CLASSES and not has_mass:
-            problems.append(f"{where}: {drug.id} needs concentration_percent or concentration_mg_per_ml")
-        if drug.drug_class in _MASS_CONCENTRATION_CLASSES | {"saline"} and units_per_ml is not None:
-            problems.append(f"{where}: {drug.id} is dosed in mg, not units; drop concentration_units_per_ml")
-        if drug.drug_class == "botulinum_toxin":
-            if units_per_ml is None:
-                problems.append(
-                    f"{where}: {drug.id} needs concentration_units_per_ml (toxins are dosed in units)"
-                )
-            if has_mass:
-                problems.append(f"{where}: {drug.id} is dosed in units, not mg or percent")
-        if with_epinephrine and not max_doses.has_epinephrine_row(drug.id):
-            problems.append(
-                f"{where}: {drug.id} has no with-epinephrine maximum; with_epinephrine must be false"
-            )
-    if len(problems) > start or drug is None or volume_ml is None:
-        return None
-    return DoseInjectate(
-        drug=drug.id,
-        volume_ml=volume_ml,
-        concentration_mg_per_ml=concentration_mg,
-        concentration_units_per_ml=concentration_units,
-        with_epinephrine=with_epinephrine,
-    )
-
-
-def _positive_number(value: Any, where: str, problems: list[str]) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        problems.append(f"{where} must be a number" + (" (missing)" if value is None else f", got {value!r}"))
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        problems.append(f"{where} must be a finite number")
-        return None
-    number = _decimal(value)
-    if number <= 0:
-        problems.append(f"{where} must be greater than 0, got {value!r}")
-        return None
-    return number
-
-
-def _iso_date(value: Any, where: str, problems: list[str]) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        problems.append(f"{where} must be a date YYYY-MM-DD, got {value!r}")
-        return None
-
-
-def _decimal(value: int | float | Decimal) -> Decimal:
-    """Decimal of the number as written (0.3 stays 0.3), so boundaries compare exactly."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-# ---------------------------------------------------------------------------------------------
-# Result
-
-
-@dataclass(frozen=True)
-class DoseItem:
-    drug: str
-    drug_class: str
-    with_epinephrine: bool
-    volume_ml: Decimal
-    total_mg: Decimal | None
-    total_units: Decimal | None
-    max_mg: Decimal | None
-    fraction_of_max: Decimal | None
-    max_basis: str = ""
-    max_units: Decimal | None = None
-    triamcinolone_equivalent_mg: Decimal | None = None
-
-    @property
-    def units(self) -> str:
-        """The unit this drug is dosed in: "units" for toxins, "mg" otherwise (saline: mL only)."""
-        return "units" if self.total_units is not None else "mg"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "drug": self.drug,
-            "drug_class": self.drug_class,
-            "with_epinephrine": self.with_epinephrine,
-            "volume_ml": _rounded(self.volume_ml, MG_QUANTUM),
-            "total_mg": _rounded(self.total_mg, MG_QUANTUM),
-            "total_units": _rounded(self.total_units, MG_QUANTUM),
-            "max_mg": _rounded(self.max_mg, MG_QUANTUM),
-            "fraction_of_max": _rounded(self.fraction_of_max, FRACTION_QUANTUM),
-            "max_basis": self.max_basis,
-            "units": self.units,
-            "max_units": _rounded(self.max_units, MG_QUANTUM),
-            "triamcinolone_equivalent_mg": _rounded(self.triamcinolone_equivalent_mg, MG_QUANTUM),
-        }
-
-
-@dataclass(frozen=True)
-class DoseCheckResult:
-    ok: bool
-    blocks_signing: bool
-    items: tuple[DoseItem, ...]
-    combined_local_anesthetic_fraction: Decimal | None
-    findings: tuple[Finding, ...]
-    weight_kg: Decimal | None
-    weight_measured_on: date | None
-    corticosteroid_totals_mg: dict[str, Decimal] = field(default_factory=dict)
-    botulinum_toxin_totals_units: dict[str, Decimal] = field(default_factory=dict)
-    exposure: exposure.ExposureResult | None = None
-    rules: tuple[Rule, ...] = RULES
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``procedures/dose-check`` response (rounded for display; decisions used unrounded values)."""
-        return {
-            "ok": self.ok,
-            "blocks_signing": self.blocks_signing,
-            "items": [item.as_dict() for item in self.items],
-            "combined_local_anesthetic_fraction": _rounded(
-                self.combined_local_anesthetic_fraction, FRACTION_QUANTUM
-            ),
-            "weight_kg": _rounded(self.weight_kg, MG_QUANTUM),
-            "weight_measured_on": self.weight_measured_on.isoformat() if self.weight_measured_on else None,
-            "corticosteroid_totals_mg": {
-                k: _rounded(v, MG_QUANTUM) for k, v in self.corticosteroid_totals_mg.items()
-            },
-            "botulinum_toxin_totals_units": {
-                k: _rounded(v, MG_QUANTUM) for k, v in self.botulinum_toxin_totals_units.items()
-            },
-            **(self.exposure.as_dict() if self.exposure else {}),
-            "findings": [finding.as_dict() for finding in self.findings],
-            "rules": [{"rule": rule.id, "version": rule.version} for rule in self.rules],
-        }
-
-
-def _rounded(value: Decimal | None, quantum: Decimal) -> float | None:
-    return None if value is None else float(value.quantize(quantum, rounding=ROUND_HALF_UP))
-
-
-def _display(value: Decimal, quantum: Decimal = MG_QUANTUM) -> str:
-    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP).normalize():f}"
 
 
 # ---------------------------------------------------------------------------------------------

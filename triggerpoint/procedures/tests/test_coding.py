@@ -10,7 +10,8 @@ from jsonschema import Draft202012Validator
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures._data import DATA_DIR, load_schema
-from triggerpoint.procedures.coding import code_session, load_code_tables, parse_codes_request
+from triggerpoint.procedures.coding import code_session, load_code_tables
+from triggerpoint.procedures.schemas import parse_codes_request
 
 SERVICE_DATE = "2025-06-02"
 # Muscle ids the atlas guarantees (CONTRIBUTING-HELPERS.md).
@@ -35,15 +36,12 @@ def site(muscle, side="right", technique="injection", insertions=None):
     return row
 
 
-def codes(sites, guidance="landmark", injectates=(), **extra):
-    payload = {
-        "sites": list(sites),
-        "guidance": guidance,
-        "injectates": list(injectates),
-        "service_date": SERVICE_DATE,
-    }
+def codes(sites, guidance="landmark", injectates=(), service_date=SERVICE_DATE, **extra):
+    """Code a session on `service_date`, given as the coder's date (the API's body refuses dates
+    outside the plausible clinical window, and these rules must be checked on fixed historical dates)."""
+    payload = {"sites": list(sites), "guidance": guidance, "injectates": list(injectates)}
     payload.update(extra)
-    return code_session(parse_codes_request(payload)).as_dict()
+    return code_session(parse_codes_request(payload), today=date.fromisoformat(service_date)).as_dict()
 
 
 def cpt_codes(result):

@@ -15,9 +15,9 @@ from triggerpoint.procedures.dosing import (
     DosingPolicy,
     check_doses,
     load_max_doses,
-    parse_dose_request,
 )
 from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.procedures.schemas import parse_dose_request
 
 TODAY = date(2025, 6, 2)
 

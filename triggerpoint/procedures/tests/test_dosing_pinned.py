@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 
 from triggerpoint.core.data import DataFileError
-from triggerpoint.procedures.dosing import build_max_dose_table, check_doses, parse_dose_request
+from triggerpoint.procedures.dosing import build_max_dose_table, check_doses
 from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.procedures.schemas import parse_dose_request
 
 TODAY = date(2025, 6, 2)
 

@@ -12,9 +12,10 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from triggerpoint.procedures._data import DATA_DIR, load_schema
-from triggerpoint.procedures.dosing import check_doses, parse_dose_request
+from triggerpoint.procedures.dosing import check_doses
 from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.exposure import PriorDose, load_limits
+from triggerpoint.procedures.schemas import parse_dose_request
 
 TODAY = date(2025, 6, 2)
 

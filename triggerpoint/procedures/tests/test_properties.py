@@ -6,8 +6,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triggerpoint.procedures.coding import code_session, parse_codes_request
-from triggerpoint.procedures.dosing import check_doses, parse_dose_request
+from triggerpoint.procedures.coding import code_session
+from triggerpoint.procedures.dosing import check_doses
+from triggerpoint.procedures.schemas import parse_codes_request, parse_dose_request
 
 TODAY = date(2025, 6, 2)
 LOCAL_ANESTHETICS = ["lidocaine", "bupivacaine", "ropivacaine", "mepivacaine", "procaine", "chloroprocaine"]

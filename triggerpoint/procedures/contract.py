@@ -1,0 +1,141 @@
+"""Typed JSON contracts that answer like the house: every problem at once, as sentences naming the field.
+
+A contract is a pydantic model (so ``/api/v1/openapi.json`` describes it and Ninja can take
+it as a request body) whose fields carry small checks that raise the house's problem
+sentences, e.g. ``injectates[0].volume_ml must be greater than 0, got -1``. What pydantic
+alone would not do the house way is done once here, for every contract:
+
+* an object's unknown fields are one problem listing them and the allowed ones, first;
+* every field is checked even when another failed, and the object's cross-field checks
+  (``problems``) still run on the fields that parsed, so one round trip shows everything;
+* a field absent from the body takes its default; a required one is checked as ``None``
+  (its check says what is missing); a field sent as ``null`` is checked as sent.
+
+`parse` turns the problems into a `RuleInputError` (422 in the API). Pure: pydantic only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from triggerpoint.core.rules import RuleInputError
+
+PROBLEM = "problem"
+WHERE = "{where}"
+
+
+def problem(message: str) -> PydanticCustomError:
+    """A problem sentence; ``{where}`` at its start stands for the field's place (``sites[0].side``)."""
+    return PydanticCustomError(PROBLEM, message)
+
+
+def checked(check: Callable[[Any], Any], json_schema: dict[str, Any], kind: Any = Any) -> Any:
+    """A field type: `check` turns the raw JSON value into the parsed one or raises `problem`."""
+    return Annotated[kind, BeforeValidator(check), WithJsonSchema(json_schema)]
+
+
+class Contract(BaseModel):
+    """One JSON object of a contract. Subclasses declare fields with `checked` types and may add `problems`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, json_schema_extra={"additionalProperties": False})
+    not_an_object: ClassVar[str] = "{where} must be an object"
+    # The field after whose problems the cross-field ones are listed (None: after all fields).
+    problems_after: ClassVar[str | None] = None
+
+    def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str]:
+        """Cross-field problems, given the parsed fields (None where a field failed) and the raw object."""
+        return []
+
+    @classmethod
+    @cache
+    def _adapters(cls) -> dict[str, TypeAdapter]:
+        return {
+            name: TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation)
+            for name, field in cls.model_fields.items()
+        }
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: Any, info: Any) -> Any:
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise problem(cls.not_an_object)
+        context = info.context or {}
+        errors: list[dict[str, Any]] = []
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            errors.append(_line((), f"{WHERE}: unknown fields {unknown}; allowed: {sorted(cls.model_fields)}", data))
+        values: dict[str, Any] = {}
+        at = None  # where the cross-field problems go
+        for name, adapter in cls._adapters().items():
+            field = cls.model_fields[name]
+            if name not in data and not field.is_required():
+                values[name] = field.get_default(call_default_factory=True)
+            else:
+                try:
+                    values[name] = adapter.validate_python(data.get(name), context=context)
+                except ValidationError as error:
+                    values[name] = None
+                    errors.extend(_line((name, *e["loc"]), e["msg"], e["input"], e["type"]) for e in error.errors())
+            if name == cls.problems_after:
+                at = len(errors)
+        parsed = cls.model_construct(**values)
+        at = len(errors) if at is None else at
+        errors[at:at] = [_line((), message, data) for message in parsed.problems(data, context)]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return parsed
+
+
+def _line(loc: tuple, message: str, value: Any, kind: str = PROBLEM) -> dict[str, Any]:
+    if kind != PROBLEM:  # a check that is not ours (pydantic's own): keep its message, name the field
+        message = f"{WHERE}: {message}"
+    return {"type": PydanticCustomError(PROBLEM, message), "loc": loc, "input": value}
+
+
+def where(loc: tuple, root: str = "") -> str:
+    text = root
+    for part in loc:
+        text = f"{text}[{part}]" if isinstance(part, int) else f"{text}.{part}" if text else str(part)
+    return text
+
+
+def problems_of(error: ValidationError, root: str = "", skip: int = 0) -> list[str]:
+    """The house sentences of a contract's `ValidationError` (`skip` leading loc parts, e.g. Ninja's body name)."""
+    sentences = []
+    for line in error.errors():
+        message, place = line["msg"], where(line["loc"][skip:])
+        if not message.startswith(WHERE):
+            sentences.append(message)
+        elif place or root:
+            sentences.append((place or root) + message[len(WHERE):])
+        else:
+            sentences.append(message[len(WHERE):].lstrip(": "))
+    return sentences
+
+
+def parse(contract: type[Contract], payload: Any, root: str = "", **context: Any) -> Contract:
+    """Validate `payload` against `contract`, raising `RuleInputError` with every problem."""
+    try:
+        return contract.model_validate(payload, context=context)
+    except ValidationError as error:
+        raise RuleInputError(problems_of(error, root)) from None
+
+
+def catalogue(context: Mapping[str, Any], name: str, load: Callable[[], Any]) -> Any:
+    """A catalogue passed in the validation context (tests, a clinic's own), else the shipped one."""
+    return context.get(name) or load()
