@@ -123,7 +123,7 @@ def rows(patient):
          f"/screening/portal/{for_evaluate.public_id}/consent/{signed.public_id}.pdf", None, {"portal_patient"}, {200}),
         # API
         ("api:screening_evaluate", "post", "/api/v1/screening/evaluate",
-         {"procedure_date": "2030-01-10", "patient": {"age": 40, "sex": "male", "weight_kg": 80, "pregnant": False,
+         {"procedure_date": (timezone.localdate() + timedelta(days=30)).isoformat(), "patient": {"age": 40, "sex": "male", "weight_kg": 80, "pregnant": False,
           "allergies": [], "medications": [], "conditions": [], "high_bleeding_risk": False,
           "allergy_status": "nkda"}, "events": [],
           "today": {"feels_unwell": False, "on_antibiotics": False, "infection_at_site": False}, "plan": PLAN},
