@@ -19,11 +19,12 @@ from django.http import Http404, HttpResponse
 from ninja import Body, Field, Router, Schema, Status
 from pydantic import model_validator
 
-from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
+from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import coding, dosing, services
 from triggerpoint.procedures.models import Procedure
 

@@ -45,8 +45,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from triggerpoint.atlas.catalog import SIDES, Atlas, load_atlas
+from triggerpoint.catalogues.drugs import LOCAL_ANESTHETIC_CLASSES, Drug, DrugCatalog, load_drugs
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
-from triggerpoint.procedures.drugs import LOCAL_ANESTHETIC_CLASSES, Drug, DrugCatalog, load_drugs
 from triggerpoint.screening import rules_allergy, rules_bleeding, rules_conditions, rules_toxin
 from triggerpoint.screening.content import (
     AllergyVocabulary,

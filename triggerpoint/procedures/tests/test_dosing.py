@@ -8,6 +8,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures._data import DATA_DIR, load_schema
 from triggerpoint.procedures.dosing import (
@@ -17,7 +18,6 @@ from triggerpoint.procedures.dosing import (
     load_max_doses,
     parse_dose_request,
 )
-from triggerpoint.procedures.drugs import load_drugs
 
 TODAY = date(2025, 6, 2)
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.data import DataFileError
 from triggerpoint.procedures.dosing import build_max_dose_table, check_doses, parse_dose_request
-from triggerpoint.procedures.drugs import load_drugs
 
 TODAY = date(2025, 6, 2)
 

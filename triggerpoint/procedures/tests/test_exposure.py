@@ -11,9 +11,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures._data import DATA_DIR, load_schema
 from triggerpoint.procedures.dosing import check_doses, parse_dose_request
-from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.exposure import PriorDose, load_limits
 
 TODAY = date(2025, 6, 2)
