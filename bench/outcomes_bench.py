@@ -105,7 +105,7 @@ def child(args) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, skip_checks=True)
-    from triggerpoint.core import demo
+    from triggerpoint.shell import demo_clinic as demo
 
     started = time.perf_counter()
     ctx = demo.build_demo(patients=40, seed=7, procedures=args.procedures)

@@ -7,7 +7,6 @@ has to remember it, and the OpenAPI document lists every status each operation c
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,7 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
 from triggerpoint.accounts.models import ApiToken, hash_token
-from triggerpoint.core import context
+from triggerpoint.core import context, plugins
 from triggerpoint.core.api_errors import WWW_AUTHENTICATE, document_error_responses
 from triggerpoint.core.errors import HardDeleteRefused, ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
@@ -119,24 +118,6 @@ def _no_delete(request, exc):
     return _error(request, 405, str(exc))
 
 
-# Each domain app contributes `triggerpoint/<app>/api.py` with a `router`.
-ROUTED_APPS = (
-    ("auth", "accounts"),
-    ("patients", "patients"),
-    ("atlas", "atlas"),
-    ("assessments", "assessment"),
-    ("screening", "screening"),
-    ("procedures", "procedures"),
-    ("aftercare", "aftercare"),
-    ("followup", "followup"),
-    ("outcomes", "outcomes"),
-)
-
-for prefix, app in ROUTED_APPS:
-    try:
-        module = importlib.import_module(f"triggerpoint.{app}.api")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"triggerpoint.{app}.api":
-            raise
-        continue
+# Each app with an `api` module and an `api_prefix` on its AppConfig mounts its `router` (core.plugins).
+for prefix, _config, module in plugins.prefixed("api", "api_prefix"):
     api.add_router(f"/{prefix}/", module.router)

@@ -94,12 +94,14 @@ INSTALLED_APPS = [
     "triggerpoint.followup",
     "triggerpoint.outcomes",
     "triggerpoint.notifications",
+    "triggerpoint.shell",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "triggerpoint.core.middleware.RequestContextMiddleware",
+    "triggerpoint.audit.middleware.RefusalAuditMiddleware",  # inside the request context
     "triggerpoint.core.api_errors.ApiErrorShapeMiddleware",
     "triggerpoint.core.hostile_input.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,7 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "triggerpoint.core.context_processors.shell",
+                "triggerpoint.shell.context_processors.shell",
             ],
         },
     },

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "triggerpoint.accounts"
     label = "accounts"
+    url_prefix = "accounts/"  # pages (core.plugins)
+    api_prefix = "auth"  # /api/v1/auth/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

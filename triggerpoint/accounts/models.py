@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
@@ -24,6 +27,14 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset(Role.values)
+
+_portal_patient_lookup: Callable[[Any], Any] | None = None
+
+
+def set_portal_patient_lookup(lookup: Callable[[Any], Any]) -> None:
+    """Called by the patients app at start-up: how a portal account finds its patient record."""
+    global _portal_patient_lookup
+    _portal_patient_lookup = lookup
 
 
 class User(AbstractUser):
@@ -45,11 +56,15 @@ class User(AbstractUser):
 
     @property
     def portal_patient(self):
-        """The patient record this portal account belongs to, or None for staff."""
-        from triggerpoint.patients.models import Patient
+        """The patient record this portal account belongs to, or None for staff.
 
+        The patients app (one layer up) supplies the lookup: `PatientsConfig.ready` registers
+        `patients.selectors.portal_patient_of` with `set_portal_patient_lookup`.
+        """
         if not hasattr(self, "_portal_patient_cache"):
-            self._portal_patient_cache = Patient.objects.filter(portal_user=self).first()
+            if _portal_patient_lookup is None:
+                raise ImproperlyConfigured("No portal patient lookup: is triggerpoint.patients installed?")
+            self._portal_patient_cache = _portal_patient_lookup(self)
         return self._portal_patient_cache
 
     def role_labels(self) -> list[str]:

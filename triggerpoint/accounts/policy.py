@@ -168,39 +168,26 @@ def scope_to_user(queryset, user: Any, action: str):
     return queryset.filter(patient_id=patient.pk)
 
 
-def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view"):
-    """The patient, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role."""
-    from django.core.exceptions import ValidationError
-
-    from triggerpoint.patients.models import Patient
-
-    try:
-        patient = Patient.objects.select_related("clinic").get(public_id=public_id)
-    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
-        _audit_refusal(user, Patient, public_id, action, None)
-        raise Http404("No such patient.") from exc
-    _require_audited(user, action, patient, public_id)
-    return patient
-
-
 def get_record_for_user(user: Any, model: Any, public_id: Any, action: str):
-    """The same contract as `get_patient_for_user` for any clinic record with a public id."""
+    """The record, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role.
+
+    Patients have their own (`patients.selectors.get_patient_for_user`) with the same contract."""
     from django.core.exceptions import ValidationError
 
     try:
         record = model.objects.get(public_id=public_id)
     except (model.DoesNotExist, ValidationError, ValueError) as exc:
-        _audit_refusal(user, model, public_id, action, None)
+        audit_refusal(user, model, public_id, action, None)
         raise Http404("No such record.") from exc
-    _require_audited(user, action, record, public_id)
+    require_audited(user, action, record, public_id)
     return record
 
 
-def _require_audited(user: Any, action: str, record: Any, public_id: Any) -> None:
+def require_audited(user: Any, action: str, record: Any, public_id: Any) -> None:
     try:
         require(user, action, record)
     except (Http404, PermissionDenied):
-        _audit_refusal(user, type(record), public_id, action, record)
+        audit_refusal(user, type(record), public_id, action, record)
         raise
 
 
@@ -211,7 +198,7 @@ def audit_refused_route(user: Any, action: str, route_kwargs: dict[str, Any]) ->
             _note(user, "", value, action, "forbidden", 403, None)
 
 
-def _audit_refusal(user: Any, model: Any, public_id: Any, action: str, record: Any) -> None:
+def audit_refusal(user: Any, model: Any, public_id: Any, action: str, record: Any) -> None:
     """Audit a refused access to a record route with the id that was asked for (ONC 170.315(d)(2)).
 
     Outcomes: `not_found` (no such id), `out_of_scope` (another clinic's or

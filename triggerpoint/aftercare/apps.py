@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class AftercareConfig(AppConfig):
     name = "triggerpoint.aftercare"
     label = "aftercare"
+    url_prefix = "aftercare/"  # pages (core.plugins)
+    api_prefix = "aftercare"  # /api/v1/aftercare/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

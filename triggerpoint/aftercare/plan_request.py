@@ -75,7 +75,7 @@ def _default_atlas() -> AtlasCatalog:
 
 
 def _default_drugs() -> DrugCatalog:
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     return load_drugs()
 

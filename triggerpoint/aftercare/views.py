@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
-from triggerpoint.accounts.policy import can, get_patient_for_user, require
+from triggerpoint.accounts.policy import can, require
 from triggerpoint.aftercare import documents, services
 from triggerpoint.aftercare.education import article_slugs, get_article
 from triggerpoint.aftercare.models import AftercarePlan, CheckSource
@@ -32,6 +32,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.patients.language import link_page_language
+from triggerpoint.patients.selectors import get_patient_for_user
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.
 LIBRARY_ORDER = (

@@ -21,7 +21,7 @@ from uuid import UUID
 from ninja import Body, Router, Status
 from ninja.errors import HttpError
 
-from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
+from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.assessment import exam as exam_rules
 from triggerpoint.assessment import services
 from triggerpoint.assessment.diagnoses import search_codes
@@ -30,6 +30,7 @@ from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.assessment.visit_input import fibromyalgia_symptoms
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["assessments"])
 

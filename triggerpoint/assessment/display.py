@@ -74,7 +74,7 @@ def _atlas():
 
 
 def _drugs():
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     return load_drugs()
 
@@ -105,7 +105,7 @@ def drug_name(drug_id: str) -> str:
 
 
 def _score_texts() -> dict[str, str]:
-    from triggerpoint.outcomes.instruments import get_instrument
+    from triggerpoint.catalogues.instruments import get_instrument
 
     texts = {}
     for field, instrument_id, item_id, _label in SCORE_ROWS:

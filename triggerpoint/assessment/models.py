@@ -78,7 +78,7 @@ class Visit(ClinicalRecord):
     # Pain drawing: {zone_id: intensity 1-10}
     pain_drawing = models.JSONField(default=dict, blank=True)
 
-    # Scores (definitions live in outcomes.instruments: one implementation)
+    # Scores (definitions live in catalogues.instruments: one implementation)
     nrs_now = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     nrs_average = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     nrs_worst = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)

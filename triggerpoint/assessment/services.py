@@ -54,7 +54,7 @@ STORED_FIELDS = EDITABLE_FIELDS + DERIVED_FIELDS
 def catalogues() -> VisitCatalogues:
     """The atlas, pick-lists, drug ids and WPI map the visit checks against (all immutable, cached)."""
     from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     atlas = load_atlas()
     return VisitCatalogues(
@@ -576,7 +576,7 @@ def get_visit(user, patient_public_id, visit_public_id, action: str) -> Visit:
     from django.core.exceptions import ValidationError
     from django.http import Http404
 
-    from triggerpoint.accounts.policy import get_patient_for_user
+    from triggerpoint.patients.selectors import get_patient_for_user
 
     patient = get_patient_for_user(user, patient_public_id, "patient.view_clinical" if user.clinic_id else "patient.view")
     try:

@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
-from triggerpoint.accounts.policy import can, get_patient_for_user, scope_to_user
+from triggerpoint.accounts.policy import can, scope_to_user
 from triggerpoint.assessment import display, documents, forms, services
 from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import get_patient_for_user
 
 
 def _is_htmx(request) -> bool:

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class AtlasConfig(AppConfig):
     name = "triggerpoint.atlas"
     label = "atlas"
+    url_prefix = "atlas/"  # pages (core.plugins)
+    api_prefix = "atlas"  # /api/v1/atlas/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Trigger point atlas"
 

@@ -24,11 +24,7 @@ class RequestContextMiddleware:
         request.request_id = request_id
         token = context.set_context(context.RequestContext(request_id=request_id, ip=client_ip(request)))
         try:
-            response = self.get_response(request)
-            if context.current().refusals:
-                from triggerpoint.audit.services import record_refusals
-
-                record_refusals(context.current().refusals)
+            response = self.get_response(request)  # audit.middleware writes the noted refusals inside
         finally:
             context.reset_context(token)
         response["X-Request-ID"] = request_id

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Body, Router, Schema, Status
 
-from triggerpoint.accounts.policy import get_patient_for_user, get_record_for_user, require
+from triggerpoint.accounts.policy import get_record_for_user, require
 from triggerpoint.audit import services as audit
 from triggerpoint.followup import services
 from triggerpoint.followup.models import (
@@ -35,6 +35,7 @@ from triggerpoint.followup.models import (
     CheckInStatus,
 )
 from triggerpoint.followup.triage import parse_triage_request, published_symptoms, triage
+from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["followup"])
 

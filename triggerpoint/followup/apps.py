@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class FollowupConfig(AppConfig):
     name = "triggerpoint.followup"
     label = "followup"
+    url_prefix = "followup/"  # pages (core.plugins)
+    api_prefix = "followup"  # /api/v1/followup/ (core.plugins)
     verbose_name = "Follow-up check-ins and alerts"
     default_auto_field = "django.db.models.BigAutoField"
 

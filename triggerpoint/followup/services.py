@@ -133,7 +133,7 @@ class ProcedureSummary:
 
 def summarise_procedure(procedure) -> ProcedureSummary:
     from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     atlas, drugs = load_atlas(), load_drugs()
     sites = []

@@ -16,7 +16,7 @@ def procedure_included_toxin(procedure) -> bool | None:
 
     None ("cannot tell") makes triage treat toxin as possible, which is the safe reading.
     """
-    from triggerpoint.procedures.drugs import load_drugs  # sibling app, loaded when needed
+    from triggerpoint.catalogues.drugs import load_drugs  # sibling app, loaded when needed
 
     drugs = load_drugs()
     unknown = False

@@ -372,8 +372,8 @@ def alert_resolve(request, patient_id, alert_id):
 @require_POST
 def call_note(request, patient_id):
     """One-click call note from the worklist or an alert page (outcome buttons, optional text)."""
-    from triggerpoint.accounts.policy import get_patient_for_user
     from triggerpoint.followup.forms import CallNoteForm
+    from triggerpoint.patients.selectors import get_patient_for_user
 
     patient = get_patient_for_user(request.user, patient_id, "followup.triage")
     form = CallNoteForm(request.POST)

@@ -7,14 +7,15 @@ from typing import Any
 
 from ninja import Body, Query, Router, Schema, Status
 
-from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core import plausible
 from triggerpoint.core.plausible import ReportDate, ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes.models import Measurement, Source
+from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["outcomes"])
 

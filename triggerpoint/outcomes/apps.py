@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class OutcomesConfig(AppConfig):
     name = "triggerpoint.outcomes"
     label = "outcomes"
+    url_prefix = "outcomes/"  # pages (core.plugins)
+    api_prefix = "outcomes"  # /api/v1/outcomes/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -9,8 +9,8 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.atlas.catalog import BODY_REGION_LABELS
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.outcomes import analytics, charts, services
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes.models import (
     Measurement,
     OutcomeRequest,
@@ -68,7 +68,7 @@ def muscle_label(muscle_id: str) -> str:
 def drug_label(drug_id: str) -> str:
     if drug_id == "dry_needling":
         return "Dry needling (no injectate)"
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     try:
         return load_drugs().get(drug_id).name

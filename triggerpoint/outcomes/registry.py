@@ -30,8 +30,8 @@ from datetime import date
 import numpy as np
 from tqdm import tqdm
 
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.outcomes import bulk, relief
-from triggerpoint.outcomes import instruments as inst
 
 # condition (primary ICD-10-CM), weight, muscles (weights), relief shift
 CONDITIONS: tuple[tuple[str, float, tuple[tuple[str, float], ...], float], ...] = (

@@ -19,9 +19,9 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, summary
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes import repeat as repeat_rule
 from triggerpoint.outcomes.models import (
     Measurement,

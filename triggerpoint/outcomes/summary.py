@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from triggerpoint.outcomes import instruments as inst
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.outcomes import relief
 
 NRS = "nrs_pain"

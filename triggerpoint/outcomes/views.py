@@ -13,13 +13,14 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import patient_required, staff_required
-from triggerpoint.accounts.policy import can, get_patient_for_user, require
+from triggerpoint.accounts.policy import can, require
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, exports, services
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatus, Source, TimePoint
+from triggerpoint.patients.selectors import get_patient_for_user
 
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 

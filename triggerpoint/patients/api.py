@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.accounts.policy import require
 from triggerpoint.core.plausible import BirthDate, RecordedDate
 from triggerpoint.patients import services
 from triggerpoint.patients.models import Patient
+from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["patients"])
 

@@ -4,4 +4,13 @@ from django.apps import AppConfig
 class PatientsConfig(AppConfig):
     name = "triggerpoint.patients"
     label = "patients"
+    plugin_hosts = frozenset({"timeline"})  # core.plugins: its `timeline` module merges the chart timeline
+    url_prefix = "patients/"  # pages (core.plugins)
+    api_prefix = "patients"  # /api/v1/patients/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from triggerpoint.accounts.models import set_portal_patient_lookup
+        from triggerpoint.patients.selectors import portal_patient_of
+
+        set_portal_patient_lookup(portal_patient_of)

@@ -7,11 +7,10 @@ independent: the patients app never imports their models.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 
-CONTRIBUTING_APPS = ("assessment", "screening", "procedures", "aftercare", "followup", "outcomes")
+from triggerpoint.core import plugins
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,7 @@ class ChartAction:
 
 
 def _modules():
-    for app in CONTRIBUTING_APPS:
-        try:
-            yield importlib.import_module(f"triggerpoint.{app}.timeline")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"triggerpoint.{app}.timeline":
-                raise
+    return plugins.modules("timeline")
 
 
 def actions_for(patient, user) -> list[ChartAction]:

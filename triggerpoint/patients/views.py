@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from triggerpoint.accounts.decorators import staff_required
-from triggerpoint.accounts.policy import can, get_patient_for_user
+from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.patients import services
 from triggerpoint.patients.forms import AllergyForm, MedicationForm, PatientForm, RiskFactorForm
+from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.patients.timeline import actions_for, entries_for
 
 TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"

@@ -22,10 +22,11 @@ from ninja.params.models import Body as BodyParam
 from ninja.params.models import BodyModel
 from pydantic import model_validator
 
-from triggerpoint.accounts.policy import get_patient_for_user, require, scope_to_user
+from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import coding, dosing, services
 from triggerpoint.procedures.contract import problems_of
 from triggerpoint.procedures.models import Procedure

@@ -4,4 +4,17 @@ from django.apps import AppConfig
 class ProceduresConfig(AppConfig):
     name = "triggerpoint.procedures"
     label = "procedures"
+    url_prefix = "procedures/"  # pages (core.plugins)
+    api_prefix = "procedures"  # /api/v1/procedures/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from triggerpoint.procedures import selectors
+        from triggerpoint.screening import history
+
+        # Screening (one layer down) reads the signed history through its port.
+        history.provide(
+            last_toxin_session_before=selectors.last_toxin_session_before,
+            clinic_steroid_sessions_12m=selectors.clinic_steroid_sessions_12m,
+            planned_session_checks=selectors.planned_session_checks,
+        )

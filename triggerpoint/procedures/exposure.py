@@ -27,9 +27,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
+from triggerpoint.catalogues.drugs import DrugCatalog, load_drugs
 from triggerpoint.core.rules import Finding, Rule
 from triggerpoint.procedures._data import DataFileError, load_validated_yaml
-from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
 
 SEVERITY_INFO = "info"
 SEVERITY_REVIEW = "review"

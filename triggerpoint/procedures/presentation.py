@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import F
 
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures.models import (
     Complication,
     DischargeCondition,

@@ -98,7 +98,7 @@ def steroid_exposure_12m(patient, on_date: date, *, exclude_pk: int | None = Non
 
 def toxin_last_dose(patient, on_date: date | None = None, *, exclude_pk: int | None = None) -> PriorDose | None:
     """The latest botulinum toxin dose in the patient's signed notes (up to `on_date` when given)."""
-    from triggerpoint.procedures.drugs import load_drugs
+    from triggerpoint.catalogues.drugs import load_drugs
 
     toxins = set(load_drugs().ids_of_class("botulinum_toxin"))
     queryset = Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED)
@@ -189,7 +189,7 @@ class PlannedSessionChecks:
 
     @property
     def last_toxin_name(self) -> str:
-        from triggerpoint.procedures.drugs import load_drugs
+        from triggerpoint.catalogues.drugs import load_drugs
 
         return "" if self.last_toxin is None else load_drugs().get(self.last_toxin.drug).name
 
@@ -217,4 +217,37 @@ def planned_session_checks(patient, on_date: date, muscles: Iterable[str]) -> Pl
         steroid=steroid_exposure_12m(patient, on_date),
         last_toxin=toxin_last_dose(patient, on_date),
         toxin_interval_days=load_limits().toxin_min_days_between_sessions,
+    )
+
+
+def last_toxin_session_before(patient, before: date) -> date | None:
+    """The date of the patient's last signed botulinum toxin procedure before `before`, or None (for screening)."""
+    from triggerpoint.catalogues.drugs import load_drugs
+
+    toxin_ids = load_drugs().ids_of_class("botulinum_toxin")
+    return (
+        Procedure.objects.filter(
+            patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lt=before, injectates__drug__in=toxin_ids
+        )
+        .order_by("-procedure_date")
+        .values_list("procedure_date", flat=True)
+        .first()
+    )
+
+
+def clinic_steroid_sessions_12m(patient, before: date) -> int:
+    """Signed procedures at this clinic with a corticosteroid in the 12 months before `before` (for screening)."""
+    from triggerpoint.catalogues.drugs import load_drugs
+
+    steroid_ids = load_drugs().ids_of_class("corticosteroid")
+    return (
+        Procedure.objects.filter(
+            patient=patient,
+            status=ProcedureStatus.SIGNED,
+            procedure_date__gte=before - timedelta(days=365),
+            procedure_date__lt=before,
+            injectates__drug__in=steroid_ids,
+        )
+        .distinct()
+        .count()
     )

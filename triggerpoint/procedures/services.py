@@ -28,6 +28,7 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import can, require
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.procedures import coding, dosing, selectors
@@ -41,7 +42,6 @@ from triggerpoint.procedures.draft import (
     given_doses,
     parse_note,
 )
-from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.models import (
     Amendment,
     Guidance,
@@ -52,10 +52,10 @@ from triggerpoint.procedures.models import (
     ProcedureStatus,
 )
 from triggerpoint.procedures.signals import procedure_signed
+from triggerpoint.screening import services as screening_services
 
 # The dose check of a stored note needs a dated weight (a calculator may take "today").
 NOTE_DOSING_POLICY = dosing.DosingPolicy(require_weight_date=True)
-SCREENING_BLOCKING_STATUSES = frozenset({"defer", "contraindicated"})
 
 
 def clinic_today(clinic) -> date:
@@ -425,17 +425,8 @@ def _quantize(value: Decimal | None, quantum: str) -> Decimal | None:
 
 
 def screening_allows(screening) -> bool:
-    """Ask the screening module (its `screening_allows_procedure` when present), else read the status."""
-    try:
-        from triggerpoint.screening import services as screening_services
-    except ImportError:
-        screening_services = None
-    decide = getattr(screening_services, "screening_allows_procedure", None)
-    if decide is not None:
-        return bool(decide(screening))
-    if getattr(screening, "overridden_at", None) is not None:
-        return True
-    return screening.status not in SCREENING_BLOCKING_STATUSES
+    """The screening app decides (`screening.services.screening_allows_procedure`); there is no fallback."""
+    return bool(screening_services.screening_allows_procedure(screening))
 
 
 @transaction.atomic

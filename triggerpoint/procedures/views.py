@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
-from triggerpoint.accounts.policy import can, get_patient_for_user, require
+from triggerpoint.accounts.policy import can, require
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import coding, presentation, services
 from triggerpoint.procedures.models import GuidanceImage, Procedure
 

@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from triggerpoint.accounts.policy import get_patient_for_user, require
+from triggerpoint.accounts.policy import require
 from triggerpoint.core.plausible import ScheduledDate
+from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.screening import services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.rules import evaluate as evaluate_rules

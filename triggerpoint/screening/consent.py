@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from triggerpoint.atlas.catalog import Atlas, muscle_name
-from triggerpoint.procedures.drugs import DrugCatalog
+from triggerpoint.catalogues.drugs import DrugCatalog
 from triggerpoint.screening.content import load_consent_es, load_consent_risks
 from triggerpoint.screening.rules import PlanFacts
 

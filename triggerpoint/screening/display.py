@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from triggerpoint.atlas.catalog import load_atlas
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 
 EVENT_WORDS = {
     "fever": "Fever",

@@ -10,10 +10,11 @@ do not say is left out, and the rules' parser then lists it as missing.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from triggerpoint.screening import history
 from triggerpoint.screening.answers import split_free_text
 from triggerpoint.screening.models import ClinicScreeningPolicy, ScreeningRecord
 from triggerpoint.screening.rules import CONDITIONS, DEFAULT_POLICY, MEDICATION_CLASSES, ScreeningPolicy
@@ -81,47 +82,17 @@ def breastfeeding_fact(patient, answers: dict[str, Any], risk_kinds: set[str]) -
 def toxin_last_dose(patient, before: date) -> date | None:
     """The date of the patient's last signed botulinum toxin procedure before `before`, or None.
 
-    A small local query: helper h-dose adds ``procedures.selectors.toxin_last_dose(patient)``
-    on another branch; once merged, the lead replaces this body with a call to it (one place
-    for the concept).
+    Read through `screening.history` (procedures provides it: `procedures.selectors.last_toxin_session_before`).
     """
-    from triggerpoint.procedures.drugs import load_drugs
-    from triggerpoint.procedures.models import Procedure
-
-    toxin_ids = load_drugs().ids_of_class("botulinum_toxin")
-    return (
-        Procedure.objects.filter(
-            patient=patient, status="signed", procedure_date__lt=before, injectates__drug__in=toxin_ids
-        )
-        .order_by("-procedure_date")
-        .values_list("procedure_date", flat=True)
-        .first()
-    )
+    return history.last_toxin_session_before(patient, before)
 
 
-def clinic_steroid_injections(patient, before: date) -> int | None:
+def clinic_steroid_injections(patient, before: date) -> int:
     """Signed procedures at this clinic with a corticosteroid, in the 12 months before `before`.
 
-    None when the procedures module is not installed in this build.
+    Read through `screening.history` (procedures provides it: `procedures.selectors.clinic_steroid_sessions_12m`).
     """
-    try:
-        from triggerpoint.procedures.models import Procedure
-    except ImportError:  # pragma: no cover - procedures is part of every build today
-        return None
-    from triggerpoint.procedures.drugs import load_drugs
-
-    steroid_ids = load_drugs().ids_of_class("corticosteroid")
-    return (
-        Procedure.objects.filter(
-            patient=patient,
-            status="signed",
-            procedure_date__gte=before - timedelta(days=365),
-            procedure_date__lt=before,
-            injectates__drug__in=steroid_ids,
-        )
-        .distinct()
-        .count()
-    )
+    return history.clinic_steroid_sessions_12m(patient, before)
 
 
 def steroid_count(at_clinic: int | None, elsewhere: int | None, policy: ScreeningPolicy) -> int | None:

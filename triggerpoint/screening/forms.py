@@ -17,9 +17,9 @@ from django import forms
 from django.utils import timezone
 
 from triggerpoint.atlas.catalog import SIDES, load_atlas
+from triggerpoint.catalogues.drugs import LOCAL_ANESTHETIC_CLASSES, load_drugs
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures.drugs import LOCAL_ANESTHETIC_CLASSES, load_drugs
 from triggerpoint.screening.answers import RED_FLAGS, parse_answers
 from triggerpoint.screening.content import DEFAULT_LANGUAGE, load_patient_text
 from triggerpoint.screening.preparation import patient_date

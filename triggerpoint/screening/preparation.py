@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
+from triggerpoint.catalogues.drugs import DrugCatalog, load_drugs
 from triggerpoint.screening.content import (
     DEFAULT_LANGUAGE,
     load_blood_thinners,

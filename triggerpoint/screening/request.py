@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from triggerpoint.atlas.catalog import Atlas, load_atlas
+from triggerpoint.catalogues.drugs import DrugCatalog, load_drugs
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import GUIDANCES, SIDES, TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures.drugs import DrugCatalog, load_drugs
 from triggerpoint.screening.inputs import (
     Event,
     HistoryFacts,

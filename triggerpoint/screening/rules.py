@@ -49,8 +49,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from triggerpoint.atlas.catalog import Atlas, load_atlas
+from triggerpoint.catalogues.drugs import Drug, DrugCatalog, load_drugs
 from triggerpoint.core.rules import Finding, Rule
-from triggerpoint.procedures.drugs import Drug, DrugCatalog, load_drugs
 from triggerpoint.screening import (
     rules_allergy,
     rules_allergy_injectate,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from triggerpoint.catalogues.drugs import LOCAL_ANESTHETIC_CLASSES, DrugCatalog
 from triggerpoint.core.rules import Finding, Rule
-from triggerpoint.procedures.drugs import LOCAL_ANESTHETIC_CLASSES, DrugCatalog
 from triggerpoint.screening.content import AllergyVocabulary, normalize_term
 from triggerpoint.screening.policy import (
     FPNOTEBOOK,

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.screening.content import ScreeningDataError, load_document, normalize_term
 
 PRESENCE = ("always", "multi_dose_vial", "with_epinephrine")

@@ -24,10 +24,10 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import require
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.errors import ImmutableRecord
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as notifications
-from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening import facts
 from triggerpoint.screening.answers import merge_answers, parse_answers
 from triggerpoint.screening.consent import ConsentDocument, build_consent

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import (
     can,
-    get_patient_for_user,
     get_record_for_user,
     require,
     scope_to_user,
@@ -37,8 +36,8 @@ from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications.services import LinkInvalid
 from triggerpoint.patients.language import link_page_language
-from triggerpoint.procedures.selectors import planned_session_checks
-from triggerpoint.screening import services
+from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.screening import history, services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
 from triggerpoint.screening.forms import (
@@ -156,7 +155,7 @@ def detail(request, patient_id, screening_id):
         "send_form": SendLinkForm(),
         # From the patient's signed procedure notes (procedures owns the counting): 12-month steroid
         # total, last toxin, and the payer's same-region interval / 12-month session count.
-        "signed_history": planned_session_checks(
+        "signed_history": history.planned_session_checks(
             screening.patient,
             screening.planned_procedure_date,
             [site.get("muscle") for site in (screening.plan or {}).get("sites", []) if isinstance(site, dict)],

@@ -9,7 +9,7 @@ import pytest
 from triggerpoint.aftercare.plan import AftercarePlan, build_plan, parse_plan_request
 from triggerpoint.aftercare.plan_template import load_template
 from triggerpoint.atlas.catalog import load_atlas
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 
 # A neck-and-jaw case with nothing over the thorax, and a thoracic muscle for the chest warning.
 NON_THORACIC = "masseter"

@@ -56,7 +56,7 @@ def test_the_worklist_has_no_section_without_drafts(physician, patient):
 
 def _demo_context(clinic_a, clinic_b, seed=7, tag=""):
     from triggerpoint.conftest import make_patient, make_staff
-    from triggerpoint.core.demo import DemoContext
+    from triggerpoint.shell.demo_clinic import DemoContext
 
     staff = {
         "dr.rivera": make_staff(f"dr.rivera{tag}", "physician", clinic_a, with_totp=False),

@@ -71,7 +71,7 @@ def test_demo_is_deterministic_and_prints_the_second_factor(db):
 
 
 def test_demo_secrets_derive_from_the_seed():
-    from triggerpoint.core.demo import totp_key_for
+    from triggerpoint.shell.demo_clinic import totp_key_for
 
     assert totp_key_for(7, "dr.rivera") == totp_key_for(7, "dr.rivera")
     assert totp_key_for(7, "dr.rivera") != totp_key_for(8, "dr.rivera")
@@ -88,7 +88,7 @@ def test_demo_staff_can_sign_in_with_the_printed_secret(db, client):
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from triggerpoint.core.demo import DEMO_PASSWORD, build_demo
+    from triggerpoint.shell.demo_clinic import DEMO_PASSWORD, build_demo
 
     build_demo(patients=5, seed=11)
     device = TOTPDevice.objects.get(user__username="dr.rivera")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from triggerpoint.core import demo
 from triggerpoint.followup.models import Alert, CallNote, CheckIn, OnCallSlot
+from triggerpoint.shell import demo_clinic as demo
 
 
-def test_the_demo_has_rotas_current_check_ins_and_an_open_and_an_acknowledged_alert(db, monkeypatch):
-    monkeypatch.setattr(demo, "EXTENDING_APPS", ("followup",))
-    ctx = demo.build_demo(patients=24, seed=7)
+def test_the_demo_has_rotas_current_check_ins_and_an_open_and_an_acknowledged_alert(db):
+    ctx = demo.build_demo(patients=24, seed=7, only_apps=("followup",))
     assert [s.user.username for s in OnCallSlot.objects.filter(schedule__clinic=ctx.clinics[0])] == [
         "nurse.okafor", "dr.rivera", "dr.chen"]
     assert OnCallSlot.objects.filter(schedule__clinic=ctx.clinics[1]).count() == 2

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from freezegun import freeze_time
 
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.notifications import services as outbox
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes import services
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
 from triggerpoint.outcomes.tests.factories import signed_procedure

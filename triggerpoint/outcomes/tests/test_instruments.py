@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes.instruments import (
+from triggerpoint.catalogues.instruments import (
     INSTRUMENTS_DIR,
     SCHEMA_PATH,
     Score,
@@ -23,6 +22,7 @@ from triggerpoint.outcomes.instruments import (
     score_nrs,
     score_peg3,
 )
+from triggerpoint.core.rules import RuleInputError
 
 SHIPPED = ("nrs_pain", "percent_relief", "peg3", "pgic", "ndi")
 

@@ -216,10 +216,10 @@ def test_the_api_report_and_repeat_decision(client, bearer, analyst, physician, 
 
 
 def test_the_demo_builds_a_living_history_with_a_due_questionnaire(db):
-    from triggerpoint.core import demo
     from triggerpoint.outcomes import analytics, services
     from triggerpoint.outcomes.models import ProcedureOutcome
     from triggerpoint.procedures.models import Procedure
+    from triggerpoint.shell import demo_clinic as demo
 
     with freeze_time("2026-06-15 14:00:00"):
         ctx = demo.build_demo(patients=12, seed=3)

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
+from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
 from triggerpoint.core.testing.catalogs import compiled, marked_msgids
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import Notification
 from triggerpoint.outcomes import display, services
-from triggerpoint.outcomes import instruments as inst
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
 from triggerpoint.outcomes.tests.factories import signed_procedure
 

@@ -13,7 +13,7 @@ import pytest
 
 @pytest.fixture
 def demo(db):
-    from triggerpoint.core.demo import build_demo
+    from triggerpoint.shell.demo_clinic import build_demo
 
     return build_demo(patients=40, seed=7)
 

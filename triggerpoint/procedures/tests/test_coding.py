@@ -298,8 +298,8 @@ def test_local_anesthetic_and_saline_are_not_separately_coded(drug):
 
 
 def test_a_drug_without_a_code_row_asks_the_coder():
+    from triggerpoint.catalogues.drugs import load_drugs
     from triggerpoint.procedures.coding import build_code_tables
-    from triggerpoint.procedures.drugs import load_drugs
 
     def document(name):
         return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))

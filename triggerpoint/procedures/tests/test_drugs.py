@@ -6,8 +6,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from triggerpoint.catalogues.drugs import build_catalog, load_drugs
 from triggerpoint.procedures._data import DATA_DIR, DataFileError, load_schema
-from triggerpoint.procedures.drugs import build_catalog, load_drugs
 
 CONTRACT_CLASSES = {
     "lidocaine": "amide_local_anesthetic",

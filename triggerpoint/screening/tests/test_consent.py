@@ -2,7 +2,7 @@
 
 
 from triggerpoint.atlas.catalog import load_atlas
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.screening.consent import build_consent
 from triggerpoint.screening.content import load_consent_risks
 from triggerpoint.screening.rules import parse_screening_request

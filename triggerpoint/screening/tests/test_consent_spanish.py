@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
-from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.screening import services
 from triggerpoint.screening.consent import build_consent
 from triggerpoint.screening.content import DATA_DIR, load_consent_es, load_consent_risks

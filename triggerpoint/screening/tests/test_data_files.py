@@ -2,7 +2,7 @@
 
 import pytest
 
-from triggerpoint.procedures.drugs import load_drugs
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.screening import content
 from triggerpoint.screening.content import ScreeningDataError, load_document
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from triggerpoint.core import demo
 from triggerpoint.screening.models import Consent, ScreeningRecord
+from triggerpoint.shell import demo_clinic as demo
 
 
-def test_the_demo_has_screenings_in_every_status_an_override_and_signed_consents(db, monkeypatch):
-    monkeypatch.setattr(demo, "EXTENDING_APPS", ("screening",))
-    ctx = demo.build_demo(patients=40, seed=7)
+def test_the_demo_has_screenings_in_every_status_an_override_and_signed_consents(db):
+    ctx = demo.build_demo(patients=40, seed=7, only_apps=("screening",))
     statuses = set(ScreeningRecord.objects.values_list("status", flat=True))
     assert {"ready", "review", "defer", "contraindicated", "pending"} <= statuses
     assert ScreeningRecord.objects.filter(overridden_at__isnull=False).count() == 1

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triggerpoint.audit import views
+from triggerpoint.shell import audit_views as views
 
 app_name = "audit"
 urlpatterns = [path("", views.audit_log, name="log")]

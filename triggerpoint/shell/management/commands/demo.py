@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from triggerpoint.core import demo
+from triggerpoint.shell import demo_clinic as demo
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triggerpoint.core import views
+from triggerpoint.shell import views
 
 app_name = "core"
 urlpatterns = [

@@ -1,14 +1,13 @@
 """A deterministic synthetic clinic, so a newcomer always sees a living clinic.
 
 Same seed, same clinic: names, TOTP secrets and records are derived from the
-seed. Every clinical module extends it through `triggerpoint.<app>.demo.extend(ctx)`.
+seed. Every installed app with a `demo` module extends it through `demo.extend(ctx)` (core.plugins).
 All people are synthetic; no resemblance to real patients is intended.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,11 +21,11 @@ from django.utils import timezone
 from triggerpoint.accounts import mfa
 from triggerpoint.accounts.models import User
 from triggerpoint.clinics.models import Clinic
+from triggerpoint.core import plugins
 from triggerpoint.core.context import acting_as
 from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published demo credential, demo clinics only
-EXTENDING_APPS = ("atlas", "assessment", "screening", "procedures", "aftercare", "followup", "outcomes")
 
 STAFF = (
     # username, first, last, role, clinic index
@@ -91,7 +90,8 @@ def refuse_if_real_data() -> None:
 
 
 @transaction.atomic
-def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, **options: Any) -> DemoContext:
+def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, only_apps: tuple[str, ...] | None = None,
+               **options: Any) -> DemoContext:
     refuse_if_real_data()
     rng = random.Random(seed)
     today = today or timezone.localdate()
@@ -118,14 +118,9 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, **o
     ctx.patients[0].portal_user = portal_user
     ctx.patients[0].save(update_fields=["portal_user"])
     ctx.portal_patient = ctx.patients[0]
-    for app in EXTENDING_APPS:
-        try:
-            module = importlib.import_module(f"triggerpoint.{app}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"triggerpoint.{app}.demo":
-                raise
-            continue
-        module.extend(ctx)
+    for config, module in plugins.contributions("demo"):  # every app with a demo module; a test may pick some
+        if only_apps is None or config.label in only_apps:
+            module.extend(ctx)
     return ctx
 
 

@@ -1,6 +1,6 @@
 """Outcome instruments: what a questionnaire asks, how it is scored, what counts as a real change.
 
-Instruments are data (``outcomes/data/instruments/*.yaml``, checked against
+Instruments are data (``outcomes/data/instruments/*.yaml``, the outcomes app's data directory, checked against
 ``instrument.schema.json``) so a clinic can add a measure it is licensed to use
 (Neck Disability Index, Oswestry, ...) without a code change. Scoring is limited
 to a small safe set of formulas (``sum``, ``mean``, ``percent_of_max``,
@@ -33,7 +33,7 @@ import yaml
 
 from triggerpoint.core.rules import RuleInputError
 
-INSTRUMENTS_DIR = Path(__file__).resolve().parent / "data" / "instruments"
+INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "outcomes" / "data" / "instruments"
 SCHEMA_PATH = INSTRUMENTS_DIR / "instrument.schema.json"
 
 LOWER_IS_BETTER = "lower_is_better"

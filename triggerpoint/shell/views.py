@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
-from triggerpoint.core.worklist import patient_ids_shown, sections_for
 from triggerpoint.patients.models import Patient
+from triggerpoint.shell.sections import patient_ids_shown, portal_sections_for, sections_for
 
 
 def home(request):
@@ -32,7 +32,7 @@ def worklist(request):
     sections = sections_for(request.user)
     # Every patient named on the page, in one insert: the recently updated list and each section's rows.
     shown = [patient.pk for patient in recent] + patient_ids_shown(sections)
-    audit.record_patient_views("core.worklist.viewed", shown, clinic=request.user.clinic,
+    audit.record_patient_views("worklist.viewed", shown, clinic=request.user.clinic,
                                details={"patients_listed": len(set(shown))})
     return render(request, "core/worklist.html", {"sections": sections, "recent": recent})
 
@@ -41,22 +41,7 @@ def worklist(request):
 def portal(request):
     patient = request.user.portal_patient
     audit.record("patients.patient.viewed", obj=patient, details={"channel": "portal"})
-    return render(request, "core/portal.html", {"patient": patient, "sections": _portal_sections(request.user)})
-
-
-def _portal_sections(user):
-    import importlib
-
-    sections = []
-    for app in ("screening", "aftercare", "followup", "outcomes"):
-        try:
-            module = importlib.import_module(f"triggerpoint.{app}.portal")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"triggerpoint.{app}.portal":
-                raise
-            continue
-        sections.extend(module.sections(user))
-    return sections
+    return render(request, "core/portal.html", {"patient": patient, "sections": portal_sections_for(request.user)})
 
 
 def healthz(request):

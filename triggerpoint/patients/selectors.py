@@ -1,0 +1,27 @@
+"""What other apps read from the patients app: the patient a user may act on, a portal account's patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from triggerpoint.accounts.policy import audit_refusal, require_audited
+from triggerpoint.patients.models import Patient
+
+
+def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view") -> Patient:
+    """The patient, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role."""
+    try:
+        patient = Patient.objects.select_related("clinic").get(public_id=public_id)
+    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
+        audit_refusal(user, Patient, public_id, action, None)
+        raise Http404("No such patient.") from exc
+    require_audited(user, action, patient, public_id)
+    return patient
+
+
+def portal_patient_of(user: Any) -> Patient | None:
+    """The patient record a portal account belongs to, or None (accounts' `User.portal_patient`)."""
+    return Patient.objects.filter(portal_user=user).first()

@@ -1,0 +1,1 @@
+"""The shell: the top layer that assembles the apps (docs/ARCHITECTURE.md)."""
