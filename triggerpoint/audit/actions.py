@@ -49,8 +49,8 @@ class AuditAction(StrEnum):
     ASSESSMENT_VISIT_VIEWED = "assessment.visit.viewed"
     # audit
     AUDIT_ACCESS_REFUSED = "audit.access.refused"
-    # core
-    CORE_WORKLIST_VIEWED = "core.worklist.viewed"
+    # shell (pages that assemble the apps)
+    SHELL_WORKLIST_VIEWED = "shell.worklist.viewed"
     # followup
     FOLLOWUP_ALERT_ACKNOWLEDGED = "followup.alert.acknowledged"
     FOLLOWUP_ALERT_ESCALATED = "followup.alert.escalated"
@@ -149,7 +149,7 @@ LEGACY_ACTIONS: dict[str, AuditAction] = {
     "token.issued": AuditAction.ACCOUNTS_TOKEN_ISSUED,
     "token.revoked": AuditAction.ACCOUNTS_TOKEN_REVOKED,
     "access.refused": AuditAction.AUDIT_ACCESS_REFUSED,
-    "worklist.viewed": AuditAction.CORE_WORKLIST_VIEWED,
+    "worklist.viewed": AuditAction.SHELL_WORKLIST_VIEWED,
 }
 
 

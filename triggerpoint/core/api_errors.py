@@ -126,5 +126,9 @@ def document_error_responses(schema: dict) -> dict:
             for status in sorted(statuses):
                 entry = responses.setdefault(str(status), {"description": WHY[status]})
                 entry.setdefault("description", WHY[status])
-                entry.setdefault("content", {"application/json": {"schema": ref}})
+            # Every error answers in the one house shape, whatever an operation declared: a 422 may carry the
+            # contract's sentences or, for a body Ninja's schema refused, {"loc", "msg", "type"} objects.
+            for code, entry in responses.items():
+                if code.isdigit() and int(code) >= 400:
+                    entry["content"] = {"application/json": {"schema": ref}}
     return schema

@@ -32,7 +32,7 @@ def worklist(request):
     sections = sections_for(request.user)
     # Every patient named on the page, in one insert: the recently updated list and each section's rows.
     shown = [patient.pk for patient in recent] + patient_ids_shown(sections)
-    audit.record_patient_views("worklist.viewed", shown, clinic=request.user.clinic,
+    audit.record_patient_views("shell.worklist.viewed", shown, clinic=request.user.clinic,
                                details={"patients_listed": len(set(shown))})
     return render(request, "core/worklist.html", {"sections": sections, "recent": recent})
 

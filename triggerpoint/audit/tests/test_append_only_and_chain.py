@@ -128,7 +128,7 @@ def test_every_event_is_chained_per_clinic_including_batched_list_events(trail, 
     other = AuditEvent.objects.get(clinic=clinic_b)
     assert (other.chain_seq, other.prev_hash) == (1, chain.GENESIS_HASH)
     # Events without a clinic (system) have their own chain too.
-    audit.record("core.worklist.viewed")
+    audit.record("shell.worklist.viewed")
     assert AuditEvent.objects.get(clinic__isnull=True).chain_seq == 1
     head = AuditChainHead.objects.get(key=f"clinic:{trail[0].clinic_id}")
     assert (head.last_seq, head.last_hash) == (5, trail[-1].hash)
@@ -267,7 +267,7 @@ def test_events_written_before_the_chain_are_linked_by_the_migration(clinic_a, p
         for n in range(3):
             old.objects.create(action="patients.patient.viewed", patient_id=patient.pk, clinic_id=clinic_a.pk,
                                actor_label="before", details={"n": n, "score": 0.5})
-        old.objects.create(action="core.worklist.viewed", actor_label="system")
+        old.objects.create(action="shell.worklist.viewed", actor_label="system")
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate([("audit", "0003_append_only_triggers")])

@@ -62,7 +62,7 @@ def test_the_audit_page_is_itself_audited_for_each_patient_it_lists(clinic_admin
 
 def test_batched_views_are_one_insert_and_skip_duplicates(physician, patient, other_patient, django_assert_num_queries):
     # Lock the chain head, insert the batch, advance the head; one INSERT for any number of patients.
-    audit.record("core.worklist.viewed", clinic=patient.clinic)  # the chain head exists, as it does after the first event
+    audit.record("shell.worklist.viewed", clinic=patient.clinic)  # the chain head exists, as it does after the first event
     with django_assert_num_queries(3) as captured:
         events = audit.record_patient_views("patients.patient.listed", [patient, other_patient, patient])
     assert sum("INSERT" in q["sql"] for q in captured.captured_queries) == 1

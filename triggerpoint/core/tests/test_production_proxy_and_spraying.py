@@ -61,12 +61,14 @@ def test_serve_production_starts_gunicorn_with_production_settings(monkeypatch):
 
 def test_the_console_script_refuses_with_a_clear_message_and_exit_code(tmp_path):
     env = dict(os.environ, TRIGGERPOINT_ENV="development", TRIGGERPOINT_VAR_DIR=str(tmp_path))
-    for name in ("SECRET_KEY", "DEBUG", "PYTEST_VERSION", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "PYTEST_VERSION", "DATABASE_URL"):
         env.pop(name, None)
+    env["DEBUG"] = "1"  # a developer's settings: debug pages on, development key, not production
     result = subprocess.run([sys.executable, "-m", "triggerpoint.cli", "serve", "--production"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Refusing to start" in result.stderr and "DEBUG is on" in result.stderr
+    assert "TRIGGERPOINT_ENV is 'development'" in result.stderr and "SECRET_KEY is the development key" in result.stderr
 
 
 # ---------------------------------------------------------------- client address behind a trusted proxy

@@ -91,8 +91,8 @@ def test_the_worklist_audits_every_patient_it_names(physician, physician_b, pati
         response = client.get("/worklist/")
     assert response.status_code == 200
     assert "Assessment visits to finish and sign" in response.content.decode()
-    assert _audit_inserts(captured, "core.worklist.viewed") == 1
-    events = AuditEvent.objects.filter(action="core.worklist.viewed")
+    assert _audit_inserts(captured, "shell.worklist.viewed") == 1
+    events = AuditEvent.objects.filter(action="shell.worklist.viewed")
     # Both clinic-A patients are in "recently updated"; the draft's patient is named once, not twice.
     assert sorted(events.values_list("patient_id", flat=True)) == sorted([patient.pk, other_patient.pk])
     assert {e.details["patients_listed"] for e in events} == {2}
