@@ -23,10 +23,10 @@ from triggerpoint.notifications.models import Notification, Status
 
 
 def extend(ctx) -> None:
-    from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     clinics = ctx.clinics
-    missing = Procedure.objects.filter(clinic__in=clinics, status="signed").exclude(
+    missing = signed_procedures(clinic__in=clinics).exclude(
         pk__in=AftercarePlan.objects.values("procedure_id")
     )
     by_hand = 0

@@ -85,12 +85,12 @@ def entries(patient, user) -> list[TimelineEntry]:
                                        title=f"Aftercare messages for the procedure of {plan.procedure_date:%Y-%m-%d}",
                                        summary=", ".join(parts), url=_plan_url(patient, plan), status=worst))
     if can(user, "aftercare.edit", patient):
-        from triggerpoint.procedures.models import Procedure
+        from triggerpoint.procedures.selectors import signed_procedures
 
         # Only where a plan would still run: a plan for last season's injection helps nobody.
         still_useful_from = timezone.localdate() - timedelta(days=load_template().last_day)
-        without_plan = Procedure.objects.filter(
-            patient=patient, status="signed", procedure_date__gte=still_useful_from
+        without_plan = signed_procedures(
+            patient=patient, procedure_date__gte=still_useful_from
         ).exclude(pk__in=AftercarePlan.objects.values("procedure_id"))
         for procedure in without_plan:
             found.append(

@@ -57,10 +57,10 @@ def _open_checkins(clinic, now):
 
 
 def _recent_procedures(clinic, now, within_days: int):
-    from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     earliest = timezone.localtime(now, clinic.zone).date() - timedelta(days=within_days)
-    return list(Procedure.objects.filter(clinic=clinic, status="signed", procedure_date__gte=earliest)
+    return list(signed_procedures(clinic=clinic, procedure_date__gte=earliest)
                 .select_related("patient").order_by("-procedure_date", "id"))
 
 

@@ -697,11 +697,11 @@ def checkins_to_review(clinic):
 
 def procedures_open_for_report(patient, now: datetime | None = None) -> list:
     """Signed procedures of this patient still inside the report window, newest first."""
-    from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     now = now or timezone.now()
     earliest = now.date() - timedelta(days=plan_for(patient.clinic).report_window_days + 1)
-    candidates = Procedure.objects.filter(patient=patient, status="signed", procedure_date__gte=earliest)
+    candidates = signed_procedures(patient=patient, procedure_date__gte=earliest)
     return [p for p in candidates.order_by("-procedure_date") if report_window_open(p, now)]
 
 

@@ -46,6 +46,7 @@ def extend(ctx) -> None:
 
 def _history(ctx, practitioners) -> int:
     from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     patients = list(ctx.patients)
     made = registry.generate(
@@ -66,7 +67,7 @@ def _history(ctx, practitioners) -> int:
     _history_requests(procedures)
     # The demo patients may also have procedures from other modules' demos: recompute each
     # row the exact way (next-procedure windows across both); rollups are rebuilt afterwards.
-    for procedure in Procedure.objects.filter(patient__in=patients, status="signed").select_related("clinic"):
+    for procedure in signed_procedures(patient__in=patients).select_related("clinic"):
         values = {**services.grouping_facts(procedure), **services.summarize_procedure(procedure).as_row()}
         ProcedureOutcome.objects.update_or_create(procedure_id=procedure.pk, defaults=values)
     return made.procedures
@@ -106,13 +107,14 @@ def _portal_patient_due_questionnaire(ctx) -> None:
     """The portal patient had an injection 15 days ago, so the 2-week questionnaire is waiting."""
     from triggerpoint.core.context import acting_as
     from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     patient = ctx.portal_patient
     if patient is None:
         return
     day = ctx.today - timedelta(days=15)
-    recent = Procedure.objects.filter(
-        patient=patient, status="signed", procedure_date__gte=day - timedelta(days=3), procedure_date__lte=day + timedelta(days=3)
+    recent = signed_procedures(
+        patient=patient, procedure_date__gte=day - timedelta(days=3), procedure_date__lte=day + timedelta(days=3)
     ).first()
     physician = ctx.staff["dr.rivera"]
     with acting_as(physician):

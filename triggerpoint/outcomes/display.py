@@ -143,13 +143,13 @@ def _injectates_text(procedure) -> str:
 
 def patient_overview(patient, today: date | None = None, chart_width: int = 960, chart_height: int = 320) -> dict:
     """Everything the per-patient outcomes page shows (procedures, readings, chart, requests)."""
-    from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
     today = today or timezone.localdate()
     nrs = inst.get_instrument("nrs_pain")
     pgic = inst.get_instrument("pgic")
     procedures = list(
-        Procedure.objects.filter(patient=patient, status="signed")
+        signed_procedures(patient=patient)
         .prefetch_related("sites", "injectates")
         .order_by("procedure_date", "id")
     )

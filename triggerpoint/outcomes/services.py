@@ -31,6 +31,7 @@ from triggerpoint.outcomes.models import (
     Source,
     TimePoint,
 )
+from triggerpoint.procedures.selectors import signed_procedures
 
 REQUEST_KIND = "outcomes.request"
 LINK_PURPOSE = "outcomes.request"
@@ -240,10 +241,8 @@ def _message(patient, request: OutcomeRequest, url: str) -> tuple[str, str]:
 
 
 def _previous_procedure(procedure):
-    from triggerpoint.procedures.models import Procedure
-
     return (
-        Procedure.objects.filter(patient_id=procedure.patient_id, status="signed", procedure_date__lt=procedure.procedure_date)
+        signed_procedures(patient_id=procedure.patient_id, procedure_date__lt=procedure.procedure_date)
         .order_by("-procedure_date", "-id")
         .first()
     )
@@ -413,12 +412,9 @@ def expire_lapsed_requests(now: datetime | None = None) -> int:
 
 def procedure_for_diary(patient, on: date):
     """The procedure a diary entry follows: the latest signed one within the diary window before it."""
-    from triggerpoint.procedures.models import Procedure
-
     weeks = outcome_schedule().diary_link_weeks
     return (
-        Procedure.objects.filter(
-            patient=patient, status="signed", procedure_date__lte=on, procedure_date__gte=on - timedelta(weeks=weeks)
+        signed_procedures(patient=patient, procedure_date__lte=on, procedure_date__gte=on - timedelta(weeks=weeks)
         )
         .order_by("-procedure_date", "-id")
         .first()
@@ -467,10 +463,8 @@ def readings_for(procedure) -> list[summary.Reading]:
 
 
 def summarize_procedure(procedure) -> summary.OutcomeSummary:
-    from triggerpoint.procedures.models import Procedure
-
     following = (
-        Procedure.objects.filter(patient_id=procedure.patient_id, status="signed", procedure_date__gt=procedure.procedure_date)
+        signed_procedures(patient_id=procedure.patient_id, procedure_date__gt=procedure.procedure_date)
         .order_by("procedure_date")
         .values_list("procedure_date", flat=True)
         .first()
@@ -515,11 +509,9 @@ def _function_improvement(procedure_measurements: Iterable[Measurement]) -> floa
 def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
     """The patient's signed procedures before ``before`` as repeat-rule sessions (one per day)."""
     from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.procedures.models import Procedure
-
     atlas = load_atlas()
     procedures = list(
-        Procedure.objects.filter(patient=patient, status="signed", procedure_date__lt=before)
+        signed_procedures(patient=patient, procedure_date__lt=before)
         .prefetch_related("sites", "outcome_measurements")
         .order_by("procedure_date")
     )

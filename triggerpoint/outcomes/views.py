@@ -95,9 +95,9 @@ def _patient_outcomes(request, public_id):
 def repeat_decision(request, public_id):
     """The repeat-injection decision partial (htmx target; the procedures page can load it too)."""
     patient = get_patient_for_user(request.user, public_id, "outcomes.view")
-    from triggerpoint.procedures.models import Procedure
+    from triggerpoint.procedures.selectors import signed_procedures
 
-    last = Procedure.objects.filter(patient=patient, status="signed").order_by("-procedure_date").first()
+    last = signed_procedures(patient=patient).order_by("-procedure_date").first()
     planned, regions, payer = _repeat_inputs(request, patient, last)
     context = display.repeat_context(patient, planned, regions, payer)
     audit.record("outcomes.repeat_decision.viewed", obj=patient,

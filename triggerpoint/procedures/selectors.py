@@ -29,10 +29,17 @@ from triggerpoint.procedures.models import Procedure, ProcedureStatus
 HISTORY_DAYS = 365
 
 
+def signed_procedures(**filters):
+    """Signed procedure notes (the legal record), narrowed by `filters` (patient, clinic, procedure_date…).
+
+    The one way other apps ask for signed notes: what "signed" means stays in this app.
+    """
+    return Procedure.objects.filter(status=ProcedureStatus.SIGNED, **filters)
+
+
 def _signed_before(patient, on_date: date, exclude_pk: int | None = None, days: int = HISTORY_DAYS):
-    queryset = Procedure.objects.filter(
+    queryset = signed_procedures(
         patient=patient,
-        status=ProcedureStatus.SIGNED,
         procedure_date__lte=on_date,
         procedure_date__gt=on_date - timedelta(days=days),
     )
