@@ -83,9 +83,10 @@ def test_a_spanish_speaking_patient_gets_a_spanish_plan_and_messages(patient):
 
 
 def test_receiver_is_connected_to_procedure_signed():
-    receivers = procedure_signed._live_receivers(Procedure)
-    sync_receivers = receivers[0] if isinstance(receivers, tuple) else receivers
-    assert create_plan_on_signature in sync_receivers
+    # Public Signal API only: disconnect answers whether that receiver was connected.
+    was_connected = procedure_signed.disconnect(dispatch_uid="aftercare.create_plan_on_signature")
+    procedure_signed.connect(create_plan_on_signature, dispatch_uid="aftercare.create_plan_on_signature")
+    assert was_connected, "AftercareConfig.ready() did not connect create_plan_on_signature"
 
 
 def test_running_the_receiver_again_creates_nothing_new(patient):
