@@ -17,7 +17,7 @@ from uuid import UUID
 
 import pydantic
 from django.http import Http404, HttpResponse
-from ninja import Body, Field, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.params.models import Body as BodyParam
 from ninja.params.models import BodyModel
 from pydantic import model_validator
@@ -30,10 +30,10 @@ from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import coding, dosing, services
 from triggerpoint.procedures.contract import problems_of
 from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.note_schema import NoteSaveIn
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
 
 router = Router(tags=["procedures"])
-JSON_OBJECT = Body(...)  # free-form contract JSON, handed to the pure parse functions
 
 
 class _ContractBodyModel(BodyModel):
@@ -80,6 +80,7 @@ def _json_body(example: dict) -> dict:
 
 DOSE_CHECK_BODY = ContractBody(..., example=DOSE_CHECK_EXAMPLE)
 CODES_BODY = ContractBody(..., example=CODES_EXAMPLE)
+NOTE_BODY = ContractBody(...)
 
 
 class ProblemsOut(Schema):
@@ -261,13 +262,10 @@ def read_note(request, patient_id: UUID, procedure_id: UUID):
     response={200: dict, 409: ProblemsOut, 422: ProblemsOut},
     url_name="procedures_save_note",
 )
-def save_note(request, patient_id: UUID, procedure_id: UUID, payload: dict = JSON_OBJECT):
+def save_note(request, patient_id: UUID, procedure_id: UUID, payload: NoteSaveIn = NOTE_BODY):
     """Autosave: the whole note document with the `version` you read. 409 if someone saved since."""
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
-    version = payload.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RuleInputError("version (the version you read, a whole number) is required")
-    procedure = services.autosave_draft(request.auth, procedure, version, payload)
+    procedure = services.autosave_draft(request.auth, procedure, payload.version, payload)
     return _detail(procedure)
 
 

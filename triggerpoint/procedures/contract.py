@@ -55,8 +55,11 @@ class Contract(BaseModel):
     # The field after whose problems the cross-field ones are listed (None: after all fields).
     problems_after: ClassVar[str | None] = None
 
-    def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str]:
-        """Cross-field problems, given the parsed fields (None where a field failed) and the raw object."""
+    def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str | tuple[str, str]]:
+        """Cross-field problems, given the parsed fields (None where a field failed) and the raw object.
+
+        A ``(field, sentence)`` pair is listed after that field's own problems.
+        """
         return []
 
     @classmethod
@@ -80,7 +83,7 @@ class Contract(BaseModel):
         if unknown:
             errors.append(_line((), f"{WHERE}: unknown fields {unknown}; allowed: {sorted(cls.model_fields)}", data))
         values: dict[str, Any] = {}
-        at = None  # where the cross-field problems go
+        ends: dict[str | None, int] = {}  # where each field's problems end
         for name, adapter in cls._adapters().items():
             field = cls.model_fields[name]
             if name not in data and not field.is_required():
@@ -91,11 +94,13 @@ class Contract(BaseModel):
                 except ValidationError as error:
                     values[name] = None
                     errors.extend(_line((name, *e["loc"]), e["msg"], e["input"], e["type"]) for e in error.errors())
-            if name == cls.problems_after:
-                at = len(errors)
+            ends[name] = len(errors)
         parsed = cls.model_construct(**values)
-        at = len(errors) if at is None else at
-        errors[at:at] = [_line((), message, data) for message in parsed.problems(data, context)]
+        ends[None] = ends.get(cls.problems_after, len(errors))
+        cross = [item if isinstance(item, tuple) else (None, item) for item in parsed.problems(data, context)]
+        placed = sorted((ends[after], order, message) for order, (after, message) in enumerate(cross))
+        for at, _order, message in reversed(placed):  # from the end, so earlier places stay put
+            errors.insert(at, _line((), message, data))
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return parsed

@@ -252,3 +252,81 @@ def test_the_openapi_schema_documents_the_calculators(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/procedures/dose-check" in schema["paths"]
     assert "/api/v1/procedures/codes" in schema["paths"]
+
+
+# ---------------------------------------------------------------- typed contracts in the OpenAPI document
+
+
+def test_the_openapi_document_describes_the_calculator_and_note_bodies(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    def body_of(path, method="post"):
+        ref = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return components[ref.rsplit("/", 1)[1]]
+
+    dose = body_of("/api/v1/procedures/dose-check")
+    assert set(dose["properties"]) == {"weight_kg", "weight_measured_on", "injectates"}
+    assert dose["required"] == ["injectates"] and dose["additionalProperties"] is False
+    injectate = components["DoseInjectateIn"]
+    assert {"drug", "volume_ml", "concentration_percent", "with_epinephrine"} <= set(injectate["properties"])
+    codes = body_of("/api/v1/procedures/codes")
+    assert set(codes["required"]) == {"sites", "guidance"}
+    assert components["SiteIn"]["properties"]["side"]["enum"] == ["left", "right"]
+    note = body_of("/api/v1/procedures/patients/{patient_id}/notes/{procedure_id}", "put")
+    assert {"version", "procedure_date", "mix", "sites", "timeout_performed"} <= set(note["properties"])
+    assert "version" in note["required"]
+
+
+@pytest.mark.parametrize(("days", "ok"), [(0, True), (1, True), (2, False), (-round(365.25 * 5), True),
+                                          (-round(365.25 * 5) - 1, False)])
+def test_a_weight_date_outside_the_recorded_window_is_422_naming_the_field(days, ok, client, physician, bearer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = (timezone.localdate() + timedelta(days=days)).isoformat()
+    payload = {"weight_kg": 70, "weight_measured_on": day,
+               "injectates": [{"drug": "lidocaine", "concentration_percent": 1, "volume_ml": 5}]}
+    response = post(client, "/api/v1/procedures/dose-check", payload, bearer(physician))
+    if ok:
+        assert response.status_code in (200, 422) and not any(
+            "weight_measured_on must be between" in p for p in response.json().get("detail", []) if isinstance(p, str))
+    else:
+        assert response.status_code == 422
+        assert any(p.startswith("weight_measured_on must be between") for p in response.json()["detail"])
+
+
+@pytest.mark.parametrize(("days", "ok"), [(731, True), (732, False), (-round(365.25 * 5), True),
+                                          (-round(365.25 * 5) - 1, False)])
+def test_a_service_date_outside_the_scheduled_window_is_422_naming_the_field(days, ok, client, physician, bearer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = (timezone.localdate() + timedelta(days=days)).isoformat()
+    payload = {"sites": [{"muscle": "upper_trapezius", "side": "left", "technique": "injection"}],
+               "guidance": "landmark", "service_date": day}
+    response = post(client, "/api/v1/procedures/codes", payload, bearer(physician))
+    assert response.status_code == (200 if ok else 422)
+    if not ok:
+        assert response.json()["detail"] == [response.json()["detail"][0]]
+        assert response.json()["detail"][0].startswith("service_date must be between")
+
+
+@pytest.mark.parametrize(("days", "ok"), [(731, True), (732, False)])
+def test_a_note_procedure_date_outside_the_scheduled_window_is_422(days, ok, saved_draft, client, physician, patient,
+                                                                    bearer, note_payload):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = (timezone.localdate() + timedelta(days=days)).isoformat()
+    body = dict(note_payload, version=saved_draft.version, procedure_date=day)
+    response = client.put(_notes_url(patient, saved_draft), data=json.dumps(body), content_type="application/json",
+                          **bearer(physician))
+    if ok:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 422
+        assert any(p.startswith("procedure_date must be between") for p in response.json()["detail"])
