@@ -12,7 +12,7 @@ Triage itself is the pure `followup.triage` module; this module only gathers the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,7 @@ from triggerpoint.followup.schedule import DEFAULT_PLAN, CheckInPlan, due_times,
 from triggerpoint.followup.schedule import report_window_open as _window_open
 from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS, TriageResult, parse_triage_request, triage
+from triggerpoint.followup.windows import load_windows
 from triggerpoint.notifications.services import enqueue, issue_link, link_url
 
 log = logging.getLogger(__name__)
@@ -275,15 +276,35 @@ def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetim
     )
 
 
+def report_window_days(procedure) -> int:
+    """How many days after this procedure the patient may report a problem online.
+
+    The clinic's window (14 days by default) — but after botulinum toxin the warning signs of
+    toxin spread (drooping eyelid, double vision, trouble swallowing, speaking or breathing) are
+    acted on for the whole `toxin_spread` warning window (12 weeks, warning_windows.yaml, rule
+    TRI-TOXIN-SPREAD), so the patient can report them online for as long. A procedure whose drugs
+    cannot all be identified counts as possibly toxin, the safe reading (followup.toxin).
+    """
+    days = plan_for(procedure.clinic).report_window_days
+    if procedure_included_toxin(procedure) is not False:
+        days = max(days, load_windows().days("toxin_spread"))
+    return days
+
+
+def _report_plan(procedure) -> CheckInPlan:
+    return replace(plan_for(procedure.clinic), report_window_days=report_window_days(procedure))
+
+
 def report_problem_url(procedure, now: datetime | None = None) -> str | None:
     """An absolute, tokenised link with which the patient can report a problem about this procedure.
 
-    Valid until the end of the report window (day 14); None once the window has closed.
-    For the aftercare contributor and any message that wants a "tell us about a problem"
-    link. Each call issues a new link row, so call it when composing a message, not per view.
+    Valid until the end of the report window (`report_window_days`: day 14, or 12 weeks after
+    botulinum toxin); None once the window has closed. For the aftercare contributor and any
+    message that wants a "tell us about a problem" link. Each call issues a new link row, so
+    call it when composing a message, not per view.
     """
     now = now or timezone.now()
-    closes = report_window_closes(procedure.procedure_date, procedure.clinic.zone, plan_for(procedure.clinic))
+    closes = report_window_closes(procedure.procedure_date, procedure.clinic.zone, _report_plan(procedure))
     if closes <= now:
         return None
     _link, raw = issue_link(procedure.patient, REPORT_PURPOSE, procedure, valid_for=closes - now)
@@ -291,8 +312,8 @@ def report_problem_url(procedure, now: datetime | None = None) -> str | None:
 
 
 def report_window_open(procedure, now: datetime | None = None) -> bool:
-    """True from the procedure day through day 14 (the clinic's local calendar)."""
-    return _window_open(procedure.procedure_date, procedure.clinic.zone, now or timezone.now(), plan_for(procedure.clinic))
+    """True from the procedure day through its last report day (`report_window_days`; the clinic's local calendar)."""
+    return _window_open(procedure.procedure_date, procedure.clinic.zone, now or timezone.now(), _report_plan(procedure))
 
 
 def on_procedure_signed(sender, procedure, **kwargs) -> None:
@@ -374,11 +395,11 @@ def submit_checkin(
 def report_problem(
     procedure, raw_answers: Any, *, via: str, now: datetime | None = None
 ) -> tuple[CheckIn, TriageResult]:
-    """A check-in the patient starts themselves (portal, aftercare page, report link) within 14 days."""
+    """A check-in the patient starts themselves (portal, aftercare page, report link) within the report window."""
     now = now or timezone.now()
     if not report_window_open(procedure, now):
         raise CheckInClosed(
-            f"Reporting online is open for {plan_for(procedure.clinic).report_window_days} days after a procedure. "
+            f"Reporting online is open for {report_window_days(procedure)} days after this procedure. "
             "Please call the clinic."
         )
     answers = normalise_answers(raw_answers)
@@ -700,7 +721,8 @@ def procedures_open_for_report(patient, now: datetime | None = None) -> list:
     from triggerpoint.procedures.selectors import signed_procedures
 
     now = now or timezone.now()
-    earliest = now.date() - timedelta(days=plan_for(patient.clinic).report_window_days + 1)
+    longest = max(plan_for(patient.clinic).report_window_days, load_windows().days("toxin_spread"))
+    earliest = now.date() - timedelta(days=longest + 1)
     candidates = signed_procedures(patient=patient, procedure_date__gte=earliest)
     return [p for p in candidates.order_by("-procedure_date") if report_window_open(p, now)]
 
@@ -708,7 +730,7 @@ def procedures_open_for_report(patient, now: datetime | None = None) -> list:
 __all__ = [
     "AlertStateError", "CheckInClosed", "acknowledge_alert", "add_call_note", "escalate_alert",
     "escalate_overdue_alerts", "mark_missed_checkins", "on_procedure_signed", "raise_alert", "report_problem",
-    "report_problem_url", "report_window_open", "resolve_alert", "review_checkin", "schedule_checkins",
+    "report_problem_url", "report_window_days", "report_window_open", "resolve_alert", "review_checkin", "schedule_checkins",
     "submit_checkin", "summarise_procedure", "sweep",
 ]
 

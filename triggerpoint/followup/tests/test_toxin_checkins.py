@@ -99,3 +99,45 @@ def test_the_spanish_check_in_form_words_the_toxin_checkboxes_in_spanish(client,
 def test_the_check_in_form_leaves_them_out_after_a_toxin_free_procedure(client, lidocaine_procedure, patient):
     body = _form_body(client, lidocaine_procedure, patient)
     assert 'value="drooping_eyelid"' not in body and 'value="trouble_breathing"' in body
+
+
+# ---------------------------------------------------------------- reporting online for the whole toxin window
+
+def _noon_new_york(day: int) -> datetime:
+    return datetime(2026, 11, 16, 17, 0, tzinfo=UTC) + timedelta(days=day)  # 12:00 in New York, day `day`
+
+
+def test_after_toxin_a_patient_can_report_online_through_week_12_and_not_after(toxin_procedure):
+    assert services.report_window_days(toxin_procedure) == 84
+    for day, is_open in ((14, True), (15, True), (20, True), (84, True), (85, False)):
+        assert services.report_window_open(toxin_procedure, _noon_new_york(day)) is is_open, day
+    with freeze_time(_noon_new_york(20)):
+        _checkin, result = services.report_problem(toxin_procedure, {"symptoms": ["double_vision"]},
+                                                   via=AnsweredVia.PORTAL)
+    assert "TRI-TOXIN-SPREAD" in result.rule_ids and result.disposition in ("urgent", "emergency")
+    with freeze_time(_noon_new_york(85)), pytest.raises(services.CheckInClosed, match="open for 84 days"):
+        services.report_problem(toxin_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
+
+
+def test_without_toxin_online_reporting_closes_after_day_14(lidocaine_procedure):
+    assert services.report_window_days(lidocaine_procedure) == 14
+    assert services.report_window_open(lidocaine_procedure, _noon_new_york(14)) is True
+    assert services.report_window_open(lidocaine_procedure, _noon_new_york(15)) is False
+    with freeze_time(_noon_new_york(15)), pytest.raises(services.CheckInClosed, match="open for 14 days"):
+        services.report_problem(lidocaine_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
+
+
+def test_a_drug_that_cannot_be_identified_keeps_the_toxin_window_open(patient, physician, on_call):
+    unknown = signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED, drug="not-in-catalogue")
+    assert services.report_window_days(unknown) == 84
+
+
+def test_the_portal_offers_the_report_form_on_day_20_after_toxin(toxin_procedure, lidocaine_procedure, patient, client):
+    with freeze_time(_noon_new_york(20)):
+        client.force_login(patient.portal_user)
+        opened = client.get(reverse("followup:portal_report", args=[toxin_procedure.public_id]))
+        closed = client.get(reverse("followup:portal_report", args=[lidocaine_procedure.public_id]))
+        link = services.report_problem_url(toxin_procedure)
+    assert opened.status_code == 200 and b"drooping" in opened.content.lower()
+    assert closed.status_code == 409
+    assert link is not None
