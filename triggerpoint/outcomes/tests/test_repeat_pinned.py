@@ -331,10 +331,22 @@ def test_the_2nd_session_is_worded_2nd():
     ("n", "text"),
     [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (9, "9th"), (10, "10th"), (11, "11th"), (12, "12th"),
      (13, "13th"), (20, "20th"), (21, "21st"), (22, "22nd"), (23, "23rd"), (101, "101st"), (111, "111th"),
-     (112, "112th")],
+     (112, "112th"), (211, "211th"), (1013, "1013th"), (1021, "1021st")],
 )
 def test_ordinals(n, text):
     assert repeat._ordinal(n) == text
+
+
+def test_a_session_the_day_before_counts_toward_the_limit():
+    f = only(evaluate_repeat([prior(date(2027, 2, 28))], PLANNED, {"lumbar"}), "RPT-MAX-3-12M")
+    assert f.data["counted_sessions"] == ["2027-02-28"]
+    assert f.data["session_number"] == 2
+
+
+def test_planned_regions_may_be_any_iterable_read_once():
+    decision = evaluate_repeat([prior(date(2027, 1, 1))], PLANNED, iter(["lumbar"]))
+    assert only(decision, "RPT-INTERVAL-6W", "lumbar").data["days_since"] == 59
+    assert only(decision, "RPT-RELIEF-50").severity == MET
 
 
 def test_the_window_length_comes_from_the_policy():
