@@ -162,8 +162,9 @@ def test_an_eligible_repeat_says_exactly_what_was_found():
         "muscles": ["quadratus_lumborum"],
         "relief_percent": 70,
     }
-    assert decision.findings[1].data["relief_duration_days"] == 60
-    assert decision.findings[2].data["functional_improvement_percent"] == 60
+    where = {"session_date": "2027-01-01", "regions": ["cervical", "lumbar"], "muscles": ["quadratus_lumborum"]}
+    assert decision.findings[1].data == {**where, "relief_duration_days": 60}
+    assert decision.findings[2].data == {**where, "functional_improvement_percent": 60}
     assert decision.findings[3].data == {
         "region": "cervical",
         "days_since": 59,
