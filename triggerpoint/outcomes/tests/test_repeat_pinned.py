@@ -183,6 +183,13 @@ def test_an_eligible_repeat_says_exactly_what_was_found():
     assert len(as_dict["findings"]) == 6
 
 
+def test_the_decision_names_the_policy_it_applied():
+    clinic = RepeatPolicy(id="clinic_strict")
+    decision = evaluate_repeat([], PLANNED, {"lumbar"}, clinic)
+    assert decision.policy == "clinic_strict"
+    assert decision.as_dict()["policy"] == "clinic_strict"
+
+
 def test_a_single_region_is_named_in_the_singular():
     decision = evaluate_repeat([prior(date(2027, 1, 1))], PLANNED, {"lumbar"})
     assert only(decision, "RPT-RELIEF-50").message == (
