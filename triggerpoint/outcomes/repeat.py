@@ -414,9 +414,9 @@ def evaluate_repeat(
     every problem with the inputs (unknown regions, sessions not before the
     planned date, two sessions on one day, out-of-range values).
     """
-    planned_regions = (
-        list(planned_body_regions) if not isinstance(planned_body_regions, str) else planned_body_regions
-    )
+    # A string or a non-iterable is kept as it came, so _input_problems names it (never a bare TypeError).
+    iterable = isinstance(planned_body_regions, Iterable) and not isinstance(planned_body_regions, str)
+    planned_regions = list(planned_body_regions) if iterable else planned_body_regions
     problems = _input_problems(history, planned_date, planned_regions, policy)
     if problems:
         raise RuleInputError(problems)

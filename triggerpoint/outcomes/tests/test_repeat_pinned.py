@@ -589,3 +589,13 @@ def test_an_unknown_policy_id_names_every_known_one():
     with pytest.raises(RuleInputError) as error:
         repeat.get_repeat_policy("aetna")
     assert error.value.problems == ["unknown repeat policy 'aetna'; allowed: bcbs_style, evicore, medicare_lcd"]
+
+
+def test_planned_regions_that_are_not_a_collection_are_an_input_problem_not_a_crash():
+    from datetime import date
+
+    from triggerpoint.core.rules import RuleInputError
+    from triggerpoint.outcomes.repeat import evaluate_repeat
+
+    with pytest.raises(RuleInputError, match=r"must be a set of body regions, got 5"):
+        evaluate_repeat([], date(2026, 12, 1), 5)
