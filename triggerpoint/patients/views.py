@@ -10,7 +10,7 @@ from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, get_patient_for_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
-from triggerpoint.patients import registration, services
+from triggerpoint.patients import registration, search, services
 from triggerpoint.patients.forms import (
     AllergyForm,
     MedicationForm,
@@ -26,7 +26,7 @@ TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 @staff_required("patient.list")
 def patient_search(request):
     query = request.GET.get("q", "")
-    patients = services.search_patients(request.user, query)
+    patients = search.find_patients(request.user, query)
     audit.record_patient_views("patients.patient.listed", patients, details={"via": "search"})
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/search.html"
     return render(request, template, {"patients": patients, "query": query})
