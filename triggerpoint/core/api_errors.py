@@ -119,9 +119,7 @@ def document_error_responses(schema: dict) -> dict:
                 statuses |= {403, 404, 405, 409, 413}
             if path.endswith("/auth/token"):
                 statuses |= {401, 429}
-            # Ninja keys declared responses by int status: as strings, a declared 409 is kept, not shadowed.
-            responses = {str(code): entry for code, entry in operation.get("responses", {}).items()}
-            operation["responses"] = responses
+            responses = operation.setdefault("responses", {})
             for status in sorted(statuses):
                 entry = responses.setdefault(str(status), {"description": WHY[status]})
                 entry.setdefault("description", WHY[status])

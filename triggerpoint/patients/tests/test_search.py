@@ -56,12 +56,18 @@ def test_search_finds_by_name_dob_phone_and_partial_mrn_in_the_own_clinic_only(f
 
 
 @pytest.mark.django_db
-def test_results_page_shows_dob_mrn_and_last_visit_and_audits_each_patient(client, front_desk, login_as, garcias):
+def test_results_page_shows_dob_mrn_and_last_visit_and_audits_each_patient(client, front_desk, physician, login_as,
+                                                                           garcias):
+    from triggerpoint.assessment.models import Visit
+
+    jose = garcias["jose"]
+    for day in (date(2026, 10, 1), date(2026, 11, 20)):
+        Visit.objects.create(clinic=jose.clinic, patient=jose, clinician=physician, visit_date=day)
     login_as(front_desk)
     html = client.get("/patients/", {"q": "garcia"}).content.decode()
     for key in ("jose", "ana", "luis"):
         p = garcias[key]
         assert p.mrn in html and p.date_of_birth.isoformat() in html
-    assert "Last visit" in html
+    assert "Last visit" in html and "2026-11-20" in html and "2026-10-01" not in html
     shown = set(AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient_id", flat=True))
     assert shown == {garcias[k].pk for k in ("jose", "ana", "luis")}
