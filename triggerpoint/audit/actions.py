@@ -88,6 +88,8 @@ class AuditAction(StrEnum):
     # patients
     PATIENTS_ALLERGY_ADDED = "patients.allergy.added"
     PATIENTS_ALLERGY_STATUS_RECORDED = "patients.allergy_status.recorded"
+    PATIENTS_DUPLICATE_DISMISSED = "patients.duplicate.dismissed"
+    PATIENTS_DUPLICATE_SHOWN = "patients.duplicate.shown"
     PATIENTS_MEDICATION_ADDED = "patients.medication.added"
     PATIENTS_PATIENT_CREATED = "patients.patient.created"
     PATIENTS_PATIENT_LISTED = "patients.patient.listed"

@@ -6,6 +6,7 @@ import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -28,6 +29,12 @@ class Clinic(models.Model):
     # Demo clinics are built by `triggerpoint demo`; it refuses to run on a
     # database holding any clinic that is not a demo clinic.
     is_demo = models.BooleanField(default=False)
+    # Generated MRNs are prefix + the clinic's next number, zero-padded to the width
+    # (patients.registration); an MRN typed by hand (a patient imported from elsewhere) is kept as is.
+    mrn_prefix = models.CharField("MRN prefix", max_length=12, blank=True, default="")
+    mrn_width = models.PositiveSmallIntegerField(
+        "MRN digits", default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

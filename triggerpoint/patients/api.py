@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.core.plausible import BirthDate, RecordedDate
-from triggerpoint.patients import services
+from triggerpoint.patients import registration, services
 from triggerpoint.patients.models import Patient
 from triggerpoint.patients.selectors import get_patient_for_user
 
@@ -78,7 +78,17 @@ class PatientOut(PatientSummary):
 
 
 class PatientIn(Schema):
-    mrn: str = Field(..., min_length=1, max_length=32)
+    mrn: str | None = Field(
+        None, max_length=32,
+        description="Leave out (or empty) to have the clinic's next MRN generated; send it only for a patient "
+                    "imported from another system.",
+    )
+    confirm_not_duplicate: bool = Field(
+        False,
+        description="Without it, a likely duplicate (same date of birth and a similar name, or the same phone or "
+                    "e-mail) is refused with 409 and the candidates. Send true after checking them: the "
+                    "confirmation is audited and the chart is created.",
+    )
     given_name: str = Field(..., min_length=1, max_length=100)
     family_name: str = Field(..., min_length=1, max_length=100)
     date_of_birth: BirthDate
@@ -108,6 +118,31 @@ class PatientPatch(Schema):
     preferred_language: LanguageValue | None = None
 
 
+class DuplicateCandidateOut(Schema):
+    id: UUID
+    reasons: list[Literal["date of birth and name", "phone", "email"]]
+    mrn: str | None = Field(None, description="Only for roles that may list patients.")
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: date | None = None
+
+
+class LikelyDuplicateConflict(Schema):
+    detail: str
+    candidates: list[DuplicateCandidateOut]
+
+
+def _candidate_out(user, candidate) -> dict:
+    from triggerpoint.accounts.policy import can
+
+    p = candidate.patient
+    out = {"id": p.public_id, "reasons": candidate.reasons, "mrn": None, "given_name": None, "family_name": None,
+           "date_of_birth": None}
+    if can(user, "patient.list"):
+        out.update(mrn=p.mrn, given_name=p.given_name, family_name=p.family_name, date_of_birth=p.date_of_birth)
+    return out
+
+
 def _out(user, patient: Patient) -> dict:
     from triggerpoint.accounts.policy import can
 
@@ -129,14 +164,25 @@ def list_patients(request, q: str = "", limit: int = 50):
     return services.search_patients(request.auth, q, limit=limit, channel="api")
 
 
-@router.post("/", response={201: PatientOut})
+@router.post("/", response={201: PatientOut, 409: LikelyDuplicateConflict})
 def create_patient(request, payload: PatientIn):
+    """Register a patient. 409 with `candidates` when likely duplicates exist (resend with
+    `confirm_not_duplicate: true` if none is this person); 409 with only `detail` when a typed MRN is taken."""
     user = request.auth
     require(user, "patient.create")
+    data = payload.dict()
+    confirm = data.pop("confirm_not_duplicate")
     try:
-        patient = services.create_patient(user, user.clinic, payload.dict())
+        patient = registration.register_patient(user, user.clinic, data, confirm_not_duplicate=confirm, channel="api")
+    except registration.LikelyDuplicates as exc:
+        return Status(409, {
+            "detail": "Likely duplicate: check the candidates; resend with confirm_not_duplicate=true if none is this person.",
+            "candidates": [_candidate_out(user, c) for c in exc.candidates],
+        })
     except services.DuplicateMRN as exc:
         raise HttpError(409, str(exc)) from exc
+    except ValidationError as exc:
+        raise HttpError(422, "; ".join(exc.messages)) from exc
     return Status(201, _out(user, patient))
 
 

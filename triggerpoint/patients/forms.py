@@ -59,3 +59,14 @@ class RiskFactorForm(forms.ModelForm):
     class Meta:
         model = RiskFactor
         fields = ["kind", "note"]
+
+
+class RegistrationForm(PatientForm):
+    """A new chart: the MRN is generated unless typed (a patient imported from another system)."""
+
+    confirm_not_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mrn"].required = False
+        self.fields["mrn"].help_text = "Leave blank to generate the clinic's next MRN; type it only for a patient imported from elsewhere."

@@ -87,6 +87,16 @@ class Patient(ClinicalRecord):
         return round(float(self.weight_kg) / (metres * metres), 1)
 
 
+class MrnCounter(models.Model):
+    """The last number handed out as an MRN in one clinic; its row is locked while a number is taken."""
+
+    clinic = models.OneToOneField("clinics.Clinic", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.clinic_id}: {self.last_number}"
+
+
 class Severity(models.TextChoices):
     MILD = "mild", "Mild"
     MODERATE = "moderate", "Moderate"

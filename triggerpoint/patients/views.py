@@ -10,8 +10,14 @@ from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
-from triggerpoint.patients import services
-from triggerpoint.patients.forms import AllergyForm, MedicationForm, PatientForm, RiskFactorForm
+from triggerpoint.patients import registration, search, services
+from triggerpoint.patients.forms import (
+    AllergyForm,
+    MedicationForm,
+    PatientForm,
+    RegistrationForm,
+    RiskFactorForm,
+)
 from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.patients.timeline import actions_for, entries_for
 
@@ -21,7 +27,7 @@ TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 @staff_required("patient.list")
 def patient_search(request):
     query = request.GET.get("q", "")
-    patients = services.search_patients(request.user, query)
+    patients = search.find_patients(request.user, query)
     audit.record_patient_views("patients.patient.listed", patients, details={"via": "search"})
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/search.html"
     return render(request, template, {"patients": patients, "query": query})
@@ -65,19 +71,26 @@ def patient_timeline(request, public_id):
 @staff_required("patient.create")
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
-    form = PatientForm(request.POST or None)
+    """Register a patient; likely duplicates are shown first, with "open this chart" or "this is a different person"."""
+    form = RegistrationForm(request.POST or None)
+    candidates = []
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "confirm_not_duplicate")}
         try:
-            patient = services.create_patient(request.user, request.user.clinic, data)
+            patient = registration.register_patient(
+                request.user, request.user.clinic, data,
+                confirm_not_duplicate=form.cleaned_data.get("confirm_not_duplicate", False),
+            )
+        except registration.LikelyDuplicates as exc:
+            candidates = exc.candidates
         except services.DuplicateMRN as exc:
             form.add_error("mrn", str(exc))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{patient.full_name} added.")
+            messages.success(request, f"{patient.full_name} added (MRN {patient.mrn}).")
             return redirect("patients:chart", public_id=patient.public_id)
-    return render(request, "patients/form.html", {"form": form, "creating": True})
+    return render(request, "patients/form.html", {"form": form, "creating": True, "candidates": candidates})
 
 
 @staff_required("patient.update")

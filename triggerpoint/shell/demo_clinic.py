@@ -97,9 +97,11 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, onl
     today = today or timezone.localdate()
     clinics = [
         Clinic.objects.create(name="Riverside Pain & Spine Clinic", slug="riverside", phone="(555) 010-2000",
-                              after_hours_phone="(555) 010-2999", address="100 River Road, Springfield", is_demo=True),
+                              after_hours_phone="(555) 010-2999", address="100 River Road, Springfield", is_demo=True,
+                              mrn_prefix="RIV-", mrn_width=6),
         Clinic.objects.create(name="Hillcrest Pain Clinic", slug="hillcrest", phone="(555) 010-3000",
-                              after_hours_phone="(555) 010-3999", address="5 Hill Street, Springfield", is_demo=True),
+                              after_hours_phone="(555) 010-3999", address="5 Hill Street, Springfield", is_demo=True,
+                              mrn_prefix="HIL-", mrn_width=6),
     ]
     staff: dict[str, User] = {}
     for username, first, last, role, clinic_index in STAFF:

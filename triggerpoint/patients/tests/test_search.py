@@ -1,0 +1,73 @@
+"""Front-desk search: name (accents, "last, first"), date of birth formats, phone digits, partial MRN."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from triggerpoint.audit.models import AuditEvent
+from triggerpoint.conftest import make_patient
+from triggerpoint.patients import search
+
+
+def test_dates_of_birth_in_the_usual_formats_slashes_are_us_order():
+    born = date(1980, 5, 17)
+    assert search.parse_birth_date("1980-05-17") == born
+    assert search.parse_birth_date("05/17/1980") == born
+    assert search.parse_birth_date("17.05.1980") == born
+    assert search.parse_birth_date("17/05/1980") is None  # month 17: not a date in US order
+    assert search.parse_birth_date("5/7/80") is None  # two-digit year refused
+
+
+@pytest.fixture
+def garcias(clinic_a, clinic_b):
+    return {
+        "jose": make_patient(clinic_a, "RIV-100037", "José", "García", date_of_birth=date(1980, 5, 17),
+                             phone="(555) 010-2345"),
+        "ana": make_patient(clinic_a, "RIV-100074", "Ana", "Garcia", date_of_birth=date(1990, 1, 2), phone="555.010.9999"),
+        "luis": make_patient(clinic_a, "RIV-200111", "Luis", "Garcia Lopez", date_of_birth=date(1975, 12, 1)),
+        "other_clinic": make_patient(clinic_b, "HIL-100037", "Jose", "Garcia", date_of_birth=date(1980, 5, 17),
+                                     phone="5550102345"),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "expected"), [
+    ("garcia", {"jose", "ana", "luis"}),
+    ("GARCÍA", {"jose", "ana", "luis"}),
+    ("garcia, jose", {"jose"}),
+    ("Garcia,ana", {"ana"}),
+    ("jose gar", {"jose"}),
+    ("1980-05-17", {"jose"}),
+    ("05/17/1980", {"jose"}),
+    ("17.05.1980", {"jose"}),
+    ("555-010-2345", {"jose"}),
+    ("+1 555 010 2345", {"jose"}),
+    ("5550109999", {"ana"}),
+    ("0037", {"jose"}),
+    ("riv-1000", {"jose", "ana"}),
+    ("nobody", set()),
+])
+def test_search_finds_by_name_dob_phone_and_partial_mrn_in_the_own_clinic_only(front_desk, garcias, query, expected):
+    found = search.find_patients(front_desk, query)
+    names = {key for key, p in garcias.items() if p in found}
+    assert names == expected
+
+
+@pytest.mark.django_db
+def test_results_page_shows_dob_mrn_and_last_visit_and_audits_each_patient(client, front_desk, physician, login_as,
+                                                                           garcias):
+    from triggerpoint.assessment.models import Visit
+
+    jose = garcias["jose"]
+    for day in (date(2026, 10, 1), date(2026, 11, 20)):
+        Visit.objects.create(clinic=jose.clinic, patient=jose, clinician=physician, visit_date=day)
+    login_as(front_desk)
+    html = client.get("/patients/", {"q": "garcia"}).content.decode()
+    for key in ("jose", "ana", "luis"):
+        p = garcias[key]
+        assert p.mrn in html and p.date_of_birth.isoformat() in html
+    assert "Last visit" in html and "2026-11-20" in html and "2026-10-01" not in html
+    shown = set(AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient_id", flat=True))
+    assert shown == {garcias[k].pk for k in ("jose", "ana", "luis")}
