@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     ASSESSMENT_VISIT_VIEWED = "assessment.visit.viewed"
     # audit
     AUDIT_ACCESS_REFUSED = "audit.access.refused"
+    AUDIT_LOG_EXPORTED = "audit.log.exported"
     # core
     CORE_WORKLIST_VIEWED = "core.worklist.viewed"
     # followup
