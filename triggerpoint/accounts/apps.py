@@ -12,3 +12,7 @@ class AccountsConfig(AppConfig):
         from triggerpoint.accounts import checks, identity  # noqa: F401 - checks register on import
 
         identity.connect_signals()
+
+        from triggerpoint.accounts import security_audit
+
+        security_audit.connect_signals()

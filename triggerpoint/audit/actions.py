@@ -20,6 +20,9 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     # accounts
+    ACCOUNTS_SECOND_FACTOR_REJECTED = "accounts.second_factor.rejected"
+    ACCOUNTS_SESSION_LOCKED_OUT = "accounts.session.locked_out"
+    ACCOUNTS_SESSION_SIGN_IN_FAILED = "accounts.session.sign_in_failed"
     ACCOUNTS_SESSION_SIGNED_IN = "accounts.session.signed_in"
     ACCOUNTS_SESSION_SIGNED_OUT = "accounts.session.signed_out"
     ACCOUNTS_TOKEN_ISSUED = "accounts.token.issued"  # noqa: S105 - an audit code, not a secret
@@ -49,6 +52,7 @@ class AuditAction(StrEnum):
     ASSESSMENT_VISIT_VIEWED = "assessment.visit.viewed"
     # audit
     AUDIT_ACCESS_REFUSED = "audit.access.refused"
+    AUDIT_LOG_EXPORTED = "audit.log.exported"
     # shell (pages that assemble the apps)
     SHELL_WORKLIST_VIEWED = "shell.worklist.viewed"
     # followup

@@ -73,7 +73,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["patient", "at"]), models.Index(fields=["clinic", "at"])]
+        indexes = [
+            models.Index(fields=["patient", "at"]),
+            models.Index(fields=["clinic", "at"]),
+            # The audit log's user and action-family filters (shell/audit_log_filters.py), newest first.
+            models.Index(fields=["clinic", "actor_label", "at"], name="audit_clinic_actor_at"),
+            models.Index(fields=["clinic", "action", "at"], name="audit_clinic_action_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"

@@ -1,0 +1,97 @@
+"""The audit log's questions: which patient, which user, which action family, which days.
+
+`AuditLogFilter` turns the query string of the log page (and of its CSV export)
+into a queryset of the clinic's events. Dates are the clinic's local calendar
+days ("last week" at the front desk), converted to UTC instants here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from triggerpoint.audit.actions import actions_starting_with
+from triggerpoint.audit.models import AuditEvent
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class AuditLogFilter:
+    patient: str = ""  # MRN (exact) or part of a name ("last, first" works too)
+    patient_id: str = ""  # a patient's public id: the chart's "who has opened this chart" link
+    user: str = ""  # username, exact
+    action: str = ""  # action family: a prefix of registered (and legacy) action names
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    errors: list[str] = field(default_factory=list)
+
+    FIELDS = ("patient", "patient_id", "user", "action", "from", "to")
+
+    @classmethod
+    def from_query(cls, query) -> AuditLogFilter:
+        get = lambda k: (query.get(k) or "").strip()  # noqa: E731
+        f = cls(patient=get("patient"), patient_id=get("patient_id"), user=get("user"), action=get("action"))
+        if f.patient_id:
+            try:
+                f.patient_id = str(uuid.UUID(f.patient_id))
+            except ValueError:
+                f.errors.append("That patient link is not valid.")
+                f.patient_id = "00000000-0000-0000-0000-000000000000"  # matches no patient
+        for key, attr in (("from", "date_from"), ("to", "date_to")):
+            raw = get(key)
+            parsed = _parse_date(raw)
+            if raw and parsed is None:
+                f.errors.append(f"“{raw}” is not a date (YYYY-MM-DD).")
+            setattr(f, attr, parsed)
+        return f
+
+    def as_query(self) -> dict[str, str]:
+        """The non-empty filters, for pager and export links."""
+        values = {
+            "patient": self.patient, "patient_id": self.patient_id, "user": self.user, "action": self.action,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {k: v for k, v in values.items() if v}
+
+    def apply(self, clinic) -> QuerySet[AuditEvent]:
+        from triggerpoint.patients.models import Patient
+
+        events = AuditEvent.objects.filter(clinic=clinic)
+        patients = Patient.objects.filter(clinic=clinic)
+        if self.patient_id:
+            events = events.filter(patient__in=patients.filter(public_id=self.patient_id).values("pk"))
+        if self.patient:
+            events = events.filter(patient__in=patients.filter(_patient_match(self.patient)).values("pk"))
+        if self.user:
+            events = events.filter(actor_label=self.user)  # exact: usernames are case-sensitive, and the index serves it
+        if self.action:
+            events = events.filter(action__in=actions_starting_with(self.action))
+        zone = clinic.zone
+        if self.date_from:
+            events = events.filter(at__gte=dt.datetime.combine(self.date_from, dt.time.min, tzinfo=zone))
+        if self.date_to:
+            end = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+            events = events.filter(at__lt=end)
+        return events.select_related("patient")
+
+
+def _patient_match(text: str) -> Q:
+    """MRN exactly, or every word of the text in the given or family name."""
+    match = Q(mrn__iexact=text)
+    words = [w for w in text.replace(",", " ").split() if w]
+    if words:
+        name = Q()
+        for word in words:
+            name &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+        match |= name
+    return match
