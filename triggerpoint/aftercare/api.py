@@ -17,7 +17,7 @@ from ninja import Router
 from triggerpoint.accounts.policy import require
 from triggerpoint.aftercare.plan import build_plan
 from triggerpoint.aftercare.schemas import PlanRequestIn
-from triggerpoint.core.contract_body import ObjectContractBody
+from triggerpoint.core.contract_body import object_contract_body
 
 router = Router(tags=["aftercare"])
 
@@ -30,7 +30,7 @@ EXAMPLE = {
 }
 
 
-PLAN_BODY = ObjectContractBody(..., example=EXAMPLE)
+PLAN_BODY = object_contract_body(..., example=EXAMPLE, before=lambda request: require(request.auth, "rules.evaluate"))
 
 
 @router.post("/plan", url_name="aftercare_plan", summary="Build an aftercare plan (no side effects)")

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 import pydantic
 from ninja.params.models import Body as BodyParam
 from ninja.params.models import BodyModel
@@ -29,16 +32,22 @@ class _ContractBodyModel(BodyModel):
 
 class _ObjectContractBodyModel(_ContractBodyModel):
     """A JSON value that is not an object is refused before the contract reads it, as Ninja refuses it for a
-    ``dict`` body (``dict_type``): the answer these calculators gave before their bodies were typed."""
+    ``dict`` body (``missing``, ``dict_type``): the answer these calculators gave before their bodies were typed.
+    Then `before` (e.g. the permission check) runs, so the contract's problems never answer a caller refused anyway."""
+
+    before: ClassVar[Callable[[Any], None] | None] = None
 
     @classmethod
     def resolve(cls, request, api, path_params):
-        data = cls.get_request_data(request, api, path_params) or {}
         name = cls.__read_from_single_attr__
+        data = cls.get_request_data(request, api, path_params) or {}
         if not isinstance(data.get(name), dict):
+            kind = "missing" if name not in data else "dict_type"
             raise pydantic.ValidationError.from_exception_data(
-                cls.__name__, [{"type": "dict_type", "loc": (name,), "input": data.get(name)}]
+                cls.__name__, [{"type": kind, "loc": (name,), "input": data.get(name)}]
             )
+        if cls.before is not None:
+            cls.before(request)
         return super().resolve(request, api, path_params)
 
 
@@ -54,3 +63,9 @@ class ObjectContractBody(ContractBody):
     """A contract body whose non-object JSON values get Ninja's ``dict`` answer (see `_ObjectContractBodyModel`)."""
 
     _model = _ObjectContractBodyModel
+
+
+def object_contract_body(*args: Any, before: Callable[[Any], None] | None = None, **kwargs: Any) -> ObjectContractBody:
+    """An `ObjectContractBody` whose `before(request)` runs after the object check and before the contract."""
+    model = type("_CheckedContractBodyModel", (_ObjectContractBodyModel,), {"before": staticmethod(before)})
+    return type("_CheckedContractBody", (ObjectContractBody,), {"_model": model})(*args, **kwargs)

@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
-from triggerpoint.core.contract_body import ObjectContractBody
+from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.screening import services
@@ -176,7 +176,7 @@ def _state(exc: services.ScreeningStateError):
 
 
 # ------------------------------------------------------------------ the pure calculator
-EVALUATE_BODY = ObjectContractBody(...)
+EVALUATE_BODY = object_contract_body(..., before=lambda request: require(request.auth, "rules.evaluate"))
 
 
 @router.post("/evaluate", response=EvaluationOut)
