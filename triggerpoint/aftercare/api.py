@@ -9,12 +9,15 @@ caller's clinic) and `language`. Bad input is a 422 listing every problem.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ninja import Body, Router
+from ninja import Router
 
 from triggerpoint.accounts.policy import require
-from triggerpoint.aftercare.plan import build_plan, parse_plan_request
+from triggerpoint.aftercare.plan import build_plan
+from triggerpoint.aftercare.schemas import PlanRequestIn
+from triggerpoint.core.contract_body import object_contract_body
 
 router = Router(tags=["aftercare"])
 
@@ -27,16 +30,15 @@ EXAMPLE = {
 }
 
 
-@router.post(
-    "/plan",
-    url_name="aftercare_plan",
-    summary="Build an aftercare plan (no side effects)",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE}}}},
-)
-def aftercare_plan(request, payload: Body[dict]) -> dict[str, Any]:
-    """Free-form contract JSON, handed whole to the plan parser so every problem is listed at once."""
+PLAN_BODY = object_contract_body(..., example=EXAMPLE, before=lambda request: require(request.auth, "rules.evaluate"))
+
+
+@router.post("/plan", url_name="aftercare_plan", summary="Build an aftercare plan (no side effects)")
+def aftercare_plan(request, payload: PlanRequestIn = PLAN_BODY) -> dict[str, Any]:
+    """The plan for the body's procedure; a bad body is a 422 listing every problem at once."""
     require(request.auth, "rules.evaluate")
+    plan = payload.to_input()
     clinic = getattr(request.auth, "clinic", None)
-    if isinstance(payload, dict) and "clinic" not in payload and clinic is not None:
-        payload = {**payload, "clinic": {"name": clinic.name, **({"phone": clinic.phone} if clinic.phone else {})}}
-    return build_plan(parse_plan_request(payload)).as_dict()
+    if "clinic" not in payload.model_fields_set and clinic is not None:
+        plan = replace(plan, clinic_name=clinic.name, clinic_phone=clinic.phone or None)
+    return build_plan(plan).as_dict()

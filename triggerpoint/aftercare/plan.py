@@ -9,11 +9,8 @@ the injectates' classes from the drug catalogue; this module only selects, dates
 words them. It also turns a plan into reminder send times, because "8 a.m. on day 1"
 is a local clock time whose UTC instant moves across daylight-saving changes.
 
-Files: ``plan_request`` reads the JSON contract, ``plan_reminders`` computes send times;
-this module builds the plan.
-
-Files: ``plan_request`` reads the JSON contract and ``plan_reminders`` computes send times;
-this module builds the plan.
+Files: ``schemas`` reads the JSON contract into a ``plan_input.PlanInput``, ``plan_reminders``
+computes send times; this module builds the plan.
 
 Pure: no Django, ORM or HTTP. Procedure days are `datetime.date`; only reminders
 carry instants (tz-aware UTC).
@@ -28,8 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from triggerpoint.aftercare.plan_reminders import Reminder, local_time_to_utc, reminder_schedule
-from triggerpoint.aftercare.plan_request import (
+from triggerpoint.aftercare.plan_input import (
     AtlasCatalog,
     DrugCatalog,
     PlanInput,
@@ -37,14 +33,15 @@ from triggerpoint.aftercare.plan_request import (
     _default_atlas,
     _default_drugs,
     _Muscle,
-    parse_plan_request,
 )
+from triggerpoint.aftercare.plan_reminders import Reminder, local_time_to_utc, reminder_schedule
 from triggerpoint.aftercare.plan_template import (
     SUPPORTED_LANGUAGES,
     PlanTemplate,
     TaskTemplate,
     load_template,
 )
+from triggerpoint.aftercare.schemas import parse_plan_request
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import RuleInputError
 

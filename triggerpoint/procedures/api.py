@@ -15,45 +15,23 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-import pydantic
 from django.http import Http404, HttpResponse
 from ninja import Field, Router, Schema, Status
-from ninja.params.models import Body as BodyParam
-from ninja.params.models import BodyModel
 from pydantic import model_validator
 
 from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.audit import services as audit
+from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import coding, dosing, services
-from triggerpoint.procedures.contract import problems_of
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
 
 router = Router(tags=["procedures"])
 
-
-class _ContractBodyModel(BodyModel):
-    """Ninja's body model, but a contract's problems answer as `RuleInputError` (422, every problem a sentence)."""
-
-    @classmethod
-    def resolve(cls, request, api, path_params):
-        data = cls.get_request_data(request, api, path_params) or {cls.__read_from_single_attr__: None}
-        try:
-            return cls.model_validate(data, context={"request": request})
-        except pydantic.ValidationError as error:
-            raise RuleInputError(problems_of(error, skip=1)) from None
-
-
-class ContractBody(BodyParam):
-    _model = _ContractBodyModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"
 
 DOSE_CHECK_EXAMPLE = {
     "weight_kg": 70,

@@ -19,9 +19,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator, Field, ValidationInfo
 
 from triggerpoint.core import plausible
+from triggerpoint.core.contracts import Contract, catalogue, checked, parse, problem
 from triggerpoint.procedures.code_tables import load_code_tables
 from triggerpoint.procedures.coding import _default_atlas, normalise_ndc
-from triggerpoint.procedures.contract import Contract, catalogue, checked, parse, problem
 from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.note import (
     COMPLICATIONS,

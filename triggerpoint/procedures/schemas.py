@@ -2,7 +2,7 @@
 
 Field names are the stable domain contracts of ARCHITECTURE §8. Each body parses to the
 pure rule modules' input dataclasses (`dosing.DoseCheckInput`, `coding.CodesInput`); a bad
-body is a `RuleInputError` listing every problem (see `contract`). Drugs may be named by id
+body is a `RuleInputError` listing every problem (see `core.contracts`). Drugs may be named by id
 or any synonym and are stored by id; muscles are atlas ids. Dates a client sends are checked
 against the plausible clinical windows (`core.plausible`): a weight is a recorded fact, a
 service date a scheduled clinical event.
@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo
 
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import GUIDANCES, SIDES, TECHNIQUES
+from triggerpoint.core.contracts import Contract, catalogue, checked, parse, problem
 from triggerpoint.procedures.code_tables import load_code_tables
 from triggerpoint.procedures.coding import (
     CodesInput,
@@ -29,7 +30,6 @@ from triggerpoint.procedures.coding import (
     _default_atlas,
     normalise_ndc,
 )
-from triggerpoint.procedures.contract import Contract, catalogue, checked, parse, problem
 from triggerpoint.procedures.diagnosis_codes import ICD10_PATTERN
 from triggerpoint.procedures.dosing import MG_PER_ML_PER_PERCENT, DoseCheckInput, DoseInjectate
 from triggerpoint.procedures.drugs import load_drugs

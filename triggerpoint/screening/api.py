@@ -12,16 +12,17 @@ from typing import Any
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
-from ninja import Body, Field, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
+from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.screening import services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.rules import evaluate as evaluate_rules
-from triggerpoint.screening.rules import parse_screening_request
+from triggerpoint.screening.schemas import ScreeningRequestIn
 
 router = Router(tags=["screening"])
 
@@ -175,8 +176,11 @@ def _state(exc: services.ScreeningStateError):
 
 
 # ------------------------------------------------------------------ the pure calculator
+EVALUATE_BODY = object_contract_body(..., before=lambda request: require(request.auth, "rules.evaluate"))
+
+
 @router.post("/evaluate", response=EvaluationOut)
-def screening_evaluate(request, payload: Body[dict]):
+def screening_evaluate(request, payload: ScreeningRequestIn = EVALUATE_BODY):
     """Evaluate the screening rules on the facts sent (ARCHITECTURE §8). Stores nothing.
 
     Missing facts, and unknown drugs, muscles or units, are a 422 listing every problem
@@ -192,7 +196,7 @@ def screening_evaluate(request, payload: Body[dict]):
     new_neurological_deficit, recent_trauma_at_site, recent_surgery_at_site, fracture.
     """
     require(request.auth, "rules.evaluate")
-    return evaluate_rules(parse_screening_request(payload)).as_dict()
+    return evaluate_rules(payload.to_input()).as_dict()
 
 
 # ------------------------------------------------------------------ screening records

@@ -1,6 +1,6 @@
 """The typed facts a screening is evaluated on (`ScreeningInput`) and its result.
 
-`request.parse_screening_request` builds them from the `screening/evaluate` JSON contract;
+`schemas.parse_screening_request` builds them from the `screening/evaluate` JSON contract;
 the screening service builds the same contract from the chart. Pure module.
 """
 

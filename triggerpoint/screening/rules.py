@@ -11,7 +11,7 @@ defaults being the clinic protocol of the seed pages and the sources in
 ``shared/domain``); pass another instance to evaluate under another clinic's or payer's
 rules. Clinical word lists (blood thinners, allergy words) are data in ``data/``.
 
-Facts the rules need are parsed by `parse_screening_request` (``request.py``), which refuses a request
+Facts the rules need are parsed by `parse_screening_request` (``schemas.py``), which refuses a request
 that is missing a required fact or names an unknown drug, muscle, unit or code — listing
 every problem at once — so that a missing fact can never come out as a silent ``ready``.
 
@@ -106,9 +106,9 @@ from triggerpoint.screening.policy import (
     InputLimits,
     ScreeningPolicy,
 )
-from triggerpoint.screening.request import parse_plan, parse_screening_request
 from triggerpoint.screening.rules_allergy_injectate import allergy_classes, remaining_alternatives
 from triggerpoint.screening.rules_health import event_in_window, recent_event_window
+from triggerpoint.screening.schemas import parse_plan, parse_screening_request
 
 __all__ = [
     "ALLERGY_STATUSES", "BLOOD_THINNER_CLASSES", "BOTULINUM_TOXIN", "CONDITIONS", "CORTICOSTEROID", "DEFAULT_POLICY",

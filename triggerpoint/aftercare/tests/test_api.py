@@ -86,3 +86,19 @@ def test_it_needs_a_signed_in_clinician(client, front_desk, bearer):
 def test_a_patient_cannot_call_it(client, patient):
     client.force_login(patient.portal_user)
     assert post(client, {}, BODY).status_code == 403
+
+
+def test_the_openapi_schema_describes_the_plan_body_by_ref_with_its_fields(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/aftercare/plan"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(body["schema"]) == {"$ref", "example"}, body["schema"]
+    components = schema["components"]["schemas"]
+    plan = components[body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert list(plan["properties"]) == [
+        "procedure_date", "sites", "injectates", "patient", "physical_therapy_planned", "clinic", "language",
+    ]
+    assert set(plan["required"]) == {"procedure_date", "sites", "injectates", "patient"}
+    assert plan["additionalProperties"] is False
+    site = components[plan["properties"]["sites"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(site["properties"]) == {"muscle", "side"}
+    assert body["schema"]["example"]["sites"][0] == {"muscle": "upper_trapezius", "side": "left"}

@@ -214,3 +214,25 @@ def test_evaluate_without_an_allergy_status_is_a_422_listing_it(client, bearer, 
     response = _post(client, EVALUATE, body, bearer(physician))
     assert response.status_code == 422
     assert "patient.allergy_status is required" in response.json()["detail"]
+
+
+def _body_schema(schema: dict, path: str) -> dict:
+    """The request body of `path` in the OpenAPI document, followed through its $ref."""
+    body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body) == {"$ref"}, body
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+def test_the_openapi_schema_describes_the_evaluate_body_by_ref_with_its_fields(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    body = _body_schema(schema, "/api/v1/screening/evaluate")
+    assert list(body["properties"]) == ["procedure_date", "patient", "events", "today", "plan", "history"]
+    assert set(body["required"]) == {"procedure_date", "patient", "events", "today", "plan"}
+    components = schema["components"]["schemas"]
+    patient = components[body["properties"]["patient"]["$ref"].rsplit("/", 1)[1]]
+    assert {"age", "sex", "weight_kg", "allergy_status", "allergies", "medications", "conditions", "inr"} <= set(
+        patient["properties"]
+    )
+    plan = components[body["properties"]["plan"]["$ref"].rsplit("/", 1)[1]]
+    assert set(plan["properties"]) == {"sites", "injectates", "guidance", "technique", "trigger_points_documented"}
+    assert plan["properties"]["guidance"]["enum"] == ["landmark", "ultrasound"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.screening.answers import parse_answers
-from triggerpoint.screening.request import parse_screening_request
+from triggerpoint.screening.schemas import parse_screening_request
 from triggerpoint.screening.tests.builders import payload
 
 DAY = timedelta(days=1)

@@ -11,6 +11,11 @@ alone would not do the house way is done once here, for every contract:
 * a field absent from the body takes its default; a required one is checked as ``None``
   (its check says what is missing); a field sent as ``null`` is checked as sent.
 
+A contract may say otherwise per class: ``unknown_fields`` (its sentence, or None to ignore
+them), ``null_is_absent`` (optional fields whose ``null`` means "not sent"), ``missing`` (one
+sentence per absent required field, listed first) and ``shares`` (parsed fields the nested
+objects' checks see in the context). ``core.contract_body`` takes a contract as a Ninja body.
+
 `parse` turns the problems into a `RuleInputError` (422 in the API). Pure: pydantic only.
 """
 
@@ -52,6 +57,15 @@ class Contract(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, json_schema_extra={"additionalProperties": False})
     not_an_object: ClassVar[str] = "{where} must be an object"
+    # The problem an object's unknown fields make ({unknown}: theirs, {allowed}: sorted, {fields}: as declared);
+    # None: unknown fields are ignored.
+    unknown_fields: ClassVar[str | None] = "{where}: unknown fields {unknown}; allowed: {allowed}"
+    # The optional fields (True: all) that, sent as ``null``, are taken as absent (their default), not checked as sent.
+    null_is_absent: ClassVar[bool | tuple[str, ...]] = False
+    # When set, the problem each absent required field makes ({name}), listed first, instead of checking it as None.
+    missing: ClassVar[str | None] = None
+    # Fields whose parsed values the nested objects' checks see in the context (e.g. a date they must precede).
+    shares: ClassVar[tuple[str, ...]] = ()
     # The field after whose problems the cross-field ones are listed (None: after all fields).
     problems_after: ClassVar[str | None] = None
 
@@ -80,22 +94,33 @@ class Contract(BaseModel):
         context = info.context or {}
         errors: list[dict[str, Any]] = []
         unknown = sorted(set(data) - set(cls.model_fields))
-        if unknown:
-            errors.append(_line((), f"{WHERE}: unknown fields {unknown}; allowed: {sorted(cls.model_fields)}", data))
+        if unknown and cls.unknown_fields is not None:
+            message = cls.unknown_fields.format(where=WHERE, unknown=unknown, allowed=sorted(cls.model_fields),
+                                                fields=list(cls.model_fields))
+            errors.append(_line((), message, data))
+        if cls.missing is not None:
+            errors.extend(_line((), cls.missing.format(where=WHERE, name=name), data)
+                          for name, field in cls.model_fields.items() if field.is_required() and name not in data)
         values: dict[str, Any] = {}
         ends: dict[str | None, int] = {}  # where each field's problems end
         for name, adapter in cls._adapters().items():
             field = cls.model_fields[name]
-            if name not in data and not field.is_required():
+            nulls = cls.null_is_absent
+            absent = name not in data or (data[name] is None and (nulls is True or name in (nulls or ())))
+            if absent and not field.is_required():
                 values[name] = field.get_default(call_default_factory=True)
+            elif name not in data and cls.missing is not None:
+                values[name] = None
             else:
                 try:
                     values[name] = adapter.validate_python(data.get(name), context=context)
                 except ValidationError as error:
                     values[name] = None
                     errors.extend(_line((name, *e["loc"]), e["msg"], e["input"], e["type"]) for e in error.errors())
+            if name in cls.shares:
+                context = {**context, name: values[name]}
             ends[name] = len(errors)
-        parsed = cls.model_construct(**values)
+        parsed = cls.model_construct(set(data) & set(cls.model_fields), **values)
         ends[None] = ends.get(cls.problems_after, len(errors))
         cross = [item if isinstance(item, tuple) else (None, item) for item in parsed.problems(data, context)]
         placed = sorted((ends[after], order, message) for order, (after, message) in enumerate(cross))
