@@ -57,7 +57,7 @@ def _side(value: Any) -> str:
     return value
 
 
-class SiteIn(Contract):
+class PlanSiteIn(Contract):
     """One treated muscle on one side (bilateral treatment is two sites)."""
 
     not_an_object: ClassVar[str] = "{where}: expected an object with muscle and side"
@@ -148,7 +148,7 @@ class PlanRequestIn(Contract):
     null_is_absent: ClassVar[tuple[str, ...]] = ("clinic",)
 
     procedure_date: checked(_date, {"type": "string", "format": "date"}, date)
-    sites: Annotated[list[SiteIn], BeforeValidator(_sites), Field(min_length=1)]
+    sites: Annotated[list[PlanSiteIn], BeforeValidator(_sites), Field(min_length=1)]
     injectates: Annotated[list[checked(_injectate, {"type": "object", "properties": {"drug": {"type": "string"}},
                                                     "required": ["drug"]}, str)], BeforeValidator(_injectates)]
     patient: checked(_patient, {"type": "object", "properties": {"conditions": {"type": "array",

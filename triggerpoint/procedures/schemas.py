@@ -256,7 +256,7 @@ def _diagnosis(value: Any) -> str:
     return code
 
 
-class SiteIn(Contract):
+class CodesSiteIn(Contract):
     """One muscle on one side, treated with one technique (bilateral = two sites)."""
 
     muscle: checked(_muscle, {"type": "string", "description": "An atlas muscle id."}, str)
@@ -302,7 +302,7 @@ class CodingInjectateIn(Contract):
                                single_dose_vial=self.single_dose_vial, discarded=self.discarded, ndc=self.ndc)
 
 
-class HistoryIn(Contract):
+class CodesHistoryIn(Contract):
     """What the payer rules need about earlier sessions (null = not known)."""
 
     sessions_last_12_months: _whole(0) = None
@@ -315,7 +315,7 @@ class CodesIn(Contract):
 
     not_an_object: ClassVar[str] = "the request must be a JSON object"
 
-    sites: Annotated[list[SiteIn], _list("{where} must be a non-empty list", non_empty=True), Field(min_length=1)]
+    sites: Annotated[list[CodesSiteIn], _list("{where} must be a non-empty list", non_empty=True), Field(min_length=1)]
     guidance: _choice(GUIDANCES)
     injectates: Annotated[list[CodingInjectateIn], _list("{where} must be a list")] = Field(default_factory=list)
     payer: checked(_payer, nullable({"type": "string", "description": "A payer id; default: the clinic's."}),
@@ -323,8 +323,8 @@ class CodesIn(Contract):
     diagnoses: Annotated[list[checked(_diagnosis, {"type": "string", "description": "ICD-10-CM, e.g. M79.18"}, str)],
                          _list("{where} must be a list of ICD-10-CM codes")] = Field(default_factory=list)
     service_date: checked(_date("scheduled"), nullable(DATE), date | None) = None
-    history: Annotated[HistoryIn, BeforeValidator(lambda value: {} if value is None else value)] = Field(
-        default_factory=lambda: HistoryIn.model_validate({})
+    history: Annotated[CodesHistoryIn, BeforeValidator(lambda value: {} if value is None else value)] = Field(
+        default_factory=lambda: CodesHistoryIn.model_validate({})
     )
 
     def to_input(self) -> CodesInput:

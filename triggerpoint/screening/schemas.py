@@ -202,7 +202,7 @@ class MedicationIn(_Facts):
     drug_class: _choice(MEDICATION_CLASSES)
 
 
-class PatientIn(_Facts):
+class ScreeningPatientIn(_Facts):
     age: _number(INPUT_LIMITS.age_years, whole=True)
     sex: _choice(SEXES)
     weight_kg: _number(INPUT_LIMITS.weight_kg)
@@ -297,7 +297,7 @@ class TodayIn(_Facts):
 # plan
 
 
-class SiteIn(_Facts):
+class ScreeningSiteIn(_Facts):
     not_an_object: ClassVar[str] = "{where} must be an object with muscle and side"
 
     muscle: checked(_muscle, {"type": "string", "description": "An atlas muscle id."}, str)
@@ -345,7 +345,7 @@ def _sites(value: Any) -> list:
 class PlanIn(_Facts):
     problems_after: ClassVar[str] = "technique"
 
-    sites: Annotated[list[SiteIn], BeforeValidator(_sites)]
+    sites: Annotated[list[ScreeningSiteIn], BeforeValidator(_sites)]
     injectates: Annotated[list[InjectateIn], ListOf]
     guidance: _choice(GUIDANCES)
     technique: _choice(TECHNIQUES) = "injection"
@@ -373,7 +373,7 @@ class PlanIn(_Facts):
 # history and the whole request
 
 
-class HistoryIn(_Facts):
+class ScreeningHistoryIn(_Facts):
     steroid_injections_last_12_months: _number(INPUT_LIMITS.steroid_injections, whole=True, required=False) = None
     steroid_injections_in_series: _number(INPUT_LIMITS.steroid_injections, whole=True, required=False) = None
     last_botulinum_toxin_date: _date("history", required=False) = None
@@ -391,22 +391,22 @@ class ScreeningRequestIn(_Facts):
     shares: ClassVar[tuple[str, ...]] = ("procedure_date",)
 
     procedure_date: _date("scheduled")
-    patient: Annotated[PatientIn, Section]
+    patient: Annotated[ScreeningPatientIn, Section]
     events: Annotated[list[EventIn], ListOf]
     today: Annotated[TodayIn, Section]
     plan: Annotated[PlanIn, Section]
-    history: HistoryIn = None
+    history: ScreeningHistoryIn = None
 
     def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str]:
         # The patient's facts are read when its required ones are (other patient problems notwithstanding).
         patient = raw.get("patient")
         required = ("age", "sex", "weight_kg", "pregnant", "high_bleeding_risk", "allergy_status")
-        read = all(_quiet(PatientIn, name, patient, context) is not None for name in required)
-        inr = _quiet(PatientIn, "inr", patient, context) if read else None
+        read = all(_quiet(ScreeningPatientIn, name, patient, context) is not None for name in required)
+        inr = _quiet(ScreeningPatientIn, "inr", patient, context) if read else None
         found = []
         for label, day in (
             ("patient.inr.date", inr.date if inr else None),
-            ("history.last_botulinum_toxin_date", _quiet(HistoryIn, "last_botulinum_toxin_date", raw.get("history"), context)),
+            ("history.last_botulinum_toxin_date", _quiet(ScreeningHistoryIn, "last_botulinum_toxin_date", raw.get("history"), context)),
         ):
             if day is not None and self.procedure_date is not None and day > self.procedure_date:
                 found.append(f"{label} {day.isoformat()} is after the procedure date {self.procedure_date.isoformat()}")

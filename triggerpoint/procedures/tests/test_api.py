@@ -272,7 +272,7 @@ def test_the_openapi_document_describes_the_calculator_and_note_bodies(client):
     assert {"drug", "volume_ml", "concentration_percent", "with_epinephrine"} <= set(injectate["properties"])
     codes = body_of("/api/v1/procedures/codes")
     assert set(codes["required"]) == {"sites", "guidance"}
-    assert components["SiteIn"]["properties"]["side"]["enum"] == ["left", "right"]
+    assert components["CodesSiteIn"]["properties"]["side"]["enum"] == ["left", "right"]
     note = body_of("/api/v1/procedures/patients/{patient_id}/notes/{procedure_id}", "put")
     assert {"version", "procedure_date", "mix", "sites", "timeout_performed"} <= set(note["properties"])
     assert "version" in note["required"]
