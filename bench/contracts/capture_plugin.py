@@ -4,7 +4,10 @@ Usage (once, before a refactor):
     CALC_CAPTURE=/tmp/bodies.jsonl .venv/bin/pytest -q -p bench.contracts.capture_plugin <tests>
 
 Each line is {"calculator": name, "body": <the JSON body>}; bodies that are not JSON
-(dates or Decimals handed to a parser directly) are skipped. `bench/contracts/replay.py`
+(dates or Decimals handed to a parser directly) are skipped. Exam findings and fibromyalgia
+answers are recorded where the pages and services parse them (`assessment.schemas`); since
+their API endpoints take the contracts as Ninja bodies, a body posted straight to
+``/exam/classify`` or ``/fibromyalgia/score`` no longer passes through a parse function. `bench/contracts/replay.py`
 posts them to the endpoints and records the answers.
 """
 
@@ -21,7 +24,8 @@ TARGETS = {
     "screening": ("triggerpoint.screening.rules", "parse_screening_request"),
     "triage": ("triggerpoint.followup.triage", "parse_triage_request"),
     "aftercare": ("triggerpoint.aftercare.plan", "parse_plan_request"),
-    "fibromyalgia": ("triggerpoint.assessment.visit_input", "fibromyalgia_symptoms"),
+    "fibromyalgia": ("triggerpoint.assessment.schemas", "parse_fibromyalgia"),
+    "exam": ("triggerpoint.assessment.schemas", "parse_exam_finding"),
 }
 
 
@@ -56,15 +60,6 @@ def _capture_calculator_bodies():
             if getattr(other, name, None) is original:
                 setattr(other, name, wrapper)
                 patched.append((other, name, original))
-    exam = importlib.import_module("triggerpoint.assessment.exam").ExamFinding
-    original_from_mapping = exam.from_mapping.__func__
-
-    def from_mapping(cls, data):
-        _record("exam", data)
-        return original_from_mapping(cls, data)
-
-    exam.from_mapping = classmethod(from_mapping)
     yield
-    exam.from_mapping = classmethod(original_from_mapping)
     for module, name, original in patched:
         setattr(module, name, original)

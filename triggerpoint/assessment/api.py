@@ -27,8 +27,9 @@ from triggerpoint.assessment import services
 from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.fibromyalgia import load_wpi_map, score_acr_2016
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
-from triggerpoint.assessment.visit_input import fibromyalgia_symptoms
+from triggerpoint.assessment.schemas import ExamFindingIn, FibromyalgiaIn
 from triggerpoint.core import plausible
+from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
 
@@ -207,6 +208,19 @@ def remove_assessment_diagnosis(request, patient_id: UUID, visit_id: UUID, diagn
 
 # --------------------------------------------------------------------------- pure calculators
 
+EXAM_EXAMPLE = {
+    "muscle": "upper_trapezius", "side": "left", "taut_band": True, "tender_spot": True, "recognised_pain": True,
+    "spontaneous_pain": False, "local_twitch_response": True, "jump_sign": False, "focal_nodule": True,
+    "referred_pain_zones": ["temple-l"], "pressure_pain_threshold_kg_cm2": 2.5,
+}
+FIBROMYALGIA_EXAMPLE = {
+    "painful_areas": ["jaw_left", "shoulder_girdle_left", "upper_arm_left", "lower_back", "neck"],
+    "fatigue": 2, "waking_unrefreshed": 2, "cognitive_symptoms": 1,
+    "headaches": True, "lower_abdominal_pain_or_cramps": False, "depression": False, "symptom_months": 6,
+}
+EXAM_BODY = ContractBody(..., example=EXAM_EXAMPLE)
+FIBROMYALGIA_BODY = ContractBody(..., example=FIBROMYALGIA_EXAMPLE)
+
 
 @router.get("/codes", url_name="assessment_codes", summary="Search the ICD-10-CM table")
 def search_icd10_codes(request, q: str, on: date | None = None, limit: int = 10):
@@ -225,10 +239,9 @@ def search_icd10_codes(request, q: str, on: date | None = None, limit: int = 10)
 
 
 @router.post("/exam/classify", url_name="assessment_classify", summary="Classify one exam finding (no side effects)")
-def classify_exam_finding(request, payload: Body[dict]):
+def classify_exam_finding(request, payload: ExamFindingIn = EXAM_BODY):
     require(request.auth, "rules.evaluate")
-    finding = exam_rules.ExamFinding.from_mapping(_object(payload))
-    result = exam_rules.classify_trigger_point(finding)
+    result = exam_rules.classify_trigger_point(payload.to_finding())
     return {
         "muscle": result.muscle,
         "side": result.side,
@@ -240,10 +253,9 @@ def classify_exam_finding(request, payload: Body[dict]):
 
 
 @router.post("/fibromyalgia/score", url_name="assessment_fibromyalgia", summary="Score the 2016 ACR criteria")
-def score_fibromyalgia(request, payload: Body[dict]):
+def score_fibromyalgia(request, payload: FibromyalgiaIn = FIBROMYALGIA_BODY):
     require(request.auth, "rules.evaluate")
-    wpi_map = load_wpi_map()
-    result = score_acr_2016(fibromyalgia_symptoms(_object(payload), wpi_map), wpi_map=wpi_map)
+    result = score_acr_2016(payload.to_symptoms(), wpi_map=load_wpi_map())
     return {
         "wpi": result.wpi,
         "sss": result.sss,

@@ -28,7 +28,8 @@ from triggerpoint.assessment.fibromyalgia import (
 from triggerpoint.assessment.forms import INJECTATE_ROWS
 from triggerpoint.assessment.models import Visit
 from triggerpoint.assessment.options import load_history_options
-from triggerpoint.assessment.visit_input import SCORE_FIELDS, fibromyalgia_symptoms
+from triggerpoint.assessment.schemas import parse_fibromyalgia
+from triggerpoint.assessment.visit_input import SCORE_FIELDS
 from triggerpoint.core.rules import RuleInputError
 
 SCORE_ROWS = (
@@ -274,7 +275,7 @@ def fibromyalgia_preview(inputs: Mapping[str, Any]) -> dict[str, Any]:
     if not inputs:
         return {"fm_result": None, "fm_errors": ["Answer the severity, symptom and duration questions first."]}
     try:
-        result = score_acr_2016(fibromyalgia_symptoms(inputs, load_wpi_map()))
+        result = score_acr_2016(parse_fibromyalgia(inputs))
     except RuleInputError as error:
         return {"fm_result": None, "fm_errors": error.problems}
     finding = result.findings[0]

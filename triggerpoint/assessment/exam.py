@@ -27,7 +27,7 @@ Pure module: no Django, no ORM, no HTTP. Every threshold is in
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -165,25 +165,6 @@ class ExamFinding:
 
     def has(self, finding: str) -> bool:
         return bool(getattr(self, finding))
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> ExamFinding:
-        """Build from form/API data, reporting every missing or unknown field at once.
-
-        Values are checked later by `validate_exam_finding`; here only the shape.
-        """
-        names = [f.name for f in fields(cls)]
-        optional = {"pressure_pain_threshold_kg_cm2"}
-        problems = [f"missing field: {name}" for name in names if name not in data and name not in optional]
-        problems += [f"unknown field: {key}; allowed: {', '.join(names)}" for key in data if key not in names]
-        zones = data.get("referred_pain_zones", ())
-        if isinstance(zones, str) or not isinstance(zones, Iterable):
-            problems.append("referred_pain_zones must be a list of zone ids")
-        if problems:
-            raise RuleInputError(problems)
-        values = {name: data[name] for name in names if name in data}
-        values["referred_pain_zones"] = frozenset(zones)
-        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from triggerpoint.assessment.diagnoses import validate_code
 from triggerpoint.assessment.fibromyalgia import load_wpi_map
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitAmendment, VisitDiagnosis, VisitStatus
 from triggerpoint.assessment.options import load_history_options
+from triggerpoint.assessment.schemas import parse_exam_finding
 from triggerpoint.assessment.visit_input import (
     DERIVED_FIELDS,
     EDITABLE_FIELDS,
@@ -219,7 +220,7 @@ def _exam_input(data: Mapping[str, Any]) -> tuple[exam_rules.ExamFinding, str]:
             problems.append(f"pressure_pain_threshold_kg_cm2 must be a number, not {ppt!r}")
             values["pressure_pain_threshold_kg_cm2"] = None
     try:
-        finding = exam_rules.ExamFinding.from_mapping(values)
+        finding = parse_exam_finding(values)
     except RuleInputError as error:
         raise RuleInputError(problems + error.problems) from None
     if problems:

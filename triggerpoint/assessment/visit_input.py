@@ -25,11 +25,11 @@ from triggerpoint.assessment.exam import SIDES
 from triggerpoint.assessment.fibromyalgia import (
     SEVERITY_ITEMS,
     SOMATIC_ITEMS,
-    FibromyalgiaSymptoms,
     WpiMap,
     score_acr_2016,
 )
 from triggerpoint.assessment.options import HistoryOptions
+from triggerpoint.assessment.schemas import parse_fibromyalgia
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
@@ -227,26 +227,6 @@ def _scores(changes: Mapping[str, Any], context: VisitContext, problems: list[st
     return clean
 
 
-def fibromyalgia_symptoms(value: Mapping[str, Any], wpi_map: WpiMap) -> FibromyalgiaSymptoms:
-    """Build the scorer's input from stored/sent answers; every missing answer is listed."""
-    problems = [f"fibromyalgia_inputs: {name} is missing" for name in FIBRO_FIELDS if name not in value]
-    problems += [
-        f"fibromyalgia_inputs: unknown field {name}; allowed: {', '.join(FIBRO_FIELDS)}"
-        for name in value
-        if name not in FIBRO_FIELDS
-    ]
-    areas = value.get("painful_areas", [])
-    if isinstance(areas, str) or not isinstance(areas, list | tuple | set | frozenset):
-        problems.append("fibromyalgia_inputs: painful_areas must be a list of WPI area ids")
-        areas = []
-    if problems:
-        raise RuleInputError(problems)
-    return FibromyalgiaSymptoms(
-        painful_areas=frozenset(areas),
-        **{name: value[name] for name in (*SEVERITY_ITEMS, *SOMATIC_ITEMS, "symptom_months")},
-    )
-
-
 def _fibromyalgia(value: Any, wpi_map: WpiMap, problems: list[str]) -> tuple[dict, dict]:
     if value in (None, "", {}):
         return {}, {}
@@ -254,7 +234,7 @@ def _fibromyalgia(value: Any, wpi_map: WpiMap, problems: list[str]) -> tuple[dic
         problems.append("fibromyalgia_inputs must be an object with the 2016 ACR answers")
         return {}, {}
     try:
-        symptoms = fibromyalgia_symptoms(value, wpi_map)
+        symptoms = parse_fibromyalgia(value)
         result = score_acr_2016(symptoms, wpi_map=wpi_map)
     except RuleInputError as error:
         problems.extend(p if p.startswith("fibromyalgia_inputs") else f"fibromyalgia_inputs: {p}" for p in error.problems)

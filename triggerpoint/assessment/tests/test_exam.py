@@ -14,6 +14,7 @@ from triggerpoint.assessment.exam import (
     classify_exam,
     classify_trigger_point,
 )
+from triggerpoint.assessment.schemas import parse_exam_finding
 from triggerpoint.core.rules import RuleInputError
 
 ACTIVE = ExamFinding(
@@ -238,7 +239,7 @@ def test_it_accepts_a_pressure_pain_threshold_within_the_plausible_range(ppt):
 
 def test_it_builds_a_finding_from_form_data_and_reports_missing_and_unknown_fields():
     with pytest.raises(RuleInputError) as error:
-        ExamFinding.from_mapping({"muscle": "upper_trapezius", "side": "left", "colour": "red"})
+        parse_exam_finding({"muscle": "upper_trapezius", "side": "left", "colour": "red"})
     problems = error.value.problems
     assert "missing field: taut_band" in problems
     assert any(problem.startswith("unknown field: colour") for problem in problems)
@@ -248,7 +249,7 @@ def test_it_builds_a_finding_from_form_data_and_reports_missing_and_unknown_fiel
 def test_a_finding_from_form_data_classifies_like_the_dataclass():
     data = {name: getattr(ACTIVE, name) for name in ACTIVE.__dataclass_fields__}
     data["referred_pain_zones"] = ["temple-l"]
-    finding = ExamFinding.from_mapping(data)
+    finding = parse_exam_finding(data)
     assert finding.referred_pain_zones == frozenset({"temple-l"})
     assert classify_trigger_point(finding).status is TriggerPointStatus.ACTIVE
 
