@@ -22,7 +22,6 @@ from triggerpoint.core import plausible
 from triggerpoint.core.contracts import Contract, catalogue, checked, parse, problem
 from triggerpoint.procedures.code_tables import load_code_tables
 from triggerpoint.procedures.coding import _default_atlas, normalise_ndc
-from triggerpoint.procedures.drugs import load_drugs
 from triggerpoint.procedures.note import (
     COMPLICATIONS,
     DISCHARGE_CONDITIONS,
@@ -47,6 +46,7 @@ from triggerpoint.procedures.note import (
     SiteEntry,
     SiteInjectate,
 )
+from triggerpoint.procedures.schemas import Drug
 
 TRUE, FALSE = ("true", "on", "1"), ("false", "", "0", None)
 
@@ -158,14 +158,6 @@ def _list(message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _drug(value: Any, info: ValidationInfo) -> Any:
-    drugs = catalogue(info.context or {}, "drugs", load_drugs)
-    drug = drugs.resolve(value) if isinstance(value, str) else None
-    if drug is None:
-        raise problem(f"{{where}}: unknown drug {value!r}; allowed: {list(drugs.ids)}")
-    return drug
-
-
 def _epinephrine(value: Any) -> bool:
     value = True if value in TRUE else False if value in FALSE else value
     if not isinstance(value, bool):
@@ -245,7 +237,6 @@ def _diagnoses(value: Any) -> tuple[str, ...]:
 
 Number = _number()
 Volume = _number(MAX_VOLUME_ML)
-Drug = checked(_drug, {"type": "string", "description": "A drug id or any of its synonyms (stored by id)."})
 
 
 # ---------------------------------------------------------------------------------------------

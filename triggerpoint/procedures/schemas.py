@@ -110,7 +110,8 @@ def _whole(minimum: int) -> Any:
     return checked(check, nullable({"type": "integer", "minimum": minimum}), int | None)
 
 
-def _drug(value: Any, info: ValidationInfo) -> Any:
+def catalogue_drug(value: Any, info: ValidationInfo) -> Any:
+    """A field check: the catalogue drug a name or synonym resolves to (shared by the calculators and the note)."""
     drugs = catalogue(info.context or {}, "drugs", load_drugs)
     drug = drugs.resolve(value) if isinstance(value, str) else None
     if drug is None:
@@ -133,7 +134,7 @@ def _list(message: str, non_empty: bool = False) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-Drug = checked(_drug, {"type": "string", "description": "A drug id or any of its synonyms (stored by id)."})
+Drug = checked(catalogue_drug, {"type": "string", "description": "A drug id or any of its synonyms (stored by id)."})
 DoseNumber = checked(_number, NUMBER, Decimal)
 OptionalDoseNumber = checked(_optional_number, nullable(NUMBER), Decimal | None)
 BilledAmount = checked(_billed_amount, nullable(NUMBER), Decimal | None)
