@@ -224,6 +224,30 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _report_connections_left_open(django_db_setup, django_db_blocker):
+    """On PostgreSQL, name (and end) the sessions still connected to the test database at the end.
+
+    A session left open by a finished thread makes dropping the test database fail after every test
+    passed ("test_test_gw0 is being accessed by other users"). This names what held it, so the leak
+    can be found, instead of failing the run on a database that is about to be dropped anyway.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        left_open = cursor.fetchall()
+        for pid, state, query in left_open:
+            print(f"\nconnection left open on the test database: pid {pid}, {state}, last query: {query}")  # noqa: T201
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @pytest.fixture(scope="session")
 def browser():
     skip_reason = os.environ.get("TRIGGERPOINT_BROWSER_SKIP")
