@@ -33,16 +33,31 @@ VENV_BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class Target:
+    """A rule and the tests that pin it. `sources` are paths or globs: a rule split into modules by noun
+    (screening's `rules_*.py`, triage's `triage_*.py`) is mutated as one, against the same tests."""
+
     name: str
-    source: str
+    sources: tuple[str, ...]
     tests: tuple[str, ...]
+
+    @property
+    def files(self) -> list[str]:
+        found: list[str] = []
+        for pattern in self.sources:
+            matches = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern)) if "*" in pattern else [pattern]
+            found.extend(m for m in matches if m not in found)
+        return found
+
+    @property
+    def source(self) -> str:
+        return ", ".join(self.files)
 
 
 # The rule modules and the fast (no browser, no PDF) tests that pin them. A new pinned-test file goes here.
 TARGETS: tuple[Target, ...] = (
     Target(
         "temperature",
-        "triggerpoint/followup/temperature.py",
+        ("triggerpoint/followup/temperature.py",),
         (
             "triggerpoint/followup/tests/test_temperature_pinned.py",
             "triggerpoint/followup/tests/test_triage_rules.py",
@@ -52,22 +67,25 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "repeat",
-        "triggerpoint/outcomes/repeat.py",
+        ("triggerpoint/outcomes/repeat.py",),
         ("triggerpoint/outcomes/tests/test_repeat.py", "triggerpoint/outcomes/tests/test_repeat_pinned.py"),
     ),
     Target(
         "coding",
-        "triggerpoint/procedures/coding.py",
+        ("triggerpoint/procedures/coding.py", "triggerpoint/procedures/code_tables.py",
+         "triggerpoint/procedures/drug_codes.py", "triggerpoint/procedures/payer_rules.py"),
         ("triggerpoint/procedures/tests/test_coding.py", "triggerpoint/procedures/tests/test_coding_pinned.py"),
     ),
     Target(
         "dosing",
-        "triggerpoint/procedures/dosing.py",
-        ("triggerpoint/procedures/tests/test_dosing.py", "triggerpoint/procedures/tests/test_dosing_pinned.py"),
+        ("triggerpoint/procedures/dosing.py", "triggerpoint/procedures/dose_result.py",
+         "triggerpoint/procedures/max_doses.py", "triggerpoint/procedures/exposure.py"),
+        ("triggerpoint/procedures/tests/test_dosing.py", "triggerpoint/procedures/tests/test_dosing_pinned.py",
+         "triggerpoint/procedures/tests/test_exposure.py"),
     ),
     Target(
         "screening",
-        "triggerpoint/screening/rules.py",
+        ("triggerpoint/screening/rules.py", "triggerpoint/screening/rules_*.py"),
         (
             "triggerpoint/screening/tests/test_today_rules.py",
             "triggerpoint/screening/tests/test_recent_events.py",
@@ -75,21 +93,24 @@ TARGETS: tuple[Target, ...] = (
             "triggerpoint/screening/tests/test_allergy_rules.py",
             "triggerpoint/screening/tests/test_patient_and_plan_rules.py",
             "triggerpoint/screening/tests/test_parsing.py",
+            "triggerpoint/screening/tests/test_bleeding_rules.py",
+            "triggerpoint/screening/tests/test_toxin_rules.py",
             "triggerpoint/screening/tests/test_rules_pinned.py",
         ),
     ),
     Target(
         "exam",
-        "triggerpoint/assessment/exam.py",
+        ("triggerpoint/assessment/exam.py",),
         ("triggerpoint/assessment/tests/test_exam.py", "triggerpoint/assessment/tests/test_exam_pinned.py"),
     ),
     Target(
         "triage",
-        "triggerpoint/followup/triage.py",
+        ("triggerpoint/followup/triage.py", "triggerpoint/followup/triage_*.py"),
         (
             "triggerpoint/followup/tests/test_triage_rules.py",
             "triggerpoint/followup/tests/test_parse_triage_request.py",
             "triggerpoint/followup/tests/test_followup_data.py",
+            "triggerpoint/followup/tests/test_answers.py",
             "triggerpoint/followup/tests/test_triage_pinned.py",
         ),
     ),
@@ -129,7 +150,7 @@ def _stage(target: Target) -> Path:
         "",
         "[tool.mutmut]",
         'source_paths = ["triggerpoint"]',
-        f"only_mutate = {json.dumps([target.source])}",
+        f"only_mutate = {json.dumps(target.files)}",
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-q"]',
     ]
@@ -138,9 +159,12 @@ def _stage(target: Target) -> Path:
 
 
 def _results(stage: Path, target: Target) -> dict[str, str]:
-    meta = stage / "mutants" / (target.source + ".meta")
-    data = json.loads(meta.read_text("utf-8"))
-    return {name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()}
+    """Each mutant's status, over every file of the target (mutmut keeps one .meta per mutated file)."""
+    statuses: dict[str, str] = {}
+    for source in target.files:
+        data = json.loads((stage / "mutants" / (source + ".meta")).read_text("utf-8"))
+        statuses.update({name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()})
+    return statuses
 
 
 def run(target: Target, workers: int, show_survivors: bool) -> tuple[int, int, float, list[str]]:

@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 import sys
 
+from django.conf import settings
+from django.core.management import execute_from_command_line
+
 ALIASES: dict[str, str] = {}
 
 
@@ -28,15 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     if command == "serve":
         _serve(rest)
         return
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["triggerpoint", ALIASES.get(command, command), *rest])
 
 
 def production_problems() -> list[str]:
     """Why these settings are not production settings (empty when they are)."""
-    from django.conf import settings
-
     problems = []
     if not getattr(settings, "PRODUCTION", False):
         problems.append(f"TRIGGERPOINT_ENV is {settings.TRIGGERPOINT_ENV!r}; set TRIGGERPOINT_ENV=production")
@@ -66,8 +65,6 @@ def _serve(rest: list[str]) -> None:
             [sys.executable, "-m", "gunicorn", "triggerpoint.wsgi:application", "--bind", bind, "--workers", workers,
              "--access-logfile", "-"],
         )
-    from django.core.management import execute_from_command_line
-
     addr = rest[0] if rest and not rest[0].startswith("-") else "127.0.0.1:8000"
     extra = [a for a in rest if a != addr]
     execute_from_command_line(["triggerpoint", "runserver", addr, *extra])

@@ -11,3 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 urlpatterns += [path(prefix, include(module)) for prefix, _config, module in plugins.prefixed("urls", "url_prefix")]
+
+# Staff see the shell's 403/404; patients and anonymous visitors the patient page in their language.
+handler403 = "triggerpoint.shell.error_pages.permission_denied"
+handler404 = "triggerpoint.shell.error_pages.page_not_found"

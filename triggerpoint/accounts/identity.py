@@ -23,8 +23,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django_otp import device_classes
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from triggerpoint.clinics.models import Clinic
 from triggerpoint.core import generations
 
 DEVICE_FIELDS = ("id", "user_id", "name", "confirmed")
@@ -43,8 +50,6 @@ def _ttl() -> int:
 
 
 def _load_from_database(user_id: int):
-    from django.contrib.auth import get_user_model
-    from django_otp import device_classes
 
     user = get_user_model().objects.select_related("clinic").filter(pk=user_id).first()
     if user is None:
@@ -74,8 +79,6 @@ def device_for(user: Any, persistent_id: str):
     """The device named in the session, from the user's snapshot (None if not theirs or gone)."""
     devices = getattr(user, "_otp_devices", None)
     if devices is None:
-        from django_otp.models import Device
-
         return Device.from_persistent_id(persistent_id)
     return devices.get(persistent_id)
 
@@ -109,8 +112,6 @@ def _device_changed(sender, instance, **kwargs) -> None:
 
 
 def _clinic_changed(sender, instance, **kwargs) -> None:
-    from django.contrib.auth import get_user_model
-
     forget(*get_user_model().objects.filter(clinic_id=instance.pk).values_list("pk", flat=True))
 
 
@@ -131,12 +132,7 @@ def _membership_changed(sender, instance, action, reverse, pk_set, **kwargs) -> 
 
 def connect_signals() -> None:
     """Every write that can change who someone is, or what they may do, renews their snapshot."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from triggerpoint.clinics.models import Clinic
 
     user_model = get_user_model()
     uid = "triggerpoint.accounts.identity"

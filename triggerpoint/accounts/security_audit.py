@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model, user_login_failed
 
 from triggerpoint.audit import services as audit
+from triggerpoint.core.client_ip import client_ip
 
 SECOND_FACTOR_SENDER = "triggerpoint.accounts.forms"  # LoginForm._fail sends the signal for a wrong or missing code
 
@@ -27,7 +29,6 @@ def _actor(username: str):
 def _ip(request) -> str | None:
     if request is None:
         return None
-    from triggerpoint.core.client_ip import client_ip
 
     return client_ip(request)
 
@@ -51,7 +52,5 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
 
 
 def connect_signals() -> None:
-    from axes.signals import user_locked_out
-
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")

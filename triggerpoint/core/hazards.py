@@ -25,6 +25,7 @@ from typing import Any
 
 import jsonschema
 import yaml
+from django.apps import apps
 
 from triggerpoint.core.rules import Rule
 
@@ -164,8 +165,6 @@ _RETURNS_RULES = re.compile(r"\bRule\b")
 
 def _rule_modules() -> Iterator[str]:
     """Non-test modules of the project's installed apps whose source builds a ``Rule``."""
-    from django.apps import apps
-
     for app in apps.get_app_configs():
         if not app.name.startswith("triggerpoint."):
             continue

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParserError
+
+from triggerpoint.core.api_errors import error_response
 
 MAX_JSON_DEPTH = 64
 API_PREFIX = "/api/"
@@ -55,8 +58,6 @@ def exceeds_depth(body: bytes, limit: int) -> bool:
 
 
 def _fits_in_memory(request) -> bool:
-    from django.conf import settings
-
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -114,8 +115,6 @@ class HostileInputMiddleware:
             return self.get_response(request)
         status, reason = refused
         if request.path.startswith(API_PREFIX):
-            from triggerpoint.core.api_errors import error_response
-
             return error_response(status, reason, request)
         if status == 413:
             return HttpResponse(reason, status=413, content_type="text/plain; charset=utf-8")

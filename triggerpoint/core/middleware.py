@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import replace
+
+from django.conf import settings
+from django.utils import timezone
 
 from triggerpoint.core import context
 from triggerpoint.core.client_ip import client_ip
@@ -59,14 +63,10 @@ class IdleSessionTimeoutMiddleware:
     """
 
     def __init__(self, get_response):
-        from django.conf import settings
-
         self.get_response = get_response
         self.interval = getattr(settings, "SESSION_TOUCH_INTERVAL", 60)
 
     def __call__(self, request):
-        import time
-
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is not None and session.session_key and not session.is_empty():
@@ -83,8 +83,6 @@ class ClinicTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.utils import timezone
-
         user = getattr(request, "user", None)
         clinic = None
         if user is not None and user.is_authenticated:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from pydantic import AfterValidator
 
 
@@ -66,8 +68,6 @@ WINDOWS: dict[str, Window] = {
 
 
 def _today() -> date:
-    from django.utils import timezone
-
     return timezone.localdate()
 
 
@@ -109,8 +109,6 @@ def form_validator(kind: str) -> Callable[[Any], None]:
     """A Django form/model field validator: a form error on the field, never a 500."""
 
     def validate(value) -> None:
-        from django.core.exceptions import ValidationError
-
         reason = problem(kind, value)
         if reason:
             raise ValidationError(f"Date {reason}.", code="implausible_date")

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from triggerpoint.accounts.policy import require
+from triggerpoint.accounts.policy import can, require
 from triggerpoint.core.plausible import BirthDate, RecordedDate
-from triggerpoint.patients import registration, services
+from triggerpoint.patients import registration, search, services
 from triggerpoint.patients.models import Patient
 from triggerpoint.patients.selectors import get_patient_for_user
 
@@ -41,6 +41,8 @@ class PatientSummary(Schema):
     date_of_birth: date
     sex: str
     version: int
+    last_visit: date | None = Field(None, description="Date of the patient's latest assessment visit, to tell "
+                                    "patients with one name apart (search results only).")
 
     @staticmethod
     def resolve_id(obj):
@@ -133,8 +135,6 @@ class LikelyDuplicateConflict(Schema):
 
 
 def _candidate_out(user, candidate) -> dict:
-    from triggerpoint.accounts.policy import can
-
     p = candidate.patient
     out = {"id": p.public_id, "reasons": candidate.reasons, "mrn": None, "given_name": None, "family_name": None,
            "date_of_birth": None}
@@ -144,8 +144,6 @@ def _candidate_out(user, candidate) -> dict:
 
 
 def _out(user, patient: Patient) -> dict:
-    from triggerpoint.accounts.policy import can
-
     data = PatientOut.from_orm(patient).dict(exclude={"allergies", "medications", "risk_factors", "allergy_status"})
     data.update(allergies=None, medications=None, risk_factors=None, allergy_status=None)
     if can(user, "patient.view_clinical", patient):
@@ -158,10 +156,13 @@ def _out(user, patient: Patient) -> dict:
 
 @router.get("/", response=list[PatientSummary])
 def list_patients(request, q: str = "", limit: int = 50):
+    """The clinic's patients, or those matching `q` the way the front desk's search box does: a name
+    (partial, accents ignored, "last, first"), a date of birth (1980-05-17, 05/17/1980 US order, 17.05.1980),
+    a phone number (digits compared), or part of an MRN. Each patient listed is audited."""
     if not 1 <= limit <= 200:
         raise HttpError(422, "limit must be between 1 and 200")
     require(request.auth, "patient.list")
-    return services.search_patients(request.auth, q, limit=limit, channel="api")
+    return search.find_patients(request.auth, q, limit=limit, channel="api")
 
 
 @router.post("/", response={201: PatientOut, 409: LikelyDuplicateConflict})

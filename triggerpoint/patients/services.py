@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
-from triggerpoint.accounts.policy import require, scope_to_user
+from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.patients.models import Allergy, AllergyStatus, Medication, Patient, RiskFactor
 
@@ -33,29 +32,6 @@ class DuplicateMRN(ValueError):
 
 class AllergyStatusConflict(ValueError):
     """"No known drug allergies" asked for while the chart lists active allergies (shown to the user as is)."""
-
-
-def search_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui"):
-    """Patients of the user's clinic matching name, MRN or date of birth; every patient shown is audited."""
-    qs = scope_to_user(Patient.objects.all(), user, "patient.list")
-    query = (query or "").strip()
-    if query:
-        terms = query.split()
-        for term in terms:
-            qs = qs.filter(
-                Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(mrn__iexact=term)
-                | Q(mrn__istartswith=term)
-            )
-    results = list(qs.order_by("family_name", "given_name")[:limit])
-    details = {"channel": channel, "query_length": len(query), "results": len(results)}
-    if results:
-        # One event naming each patient shown, in one insert: a patient's own trail shows every list they were on.
-        # The clinic by id: loading the user's clinic row would cost a query for nothing.
-        audit.record_patient_views("patients.patient.searched", results, clinic=getattr(user, "clinic_id", None),
-                                   details=details)
-    else:
-        audit.record("patients.patient.searched", clinic=getattr(user, "clinic", None), details=details)
-    return results
 
 
 def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:

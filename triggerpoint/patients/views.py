@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -137,8 +138,6 @@ def patient_add_clinical(request, public_id, kind):
     if kind == "nkda":
         return _record_nkda(request, patient)
     if form_class is None:
-        from django.http import Http404
-
         raise Http404("Unknown item type.")
     if request.method == "GET":
         services.view_patient(request.user, patient, channel=f"add_{kind}")  # the form names the patient
@@ -155,8 +154,6 @@ def patient_add_clinical(request, public_id, kind):
 def _record_nkda(request, patient):
     """POST only: the clinician asked and the patient has no known drug allergies."""
     if request.method != "POST":
-        from django.http import HttpResponseNotAllowed
-
         return HttpResponseNotAllowed(["POST"])
     try:
         services.record_no_known_allergies(request.user, patient)

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 
 from triggerpoint.audit.actions import actions_starting_with
 from triggerpoint.audit.models import AuditEvent
+from triggerpoint.patients.models import Patient
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -64,8 +65,6 @@ class AuditLogFilter:
         return {k: v for k, v in values.items() if v}
 
     def apply(self, clinic) -> QuerySet[AuditEvent]:
-        from triggerpoint.patients.models import Patient
-
         events = AuditEvent.objects.filter(clinic=clinic)
         patients = Patient.objects.filter(clinic=clinic)
         if self.patient_id:

@@ -17,6 +17,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from triggerpoint.accounts import mfa
 from triggerpoint.accounts.models import User
@@ -165,8 +167,6 @@ def _make_patient(rng: random.Random, clinic: Clinic, index: int, today: date) -
 
 def login_lines(seed: int) -> list[str]:
     """What a newcomer needs to sign in: usernames, roles, password and each second-factor secret."""
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     lines = [f"Demo password for every account: {DEMO_PASSWORD}", ""]
     for username, _first, _last, role, _clinic_index in STAFF:

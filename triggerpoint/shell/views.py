@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can
@@ -63,8 +64,6 @@ def signed_in_baseline(request):
 
 
 def _first_url(*names: str) -> str:
-    from django.urls import NoReverseMatch, reverse
-
     for name in names:
         try:
             return reverse(name)

@@ -41,12 +41,12 @@ def test_ninja_schema_errors_keep_the_shape(client, bearer, front_desk):
 
 @pytest.mark.django_db
 def test_an_unexpected_fault_is_a_json_500(client, bearer, nurse, monkeypatch):
-    from triggerpoint.patients import services
+    from triggerpoint.patients import search
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr(services, "search_patients", broken)
+    monkeypatch.setattr(search, "find_patients", broken)
     client.raise_request_exception = False
     response = client.get("/api/v1/patients/", **bearer(nurse))
     assert response.status_code == 500

@@ -71,3 +71,27 @@ def test_results_page_shows_dob_mrn_and_last_visit_and_audits_each_patient(clien
     assert "Last visit" in html and "2026-11-20" in html and "2026-10-01" not in html
     shown = set(AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient_id", flat=True))
     assert shown == {garcias[k].pk for k in ("jose", "ana", "luis")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "expected"), [
+    ("05/17/1980", {"jose"}),
+    ("(555) 010 9999", {"ana"}),
+    ("garcía, josé", {"jose"}),
+    ("0037", {"jose"}),
+])
+def test_the_api_list_searches_like_the_front_desk_box(client, bearer, front_desk, physician, garcias, query,
+                                                        expected):
+    """One search for the page and the API: an EHR integration finds a patient by DOB or phone too."""
+    from triggerpoint.assessment.models import Visit
+
+    jose = garcias["jose"]
+    Visit.objects.create(clinic=jose.clinic, patient=jose, clinician=physician, visit_date=date(2026, 11, 20))
+    response = client.get("/api/v1/patients/", {"q": query}, **bearer(front_desk))
+    assert response.status_code == 200
+    rows = response.json()
+    assert {key for key, p in garcias.items() if str(p.public_id) in {r["id"] for r in rows}} == expected
+    if "jose" in expected:
+        assert next(r for r in rows if r["id"] == str(jose.public_id))["last_visit"] == "2026-11-20"
+    shown = set(AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient_id", flat=True))
+    assert shown == {garcias[k].pk for k in expected}
