@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "triggerpoint.aftercare",
     "triggerpoint.followup",
     "triggerpoint.outcomes",
+    "triggerpoint.billing",
     "triggerpoint.notifications",
     "triggerpoint.shell",
 ]

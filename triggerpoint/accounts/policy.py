@@ -56,6 +56,9 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "procedure.amend": frozenset({P}),
     "procedure.override_dose": frozenset({P}),
     "coding.view": frozenset({P, N, F}),
+    # billing hand-off: the front desk codes and submits claims in the clinics we build for (docs/BILLING.md)
+    "billing.view": frozenset({F}),
+    "billing.mark": frozenset({F}),
     # aftercare
     "aftercare.view": frozenset({P, N}),
     "aftercare.edit": frozenset({P, N}),

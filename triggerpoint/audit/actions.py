@@ -53,6 +53,11 @@ class AuditAction(StrEnum):
     # audit
     AUDIT_ACCESS_REFUSED = "audit.access.refused"
     AUDIT_LOG_EXPORTED = "audit.log.exported"
+    # billing
+    BILLING_CLAIMS_EXPORTED = "billing.claims.exported"
+    BILLING_CLAIMS_VIEWED = "billing.claims.viewed"
+    BILLING_NOTE_BILLED = "billing.note.billed"
+    BILLING_NOTE_REOPENED = "billing.note.reopened"
     # shell (pages that assemble the apps)
     SHELL_WORKLIST_VIEWED = "shell.worklist.viewed"
     # followup

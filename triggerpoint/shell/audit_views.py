@@ -1,8 +1,6 @@
-import csv
 import json
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -10,6 +8,7 @@ from django.utils.http import urlencode
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.audit import services
 from triggerpoint.audit.services import record_patient_views
+from triggerpoint.core.csv_export import streaming_csv
 from triggerpoint.shell.audit_log_filters import AuditLogFilter
 
 PAGE_SIZE = 100
@@ -30,11 +29,6 @@ def audit_log(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff_required("audit.view")
 def audit_export(request):
     """The filtered log as CSV; the export itself is an audited event (with its filters)."""
@@ -43,26 +37,16 @@ def audit_export(request):
     services.record("audit.log.exported", clinic=request.user.clinic,
                     details={"filters": filters.as_query(), "rows": events.count()})
     zone = request.user.clinic.zone
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
         for e in events.iterator(chunk_size=2000):
             patient = e.patient
-            yield writer.writerow([_cell(v) for v in [
+            yield [
                 timezone.localtime(e.at, zone).isoformat(), e.actor_label, e.action,
                 patient.mrn if patient else "", f"{patient.family_name}, {patient.given_name}" if patient else "",
                 e.object_type, e.object_id, e.ip or "", e.request_id,
                 json.dumps(e.details, sort_keys=True, ensure_ascii=False) if e.details else "",
-            ]])
+            ]
 
     stamp = timezone.localtime(timezone.now(), zone).strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
-
-
-def _cell(value) -> str:
-    """A spreadsheet must not run a cell as a formula (a failed sign-in stores the typed username)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return streaming_csv(f"audit-{stamp}.csv", CSV_COLUMNS, rows())
