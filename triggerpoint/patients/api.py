@@ -57,6 +57,8 @@ class PatientOut(PatientSummary):
     email: str
     address: str
     preferred_language: str
+    payer: str = Field("", description="Payer id from the clinic's payer table (blank when not recorded).")
+    payer_member_id: str = ""
     allergy_status: Literal["unknown", "nkda", "has_allergies"] | None = Field(
         None, description="unknown = never asked; nkda = asked, no known drug allergies; has_allergies = see allergies."
     )
@@ -102,6 +104,9 @@ class PatientIn(Schema):
     email: str = ""
     address: str = ""
     preferred_language: LanguageValue = "en"
+    payer: str = Field("", max_length=40, description="Payer id from the clinic's payer table; a new procedure "
+                                                      "note takes it for its coding warnings.")
+    payer_member_id: str = Field("", max_length=40)
 
 
 class PatientPatch(Schema):
@@ -118,6 +123,8 @@ class PatientPatch(Schema):
     email: str | None = None
     address: str | None = None
     preferred_language: LanguageValue | None = None
+    payer: str | None = Field(None, max_length=40)
+    payer_member_id: str | None = Field(None, max_length=40)
 
 
 class DuplicateCandidateOut(Schema):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from triggerpoint.core import plausible
+from triggerpoint.patients import payers
 from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
 
 
@@ -24,6 +25,8 @@ class PatientForm(forms.ModelForm):
             "email",
             "address",
             "preferred_language",
+            "payer",
+            "payer_member_id",
         ]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
@@ -35,6 +38,7 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["date_of_birth"].validators.append(plausible.form_validator("birth"))
         self.fields["weight_measured_on"].validators.append(plausible.form_validator("recorded"))
+        self.fields["payer"].widget = forms.Select(choices=[("", "— not recorded —"), *payers.choices()])
 
     def clean(self):
         cleaned = super().clean()

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from triggerpoint.core.models import ClinicalRecord
+from triggerpoint.patients.payers import validate_payer
 
 
 class Sex(models.TextChoices):
@@ -56,6 +57,9 @@ class Patient(ClinicalRecord):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     preferred_language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    payer = models.CharField(max_length=40, blank=True, validators=[validate_payer],
+                             help_text="Payer id from the payer table; a new procedure note takes it for coding.")
+    payer_member_id = models.CharField("member id", max_length=40, blank=True)
     # Set by the allergy services only: recording an allergy makes it has_allergies; NKDA is refused
     # while active allergies exist. Screening is never ready while it is unknown.
     allergy_status = models.CharField(max_length=16, choices=AllergyStatus.choices, default=AllergyStatus.UNKNOWN)

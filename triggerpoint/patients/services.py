@@ -11,6 +11,8 @@ from triggerpoint.audit import services as audit
 from triggerpoint.patients.models import Allergy, AllergyStatus, Medication, Patient, RiskFactor
 
 DEMOGRAPHIC_FIELDS = (
+    "payer",
+    "payer_member_id",
     "mrn",
     "given_name",
     "family_name",

@@ -9,7 +9,8 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from triggerpoint.procedures import selectors
+        from triggerpoint.patients import payers
+        from triggerpoint.procedures import coding, selectors
         from triggerpoint.screening import history
 
         # Screening (one layer down) reads the signed history through its port.
@@ -18,3 +19,5 @@ class ProceduresConfig(AppConfig):
             clinic_steroid_sessions_12m=selectors.clinic_steroid_sessions_12m,
             planned_session_checks=selectors.planned_session_checks,
         )
+        # The chart records a patient's payer with an id of the coders' payer table.
+        payers.provide(lambda: [(p.id, p.name) for p in coding.load_code_tables().payers.values()])
