@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     ACCOUNTS_SESSION_SIGN_IN_FAILED = "accounts.session.sign_in_failed"
     ACCOUNTS_SESSION_SIGNED_IN = "accounts.session.signed_in"
     ACCOUNTS_SESSION_SIGNED_OUT = "accounts.session.signed_out"
+    ACCOUNTS_TOKEN_FIRST_USED = "accounts.token.first_used"  # noqa: S105 - an audit code, not a secret
     ACCOUNTS_TOKEN_ISSUED = "accounts.token.issued"  # noqa: S105 - an audit code, not a secret
     ACCOUNTS_TOKEN_REVOKED = "accounts.token.revoked"  # noqa: S105 - an audit code, not a secret
     # aftercare

@@ -51,3 +51,17 @@ def test_a_good_sign_in_and_sign_out_are_audited_and_no_failure_is(client, physi
     client.post("/accounts/logout/")
     actions = list(AuditEvent.objects.filter(actor=physician).order_by("id").values_list("action", flat=True))
     assert actions == ["accounts.session.signed_in", "accounts.session.signed_out"]
+
+
+def test_a_tokens_first_use_is_audited_once_with_the_client_ip(client, physician):
+    from triggerpoint.accounts.models import ApiToken
+
+    _row, raw = ApiToken.issue(physician, "EHR interface")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}", "REMOTE_ADDR": "10.1.2.3"}
+    for _ in range(3):
+        assert client.get("/api/v1/patients/", **headers).status_code == 200
+    first = AuditEvent.objects.filter(action="accounts.token.first_used")
+    assert first.count() == 1
+    event = first.get()
+    assert event.actor_id == physician.pk and event.details["token"] == "EHR interface"
+    assert event.details["client_ip"] == "10.1.2.3"

@@ -165,6 +165,7 @@ def test_suggest_accepts_a_drawing_of_every_zone_within_the_body_cap(api):
 def test_suggest_stores_nothing(api):
     from triggerpoint.audit.models import AuditEvent
 
+    api.get("/api/v1/atlas/muscles")  # the token's first use is audited by authentication, not by this endpoint
     before = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as queries:
         response = api.post(SUGGEST, drawing(("temple-l", 7)))
