@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from triggerpoint.core.context import acting_as
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, services
 
 LUMBAR_PLAN = {
     "sites": [{"muscle": "quadratus_lumborum", "side": "left"}, {"muscle": "gluteus_medius", "side": "left"}],
@@ -155,8 +155,8 @@ def extend(ctx) -> None:
             expected_version=overridden.version,
         )
     with acting_as(nurse):
-        consent = services.generate_consent(nurse, thoracic)
-        services.sign_consent(
+        consent = consent_records.generate_consent(nurse, thoracic)
+        consent_records.sign_consent(
             nurse,
             consent,
             signer_name=thoracic.patient.full_name,
@@ -166,8 +166,8 @@ def extend(ctx) -> None:
             witness_name=nurse.get_full_name(),
             expected_version=consent.version,
         )
-        desk_consent = services.generate_consent(nurse, ready)
-        services.sign_consent(
+        desk_consent = consent_records.generate_consent(nurse, ready)
+        consent_records.sign_consent(
             nurse,
             desk_consent,
             signer_name=ready.patient.full_name,

@@ -174,10 +174,10 @@ def test_consent_is_generated_signed_once_and_then_refused(client, bearer, nurse
 
 def test_the_patient_reads_their_own_consent_through_the_api(client, answered, nurse, patient, other_patient):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.screening import services
+    from triggerpoint.screening import consent_records
 
     with acting_as(nurse):
-        consent = services.generate_consent(nurse, answered)
+        consent = consent_records.generate_consent(nurse, answered)
     path = f"/api/v1/screening/patients/{patient.public_id}/screenings/{answered.public_id}/consents/{consent.public_id}"
     client.force_login(patient.portal_user)
     assert client.get(path).status_code == 200
