@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
+from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.patients.selectors import get_patient_for_user
@@ -204,8 +205,6 @@ def screening_evaluate(request, payload: ScreeningRequestIn = EVALUATE_BODY):
 def list_screenings(request, patient_id: UUID):
     patient = get_patient_for_user(request.auth, patient_id, "screening.view")
     screenings = list(ScreeningRecord.objects.filter(patient=patient).select_related("patient", "reviewed_by", "overridden_by"))
-    from triggerpoint.audit import services as audit
-
     audit.record("screening.screening.listed", patient=patient, details={"channel": "api", "listed": len(screenings)})
     return [_screening_out(s) for s in screenings]
 

@@ -7,9 +7,12 @@ those answers — the demo never writes a status by hand.
 from __future__ import annotations
 
 import base64
+import io
+import math
 from datetime import timedelta
 
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from triggerpoint.core.context import acting_as
 from triggerpoint.screening import consent_records, services
@@ -48,11 +51,6 @@ def _answers(anchor, *, events=(), unwell=False, antibiotics=False, infection=Fa
 
 def demo_signature_png() -> str:
     """A drawn-looking signature as a PNG data URL (Pillow ships with WeasyPrint)."""
-    import io
-    import math
-
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGBA", (600, 180), (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
     points = [(40 + x * 5, 100 - 35 * math.sin(x / 6) * math.exp(-x / 120) - (x % 17)) for x in range(100)]
