@@ -20,7 +20,7 @@ from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import analytics, charts, repeat, services
+from triggerpoint.outcomes import analytics, charts, repeat, repeat_policies, services
 from triggerpoint.outcomes.models import (
     Measurement,
     OutcomeRequest,
@@ -226,13 +226,13 @@ def _relief_title(outcome) -> str:
 
 
 def repeat_context(patient, planned_date: date, regions: list[str], payer: str) -> dict:
-    policies = repeat.load_repeat_policies()
+    policies = repeat_policies.load_repeat_policies()
     try:
         decision = services.repeat_decision_for(patient, planned_date, regions, payer or None)
         problems: list[str] = []
     except RuleInputError as error:
         decision, problems = None, error.problems
-    rules = repeat.repeat_rules(policies.get(payer, repeat.DEFAULT_REPEAT_POLICY))
+    rules = repeat.repeat_rules(policies.get(payer, repeat_policies.DEFAULT_REPEAT_POLICY))
     findings = []
     if decision is not None:
         findings = [{"finding": f, "rule": rules.get(f.rule)} for f in decision.findings]

@@ -20,7 +20,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import analytics, summary
+from triggerpoint.outcomes import analytics, repeat_policies, summary
 from triggerpoint.outcomes import repeat as repeat_rule
 from triggerpoint.outcomes.models import (
     Measurement,
@@ -309,11 +309,11 @@ def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
 def repeat_decision_for(patient, planned_date: date, planned_regions: Iterable[str], payer=None) -> repeat_rule.RepeatDecision:
     """Whether a planned session meets the payer's repeat-injection policy (``payer``: policy id or RepeatPolicy)."""
     if payer is None or payer == "":
-        policy = repeat_rule.DEFAULT_REPEAT_POLICY
-    elif isinstance(payer, repeat_rule.RepeatPolicy):
+        policy = repeat_policies.DEFAULT_REPEAT_POLICY
+    elif isinstance(payer, repeat_policies.RepeatPolicy):
         policy = payer
     else:
-        policy = repeat_rule.get_repeat_policy(str(payer))
+        policy = repeat_policies.get_repeat_policy(str(payer))
     return repeat_rule.evaluate_repeat(prior_sessions(patient, planned_date), planned_date, planned_regions, policy)
 
 
