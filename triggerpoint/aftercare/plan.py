@@ -45,7 +45,7 @@ from triggerpoint.aftercare.schemas import parse_plan_request
 from triggerpoint.atlas.catalog import muscle_name, stretch_for_patient
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.followup.windows import load_windows
+from triggerpoint.followup import windows  # called as windows.load_windows(): one table, replaceable in tests
 
 __all__ = [
     "AftercarePlan", "PlanDay", "PlanInput", "PlannedReminder", "Reminder", "Site", "Task", "build_plan",
@@ -198,7 +198,7 @@ def _join(items: list[str], template: PlanTemplate, language: str) -> str:
 
 def _warning_window_values() -> dict[str, int]:
     """{fever_days}, {site_days}, {toxin_weeks} from the follow-up warning-window table (one source)."""
-    return load_windows().placeholders()
+    return windows.load_windows().placeholders()
 
 
 def _clinic_phrase(inp: PlanInput, template: PlanTemplate, language: str) -> str:
