@@ -10,9 +10,10 @@ caller's clinic) and `language`. Bad input is a 422 listing every problem.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.aftercare.plan import build_plan
@@ -20,6 +21,41 @@ from triggerpoint.aftercare.schemas import PlanRequestIn
 from triggerpoint.core.contract_body import object_contract_body
 
 router = Router(tags=["aftercare"])
+
+
+# The response, as `AftercarePlan.as_dict` builds it: fields in its key order, so the JSON the
+# endpoint sends is exactly that dict (emitted with exclude_unset: a task without a muscle has no
+# "muscle"/"sides" keys, never nulls). tests/test_api.py compares the two key for key.
+class AftercarePlanTaskOut(Schema):
+    id: str
+    kind: str
+    text: str
+    articles: list[str]
+    muscle: str = Field(None, description="Per-muscle tasks only (e.g. a stretch): the atlas muscle id.")
+    sides: list[str] = Field(None, description="Per-muscle tasks only: the sides treated.")
+    rule: str
+    basis: str
+
+
+class AftercarePlanDayOut(Schema):
+    date: date
+    day_number: int
+    tasks: list[AftercarePlanTaskOut]
+
+
+class AftercarePlanTemplateOut(Schema):
+    id: str
+    version: int
+
+
+class AftercarePlanOut(Schema):
+    days: list[AftercarePlanDayOut]
+    activity_restriction_until: date
+    warning_window_until: date
+    procedure_date: date
+    template: AftercarePlanTemplateOut
+    language: str
+    articles: list[str]
 
 
 EXAMPLE = {
@@ -33,7 +69,8 @@ EXAMPLE = {
 PLAN_BODY = object_contract_body(..., example=EXAMPLE, before=lambda request: require(request.auth, "rules.evaluate"))
 
 
-@router.post("/plan", url_name="aftercare_plan", summary="Build an aftercare plan (no side effects)")
+@router.post("/plan", url_name="aftercare_plan", summary="Build an aftercare plan (no side effects)",
+             response=AftercarePlanOut, exclude_unset=True)
 def aftercare_plan(request, payload: PlanRequestIn = PLAN_BODY) -> dict[str, Any]:
     """The plan for the body's procedure; a bad body is a 422 listing every problem at once."""
     require(request.auth, "rules.evaluate")

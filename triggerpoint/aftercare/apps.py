@@ -9,6 +9,7 @@ class AftercareConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.aftercare.receivers import create_plan_on_signature
         from triggerpoint.procedures.signals import procedure_signed
 

@@ -16,15 +16,14 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from triggerpoint.aftercare import services
+from triggerpoint.aftercare import plan_pages, services
 from triggerpoint.aftercare.models import AftercarePlan, CheckSource
 from triggerpoint.core.context import acting_as
 from triggerpoint.notifications.models import Notification, Status
+from triggerpoint.procedures.selectors import signed_procedures
 
 
 def extend(ctx) -> None:
-    from triggerpoint.procedures.selectors import signed_procedures
-
     clinics = ctx.clinics
     missing = signed_procedures(clinic__in=clinics).exclude(
         pk__in=AftercarePlan.objects.values("procedure_id")
@@ -73,7 +72,7 @@ def extend(ctx) -> None:
     portal_plans = [p for p in plans if ctx.portal_patient is not None and p.patient_id == ctx.portal_patient.pk]
     with acting_as(None):
         for plan in portal_plans:
-            view = services.plan_view(plan)
+            view = plan_pages.plan_view(plan)
             for day in view.days:
                 if not day.is_past:
                     continue

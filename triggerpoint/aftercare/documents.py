@@ -10,14 +10,14 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from triggerpoint.aftercare import services
+from triggerpoint.aftercare import plan_pages
 from triggerpoint.aftercare.calendar import plan_to_ics
 from triggerpoint.aftercare.models import AftercarePlan
 
 
 def plan_print_html(plan: AftercarePlan) -> str:
     with translation.override(plan.language):
-        view = services.plan_view(plan, today=plan.procedure_date)
+        view = plan_pages.plan_view(plan, today=plan.procedure_date)
         return render_to_string(
             "aftercare/plan_print.html",
             {
@@ -32,6 +32,7 @@ def plan_print_html(plan: AftercarePlan) -> str:
 
 
 def plan_pdf(plan: AftercarePlan) -> bytes:
+    # Imported when a PDF is made: WeasyPrint loads Pango/Cairo, which no page or test needs otherwise.
     from weasyprint import HTML
 
     return HTML(string=plan_print_html(plan)).write_pdf()
@@ -40,7 +41,7 @@ def plan_pdf(plan: AftercarePlan) -> bytes:
 def plan_ics(plan: AftercarePlan) -> bytes:
     # No patient name: calendars sync to third-party clouds; the clinic's name is enough.
     return plan_to_ics(
-        services.built_plan(plan),
+        plan_pages.built_plan(plan),
         clinic_name=plan.clinic.name,
         clinic_phone=plan.clinic.phone or "",
         plan_key=str(plan.public_id),

@@ -23,6 +23,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from triggerpoint.aftercare.plan import AftercarePlan
+from triggerpoint.followup import windows  # called as windows.load_windows(): one table, replaceable in tests
 
 ARTICLE_DIR = Path(__file__).resolve().parent / "data" / "articles"
 SCHEMA_PATH = ARTICLE_DIR / "article.schema.json"
@@ -105,9 +106,7 @@ def _with_warning_windows(body: str, origin: str) -> str:
     followup/data/warning_windows.yaml (the table triage reads), so an article never states a
     number that triage does not use.
     """
-    from triggerpoint.followup.windows import load_windows  # the one table; imported when articles load
-
-    return load_windows().expand_article(body, origin)
+    return windows.load_windows().expand_article(body, origin)
 
 
 @cache

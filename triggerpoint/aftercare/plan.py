@@ -42,8 +42,10 @@ from triggerpoint.aftercare.plan_template import (
     load_template,
 )
 from triggerpoint.aftercare.schemas import parse_plan_request
+from triggerpoint.atlas.catalog import muscle_name, stretch_for_patient
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.followup import windows  # called as windows.load_windows(): one table, replaceable in tests
 
 __all__ = [
     "AftercarePlan", "PlanDay", "PlanInput", "PlannedReminder", "Reminder", "Site", "Task", "build_plan",
@@ -196,9 +198,7 @@ def _join(items: list[str], template: PlanTemplate, language: str) -> str:
 
 def _warning_window_values() -> dict[str, int]:
     """{fever_days}, {site_days}, {toxin_weeks} from the follow-up warning-window table (one source)."""
-    from triggerpoint.followup.windows import load_windows
-
-    return load_windows().placeholders()
+    return windows.load_windows().placeholders()
 
 
 def _clinic_phrase(inp: PlanInput, template: PlanTemplate, language: str) -> str:
@@ -230,16 +230,12 @@ def _patient_name(muscle: _Muscle, language: str) -> str:
     """The muscle's name in the patient's language (atlas/data/muscle_names_es.yaml for Spanish)."""
     if language == "en":
         return muscle.name
-    from triggerpoint.atlas.catalog import muscle_name
-
     return muscle_name(muscle.id, language)
 
 
 def _stretches_phrase(muscle: _Muscle, language: str = "en") -> str:
     """Each stretch as "Name: instructions." in the patient's language (atlas/data/stretches_es.yaml)."""
     if language != "en":
-        from triggerpoint.atlas.catalog import stretch_for_patient
-
         stretches = tuple(stretch_for_patient(stretch, language) for stretch in muscle.stretches)
     else:
         stretches = muscle.stretches

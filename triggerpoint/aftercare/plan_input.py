@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.catalogues.drugs import load_drugs
+
 
 class _Stretch(Protocol):
     id: str
@@ -49,14 +52,10 @@ class DrugCatalog(Protocol):
 
 
 def _default_atlas() -> AtlasCatalog:
-    from triggerpoint.atlas.catalog import load_atlas
-
     return load_atlas()
 
 
 def _default_drugs() -> DrugCatalog:
-    from triggerpoint.catalogues.drugs import load_drugs
-
     return load_drugs()
 
 

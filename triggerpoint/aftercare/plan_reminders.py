@@ -1,17 +1,40 @@
 """Reminder send times for a plan: "8 a.m. on day 1" is a local clock time whose UTC instant
 moves across daylight-saving changes. Pure: no Django, ORM or HTTP.
+
+``plan`` imports this module (and re-exports its names); this module names what it reads of a
+plan as protocols rather than importing ``plan``, so the dependency runs one way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from triggerpoint.core.rules import RuleInputError
 
-if TYPE_CHECKING:
-    from triggerpoint.aftercare.plan import AftercarePlan
+
+class _PlannedReminder(Protocol):
+    """What is read of a ``plan.PlannedReminder``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def date(self) -> date: ...
+    @property
+    def slot(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class PlanReminders(Protocol):
+    """What is read of a ``plan.AftercarePlan``: its planned reminders."""
+
+    @property
+    def reminders(self) -> Sequence[_PlannedReminder]: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +62,7 @@ def local_time_to_utc(day: date, clock: time, tz: tzinfo) -> datetime:
 
 
 def reminder_schedule(
-    plan: AftercarePlan,
+    plan: PlanReminders,
     tz: tzinfo,
     morning: time = time(8, 0),
     evening: time = time(18, 0),

@@ -26,6 +26,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from triggerpoint.core.rules import Rule
+from triggerpoint.followup import windows  # called as windows.load_windows(): one table, replaceable in tests
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "data" / "templates"
 SCHEMA_PATH = TEMPLATE_DIR / "template.schema.json"
@@ -185,9 +186,7 @@ def _offset_days(value: int | str) -> int:
     """
     if isinstance(value, int):
         return value
-    from triggerpoint.followup.windows import load_windows  # the one table of warning windows
-
-    return load_windows().days(value)
+    return windows.load_windows().days(value)
 
 
 def build_template(document: Mapping[str, Any], origin: str = "<template>") -> PlanTemplate:

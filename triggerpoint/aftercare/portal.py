@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from triggerpoint.accounts.policy import can
-from triggerpoint.aftercare import services
+from triggerpoint.aftercare import plan_pages, services
 from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.core.worklist import WorklistSection
 
@@ -23,7 +23,7 @@ def sections(user) -> list[WorklistSection]:
         return []
     items = []
     for plan in plans:
-        view = services.plan_view(plan)
+        view = plan_pages.plan_view(plan)
         items.append(
             {
                 "plan": plan,

@@ -6,16 +6,16 @@
   the caller's transaction, so a signature never exists without its plan and reminders,
   and re-running it (the signal fires again, a clinician clicks twice) changes nothing.
 - `set_task_done` records the patient ticking a task; `stop_reminders` is their opt-out.
-- `plan_view` turns a stored plan into what the pages show (today, warnings, articles).
 
-Views, the API, the signal receiver and the demo call these; none repeats them.
+Views, the API, the signal receiver and the demo call these; none repeats them. What the
+pages show of a stored plan (`plan_view`) is in ``plan_pages``, which reads this module's
+task keys and labels; this module never imports it, so a change never depends on a page.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -25,16 +25,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from triggerpoint.aftercare.delivery import DEFAULT_POLICY, ReminderPolicy, choose_channel, split_late
-from triggerpoint.aftercare.education import Article, get_article
 from triggerpoint.aftercare.models import AftercarePlan, CheckSource, TaskCheck
 from triggerpoint.aftercare.plan import AftercarePlan as BuiltPlan
 from triggerpoint.aftercare.plan import Reminder, build_plan, parse_plan_request, reminder_schedule
 from triggerpoint.aftercare.plan_template import load_template
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import ContactPreference, Notification, Status
 from triggerpoint.patients.language import page_language
+from triggerpoint.procedures.models import Procedure
+from triggerpoint.screening.content import load_blood_thinners
+from triggerpoint.screening.facts import medication_name_for_matching
+from triggerpoint.screening.rules_bleeding import ANTITHROMBOTIC_CLASSES, haematoma_warning_needed
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +77,6 @@ def _haematoma_condition(procedure) -> list[str]:
     """``haematoma_risk`` when a treated site is deep and non-compressible and the patient takes a blood thinner
     (chart), or the procedure's screening found a deep-site bleeding risk (e.g. a high INR): the same test as
     screening SCR-DEEP-SITE-BLEEDING (`haematoma_warning_needed`), so the plan warns the patient it flagged."""
-    from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.screening.content import load_blood_thinners
-    from triggerpoint.screening.facts import medication_name_for_matching
-    from triggerpoint.screening.rules_bleeding import ANTITHROMBOTIC_CLASSES, haematoma_warning_needed
-
     atlas = load_atlas()
     deep = any(atlas.has_muscle(site.muscle) and atlas.muscle(site.muscle).non_compressible
                for site in procedure.sites.all())
@@ -136,8 +135,6 @@ def create_plan_for_procedure(
     Raises `PlanRefused` (a `RuleInputError`, listing every problem) for a draft note or
     facts the generator refuses.
     """
-    from triggerpoint.procedures.models import Procedure
-
     # Lock the procedure row so two concurrent calls cannot both pass the "no plan yet" check.
     procedure = Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
     existing = AftercarePlan.objects.filter(procedure=procedure).first()
@@ -354,211 +351,3 @@ def stop_reminders(plan: AftercarePlan, via: str) -> ContactPreference:
 
 def reminders_stopped(patient) -> bool:
     return ContactPreference.objects.filter(patient=patient, reminders_opted_out=True).exists()
-
-
-# ------------------------------------------------------------------ what the pages show
-@dataclass(frozen=True)
-class TaskView:
-    key: str
-    kind: str
-    text: str
-    checkable: bool
-    done: bool
-    rule: str = ""
-    basis: str = ""
-
-
-@dataclass(frozen=True)
-class DayView:
-    number: int
-    date: date
-    tasks: tuple[TaskView, ...]
-    is_today: bool
-    is_past: bool
-
-    @property
-    def to_do(self) -> tuple[TaskView, ...]:
-        return tuple(task for task in self.tasks if task.checkable)
-
-    @property
-    def notes(self) -> tuple[TaskView, ...]:
-        return tuple(task for task in self.tasks if not task.checkable and task.kind != "warning")
-
-    @property
-    def done_count(self) -> int:
-        return sum(1 for task in self.to_do if task.done)
-
-
-@dataclass(frozen=True)
-class DayGroup:
-    """Consecutive days with the same things to do (warnings aside), printed once with a box per day."""
-
-    days: tuple[DayView, ...]
-
-    @property
-    def first(self) -> DayView:
-        return self.days[0]
-
-    @property
-    def last(self) -> DayView:
-        return self.days[-1]
-
-    @property
-    def to_do(self) -> tuple[TaskView, ...]:
-        return self.first.to_do
-
-    @property
-    def notes(self) -> tuple[TaskView, ...]:
-        return self.first.notes
-
-
-def group_days(days: tuple[DayView, ...]) -> tuple[DayGroup, ...]:
-    groups: list[list[DayView]] = []
-    previous = None
-    for day in days:
-        signature = tuple((task.key, task.text) for task in day.tasks if task.kind != "warning")
-        if groups and signature == previous:
-            groups[-1].append(day)
-        else:
-            groups.append([day])
-        previous = signature
-    return tuple(DayGroup(days=tuple(group)) for group in groups)
-
-
-@dataclass(frozen=True)
-class WarningSign:
-    text: str
-    until: date
-    rule: str = ""
-    basis: str = ""
-
-
-@dataclass(frozen=True)
-class PlanView:
-    plan: AftercarePlan
-    days: tuple[DayView, ...]
-    warnings: tuple[WarningSign, ...]
-    articles: tuple[Article, ...]
-    today: date
-    activity_restriction_until: date
-    warning_window_until: date
-    muscles: tuple[str, ...] = field(default=())  # in the plan's (patient's) language
-    staff_muscles: tuple[str, ...] = field(default=())  # English, for staff pages
-
-    @property
-    def today_view(self) -> DayView | None:
-        return next((day for day in self.days if day.is_today), None)
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.days) and self.today > self.days[-1].date
-
-    @property
-    def warnings_active(self) -> bool:
-        return self.today <= self.warning_window_until
-
-    @property
-    def day_groups(self) -> tuple[DayGroup, ...]:
-        return group_days(self.days)
-
-    @property
-    def adherence(self) -> list[AdherenceRow]:
-        """One row per checkable task, one cell per plan day: True done, False open, None not that day."""
-        rows: dict[str, AdherenceRow] = {}
-        for day in self.days:
-            for task in day.to_do:
-                row = rows.setdefault(task.key, AdherenceRow(task=task, cells=[None] * len(self.days)))
-                row.cells[day.number] = task.done
-        return list(rows.values())
-
-
-@dataclass
-class AdherenceRow:
-    task: TaskView
-    cells: list[bool | None]
-
-    @property
-    def done(self) -> int:
-        return sum(1 for cell in self.cells if cell)
-
-    @property
-    def due(self) -> int:
-        return sum(1 for cell in self.cells if cell is not None)
-
-
-def clinic_today(plan: AftercarePlan) -> date:
-    return timezone.now().astimezone(plan.clinic.zone).date()
-
-
-def plan_view(plan: AftercarePlan, today: date | None = None) -> PlanView:
-    today = today or clinic_today(plan)
-    checks = {(c.day_number, c.task_key): c.done for c in plan.checks.all()}
-    days: list[DayView] = []
-    warnings: dict[str, WarningSign] = {}
-    for day in plan.days:
-        day_date = date.fromisoformat(day["date"])
-        tasks = []
-        for task in day["tasks"]:
-            key = task_key(task)
-            tasks.append(
-                TaskView(
-                    key=key,
-                    kind=task["kind"],
-                    text=task["text"],
-                    checkable=task["kind"] in CHECKABLE_KINDS,
-                    done=checks.get((day["day_number"], key), False),
-                    rule=task.get("rule", ""),
-                    basis=task.get("basis", ""),
-                )
-            )
-            if task["kind"] == "warning":
-                # The same warning repeats daily; show it once with the last day it applies.
-                warnings[key] = WarningSign(
-                    text=task["text"], until=day_date, rule=task.get("rule", ""), basis=task.get("basis", "")
-                )
-        days.append(
-            DayView(
-                number=day["day_number"],
-                date=day_date,
-                tasks=tuple(tasks),
-                is_today=day_date == today,
-                is_past=day_date < today,
-            )
-        )
-    return PlanView(
-        plan=plan,
-        days=tuple(days),
-        warnings=tuple(warnings.values()),
-        articles=tuple(get_article(slug, plan.language) for slug in plan.plan.get("articles", [])),
-        today=today,
-        activity_restriction_until=date.fromisoformat(plan.plan["activity_restriction_until"]),
-        warning_window_until=date.fromisoformat(plan.plan["warning_window_until"]),
-        muscles=treated_muscles(plan, plan.language),
-        staff_muscles=treated_muscles(plan),
-    )
-
-
-def treated_muscles(plan: AftercarePlan, language: str = "en") -> tuple[str, ...]:
-    """Each treated muscle once with its sides ("Upper trapezius (left, right)"), in `language`.
-
-    Patient pages and the PDF pass the plan's language (Spanish names from the atlas's
-    muscle_names_es.yaml); staff pages keep English.
-    """
-    from triggerpoint.atlas.catalog import PATIENT_LANGUAGES, load_atlas, muscle_name
-
-    atlas = load_atlas()
-    language = language if language in PATIENT_LANGUAGES else "en"
-    sides: dict[str, list[str]] = {}
-    for site in plan.inputs.get("sites", []):
-        sides.setdefault(site["muscle"], []).append(site["side"])
-    with translation.override(language):
-        return tuple(
-            f"{muscle_name(muscle, language) if atlas.has_muscle(muscle) else muscle} "
-            f"({', '.join(str(SIDE_LABELS.get(side, side)) for side in sorted(set(s)))})"
-            for muscle, s in sides.items()
-        )
-
-
-def built_plan(plan: AftercarePlan) -> BuiltPlan:
-    """The stored plan as the pure generator's type (for the calendar)."""
-    return BuiltPlan.from_dict(plan.plan)

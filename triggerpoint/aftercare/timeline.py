@@ -20,6 +20,7 @@ from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.aftercare.plan_template import load_template
 from triggerpoint.notifications.models import Notification, Status
 from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.procedures.selectors import signed_procedures
 
 
 def _plan_url(patient, plan: AftercarePlan) -> str:
@@ -85,8 +86,6 @@ def entries(patient, user) -> list[TimelineEntry]:
                                        title=f"Aftercare messages for the procedure of {plan.procedure_date:%Y-%m-%d}",
                                        summary=", ".join(parts), url=_plan_url(patient, plan), status=worst))
     if can(user, "aftercare.edit", patient):
-        from triggerpoint.procedures.selectors import signed_procedures
-
         # Only where a plan would still run: a plan for last season's injection helps nobody.
         still_useful_from = timezone.localdate() - timedelta(days=load_template().last_day)
         without_plan = signed_procedures(

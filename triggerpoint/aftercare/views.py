@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, require
-from triggerpoint.aftercare import documents, services
+from triggerpoint.aftercare import documents, plan_pages, services
 from triggerpoint.aftercare.education import article_slugs, get_article
 from triggerpoint.aftercare.models import AftercarePlan, CheckSource
 from triggerpoint.aftercare.plan_template import SUPPORTED_LANGUAGES
@@ -33,6 +33,7 @@ from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.procedures.models import Procedure
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.
 LIBRARY_ORDER = (
@@ -132,7 +133,7 @@ def _patient_plan_response(request, plan: AftercarePlan, urls: dict[str, str], v
     audit.record("aftercare.plan.viewed", obj=plan, details={"via": via})
     with translation.override(plan.language):
         context = {
-            "view": services.plan_view(plan),
+            "view": plan_pages.plan_view(plan),
             "plan": plan,
             "clinic": plan.clinic,
             "patient": plan.patient,
@@ -158,7 +159,7 @@ def _check(request, plan: AftercarePlan, urls: dict[str, str], source: str):
     if not request.headers.get("HX-Request"):
         return redirect(f"{urls['page']}#day-{day_number}")
     with translation.override(plan.language):
-        view = services.plan_view(plan)
+        view = plan_pages.plan_view(plan)
         day = next(d for d in view.days if d.number == day_number)
         task = next(t for t in day.tasks if t.key == key)
         return render(request, "aftercare/_check_response.html", {"task": task, "day": day, "urls": urls})
@@ -197,7 +198,7 @@ def plan_page(request, patient_id, plan_id):
         return _patient_plan_response(request, plan, urls, via="portal")
     audit.record("aftercare.plan.viewed", obj=plan, details={"via": "staff"})
     context = {
-        "view": services.plan_view(plan),
+        "view": plan_pages.plan_view(plan),
         "plan": plan,
         "patient": plan.patient,
         "urls": urls,
@@ -242,8 +243,6 @@ def plan_stop_reminders(request, patient_id, plan_id):
 @staff_required("aftercare.edit")
 @require_http_methods(["GET", "POST"])
 def create_plan(request, patient_id, procedure_id):
-    from triggerpoint.procedures.models import Procedure
-
     patient = get_patient_for_user(request.user, patient_id, "aftercare.edit")
     procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
     if procedure is None:

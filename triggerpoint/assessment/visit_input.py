@@ -201,7 +201,7 @@ def _drawing(value: Any, zone_ids: Collection[str], problems: list[str]) -> dict
 
 
 def _scores(changes: Mapping[str, Any], context: VisitContext, problems: list[str]) -> dict[str, Any]:
-    from triggerpoint.catalogues.instruments import score_nrs, score_peg3
+    from triggerpoint.catalogues.instrument_scoring import score_nrs, score_peg3
 
     given = {name: changes[name] for name in SCORE_FIELDS if name in changes}
     clean: dict[str, Any] = {}

@@ -5,3 +5,10 @@ class NotificationsConfig(AppConfig):
     name = "triggerpoint.notifications"
     label = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported in ready(): they import models, which Django loads only after every app's module.
+        from triggerpoint.notifications import services, tasks
+
+        # The delivery task runs `services.deliver`, so `services` cannot import `tasks`; it is given the task here.
+        services.provide_delivery_task(tasks.deliver_notification)

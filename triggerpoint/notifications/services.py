@@ -1,15 +1,24 @@
-"""Outbox and tokenised-link services (the only way other apps send or link)."""
+"""Outbox and tokenised-link services (the only way other apps send or link).
+
+The background worker's tasks (``tasks``) run this module's `deliver`, so ``tasks`` imports
+this module and this module never imports ``tasks``: the delivery task `schedule` queues is
+provided at start-up (`NotificationsConfig.ready` calls `provide_delivery_task`). One way,
+because delivery is the domain and the task only its entry point for the worker.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from triggerpoint.audit import services as audit
 from triggerpoint.notifications.gateways import DeliveryError, send_email, sms_gateway
 from triggerpoint.notifications.models import (
     Channel,
@@ -87,10 +96,26 @@ def enqueue(
     return note
 
 
+_provided: dict[str, Any] = {}
+
+
+def provide_delivery_task(task: Any) -> None:
+    """Called by `NotificationsConfig.ready` with ``tasks.deliver_notification`` (see the module docstring)."""
+    _provided["deliver_notification"] = task
+
+
+def _delivery_task() -> Any:
+    try:
+        return _provided["deliver_notification"]
+    except KeyError:
+        raise ImproperlyConfigured(
+            "notifications.services has no delivery task (NotificationsConfig.ready provides it)"
+        ) from None
+
+
 def schedule(note: Notification) -> None:
     """Queue the delivery task to run at the notification's time (the task table is in the same database)."""
-    from triggerpoint.notifications.tasks import deliver_notification
-
+    deliver_notification = _delivery_task()
     when = note.next_attempt_at or note.send_after
     task = deliver_notification.using(run_after=when) if when > timezone.now() else deliver_notification
     task.enqueue(note.pk)
@@ -156,8 +181,6 @@ def link_unusable_reason(link: PatientLink | None, now: datetime) -> str:
 
 def withdraw(note: Notification, reason: str) -> None:
     """Mark a claimed message withdrawn (never sent) and record why, on the row and in the audit log."""
-    from triggerpoint.audit import services as audit
-
     Notification.objects.filter(pk=note.pk).update(status=Status.WITHDRAWN, last_error=reason[:2000])
     audit.record(
         "notifications.message.withdrawn",
@@ -193,8 +216,6 @@ def cancel_pending(*, patient=None, related=None, kind_prefix: str = "") -> int:
 @transaction.atomic
 def set_reminder_opt_out(patient, opted_out: bool) -> ContactPreference:
     """Stop (or restart) reminders; pending reminders are cancelled at once, not at send time only."""
-    from triggerpoint.audit import services as audit
-
     pref, _ = ContactPreference.objects.get_or_create(patient=patient)
     pref.reminders_opted_out = opted_out
     pref.opted_out_at = timezone.now() if opted_out else None

@@ -1,4 +1,9 @@
-"""Background tasks (django-tasks): started by `triggerpoint worker`."""
+"""Background tasks (django-tasks): started by `triggerpoint worker`.
+
+Thin entry points into ``services`` (which never imports this module: `NotificationsConfig.ready`
+hands it `deliver_notification` to schedule). Their import paths are stored with queued tasks,
+so they stay here.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
 from triggerpoint.outcomes.models import Measurement, Source
 from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.procedures.models import Procedure
 
 router = Router(tags=["outcomes"])
 
@@ -70,8 +72,6 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
         problems.append("answers: required, an object of item id to value")
     procedure = None
     if payload.get("procedure"):
-        from triggerpoint.procedures.models import Procedure
-
         procedure = Procedure.objects.filter(patient=patient, public_id=str(payload["procedure"])).first() \
             if _is_uuid(payload["procedure"]) else None
         if procedure is None:
@@ -95,8 +95,6 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:

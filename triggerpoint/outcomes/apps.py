@@ -9,8 +9,9 @@ class OutcomesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from triggerpoint.outcomes import services
+        # Imported in ready(): they import models, which Django loads only after every app's module.
+        from triggerpoint.outcomes import outcome_requests
         from triggerpoint.procedures.signals import procedure_signed
 
         # Outcome requests are written inside the signing transaction (idempotent receiver).
-        procedure_signed.connect(services.on_procedure_signed, dispatch_uid="outcomes.schedule_requests")
+        procedure_signed.connect(outcome_requests.on_procedure_signed, dispatch_uid="outcomes.schedule_requests")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
 
 BATCH_ROWS = 50_000
@@ -204,8 +205,6 @@ def reset_sequences(models_: Iterable[type[models.Model]]) -> None:
     """After inserting explicit ids on PostgreSQL, move each id sequence past them."""
     if connection.vendor != "postgresql":
         return
-    from django.core.management.color import no_style
-
     statements = connection.ops.sequence_reset_sql(no_style(), list(models_))
     with connection.cursor() as cursor:
         for sql in statements:

@@ -16,8 +16,18 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from triggerpoint.outcomes import analytics, registry, services
+from triggerpoint.core.context import acting_as
+from triggerpoint.outcomes import (
+    analytics,
+    outcome_requests,
+    registry,
+    registry_population,
+    schedule,
+    services,
+)
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
+from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
+from triggerpoint.procedures.selectors import signed_procedures
 
 HISTORY_PROCEDURES = 300
 PATIENTS_PER_REGISTRY_PROCEDURE = 0.25
@@ -26,7 +36,7 @@ REGISTRY_CLINIC_WEIGHTS = (0.85, 0.15)
 
 def extend(ctx) -> None:
     started = time.perf_counter()
-    practitioners = registry.practitioners_for(ctx.staff, ctx.clinics)
+    practitioners = registry_population.practitioners_for(ctx.staff, ctx.clinics)
     with transaction.atomic():
         history = _history(ctx, practitioners)
         _portal_patient_due_questionnaire(ctx)
@@ -45,9 +55,6 @@ def extend(ctx) -> None:
 
 
 def _history(ctx, practitioners) -> int:
-    from triggerpoint.procedures.models import Procedure
-    from triggerpoint.procedures.selectors import signed_procedures
-
     patients = list(ctx.patients)
     made = registry.generate(
         seed=ctx.rng.getrandbits(63),
@@ -74,14 +81,14 @@ def _history(ctx, practitioners) -> int:
 
 
 def _history_requests(procedures) -> None:
-    plan = services.outcome_schedule()
+    plan = schedule.outcome_schedule()
     today = timezone.localdate()
     answered = set(
         Measurement.objects.filter(procedure__in=procedures).values_list("procedure_id", "time_point").distinct()
     )
     rows = []
     for procedure in procedures:
-        points = [(tp, 0, 0) for tp in services.IN_CLINIC_POINTS]
+        points = [(tp, 0, 0) for tp in schedule.IN_CLINIC_POINTS]
         points += [(tp, days, plan.answer_window_days) for tp, days in plan.follow_up_days]
         for time_point, days, window in points:
             due = procedure.procedure_date + timedelta(days=days)
@@ -105,10 +112,6 @@ def _history_requests(procedures) -> None:
 
 def _portal_patient_due_questionnaire(ctx) -> None:
     """The portal patient had an injection 15 days ago, so the 2-week questionnaire is waiting."""
-    from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
-    from triggerpoint.procedures.selectors import signed_procedures
-
     patient = ctx.portal_patient
     if patient is None:
         return
@@ -133,17 +136,15 @@ def _portal_patient_due_questionnaire(ctx) -> None:
             recent.signed_at = recent.performed_at + timedelta(minutes=40)
             recent.signed_by = physician
             recent.save()
-        services.schedule_outcome_requests(recent)
+        outcome_requests.schedule_outcome_requests(recent)
 
 
 def _registry(ctx, practitioners, count: int):
-    from triggerpoint.core.context import acting_as
-
     rng = np.random.default_rng(ctx.rng.getrandbits(63))
     patients = max(int(count * PATIENTS_PER_REGISTRY_PROCEDURE), 1)
     clinic_ids = [c.pk for c in ctx.clinics[: len(REGISTRY_CLINIC_WEIGHTS)]]
     with acting_as(ctx.staff["dr.rivera"]):
-        patient_ids, patient_clinics = registry.create_patients(
+        patient_ids, patient_clinics = registry_population.create_patients(
             rng, clinic_ids, patients, ctx.today, REGISTRY_CLINIC_WEIGHTS[: len(clinic_ids)]
         )
         made = registry.generate(

@@ -1,4 +1,9 @@
-"""What the outcome pages show: labels, the per-patient overview and the dashboard's charts (read-only)."""
+"""What the outcome pages show: labels, the per-patient overview and the dashboard's charts (read-only).
+
+Presentation reads the domain one way: this module imports ``services`` (the clinic's local
+date, the repeat decision) and ``services`` never imports it, so recording an outcome does not
+load page labels. The patient's language is ``patients.language.page_language``, which both use.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,24 @@ from datetime import date
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext, gettext_noop
 
-from triggerpoint.atlas.catalog import BODY_REGION_LABELS
+from triggerpoint.accounts.models import User
+from triggerpoint.assessment.diagnoses import load_icd_table
+from triggerpoint.atlas.catalog import BODY_REGION_LABELS, load_atlas
+from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
-from triggerpoint.outcomes import analytics, charts, services
+from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.core.rules import RuleInputError
+from triggerpoint.outcomes import analytics, charts, repeat, repeat_policies, services
 from triggerpoint.outcomes.models import (
     Measurement,
     OutcomeRequest,
+    OutcomeRollup,
     ProcedureOutcome,
     RequestStatus,
     TimePoint,
 )
 from triggerpoint.patients.language import page_language
+from triggerpoint.procedures.selectors import signed_procedures
 
 GUIDANCE_LABELS = {"ultrasound": gettext_noop("Ultrasound"), "landmark": gettext_noop("Landmark (palpation)")}
 
@@ -59,8 +71,6 @@ def chart_date_label(day: date, kind: str) -> str:
 
 
 def muscle_label(muscle_id: str) -> str:
-    from triggerpoint.atlas.catalog import load_atlas
-
     atlas = load_atlas()
     return atlas.muscle(muscle_id).name if atlas.has_muscle(muscle_id) else muscle_id.replace("_", " ")
 
@@ -68,8 +78,6 @@ def muscle_label(muscle_id: str) -> str:
 def drug_label(drug_id: str) -> str:
     if drug_id == "dry_needling":
         return "Dry needling (no injectate)"
-    from triggerpoint.catalogues.drugs import load_drugs
-
     try:
         return load_drugs().get(drug_id).name
     except KeyError:
@@ -80,8 +88,6 @@ def condition_label(code: str) -> str:
     if not code or code == analytics.UNSPECIFIED:
         return "Not recorded"
     try:
-        from triggerpoint.assessment.diagnoses import load_icd_table
-
         entry = load_icd_table().codes.get(code)
     except Exception:  # noqa: BLE001 - a label is never worth failing the report for
         entry = None
@@ -90,9 +96,6 @@ def condition_label(code: str) -> str:
 
 def report_labels(clinic_id: int) -> dict[str, dict[str, str]]:
     """Human labels for every value the clinic's rollups hold."""
-    from triggerpoint.accounts.models import User
-    from triggerpoint.outcomes.models import OutcomeRollup
-
     values: dict[str, set[str]] = {}
     for dimension, value in OutcomeRollup.objects.filter(clinic_id=clinic_id).values_list("dimension", "value").distinct():
         values.setdefault(dimension, set()).add(value)
@@ -143,8 +146,6 @@ def _injectates_text(procedure) -> str:
 
 def patient_overview(patient, today: date | None = None, chart_width: int = 960, chart_height: int = 320) -> dict:
     """Everything the per-patient outcomes page shows (procedures, readings, chart, requests)."""
-    from triggerpoint.procedures.selectors import signed_procedures
-
     today = today or timezone.localdate()
     nrs = inst.get_instrument("nrs_pain")
     pgic = inst.get_instrument("pgic")
@@ -162,7 +163,7 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
         for tp in ("2w", "6w"):
             pain = getattr(outcome, f"pain_{tp}", None) if outcome else None
             if outcome is not None and pain is not None and outcome.baseline_pain is not None:
-                mcid[tp] = inst.change(nrs, outcome.baseline_pain, pain).beats_mcid
+                mcid[tp] = instrument_scoring.change(nrs, outcome.baseline_pain, pain).beats_mcid
         pgic_answers = [m for m in measurements if m.procedure_id == procedure.pk and m.instrument == pgic.id
                         and m.time_point == TimePoint.WEEK_6 and m.score is not None]
         pgic_text = None
@@ -225,16 +226,13 @@ def _relief_title(outcome) -> str:
 
 
 def repeat_context(patient, planned_date: date, regions: list[str], payer: str) -> dict:
-    from triggerpoint.core.rules import RuleInputError
-    from triggerpoint.outcomes import repeat
-
-    policies = repeat.load_repeat_policies()
+    policies = repeat_policies.load_repeat_policies()
     try:
         decision = services.repeat_decision_for(patient, planned_date, regions, payer or None)
         problems: list[str] = []
     except RuleInputError as error:
         decision, problems = None, error.problems
-    rules = repeat.repeat_rules(policies.get(payer, repeat.DEFAULT_REPEAT_POLICY))
+    rules = repeat.repeat_rules(policies.get(payer, repeat_policies.DEFAULT_REPEAT_POLICY))
     findings = []
     if decision is not None:
         findings = [{"finding": f, "rule": rules.get(f.rule)} for f in decision.findings]

@@ -27,10 +27,12 @@ import io
 import json
 import secrets
 import uuid
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from triggerpoint.outcomes.models import ProcedureOutcome
+from triggerpoint.patients.models import Patient
 
 DEIDENTIFIED_COLUMNS = (
     "subject", "procedure_number", "procedure_year", "days_since_first_procedure", "age_band", "sex",
@@ -144,8 +146,6 @@ def deidentified_rows(
     clinic_id: int, date_from: date | None = None, date_to: date | None = None, *, key: bytes
 ) -> Iterator[dict]:
     """One de-identified row per signed procedure of the clinic in the range; pseudonyms under `key`."""
-    from triggerpoint.patients.models import Patient
-
     first_by_patient: dict[int, date] = {}
     numbers: dict[int, int] = {}
     for patient_id, day in (
@@ -206,8 +206,6 @@ def to_csv(rows: Iterable[Mapping], columns: Iterable[str]) -> bytes:
 
 
 def to_zip(files: Mapping[str, bytes]) -> bytes:
-    import zipfile
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():

@@ -18,6 +18,10 @@ signed (database triggers). The registry writes the children first and the
 signed notes after them in the same transaction; the foreign keys are checked
 at commit (Django declares them deferrable), so the end state is exactly what
 signing produces.
+
+Here: the drawing and writing (``generate``). The parameters and the population are in
+``registry_population``, the vectorised outcome rows in ``registry_summary``; neither
+imports this module.
 """
 
 from __future__ import annotations
@@ -31,56 +35,26 @@ import numpy as np
 from tqdm import tqdm
 
 from triggerpoint.catalogues import instruments as inst
-from triggerpoint.outcomes import bulk, relief
-
-# condition (primary ICD-10-CM), weight, muscles (weights), relief shift
-CONDITIONS: tuple[tuple[str, float, tuple[tuple[str, float], ...], float], ...] = (
-    ("M54.2", 0.26, (("upper_trapezius", 5), ("levator_scapulae", 4), ("splenius_capitis", 2),
-                     ("splenius_cervicis", 1.5), ("sternocleidomastoid", 1.5), ("scalenes", 1), ("rhomboids", 1.5),
-                     ("semispinalis_capitis", 1)), 0.0),
-    ("M54.50", 0.22, (("quadratus_lumborum", 5), ("iliocostalis_lumborum", 3), ("multifidus", 2.5),
-                      ("gluteus_medius", 3), ("gluteus_minimus", 1.5), ("piriformis", 2), ("iliopsoas", 0.8),
-                      ("longissimus_thoracis", 1.5)), -0.02),
-    ("M79.18", 0.16, (("infraspinatus", 3), ("supraspinatus", 1.5), ("teres_minor", 1), ("deltoid", 1),
-                      ("rhomboids", 2), ("middle_trapezius", 2), ("latissimus_dorsi", 1), ("serratus_anterior", 0.7),
-                      ("pectoralis_major", 1), ("gastrocnemius", 0.6), ("wrist_extensors", 0.8)), 0.0),
-    ("G44.209", 0.10, (("suboccipitals", 4), ("upper_trapezius", 3), ("sternocleidomastoid", 2.5),
-                       ("temporalis", 2.5), ("splenius_capitis", 2), ("semispinalis_capitis", 1.5)), 0.03),
-    ("M79.12", 0.09, (("upper_trapezius", 4), ("levator_scapulae", 3), ("sternocleidomastoid", 2),
-                      ("scalenes", 1.5), ("suboccipitals", 1.5)), 0.01),
-    ("M62.830", 0.07, (("quadratus_lumborum", 3), ("iliocostalis_lumborum", 3), ("longissimus_thoracis", 2.5),
-                       ("multifidus", 2), ("iliocostalis_thoracis", 1)), 0.02),
-    ("M79.7", 0.06, (("upper_trapezius", 3), ("levator_scapulae", 2), ("gluteus_medius", 2),
-                     ("quadratus_lumborum", 2), ("infraspinatus", 1.5), ("rhomboids", 1.5)), -0.15),
-    ("M79.11", 0.04, (("masseter", 5), ("temporalis", 3), ("lateral_pterygoid", 2)), 0.0),
+from triggerpoint.outcomes import bulk
+from triggerpoint.outcomes.models import Measurement, ProcedureOutcome
+from triggerpoint.outcomes.registry_population import (
+    BASE_RELIEF,
+    CONDITIONS,
+    DRY_NEEDLING_IMMEDIATE,
+    DRY_NEEDLING_SHARE,
+    DRY_NEEDLING_SHIFT,
+    FOLLOW_UPS,
+    MIXES,
+    PAYERS,
+    RELIEF_TAU_DAYS,
+    SPAN_DAYS,
+    ULTRASOUND_SHARE,
+    ULTRASOUND_SHIFT,
+    Practitioner,
+    weighted_choice,
 )
-
-# injectate mix: drugs (id, percent or mg/mL or units/mL), weight, immediate relief, relief shift
-MIXES: tuple[tuple[tuple[tuple[str, str, float], ...], float, float, float], ...] = (
-    ((("lidocaine", "percent", 1.0),), 0.38, 0.62, 0.04),
-    ((("bupivacaine", "percent", 0.25),), 0.12, 0.55, 0.02),
-    ((("lidocaine", "percent", 1.0), ("triamcinolone", "mg_per_ml", 40.0)), 0.10, 0.62, 0.03),
-    ((("lidocaine", "percent", 0.5), ("bupivacaine", "percent", 0.25)), 0.08, 0.60, 0.03),
-    ((("ropivacaine", "percent", 0.5),), 0.06, 0.55, 0.02),
-    ((("saline", "percent", 0.9),), 0.08, 0.30, -0.01),
-    ((("onabotulinumtoxinA", "units_per_ml", 25.0),), 0.03, 0.25, 0.05),
-    ((("procaine", "percent", 0.5),), 0.03, 0.50, 0.01),
-)
-DRY_NEEDLING_SHARE = 0.12
-DRY_NEEDLING_SHIFT = -0.05
-DRY_NEEDLING_IMMEDIATE = 0.12  # post-needling soreness: little relief on the day
-ULTRASOUND_SHARE = 0.30
-ULTRASOUND_SHIFT = 0.06
-BASE_RELIEF = 0.62
-RELIEF_TAU_DAYS = 60.0
-FOLLOW_UPS = (("2w", 14, 0.72), ("6w", 42, 0.58), ("12w", 84, 0.32))
-PAYERS = (("medicare_lcd", 0.45), ("bcbs_style", 0.35), ("evicore", 0.20))
-SPAN_DAYS = 3 * 365
-
-GIVEN = ("Alex", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Avery", "Quinn", "Rowan", "Sage",
-         "Drew", "Kai", "Reese", "Emery", "Skyler", "Parker", "Dakota", "Hayden", "Logan")
-FAMILY = ("Abbott", "Baker", "Carver", "Dunn", "Everett", "Ford", "Grant", "Hale", "Irwin", "Judd", "Kerr",
-          "Lowe", "Mercer", "Nash", "Oakes", "Pike", "Reyes", "Stone", "Tate", "Vance", "Webb", "York")
+from triggerpoint.outcomes.registry_summary import vectorised_summary
+from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
 
 
 @dataclass
@@ -93,68 +67,11 @@ class RegistryResult:
     procedure_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-@dataclass(frozen=True)
-class Practitioner:
-    user_id: int
-    clinic_id: int
-    relief_shift: float
-    ultrasound_share: float = ULTRASOUND_SHARE
-
-
-def _weighted_choice(rng: np.random.Generator, weights: Sequence[float], size: int) -> np.ndarray:
-    p = np.asarray(weights, dtype=float)
-    return rng.choice(len(p), size=size, p=p / p.sum())
-
-
 def _group_rank(keys: np.ndarray) -> np.ndarray:
     """0, 1, 2... within each run of equal keys (keys sorted)."""
     starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
     lengths = np.diff(np.r_[starts, len(keys)])
     return np.arange(len(keys)) - np.repeat(starts, lengths)
-
-
-def create_patients(rng: np.random.Generator, clinic_ids: Sequence[int], count: int, today: date,
-                    clinic_weights: Sequence[float], progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic registry patients; returns (ids, clinic ids)."""
-    from triggerpoint.patients.models import Patient
-
-    ids = bulk.next_ids(Patient, count)
-    clinic_of = np.asarray(clinic_ids)[_weighted_choice(rng, clinic_weights, count)]
-    with bulk.fast_load([Patient], count):
-        _insert_patients(rng, ids, clinic_of, count, today, progress)
-    bulk.reset_sequences([Patient])
-    return ids, clinic_of
-
-
-def _insert_patients(rng, ids, clinic_of, count, today, progress) -> None:
-    from triggerpoint.patients.models import Patient
-
-    sex = np.where(rng.random(count) < 0.62, "female", "male")
-    ages = rng.integers(20 * 365, 85 * 365, count)
-    dob = np.datetime64(today) - ages.astype("timedelta64[D]")
-    given = np.asarray(GIVEN)[rng.integers(0, len(GIVEN), count)]
-    family = np.asarray(FAMILY)[rng.integers(0, len(FAMILY), count)]
-    now = bulk.datetime_text(np.full(count, np.datetime64(f"{today.isoformat()}T08:00:00")))
-    bulk.insert_columns(
-        Patient,
-        {
-            "id": ids,
-            "public_id": bulk.uuid_hex(rng, count),
-            "clinic_id": clinic_of,
-            "created_at": now,
-            "updated_at": now,
-            "mrn": [f"REG-{i:08d}" for i in ids.tolist()],
-            "given_name": given.tolist(),
-            "family_name": family.tolist(),
-            "date_of_birth": bulk.date_text(dob),
-            "sex": sex.tolist(),
-            "phone": "",
-            "email": [f"registry.{i}@example.org" for i in ids.tolist()],
-            "preferred_language": np.where(rng.random(count) < 0.15, "es", "en").tolist(),
-        },
-        count,
-        progress=progress,
-    )
 
 
 def generate(
@@ -175,9 +92,6 @@ def generate(
     Also writes each procedure's ``ProcedureOutcome`` row (vectorised form of
     ``summary.summarize``; a test checks both agree). Rollups are rebuilt by the caller.
     """
-    from triggerpoint.outcomes.models import Measurement, ProcedureOutcome
-    from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
-
     rng = np.random.default_rng(seed)
     n = n_procedures
     result = RegistryResult()
@@ -227,9 +141,9 @@ def generate(
         raise ValueError("every clinic of the registry patients needs at least one practitioner")
 
     # --- what was treated --------------------------------------------------------------------------
-    patient_condition = _weighted_choice(rng, [c[1] for c in CONDITIONS], n_patients)
+    patient_condition = weighted_choice(rng, [c[1] for c in CONDITIONS], n_patients)
     condition = patient_condition[patient_index]
-    n_muscles = 1 + _weighted_choice(rng, [0.32, 0.36, 0.22, 0.10], n)
+    n_muscles = 1 + weighted_choice(rng, [0.32, 0.36, 0.22, 0.10], n)
     muscle_names: list[str] = []
     proc_of_site: list[np.ndarray] = []
     muscle_of_site: list[np.ndarray] = []
@@ -266,7 +180,7 @@ def generate(
     position = _group_rank(site_proc)
 
     dry = rng.random(n) < DRY_NEEDLING_SHARE
-    mix = _weighted_choice(rng, [m[1] for m in MIXES], n)
+    mix = weighted_choice(rng, [m[1] for m in MIXES], n)
     technique = np.where(dry, "dry_needling", "injection")
     guidance = np.where(rng.random(n) < ultrasound_share, "ultrasound", "landmark")
     sites_per_proc = np.bincount(site_proc, minlength=n)
@@ -375,7 +289,7 @@ def generate(
         performed = procedure_day.astype("datetime64[s]") + (rng.integers(13 * 60, 21 * 60, n) * 60).astype("timedelta64[s]")
         performed_text = bulk.datetime_text(performed)
         signed_text = bulk.datetime_text(performed + np.timedelta64(45 * 60, "s"))
-        payer = np.asarray([p for p, _ in PAYERS])[_weighted_choice(rng, [w for _, w in PAYERS], n)]
+        payer = np.asarray([p for p, _ in PAYERS])[weighted_choice(rng, [w for _, w in PAYERS], n)]
         codes = np.asarray([json.dumps([c[0]]) for c in CONDITIONS])[condition]
         bulk.insert_columns(
             Procedure,
@@ -482,67 +396,3 @@ def generate(
     result.injectates = n_inj
     result.procedure_ids = proc_ids
     return result
-
-
-def vectorised_summary(pre, post, follow, *, nrs, relief_instrument) -> dict[str, np.ndarray | list]:
-    """``summary.summarize`` for registry arrays (follow-ups at increasing days, none after the next procedure)."""
-    threshold = relief_instrument.responder.threshold
-    loss = relief.DEFAULT_RELIEF_POLICY
-    mcid = nrs.mcid
-    out: dict[str, np.ndarray | list] = {"baseline_pain": pre.astype(float), "immediate_pain": post.astype(float)}
-    for tp in ("2w", "6w", "12w"):
-        out[f"pain_{tp}"] = follow[tp]["now"]
-        out[f"relief_{tp}"] = follow[tp]["relief"]
-    reliefs = np.vstack([follow[tp]["relief"] for tp in ("2w", "6w", "12w")])
-    any_relief = ~np.all(np.isnan(reliefs), axis=0)
-    out["best_relief"] = np.where(any_relief, np.nanmax(np.where(np.isnan(reliefs), -1, reliefs), axis=0), np.nan)
-    for tp in ("2w", "6w"):
-        r = follow[tp]["relief"]
-        out[f"responder_{tp}"] = np.where(np.isnan(r), np.nan, (r >= threshold).astype(float))
-        out[f"change_{tp}"] = follow[tp]["now"] - pre
-    improvement = pre - follow["6w"]["now"]
-    beats = []
-    if mcid.points is not None:
-        beats.append(np.round(improvement, 9) >= mcid.points)
-    if mcid.percent is not None:
-        beats.append(np.round(improvement / pre * 100, 9) >= mcid.percent)
-    met = np.all(beats, axis=0) if mcid.combine == "all" else np.any(beats, axis=0)
-    out["mcid_6w"] = np.where(np.isnan(improvement), np.nan, met.astype(float))
-
-    n = len(pre)
-    days = np.full(n, np.nan)
-    event = np.zeros(n, dtype=bool)
-    decided = np.zeros(n, dtype=bool)
-    last_seen = np.full(n, np.nan)
-    for tp in ("2w", "6w", "12w"):
-        f = follow[tp]
-        seen = f["answered"]
-        lost = seen & ~decided & (
-            (f["relief"] < loss.min_relief_percent) | (f["now"] >= pre * loss.pain_return_fraction_of_baseline)
-        )
-        days = np.where(lost, f["day"], days)
-        event |= lost
-        decided |= lost
-        last_seen = np.where(seen, f["day"], last_seen)
-    censored = ~decided & ~np.isnan(last_seen)
-    days = np.where(censored, last_seen, days)
-    out["relief_days"] = days
-    out["relief_event"] = event
-    out["relief_status"] = np.where(event, "relief_ended", np.where(censored, "censored", "not_evaluable")).tolist()
-    return out
-
-
-def practitioners_for(staff: dict, clinics: Sequence) -> list[Practitioner]:
-    """The demo physicians with a small practitioner effect each (the issue: results depend on the practitioner)."""
-    shifts = {"dr.rivera": (0.03, 0.45), "dr.chen": (0.0, 0.20), "dr.berg": (-0.02, 0.30)}
-    people = []
-    for username, user in staff.items():
-        if username in shifts and user.clinic_id is not None:
-            shift, us = shifts[username]
-            people.append(Practitioner(user_id=user.pk, clinic_id=user.clinic_id, relief_shift=shift, ultrasound_share=us))
-    covered = {p.clinic_id for p in people}
-    missing = [c.name for c in clinics if c.pk not in covered]
-    if missing:
-        raise ValueError(f"no physician for the registry in {', '.join(missing)}")
-    return people
-

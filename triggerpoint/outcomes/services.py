@@ -1,27 +1,26 @@
-"""Outcome services: ask for outcomes after a signed procedure, record answers, keep the report current.
+"""Outcome services: record answers, keep the report current, and read a patient's sessions for the repeat rule.
 
-Every state change is a named function here, in one transaction, with its
-audit event; views, the API, the portal and the demo call these and nothing else.
+Every state change is a named function, in one transaction, with its audit event; views, the
+API, the portal and the demo call these and nothing else. Asking for outcomes after a signed
+procedure (the requests, their messages, their expiry) is in ``outcome_requests`` and the
+schedule in ``schedule``; ``outcome_requests`` imports this module (it refreshes the summary),
+never the other way. Presentation (``display``) reads this module, never the other way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F
-from django.urls import reverse
-from django.utils import dateformat, timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
+from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import analytics, summary
+from triggerpoint.outcomes import analytics, repeat_policies, summary
 from triggerpoint.outcomes import repeat as repeat_rule
 from triggerpoint.outcomes.models import (
     Measurement,
@@ -31,221 +30,12 @@ from triggerpoint.outcomes.models import (
     Source,
     TimePoint,
 )
+from triggerpoint.outcomes.schedule import FOLLOW_UP_CHOICES, outcome_schedule
 from triggerpoint.procedures.selectors import signed_procedures
-
-REQUEST_KIND = "outcomes.request"
-LINK_PURPOSE = "outcomes.request"
-IN_CLINIC_POINTS = (TimePoint.BASELINE.value, TimePoint.IMMEDIATE.value)
-FOLLOW_UP_CHOICES = (TimePoint.WEEK_2.value, TimePoint.WEEK_6.value, TimePoint.WEEK_12.value)
-
-
-@dataclass(frozen=True)
-class OutcomeSchedule:
-    """When outcomes are asked after a signed procedure (override with settings.OUTCOMES_SCHEDULE)."""
-
-    follow_up_days: tuple[tuple[str, int], ...] = (("2w", 14), ("6w", 42), ("12w", 84))
-    answer_window_days: int = 14
-    follow_up_instruments: tuple[str, ...] = ("nrs_pain", "percent_relief", "pgic", "peg3")
-    in_clinic_instruments: tuple[str, ...] = ("nrs_pain",)
-    send_hour_local: int = 10
-    diary_link_weeks: int = 16
-
-
-def outcome_schedule() -> OutcomeSchedule:
-    """The schedule, with ``settings.OUTCOMES_SCHEDULE = {"follow_up_days": {"2w": 14, ...}, ...}`` applied."""
-    override = getattr(settings, "OUTCOMES_SCHEDULE", None) or {}
-    problems = []
-    unknown = sorted(set(override) - {"follow_up_days", "answer_window_days", "follow_up_instruments"})
-    if unknown:
-        problems.append(f"unknown OUTCOMES_SCHEDULE keys {unknown}")
-    days = override.get("follow_up_days")
-    if days is not None:
-        bad = sorted(set(days) - set(FOLLOW_UP_CHOICES))
-        if bad:
-            problems.append(f"follow_up_days has unknown time points {bad}; allowed: {', '.join(FOLLOW_UP_CHOICES)}")
-        if any(not isinstance(v, int) or v < 1 for v in days.values()):
-            problems.append("follow_up_days values must be whole days of at least 1")
-    instruments_ = override.get("follow_up_instruments")
-    if instruments_ is not None:
-        known = inst.load_instruments()
-        missing = [i for i in instruments_ if i not in known]
-        if missing:
-            problems.append(f"follow_up_instruments has unknown instruments {missing}; allowed: {', '.join(sorted(known))}")
-    if problems:
-        raise ImproperlyConfigured("; ".join(problems))
-    base = OutcomeSchedule()
-    return OutcomeSchedule(
-        follow_up_days=tuple(sorted(days.items(), key=lambda kv: kv[1])) if days is not None else base.follow_up_days,
-        answer_window_days=override.get("answer_window_days", base.answer_window_days),
-        follow_up_instruments=tuple(instruments_) if instruments_ is not None else base.follow_up_instruments,
-    )
 
 
 def local_date(moment: datetime, clinic) -> date:
     return timezone.localtime(moment, clinic.zone).date()
-
-
-# ----------------------------------------------------------------------------- after signing
-def on_procedure_signed(sender, procedure, **kwargs) -> None:
-    """Receiver of ``procedures.signals.procedure_signed`` (inside the signing transaction; idempotent)."""
-    schedule_outcome_requests(procedure)
-
-
-@transaction.atomic
-def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
-    """Create the outcome requests of a signed procedure and record its pre/post NRS. Safe to call twice."""
-    if procedure.status != "signed":
-        raise RuleInputError(f"procedure {procedure.public_id} is not signed; outcomes are asked after signing")
-    plan = outcome_schedule()
-    patient = procedure.patient
-    requests: list[OutcomeRequest] = []
-    created_any = False
-    for time_point in IN_CLINIC_POINTS:
-        request, created = OutcomeRequest.objects.get_or_create(
-            procedure=procedure,
-            time_point=time_point,
-            defaults={
-                "clinic": procedure.clinic, "patient": patient, "due_on": procedure.procedure_date,
-                "answer_by": procedure.procedure_date, "instruments": list(plan.in_clinic_instruments),
-            },
-        )
-        created_any |= created
-        requests.append(request)
-    for time_point, days in plan.follow_up_days:
-        due = procedure.procedure_date + timedelta(days=days)
-        request, created = OutcomeRequest.objects.get_or_create(
-            procedure=procedure,
-            time_point=time_point,
-            defaults={
-                "clinic": procedure.clinic, "patient": patient, "due_on": due,
-                "answer_by": due + timedelta(days=plan.answer_window_days),
-                "instruments": list(plan.follow_up_instruments),
-            },
-        )
-        if created:
-            created_any = True
-            _send_request(request, plan)
-        requests.append(request)
-    _record_note_readings(procedure, requests)
-    refresh_procedure_outcome(procedure)
-    previous = _previous_procedure(procedure)
-    if previous is not None:
-        refresh_procedure_outcome(previous)  # its follow-up window now ends at this procedure
-    if created_any:
-        audit.record(
-            "outcomes.requests.scheduled",
-            obj=procedure,
-            patient=patient,
-            details={"time_points": [r.time_point for r in requests]},
-        )
-    return requests
-
-
-def _record_note_readings(procedure, requests: list[OutcomeRequest]) -> None:
-    """The note's pre/post NRS become the baseline/immediate measurements (and a visit's PEG-3, the baseline)."""
-    by_point = {r.time_point: r for r in requests}
-    moment = procedure.performed_at or procedure.signed_at or timezone.now()
-    readings = [
-        (TimePoint.BASELINE, procedure.pre_nrs, moment - timedelta(minutes=20)),
-        (TimePoint.IMMEDIATE, procedure.post_nrs, moment + timedelta(minutes=20)),
-    ]
-    nrs = inst.get_instrument("nrs_pain")
-    for time_point, value, at in readings:
-        if value is None:
-            continue
-        if Measurement.objects.filter(procedure=procedure, time_point=time_point, instrument=nrs.id).exists():
-            continue
-        request = by_point.get(time_point.value)
-        Measurement.objects.create(
-            clinic=procedure.clinic, patient=procedure.patient, procedure=procedure, request=request,
-            instrument=nrs.id, instrument_version=nrs.version, time_point=time_point, measured_at=at,
-            answers={"now": int(value)}, score=inst.score(nrs, {"now": int(value)}).value, source=Source.CLINIC,
-        )
-        if request is not None and request.status == RequestStatus.PENDING:
-            request.status = RequestStatus.COMPLETED
-            request.completed_at = timezone.now()
-            request.save(update_fields=["status", "completed_at", "updated_at", "updated_by"])
-    visit = getattr(procedure, "assessment", None)
-    peg_answers = {
-        "pain": getattr(visit, "peg_pain", None),
-        "enjoyment": getattr(visit, "peg_enjoyment", None),
-        "activity": getattr(visit, "peg_activity", None),
-    }
-    if visit is not None and all(v is not None for v in peg_answers.values()):
-        peg = inst.get_instrument("peg3")
-        if not Measurement.objects.filter(procedure=procedure, time_point=TimePoint.BASELINE, instrument=peg.id).exists():
-            Measurement.objects.create(
-                clinic=procedure.clinic, patient=procedure.patient, procedure=procedure,
-                request=by_point.get(TimePoint.BASELINE.value), instrument=peg.id, instrument_version=peg.version,
-                time_point=TimePoint.BASELINE, measured_at=moment - timedelta(minutes=20), answers=peg_answers,
-                score=inst.score(peg, peg_answers).value, source=Source.CLINIC,
-            )
-
-
-def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
-    """Queue the questionnaire message (outbox) with a tokenised link; portal-only when no contact."""
-    from triggerpoint.notifications import services as outbox
-    from triggerpoint.notifications.models import Channel, ContactPreference
-
-    patient = request.patient
-    preference = ContactPreference.objects.filter(patient=patient).first()
-    wants_sms = preference is not None and preference.preferred_channel == Channel.SMS
-    if patient.email and not (wants_sms and patient.phone):
-        channel, to = Channel.EMAIL, patient.email
-    elif patient.phone:
-        channel, to = Channel.SMS, patient.phone
-    else:
-        return  # no contact: the request waits in the portal and on the chart
-    today = timezone.localdate()
-    valid_days = max((request.answer_by - today).days + 1, 1)
-    link, raw = outbox.issue_link(patient, LINK_PURPOSE, request, timedelta(days=valid_days))
-    url = outbox.link_url(reverse("outcomes:respond", args=[raw]))
-    clinic = request.clinic
-    send_at = timezone.make_aware(datetime.combine(request.due_on, time(plan.send_hour_local)), clinic.zone)
-    subject, body = _message(patient, request, url)
-    outbox.enqueue(
-        clinic=clinic, kind=REQUEST_KIND, channel=channel, to=to, subject=subject, body=body,
-        idempotency_key=f"{REQUEST_KIND}:{request.public_id}", patient=patient,
-        send_after=max(send_at, timezone.now()), related=request, link=link,
-    )
-    request.channel = channel
-    request.save(update_fields=["channel", "updated_at", "updated_by"])
-
-
-#: How long since the injection, in words (by time point).
-_WHEN = {
-    "2w": gettext_noop("two weeks"),
-    "6w": gettext_noop("six weeks"),
-    "12w": gettext_noop("twelve weeks"),
-}
-
-
-def _message(patient, request: OutcomeRequest, url: str) -> tuple[str, str]:
-    """The request's subject and body in the patient's language (Spanish in outcomes/locale/es)."""
-    from triggerpoint.outcomes.display import patient_language
-
-    with translation.override(patient_language(patient)):
-        clinic = request.clinic.name
-        values = {
-            "clinic": clinic, "name": patient.given_name,
-            "when": gettext(_WHEN[request.time_point]) if request.time_point in _WHEN else gettext("some time"),
-            "date": dateformat.format(request.answer_by, gettext("F d, Y")),
-        }
-        subject = gettext("%(clinic)s: how is your pain?") % values
-        body = (
-            gettext("Hello %(name)s, it has been %(when)s since your injection at %(clinic)s.") % values + " "
-            + gettext("Please tell us how your pain is now (about 2 minutes):") + f" {url}\n"
-            + gettext("The link works until %(date)s. You can also answer in your patient portal.") % values
-        )
-    return subject, body
-
-
-def _previous_procedure(procedure):
-    return (
-        signed_procedures(patient_id=procedure.patient_id, procedure_date__lt=procedure.procedure_date)
-        .order_by("-procedure_date", "-id")
-        .first()
-    )
 
 
 # ----------------------------------------------------------------------------- recording
@@ -255,7 +45,7 @@ def _validated_scores(instrument_answers: Mapping[str, Mapping]) -> dict[str, in
     for instrument_id, answers in instrument_answers.items():
         try:
             instrument = inst.get_instrument(instrument_id)
-            scores[instrument_id] = inst.score(instrument, answers)
+            scores[instrument_id] = instrument_scoring.score(instrument, answers)
         except RuleInputError as error:
             problems.extend(error.problems)
     if problems:
@@ -365,7 +155,7 @@ def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Map
     unanswered = [
         (instrument_id, item_id)
         for instrument_id in request.instruments
-        for item_id in inst.unanswered_required_items(
+        for item_id in instrument_scoring.unanswered_required_items(
             inst.get_instrument(instrument_id), instrument_answers.get(instrument_id) or {}
         )
     ]
@@ -375,7 +165,7 @@ def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Map
         value_problems: list[str] = []
         for instrument_id, answers in instrument_answers.items():
             try:
-                inst.validate_answers(inst.get_instrument(instrument_id), answers)
+                instrument_scoring.validate_answers(inst.get_instrument(instrument_id), answers)
             except RuleInputError as error:
                 value_problems.extend(error.problems)
         raise IncompleteAnswers(unanswered, value_problems)
@@ -383,31 +173,6 @@ def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Map
         patient=request.patient, instrument_answers=instrument_answers, time_point=request.time_point,
         source=source, procedure=request.procedure, request=request,
     )
-
-
-def expire_lapsed_requests(now: datetime | None = None) -> int:
-    """Requests still unanswered after their last answer day (in the clinic's time zone) become `expired`.
-
-    Analytics then count them as missing rather than waiting, and the chart stops
-    listing them as open. One audit event each; safe to run from several workers.
-    """
-    now = now or timezone.now()
-    count = 0
-    # A day of slack on the database filter: the exact cut-off is the clinic's local date.
-    candidates = OutcomeRequest.objects.filter(
-        status=RequestStatus.PENDING, answer_by__lt=now.date() + timedelta(days=1)
-    ).select_related("patient", "clinic")
-    for request in candidates:
-        if local_date(now, request.clinic) <= request.answer_by:
-            continue
-        with transaction.atomic():
-            if OutcomeRequest.objects.filter(pk=request.pk, status=RequestStatus.PENDING).update(
-                status=RequestStatus.EXPIRED, version=F("version") + 1, updated_at=now,
-            ):
-                audit.record("outcomes.request.expired", obj=request, patient=request.patient,
-                             details={"time_point": request.time_point, "answer_by": request.answer_by.isoformat()})
-                count += 1
-    return count
 
 
 def procedure_for_diary(patient, on: date):
@@ -502,13 +267,12 @@ def _function_improvement(procedure_measurements: Iterable[Measurement]) -> floa
     later = [m for m in rows if m.time_point in FOLLOW_UP_CHOICES]
     if not baseline or not later:
         return None
-    change = inst.change(peg, baseline[-1].score, max(later, key=lambda m: m.measured_at).score)
+    change = instrument_scoring.change(peg, baseline[-1].score, max(later, key=lambda m: m.measured_at).score)
     return change.improvement_percent
 
 
 def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
     """The patient's signed procedures before ``before`` as repeat-rule sessions (one per day)."""
-    from triggerpoint.atlas.catalog import load_atlas
     atlas = load_atlas()
     procedures = list(
         signed_procedures(patient=patient, procedure_date__lt=before)
@@ -545,16 +309,14 @@ def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
 def repeat_decision_for(patient, planned_date: date, planned_regions: Iterable[str], payer=None) -> repeat_rule.RepeatDecision:
     """Whether a planned session meets the payer's repeat-injection policy (``payer``: policy id or RepeatPolicy)."""
     if payer is None or payer == "":
-        policy = repeat_rule.DEFAULT_REPEAT_POLICY
-    elif isinstance(payer, repeat_rule.RepeatPolicy):
+        policy = repeat_policies.DEFAULT_REPEAT_POLICY
+    elif isinstance(payer, repeat_policies.RepeatPolicy):
         policy = payer
     else:
-        policy = repeat_rule.get_repeat_policy(str(payer))
+        policy = repeat_policies.get_repeat_policy(str(payer))
     return repeat_rule.evaluate_repeat(prior_sessions(patient, planned_date), planned_date, planned_regions, policy)
 
 
 def regions_of_muscles(muscles: Iterable[str]) -> list[str]:
-    from triggerpoint.atlas.catalog import load_atlas
-
     atlas = load_atlas()
     return sorted({atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)})

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.outcomes import relief
 
@@ -106,7 +107,7 @@ def is_responder(relief_percent: float | None, pain: float | None, baseline: flo
     """Responder by percent relief, or by the same percentage fall in pain when relief was not asked."""
     relief_instrument = inst.get_instrument(PERCENT_RELIEF)
     if relief_percent is not None:
-        return inst.is_responder(relief_instrument, relief_percent)
+        return instrument_scoring.is_responder(relief_instrument, relief_percent)
     if pain is not None and baseline:
         fall = (baseline - pain) / baseline * 100
         return fall >= relief_instrument.responder.threshold
@@ -155,7 +156,7 @@ def summarize(
     change = {tp: (pain[tp] - baseline) if pain[tp] is not None and baseline is not None else None for tp in pain}
     mcid_6w = None
     if pain["6w"] is not None and baseline is not None:
-        mcid_6w = inst.change(nrs, baseline, pain["6w"]).beats_mcid
+        mcid_6w = instrument_scoring.change(nrs, baseline, pain["6w"]).beats_mcid
     duration = relief.relief_duration(
         facts.procedure_date,
         baseline if baseline else None,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from triggerpoint.accounts.policy import can
 from triggerpoint.outcomes.models import ProcedureOutcome
-from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 
 
 def _describe(outcome: ProcedureOutcome) -> str:
@@ -40,8 +40,6 @@ def entries(patient, user) -> list[TimelineEntry]:
 
 def actions(patient, user):
     """The chart's way to this patient's outcomes over time."""
-    from triggerpoint.patients.timeline import ChartAction
-
     if not can(user, "outcomes.view", patient):
         return []
     return [ChartAction("Outcomes", reverse("outcomes:patient", args=[patient.public_id]))]

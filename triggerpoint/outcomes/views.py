@@ -18,9 +18,13 @@ from triggerpoint.audit import services as audit
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import analytics, display, exports, services
+from triggerpoint.notifications.services import LinkInvalid, resolve_link
+from triggerpoint.outcomes import analytics, display, exports, outcome_requests, services
 from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatus, Source, TimePoint
+from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.selectors import signed_procedures
 
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -95,8 +99,6 @@ def _patient_outcomes(request, public_id):
 def repeat_decision(request, public_id):
     """The repeat-injection decision partial (htmx target; the procedures page can load it too)."""
     patient = get_patient_for_user(request.user, public_id, "outcomes.view")
-    from triggerpoint.procedures.selectors import signed_procedures
-
     last = signed_procedures(patient=patient).order_by("-procedure_date").first()
     planned, regions, payer = _repeat_inputs(request, patient, last)
     context = display.repeat_context(patient, planned, regions, payer)
@@ -133,8 +135,6 @@ def record_measurement(request, public_id):
     procedure_id = request.POST.get("procedure", "")
     try:
         if procedure_id:
-            from triggerpoint.procedures.models import Procedure
-
             procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
             if procedure is None:
                 raise RuleInputError("unknown procedure for this patient")
@@ -367,8 +367,6 @@ def _answer(request, outcome_request: OutcomeRequest, source: str, template_extr
 def _invalid_link(request, token: str, error):
     """The refusal page, in the language of the patient the link was sent to when it is a real (expired or
     withdrawn) link; otherwise in the browser's language (patients.language.link_page_language)."""
-    from triggerpoint.patients.language import link_page_language
-
     with translation.override(link_page_language(getattr(error, "patient", None))):
         return render(request, "outcomes/link_invalid.html", {"message": gettext(str(error))}, status=404)
 
@@ -376,10 +374,8 @@ def _invalid_link(request, token: str, error):
 @require_http_methods(["GET", "POST"])
 def respond(request, token):
     """The questionnaire behind the tokenised link in the message (no login)."""
-    from triggerpoint.notifications.services import LinkInvalid, resolve_link
-
     try:
-        link = resolve_link(token, services.LINK_PURPOSE)
+        link = resolve_link(token, outcome_requests.LINK_PURPOSE)
     except LinkInvalid as error:
         return _invalid_link(request, token, error)
     outcome_request = get_object_or_404(OutcomeRequest, public_id=link.target_id, patient=link.patient)

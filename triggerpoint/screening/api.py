@@ -16,10 +16,11 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
+from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, questionnaire_link, services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.rules import evaluate as evaluate_rules
 from triggerpoint.screening.schemas import ScreeningRequestIn
@@ -204,8 +205,6 @@ def screening_evaluate(request, payload: ScreeningRequestIn = EVALUATE_BODY):
 def list_screenings(request, patient_id: UUID):
     patient = get_patient_for_user(request.auth, patient_id, "screening.view")
     screenings = list(ScreeningRecord.objects.filter(patient=patient).select_related("patient", "reviewed_by", "overridden_by"))
-    from triggerpoint.audit import services as audit
-
     audit.record("screening.screening.listed", patient=patient, details={"channel": "api", "listed": len(screenings)})
     return [_screening_out(s) for s in screenings]
 
@@ -268,7 +267,7 @@ def override_screening(request, patient_id: UUID, screening_id: UUID, payload: O
 def send_questionnaire_link(request, patient_id: UUID, screening_id: UUID, payload: SendLinkIn):
     screening = _screening(request.auth, patient_id, screening_id, "screening.send_link")
     try:
-        note = services.send_questionnaire_link(request.auth, screening, channel=payload.channel)
+        note = questionnaire_link.send_questionnaire_link(request.auth, screening, channel=payload.channel)
     except services.ScreeningStateError as exc:
         raise HttpError(422, str(exc)) from exc
     return Status(202, {"notification_id": note.pk, "channel": note.channel, "to": note.to})
@@ -278,7 +277,7 @@ def send_questionnaire_link(request, patient_id: UUID, screening_id: UUID, paylo
 @router.post("/patients/{patient_id}/screenings/{screening_id}/consents", response={201: ConsentOut})
 def generate_consent(request, patient_id: UUID, screening_id: UUID):
     screening = _screening(request.auth, patient_id, screening_id, "consent.sign")
-    return Status(201, _consent_out(services.generate_consent(request.auth, screening)))
+    return Status(201, _consent_out(consent_records.generate_consent(request.auth, screening)))
 
 
 @router.get("/patients/{patient_id}/screenings/{screening_id}/consents/{consent_id}", response=ConsentOut)
@@ -286,7 +285,7 @@ def read_consent(request, patient_id: UUID, screening_id: UUID, consent_id: UUID
     screening = _screening(request.auth, patient_id, screening_id, "consent.view")
     consent = get_object_or_404(Consent, public_id=consent_id, screening=screening)
     require(request.auth, "consent.view", consent)
-    services.view_consent(request.auth, consent, channel="api")
+    consent_records.view_consent(request.auth, consent, channel="api")
     return _consent_out(consent)
 
 
@@ -294,7 +293,7 @@ def read_consent(request, patient_id: UUID, screening_id: UUID, consent_id: UUID
 def sign_consent(request, patient_id: UUID, screening_id: UUID, consent_id: UUID, payload: ConsentSignIn):
     screening = _screening(request.auth, patient_id, screening_id, "consent.sign")
     consent = get_object_or_404(Consent, public_id=consent_id, screening=screening)
-    consent = services.sign_consent(
+    consent = consent_records.sign_consent(
         request.auth,
         consent,
         signer_name=payload.signer_name,

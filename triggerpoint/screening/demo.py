@@ -7,12 +7,15 @@ those answers — the demo never writes a status by hand.
 from __future__ import annotations
 
 import base64
+import io
+import math
 from datetime import timedelta
 
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from triggerpoint.core.context import acting_as
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, services
 
 LUMBAR_PLAN = {
     "sites": [{"muscle": "quadratus_lumborum", "side": "left"}, {"muscle": "gluteus_medius", "side": "left"}],
@@ -48,11 +51,6 @@ def _answers(anchor, *, events=(), unwell=False, antibiotics=False, infection=Fa
 
 def demo_signature_png() -> str:
     """A drawn-looking signature as a PNG data URL (Pillow ships with WeasyPrint)."""
-    import io
-    import math
-
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGBA", (600, 180), (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
     points = [(40 + x * 5, 100 - 35 * math.sin(x / 6) * math.exp(-x / 120) - (x % 17)) for x in range(100)]
@@ -155,8 +153,8 @@ def extend(ctx) -> None:
             expected_version=overridden.version,
         )
     with acting_as(nurse):
-        consent = services.generate_consent(nurse, thoracic)
-        services.sign_consent(
+        consent = consent_records.generate_consent(nurse, thoracic)
+        consent_records.sign_consent(
             nurse,
             consent,
             signer_name=thoracic.patient.full_name,
@@ -166,8 +164,8 @@ def extend(ctx) -> None:
             witness_name=nurse.get_full_name(),
             expected_version=consent.version,
         )
-        desk_consent = services.generate_consent(nurse, ready)
-        services.sign_consent(
+        desk_consent = consent_records.generate_consent(nurse, ready)
+        consent_records.sign_consent(
             nurse,
             desk_consent,
             signer_name=ready.patient.full_name,

@@ -10,6 +10,7 @@ PRINT_CSS = "screening/print.css"
 
 
 def render_pdf(template: str, context: dict) -> bytes:
+    # Imported when a PDF is made: WeasyPrint loads Pango/Cairo, which no page or test needs otherwise.
     import weasyprint
 
     html = render_to_string(template, context)

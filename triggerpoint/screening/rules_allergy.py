@@ -12,9 +12,9 @@
 * **SCR-ALLERGY-UNMATCHED** — an allergy that matches no drug, class word, local anaesthetic or
   excipient is listed for a person to confirm (``review``), never a silent information line.
 
-The drug- and class-level allergy rule (SCR-ALLERGY-INJECTATE) stays in ``rules.py``; this module
-receives its matcher through the evaluation context (``ctx.allergy_match``), so it does not import
-``rules.py`` (which imports this module).
+The drug- and class-level allergy rule (SCR-ALLERGY-INJECTATE) is in ``rules_allergy_injectate.py``;
+this module receives its matcher through the evaluation context (``ctx.allergy_match``, which
+``rules.py`` builds from it), so it does not import ``rules.py`` (which imports this module).
 
 Pure module: no Django, no ORM, no HTTP.
 """

@@ -1,5 +1,5 @@
 """Blood thinners and bleeding disorders: SCR-ANTICOAGULANT (continue it, unless the physician
-marked high bleeding risk) and SCR-BLEEDING-DISORDER. Drug facts are in ``data/blood_thinners.yaml``.
+marked high bleeding risk) and SCR-BLEEDING-DISORDER. Drug facts are in ``data/anticoagulants.yaml``.
 
 Pure module: no Django, no ORM, no HTTP.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from triggerpoint.accounts.policy import can
-from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 from triggerpoint.screening.models import Consent, ScreeningRecord
 
 
@@ -58,8 +58,6 @@ def entries(patient, user) -> list[TimelineEntry]:
 
 def actions(patient, user):
     """The chart's way into this patient's pre-procedure screenings."""
-    from triggerpoint.patients.timeline import ChartAction
-
     if not can(user, "screening.view", patient):
         return []
     return [ChartAction("Screening & consent", reverse("screening:patient_screenings", args=[patient.public_id]))]

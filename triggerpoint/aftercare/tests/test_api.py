@@ -8,6 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from triggerpoint.aftercare.models import AftercarePlan
+from triggerpoint.aftercare.plan import build_plan
+from triggerpoint.aftercare.schemas import parse_plan_request
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.notifications.models import Notification
 
@@ -103,3 +105,36 @@ def test_the_openapi_schema_describes_the_plan_body_by_ref_with_its_fields(clien
     site = components[plan["properties"]["sites"]["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(site["properties"]) == {"muscle", "side"}
     assert body["schema"]["example"]["sites"][0] == {"muscle": "upper_trapezius", "side": "left"}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_response_is_the_plan_as_built_key_for_key(client, physician, bearer, language):
+    # A named clinic, so the caller's clinic is not put in; a per-muscle task carries "muscle" and "sides",
+    # the others do not (absent, never null).
+    body = {**BODY, "clinic": {"name": "Elsewhere Clinic"}, "language": language}
+    response = post(client, bearer(physician), body)
+    assert response.status_code == 200, response.content
+    expected = build_plan(parse_plan_request(body)).as_dict()
+    assert json.dumps(response.json()) == json.dumps(expected)  # same keys, same order, same values
+    tasks = [task for day in expected["days"] for task in day["tasks"]]
+    assert any("muscle" in task for task in tasks) and any("muscle" not in task for task in tasks)
+
+
+def test_the_openapi_schema_describes_the_plan_response_by_ref_with_its_fields(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    ok = schema["paths"]["/api/v1/aftercare/plan"]["post"]["responses"]["200"]["content"]["application/json"]
+    components = schema["components"]["schemas"]
+    plan = components[ok["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert list(plan["properties"]) == [
+        "days", "activity_restriction_until", "warning_window_until", "procedure_date", "template", "language",
+        "articles",
+    ]
+    assert set(plan["required"]) == set(plan["properties"])
+    assert plan["properties"]["procedure_date"]["format"] == "date"
+    day = components[plan["properties"]["days"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert list(day["properties"]) == ["date", "day_number", "tasks"]
+    task = components[day["properties"]["tasks"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert list(task["properties"]) == ["id", "kind", "text", "articles", "muscle", "sides", "rule", "basis"]
+    assert set(task["required"]) == {"id", "kind", "text", "articles", "rule", "basis"}  # muscle, sides: per-muscle tasks
+    template = components[plan["properties"]["template"]["$ref"].rsplit("/", 1)[1]]
+    assert set(template["properties"]) == {"id", "version"}

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from triggerpoint.aftercare import services
+from triggerpoint.aftercare import plan_pages, services
 from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.aftercare.plan_template import load_template
 from triggerpoint.aftercare.receivers import create_plan_on_signature
@@ -226,13 +226,13 @@ def test_ticking_a_task_records_it_once_and_unticking_reverses_it(patient):
     services.set_task_done(plan, 1, "heat", False, "link")
     check.refresh_from_db()
     assert not check.done and check.checked_at is None and check.source == "link"
-    assert services.plan_view(plan).days[1].done_count == 0
+    assert plan_pages.plan_view(plan).days[1].done_count == 0
 
 
 def test_a_per_muscle_task_is_ticked_per_muscle(patient):
     plan = plan_for(signed_procedure(patient, sites=(("masseter", "left"), ("temporalis", "left"))))
     services.set_task_done(plan, 2, "stretch:masseter", True, "portal")
-    day = services.plan_view(plan).days[2]
+    day = plan_pages.plan_view(plan).days[2]
     assert {t.key: t.done for t in day.to_do if t.kind == "stretch"} == {
         "stretch:masseter": True, "stretch:temporalis": False,
     }
@@ -251,11 +251,11 @@ def test_only_real_checkable_tasks_can_be_ticked(patient, day, key, problem):
 def test_the_plan_view_shows_today_and_each_warning_once(patient):
     procedure_day = timezone.localdate()
     plan = plan_for(signed_procedure(patient, sites=(("upper_trapezius", "left"),), on=procedure_day))
-    view = services.plan_view(plan, today=procedure_day + timedelta(days=2))
+    view = plan_pages.plan_view(plan, today=procedure_day + timedelta(days=2))
     assert view.today_view.number == 2
     assert [w.until for w in view.warnings] == [procedure_day + timedelta(days=5)] * 2  # general + chest
     assert not view.finished
-    assert services.plan_view(plan, today=procedure_day + timedelta(days=11)).finished
+    assert plan_pages.plan_view(plan, today=procedure_day + timedelta(days=11)).finished
     assert [a.slug for a in view.articles][:1] == ["aftercare"]
 
 
@@ -273,10 +273,10 @@ def test_times_are_utc_in_storage(patient):
 
 def test_days_with_the_same_tasks_are_grouped_for_print(patient):
     plan = plan_for(signed_procedure(patient, drugs=("triamcinolone",)))
-    groups = services.plan_view(plan).day_groups
+    groups = plan_pages.plan_view(plan).day_groups
     assert [(g.first.number, g.last.number) for g in groups] == [(0, 0), (1, 3), (4, 10)]
     with_pt = services.create_plan_for_procedure(signed_procedure(patient, send_signal=False), physical_therapy=True)
-    groups = services.plan_view(with_pt).day_groups
+    groups = plan_pages.plan_view(with_pt).day_groups
     assert [(g.first.number, g.last.number) for g in groups] == [(0, 0), (1, 1), (2, 3), (4, 10)]
 
 
@@ -284,7 +284,7 @@ def test_the_adherence_grid_counts_ticks_per_task(patient):
     plan = plan_for(signed_procedure(patient))
     services.set_task_done(plan, 1, "heat", True, "portal")
     services.set_task_done(plan, 2, "heat", True, "link")
-    heat = next(row for row in services.plan_view(plan).adherence if row.task.key == "heat")
+    heat = next(row for row in plan_pages.plan_view(plan).adherence if row.task.key == "heat")
     assert (heat.done, heat.due) == (2, 10)
     assert heat.cells[0] is None and heat.cells[1] is True and heat.cells[3] is False
 

@@ -108,4 +108,6 @@ def test_english_stretches_come_back_unchanged():
 
 
 def test_the_spanish_text_is_loaded_once_per_process():
-    assert catalog.load_spanish_text() is catalog.load_spanish_text()
+    text = catalog.load_spanish_text()
+    assert isinstance(text, catalog.SpanishPatientText) and text.muscle_names  # "is" alone would also hold for None
+    assert catalog.load_spanish_text() is text

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from triggerpoint.notifications import services
+from triggerpoint.notifications import services, tasks
 from triggerpoint.notifications.gateways import RecordingSmsGateway
 from triggerpoint.notifications.models import Notification, Status
 
@@ -126,3 +127,11 @@ def test_a_link_opens_only_its_own_purpose_and_expires(patient):
 def test_only_the_token_hash_is_stored(patient):
     link, raw = services.issue_link(patient, "aftercare.plan", "x", timedelta(days=1))
     assert raw not in link.token_hash and len(link.token_hash) == 64
+
+
+def test_scheduling_uses_the_workers_delivery_task_provided_at_start_up(monkeypatch):
+    # services never imports tasks (tasks runs services.deliver); NotificationsConfig.ready provides the task.
+    assert services._delivery_task() is tasks.deliver_notification
+    monkeypatch.setattr(services, "_provided", {})
+    with pytest.raises(ImproperlyConfigured, match="no delivery task"):
+        services.schedule(Notification(send_after=timezone.now()))

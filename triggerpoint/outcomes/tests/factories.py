@@ -11,7 +11,7 @@ def signed_procedure(patient, physician, day: date, *, sites=(("upper_trapezius"
                      pre=7, post=2, guidance="landmark", codes=("M54.2",), technique="injection", payer="medicare_lcd",
                      schedule=True):
     """A signed note (sites and injectates written while it was a draft), then the outcome receiver."""
-    from triggerpoint.outcomes import services
+    from triggerpoint.outcomes import outcome_requests
     from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
 
     performed = timezone.make_aware(datetime.combine(day, time(10, 0)), patient.clinic.zone)
@@ -30,7 +30,7 @@ def signed_procedure(patient, physician, day: date, *, sites=(("upper_trapezius"
     procedure.signed_by = physician
     procedure.save()
     if schedule:
-        services.schedule_outcome_requests(procedure)
+        outcome_requests.schedule_outcome_requests(procedure)
     return procedure
 
 

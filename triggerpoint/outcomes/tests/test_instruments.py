@@ -9,18 +9,14 @@ import jsonschema
 import pytest
 import yaml
 
+from triggerpoint.catalogues.instrument_scoring import change, is_responder, score, score_nrs, score_peg3
 from triggerpoint.catalogues.instruments import (
     INSTRUMENTS_DIR,
     SCHEMA_PATH,
     Score,
-    change,
     get_instrument,
     instrument_from_dict,
-    is_responder,
     load_instruments,
-    score,
-    score_nrs,
-    score_peg3,
 )
 from triggerpoint.core.rules import RuleInputError
 

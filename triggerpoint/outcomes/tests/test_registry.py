@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from triggerpoint.conftest import make_staff
-from triggerpoint.outcomes import analytics, registry, services
+from triggerpoint.outcomes import analytics, registry, registry_population, services
 from triggerpoint.outcomes.models import Measurement, ProcedureOutcome
 from triggerpoint.procedures.models import InjectionSite, Procedure
 
@@ -22,11 +22,11 @@ def small_registry(clinic_a, physician, nurse):
 
         rng = np.random.default_rng(11)
         today = date(2026, 6, 15)
-        patient_ids, clinics = registry.create_patients(rng, [clinic_a.pk], 150, today, [1.0])
+        patient_ids, clinics = registry_population.create_patients(rng, [clinic_a.pk], 150, today, [1.0])
         made = registry.generate(
             seed=5, today=today, n_procedures=600, patient_ids=patient_ids, patient_clinics=clinics,
-            practitioners=[registry.Practitioner(physician.pk, clinic_a.pk, 0.03),
-                           registry.Practitioner(other.pk, clinic_a.pk, -0.02)],
+            practitioners=[registry_population.Practitioner(physician.pk, clinic_a.pk, 0.03),
+                           registry_population.Practitioner(other.pk, clinic_a.pk, -0.02)],
             show_progress=False,
         )
         analytics.rebuild_rollups([clinic_a.pk])

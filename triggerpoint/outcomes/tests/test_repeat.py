@@ -16,14 +16,16 @@ from triggerpoint.outcomes.repeat import (
     INFO,
     MET,
     NOT_MET,
+    PriorSession,
+    evaluate_repeat,
+    repeat_rules,
+)
+from triggerpoint.outcomes.repeat_policies import (
     POLICIES_PATH,
     POLICIES_SCHEMA_PATH,
-    PriorSession,
     RepeatPolicy,
-    evaluate_repeat,
     get_repeat_policy,
     load_repeat_policies,
-    repeat_rules,
 )
 
 PLANNED = date(2027, 3, 1)

@@ -13,17 +13,16 @@ from datetime import date, datetime
 import pytest
 
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import repeat
+from triggerpoint.outcomes import repeat, repeat_policies
 from triggerpoint.outcomes.repeat import (
     INFO,
     MET,
     NOT_MET,
     PriorSession,
-    RepeatPolicy,
     evaluate_repeat,
-    load_repeat_policies,
     repeat_rules,
 )
+from triggerpoint.outcomes.repeat_policies import RepeatPolicy, load_repeat_policies
 
 PLANNED = date(2027, 3, 1)
 REGIONS = (
@@ -529,7 +528,7 @@ def test_zero_thresholds_and_a_one_day_window_are_accepted():
 @pytest.fixture
 def policies_file(tmp_path, monkeypatch):
     path = tmp_path / "repeat_policies.yaml"
-    monkeypatch.setattr(repeat, "POLICIES_PATH", path)
+    monkeypatch.setattr(repeat_policies, "POLICIES_PATH", path)
     load_repeat_policies.cache_clear()
     yield path
     load_repeat_policies.cache_clear()
@@ -587,7 +586,7 @@ def test_schema_errors_at_the_root_say_root(policies_file):
 
 def test_an_unknown_policy_id_names_every_known_one():
     with pytest.raises(RuleInputError) as error:
-        repeat.get_repeat_policy("aetna")
+        repeat_policies.get_repeat_policy("aetna")
     assert error.value.problems == ["unknown repeat policy 'aetna'; allowed: bcbs_style, evicore, medicare_lcd"]
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.outcomes import services
+from triggerpoint.outcomes import outcome_requests, schedule, services
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
 from triggerpoint.outcomes.tests.factories import answer, signed_procedure
 
@@ -55,8 +55,8 @@ def test_receiving_the_signal_twice_creates_nothing_twice(frozen, patient, physi
     from triggerpoint.notifications.models import Notification
 
     procedure = signed_procedure(patient, physician, DAY)
-    services.schedule_outcome_requests(procedure)
-    services.on_procedure_signed(sender=None, procedure=procedure)
+    outcome_requests.schedule_outcome_requests(procedure)
+    outcome_requests.on_procedure_signed(sender=None, procedure=procedure)
     assert OutcomeRequest.objects.filter(procedure=procedure).count() == 5
     assert Measurement.objects.filter(procedure=procedure).count() == 2
     assert Notification.objects.filter(kind="outcomes.request").count() == 3
@@ -69,7 +69,7 @@ def test_the_receiver_is_connected_to_procedure_signed(frozen, patient, physicia
     procedure = signed_procedure(patient, physician, DAY, schedule=False)
     assert not OutcomeRequest.objects.filter(procedure=procedure).exists()
     responses = procedure_signed.send(sender=Procedure, procedure=procedure)
-    assert any(receiver is services.on_procedure_signed for receiver, _ in responses)
+    assert any(receiver is outcome_requests.on_procedure_signed for receiver, _ in responses)
     assert OutcomeRequest.objects.filter(procedure=procedure).count() == 5
 
 
@@ -85,7 +85,7 @@ def test_a_schedule_with_an_unknown_time_point_is_refused(settings):
 
     settings.OUTCOMES_SCHEDULE = {"follow_up_days": {"3w": 21}}
     with pytest.raises(ImproperlyConfigured, match="3w"):
-        services.outcome_schedule()
+        schedule.outcome_schedule()
 
 
 def test_a_patient_without_email_or_phone_gets_no_message_but_a_portal_request(frozen, patient, physician):
@@ -233,12 +233,12 @@ def test_an_unanswered_request_expires_the_day_after_its_last_answer_day(frozen,
     _, request = _two_week_request(patient, physician)
     last_day = request.answer_by  # New York clinic; noon there is 16:00 or 17:00 UTC
     with freeze_time(f"{last_day.isoformat()} 16:00:00"):
-        assert services.expire_lapsed_requests() == 0
+        assert outcome_requests.expire_lapsed_requests() == 0
     request.refresh_from_db()
     assert request.status == RequestStatus.PENDING
     with freeze_time(f"{(last_day + timedelta(days=1)).isoformat()} 16:00:00"):
-        assert services.expire_lapsed_requests() == 1
-        assert services.expire_lapsed_requests() == 0  # idempotent: a second worker finds nothing
+        assert outcome_requests.expire_lapsed_requests() == 1
+        assert outcome_requests.expire_lapsed_requests() == 0  # idempotent: a second worker finds nothing
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
     later = OutcomeRequest.objects.filter(procedure=request.procedure, time_point__in=["6w", "12w"])
@@ -252,9 +252,9 @@ def test_expiry_follows_the_clinic_calendar_not_utc(frozen, patient, physician):
     next_day = request.answer_by + timedelta(days=1)
     # 02:30 UTC on the next day is still the evening of the last answer day in New York.
     with freeze_time(f"{next_day.isoformat()} 02:30:00"):
-        assert services.expire_lapsed_requests() == 0
+        assert outcome_requests.expire_lapsed_requests() == 0
     with freeze_time(f"{next_day.isoformat()} 05:30:00"):  # after midnight in New York
-        assert services.expire_lapsed_requests() == 1
+        assert outcome_requests.expire_lapsed_requests() == 1
 
 
 def test_answered_requests_never_expire(frozen, patient, physician):
@@ -263,7 +263,7 @@ def test_answered_requests_never_expire(frozen, patient, physician):
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
     with freeze_time(f"{(request.answer_by + timedelta(days=30)).isoformat()} 16:00:00"):
-        services.expire_lapsed_requests()
+        outcome_requests.expire_lapsed_requests()
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
 

@@ -20,7 +20,7 @@ from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_
 from triggerpoint.core.testing.catalogs import compiled, marked_msgids
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import Notification
-from triggerpoint.outcomes import display, services
+from triggerpoint.outcomes import display, outcome_requests
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
 from triggerpoint.outcomes.tests.factories import signed_procedure
 
@@ -47,7 +47,7 @@ def _request(patient, physician, time_point="2w") -> OutcomeRequest:
 
 
 def _link(request: OutcomeRequest, valid_for=timedelta(days=20)) -> str:
-    _row, token = outbox.issue_link(request.patient, services.LINK_PURPOSE, request, valid_for)
+    _row, token = outbox.issue_link(request.patient, outcome_requests.LINK_PURPOSE, request, valid_for)
     return f"/outcomes/r/{token}/"
 
 
@@ -68,7 +68,7 @@ def test_the_scan_finds_templates_python_calls_and_noop_marks():
 
 # Not texts on their own: date formats, and the words filled into a sentence (scored in it below).
 DATE_FORMATS = {"F j, Y", "F d, Y", "M j", "M d", "M Y"}
-FRAGMENTS = {*display.PATIENT_TIME_POINTS.values(), *services._WHEN.values(), "some time",  # noqa: SLF001
+FRAGMENTS = {*display.PATIENT_TIME_POINTS.values(), *outcome_requests._WHEN.values(), "some time",  # noqa: SLF001
              "Ultrasound", "Landmark (palpation)"}
 SAMPLE = {"date": "2 de febrero de 2026", "clinic": "Alpha Test Clinic", "when": "2 semanas", "pain": "4",
           "days": "14", "name": "Pat",
@@ -88,7 +88,7 @@ def test_every_spanish_text_is_fairly_easy_or_easier(msgid, text):
 
 def test_the_fragments_read_fairly_easy_in_their_sentences():
     catalog = _catalog()
-    for when in services._WHEN.values():  # noqa: SLF001
+    for when in outcome_requests._WHEN.values():  # noqa: SLF001
         sentence = catalog["Hello %(name)s, it has been %(when)s since your injection at %(clinic)s."] % {
             **SAMPLE, "when": catalog[when]}
         assert spanish_fernandez_huerta(sentence) >= SPANISH_MIN_FERNANDEZ_HUERTA, sentence
@@ -111,14 +111,14 @@ def test_a_spanish_speaking_patient_gets_the_request_message_in_spanish(patient,
     _prefer(patient, "es")
     with freeze_time("2026-01-05 16:00:00"):
         request = _request(patient, physician)
-    note = Notification.objects.get(kind=services.REQUEST_KIND, related_id=str(request.public_id))
+    note = Notification.objects.get(kind=outcome_requests.REQUEST_KIND, related_id=str(request.public_id))
     assert note.subject == "Alpha Test Clinic: ¿cómo está su dolor?"
     assert note.body.startswith("Hola, Pat: ya pasaron dos semanas desde su inyección en Alpha Test Clinic. ")
     assert "Cuéntenos cómo está su dolor ahora (le toma unos 2 minutos): http" in note.body
     assert "El enlace funciona hasta el 2 de febrero de 2026. También puede responder en su portal de paciente." in note.body
     for english in ("Hello", "Please tell us", "The link works", "February", "2026-02-02"):
         assert english not in note.body
-    spanish = {n.body.split(":")[1].split(" desde")[0] for n in Notification.objects.filter(kind=services.REQUEST_KIND)}
+    spanish = {n.body.split(":")[1].split(" desde")[0] for n in Notification.objects.filter(kind=outcome_requests.REQUEST_KIND)}
     assert spanish == {" ya pasaron dos semanas", " ya pasaron seis semanas", " ya pasaron doce semanas"}
     assert spanish_fernandez_huerta(f"{note.subject}. {note.body}") >= SPANISH_MIN_FERNANDEZ_HUERTA
 
@@ -128,7 +128,7 @@ def test_an_english_speaking_patient_still_gets_the_english_message(patient, phy
     _prefer(patient, "en")
     with freeze_time("2026-01-05 16:00:00"):
         request = _request(patient, physician)
-    note = Notification.objects.get(kind=services.REQUEST_KIND, related_id=str(request.public_id))
+    note = Notification.objects.get(kind=outcome_requests.REQUEST_KIND, related_id=str(request.public_id))
     url = re.search(r"http\S+/outcomes/r/\S+/", note.body).group(0)
     assert note.subject == "Alpha Test Clinic: how is your pain?"
     assert note.body == (

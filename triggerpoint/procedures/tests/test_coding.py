@@ -14,7 +14,7 @@ from triggerpoint.procedures.coding import code_session, load_code_tables
 from triggerpoint.procedures.schemas import parse_codes_request
 
 SERVICE_DATE = "2025-06-02"
-# Muscle ids the atlas guarantees (CONTRIBUTING-HELPERS.md).
+# Muscle ids the atlas guarantees (BRIEF_MUSCLE_IDS, checked by atlas/tests/test_catalog.py).
 GUARANTEED = [
     "upper_trapezius",
     "levator_scapulae",

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from triggerpoint.catalogues.drugs import build_catalog, load_drugs
+from triggerpoint.catalogues.drugs import DrugCatalog, build_catalog, load_drugs
 from triggerpoint.procedures._data import DATA_DIR, DataFileError, load_schema
 
 CONTRACT_CLASSES = {
@@ -47,7 +47,9 @@ def test_every_drug_cites_a_source():
 
 
 def test_load_drugs_is_cached():
-    assert load_drugs() is load_drugs()
+    drugs = load_drugs()
+    assert isinstance(drugs, DrugCatalog) and "lidocaine" in drugs.ids  # "is" alone would also hold for None
+    assert load_drugs() is drugs
 
 
 def test_get_raises_key_error_for_an_unknown_id():

@@ -51,10 +51,10 @@ def _screening(patient, answers=None):
 
 
 def _consent(screening, *, signed: bool):
-    from triggerpoint.screening import services
+    from triggerpoint.screening import consent_records
     from triggerpoint.screening.models import Consent
 
-    document = services.consent_document_for(screening)
+    document = consent_records.consent_document_for(screening)
     extra = {}
     if signed:
         extra = dict(signer_name=screening.patient.full_name, signature_kind="checkbox", signed_at=timezone.now(),
@@ -63,8 +63,8 @@ def _consent(screening, *, signed: bool):
         clinic=screening.clinic,
         patient=screening.patient,
         screening=screening,
-        document=services._document_dict(document),
-        document_text=services.consent_text(document, screening.patient),
+        document=consent_records._document_dict(document),
+        document_text=consent_records.consent_text(document, screening.patient),
         document_version=f"consent-risks-v{document.version}",
         **extra,
     )
@@ -72,7 +72,7 @@ def _consent(screening, *, signed: bool):
 
 def rows(patient):
     from triggerpoint.notifications.services import issue_link
-    from triggerpoint.screening.services import QUESTIONNAIRE_PURPOSE
+    from triggerpoint.screening.questionnaire_link import QUESTIONNAIRE_PURPOSE
 
     viewed = _screening(patient, _answers())
     for_evaluate = _screening(patient, _answers())

@@ -7,7 +7,10 @@ import json
 import pytest
 
 from triggerpoint.audit.models import AuditEvent
+from triggerpoint.core.contracts import parse
 from triggerpoint.screening.models import Consent, ScreeningRecord
+from triggerpoint.screening.rules import evaluate as evaluate_rules
+from triggerpoint.screening.schemas import ScreeningRequestIn
 from triggerpoint.screening.tests.builders import payload
 from triggerpoint.screening.tests.conftest import LUMBAR_PLAN, complete_answers
 
@@ -174,10 +177,10 @@ def test_consent_is_generated_signed_once_and_then_refused(client, bearer, nurse
 
 def test_the_patient_reads_their_own_consent_through_the_api(client, answered, nurse, patient, other_patient):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.screening import services
+    from triggerpoint.screening import consent_records
 
     with acting_as(nurse):
-        consent = services.generate_consent(nurse, answered)
+        consent = consent_records.generate_consent(nurse, answered)
     path = f"/api/v1/screening/patients/{patient.public_id}/screenings/{answered.public_id}/consents/{consent.public_id}"
     client.force_login(patient.portal_user)
     assert client.get(path).status_code == 200
@@ -236,3 +239,27 @@ def test_the_openapi_schema_describes_the_evaluate_body_by_ref_with_its_fields(c
     plan = components[body["properties"]["plan"]["$ref"].rsplit("/", 1)[1]]
     assert set(plan["properties"]) == {"sites", "injectates", "guidance", "technique", "trigger_points_documented"}
     assert plan["properties"]["guidance"]["enum"] == ["landmark", "ultrasound"]
+
+
+def test_the_openapi_schema_describes_the_evaluate_response_by_ref_with_its_fields(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    ok = schema["paths"]["/api/v1/screening/evaluate"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert set(ok["schema"]) == {"$ref"}, ok
+    components = schema["components"]["schemas"]
+    result = components[ok["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert list(result["properties"]) == ["status", "findings"]
+    assert set(result["required"]) == {"status", "findings"}
+    finding = components[result["properties"]["findings"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert list(finding["properties"]) == ["rule", "version", "severity", "message", "basis", "data"]
+    assert set(finding["required"]) == {"rule", "version", "severity", "message", "basis"}
+
+
+def test_evaluate_answers_the_result_as_the_rules_give_it(client, bearer, nurse):
+    # The response schema shapes the JSON: each finding as the rules made it, a finding without data with "data": null.
+    body = payload(today={"on_antibiotics": True})
+    response = _post(client, EVALUATE, body, bearer(nurse))
+    assert response.status_code == 200, response.content
+    expected = evaluate_rules(parse(ScreeningRequestIn, body).to_input()).as_dict()
+    expected["findings"] = [{"data": None, **finding} for finding in expected["findings"]]
+    assert response.json() == expected
+    assert any(finding["data"] is None for finding in response.json()["findings"])

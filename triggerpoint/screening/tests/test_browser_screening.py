@@ -24,14 +24,14 @@ def test_patient_answers_on_a_phone_and_the_physician_signs_off(
 ):
     from triggerpoint.core.context import acting_as
     from triggerpoint.notifications.models import Notification
-    from triggerpoint.screening import services
+    from triggerpoint.screening import questionnaire_link, services
     from triggerpoint.screening.models import Consent, ScreeningRecord
 
     plan = {"sites": [{"muscle": "upper_trapezius", "side": "right"}, {"muscle": "rhomboids", "side": "right"}],
             "injectates": [{"drug": "lidocaine"}], "guidance": "landmark", "trigger_points_documented": True}
     with acting_as(physician):
         screening = services.create_screening(physician, patient, timezone.localdate() + timedelta(days=4), plan)
-        services.send_questionnaire_link(physician, screening, channel="email")
+        questionnaire_link.send_questionnaire_link(physician, screening, channel="email")
     link_path = re.search(r"https?://[^/]+(/screening/q/[^/\s]+/)", Notification.objects.get().body).group(1)
 
     # --- the patient, on a phone, no login

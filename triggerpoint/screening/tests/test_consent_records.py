@@ -11,7 +11,7 @@ from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.errors import ImmutableRecord
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, services
 from triggerpoint.screening.models import Consent
 
 
@@ -28,7 +28,7 @@ def _png_data_url() -> str:
 def _consent_for(user, patient, plan, day):
     with acting_as(user):
         screening = services.create_screening(user, patient, day, plan)
-        return services.generate_consent(user, screening)
+        return consent_records.generate_consent(user, screening)
 
 
 def _sign(user, consent, **overrides):
@@ -36,7 +36,7 @@ def _sign(user, consent, **overrides):
                   acknowledged=True, witness_name="Nina Nurse", expected_version=consent.version)
     fields.update(overrides)
     with acting_as(user):
-        return services.sign_consent(user, consent, **fields)
+        return consent_records.sign_consent(user, consent, **fields)
 
 
 def test_a_thoracic_plan_names_pneumothorax_and_a_lumbar_plan_does_not(nurse, patient, procedure_day, thoracic_plan, lumbar_plan):
@@ -84,12 +84,12 @@ def test_a_signed_consent_cannot_be_changed_by_the_model_or_the_database(nurse, 
 def test_an_unsigned_consent_can_still_be_replaced_when_the_form_is_generated_again(nurse, patient, procedure_day, lumbar_plan):
     first = _consent_for(nurse, patient, lumbar_plan, procedure_day)
     with acting_as(nurse):
-        again = services.generate_consent(nurse, first.screening)
+        again = consent_records.generate_consent(nurse, first.screening)
     assert again == first  # same plan, same wording: the open form is reused
     first.screening.plan = dict(lumbar_plan, guidance="ultrasound")
     first.screening.save()
     with acting_as(nurse):
-        replaced = services.generate_consent(nurse, first.screening)
+        replaced = consent_records.generate_consent(nurse, first.screening)
     assert replaced != first and replaced.document["guidance"] == "ultrasound"
     assert Consent.all_objects.get(pk=first.pk).deleted_at is not None
 

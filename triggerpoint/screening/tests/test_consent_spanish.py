@@ -15,7 +15,7 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, services
 from triggerpoint.screening.consent import build_consent
 from triggerpoint.screening.content import DATA_DIR, load_consent_es, load_consent_risks
 from triggerpoint.screening.rules import parse_screening_request
@@ -92,7 +92,7 @@ class TestTheStoredAndPrintedForm:
         patient.save()
         with acting_as(user):
             screening = services.create_screening(user, patient, day, THORACIC)
-            return screening, services.generate_consent(user, screening)
+            return screening, consent_records.generate_consent(user, screening)
 
     @staticmethod
     def _pdf_text(content: bytes) -> str:

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
-from triggerpoint.screening import services
+from triggerpoint.screening import consent_records, services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
@@ -184,8 +184,8 @@ def test_the_worklist_lists_screenings_needing_review_until_signed_off(login_as,
 
 def test_the_chart_timeline_shows_the_screening_and_the_signed_consent(login_as, nurse, answered):
     with acting_as(nurse):
-        consent = services.generate_consent(nurse, answered)
-        services.sign_consent(nurse, consent, signer_name="Pat Portalowner", signature_kind="checkbox",
+        consent = consent_records.generate_consent(nurse, answered)
+        consent_records.sign_consent(nurse, consent, signer_name="Pat Portalowner", signature_kind="checkbox",
                               acknowledged=True, expected_version=consent.version)
     html = login_as(nurse).get(f"/patients/{answered.patient.public_id}/timeline/").content.decode()
     assert "Pre-procedure screening for" in html and "Consent signed" in html

@@ -12,7 +12,7 @@ from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
 from triggerpoint.notifications.models import Notification, PatientLink
 from triggerpoint.notifications.services import deliver_due, issue_link
-from triggerpoint.screening import services
+from triggerpoint.screening import questionnaire_link, services
 
 YES_NO_ALL_WELL = {
     "recent_fever": "no", "recent_antibiotics": "no", "recent_illness": "no", "recent_hospital": "no",
@@ -23,7 +23,7 @@ YES_NO_ALL_WELL = {
 
 def _send(screening, user, channel="email"):
     with acting_as(user):
-        return services.send_questionnaire_link(user, screening, channel=channel)
+        return questionnaire_link.send_questionnaire_link(user, screening, channel=channel)
 
 
 def _token_from(body: str) -> str:
@@ -54,7 +54,7 @@ def test_sending_by_sms_needs_a_phone_number(screening, nurse):
 
 
 def test_the_patient_answers_through_the_link_and_the_screening_is_evaluated(screening, client):
-    _link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     response = client.post(f"/screening/q/{token}/", YES_NO_ALL_WELL)
     assert response.status_code == 200
     assert "Thank you" in response.content.decode()
@@ -68,7 +68,7 @@ def test_the_patient_answers_through_the_link_and_the_screening_is_evaluated(scr
 
 
 def test_a_yes_needs_its_date_and_the_form_says_so(screening, client):
-    _link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     response = client.post(f"/screening/q/{token}/", YES_NO_ALL_WELL | {"recent_fever": "yes"})
     assert "Please give the date" in response.content.decode()
     screening.refresh_from_db()
@@ -78,12 +78,12 @@ def test_a_yes_needs_its_date_and_the_form_says_so(screening, client):
 def test_the_link_is_scoped_to_its_one_screening(screening, physician, patient, client, procedure_day, lumbar_plan):
     with acting_as(physician):
         other = services.create_screening(physician, patient, procedure_day + timedelta(days=14), lumbar_plan)
-    _link, token = issue_link(patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _link, token = issue_link(patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     client.post(f"/screening/q/{token}/", YES_NO_ALL_WELL)
     screening.refresh_from_db()
     other.refresh_from_db()
     assert screening.answers and not other.answers
-    assert services.screening_for_link(token) == screening
+    assert questionnaire_link.screening_for_link(token) == screening
 
 
 def test_a_link_for_another_purpose_does_not_open_the_questionnaire(screening, client):
@@ -94,12 +94,12 @@ def test_a_link_for_another_purpose_does_not_open_the_questionnaire(screening, c
 
 
 def test_a_link_pointing_at_another_patients_screening_is_refused(screening, other_patient, client):
-    _link, token = issue_link(other_patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _link, token = issue_link(other_patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     assert client.get(f"/screening/q/{token}/").status_code == 404
 
 
 def test_an_expired_link_is_refused_with_a_way_forward(screening, client):
-    link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     PatientLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.post(f"/screening/q/{token}/", YES_NO_ALL_WELL)
     assert response.status_code == 404
@@ -110,13 +110,13 @@ def test_an_expired_link_is_refused_with_a_way_forward(screening, client):
 
 
 def test_a_link_still_works_a_moment_before_it_expires(screening, client):
-    link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     PatientLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() + timedelta(seconds=30))
     assert client.get(f"/screening/q/{token}/").status_code == 200
 
 
 def test_a_revoked_link_and_a_made_up_token_are_refused(screening, client):
-    link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     PatientLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
     assert client.get(f"/screening/q/{token}/").status_code == 404
     assert client.get("/screening/q/not-a-real-token/").status_code == 404
@@ -125,7 +125,7 @@ def test_a_revoked_link_and_a_made_up_token_are_refused(screening, client):
 def test_after_the_review_the_link_shows_the_answers_are_in_and_refuses_changes(answered, physician, client):
     with acting_as(physician):
         services.review_screening(physician, answered, expected_version=answered.version)
-    _link, token = issue_link(answered.patient, services.QUESTIONNAIRE_PURPOSE, answered, timedelta(days=7))
+    _link, token = issue_link(answered.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, answered, timedelta(days=7))
     response = client.post(f"/screening/q/{token}/", YES_NO_ALL_WELL | {"feels_unwell": "yes"})
     assert "already reviewed" in response.content.decode()
     answered.refresh_from_db()
@@ -133,6 +133,6 @@ def test_after_the_review_the_link_shows_the_answers_are_in_and_refuses_changes(
 
 
 def test_the_preparation_pdf_opens_from_the_link(screening, client):
-    _link, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _link, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     response = client.get(f"/screening/q/{token}/preparation.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")

@@ -20,7 +20,7 @@ from triggerpoint.core.context import acting_as
 from triggerpoint.core.data import read_yaml
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
 from triggerpoint.notifications.services import issue_link
-from triggerpoint.screening import services
+from triggerpoint.screening import questionnaire_link, services
 from triggerpoint.screening.content import DATA_DIR, load_patient_text, load_preparation_instructions
 from triggerpoint.screening.forms import QuestionnaireForm
 from triggerpoint.screening.preparation import build_preparation, patient_date
@@ -51,7 +51,7 @@ def _speaks(patient, language: str):
 
 
 def _link(screening) -> str:
-    _record, token = issue_link(screening.patient, services.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
+    _record, token = issue_link(screening.patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, screening, timedelta(days=7))
     return f"/screening/q/{token}/"
 
 

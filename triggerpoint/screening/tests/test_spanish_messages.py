@@ -15,7 +15,7 @@ from django.utils import timezone
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
 from triggerpoint.notifications.models import PatientLink
-from triggerpoint.screening import services
+from triggerpoint.screening import questionnaire_link
 from triggerpoint.screening.content import load_patient_text
 from triggerpoint.screening.preparation import patient_date
 
@@ -28,11 +28,11 @@ def _send(screening, user, language: str, channel: str = "email"):
     patient.phone = "(555) 222-3333"
     patient.save(update_fields=["preferred_language", "phone"])
     with acting_as(user):
-        return services.send_questionnaire_link(user, screening, channel=channel)
+        return questionnaire_link.send_questionnaire_link(user, screening, channel=channel)
 
 
 def _expires(screening) -> str:
-    link = PatientLink.objects.filter(purpose=services.QUESTIONNAIRE_PURPOSE).latest("pk")
+    link = PatientLink.objects.filter(purpose=questionnaire_link.QUESTIONNAIRE_PURPOSE).latest("pk")
     return timezone.localtime(link.expires_at).date()
 
 

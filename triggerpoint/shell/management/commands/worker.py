@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 def run_sweeps() -> dict[str, int]:
     from triggerpoint.followup import services as followup
     from triggerpoint.notifications import services as notifications
-    from triggerpoint.outcomes import services as outcomes
+    from triggerpoint.outcomes import outcome_requests
 
     with acting_as(None):
         delivered = notifications.deliver_due()
         followed = followup.sweep()
-        expired = outcomes.expire_lapsed_requests()
+        expired = outcome_requests.expire_lapsed_requests()
     return {"delivered": sum(delivered.values()), **followed, "expired_outcome_requests": expired}
 
 
