@@ -25,7 +25,7 @@ from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures import coding, dosing, services
+from triggerpoint.procedures import amendments, coding, dosing, drafting, note_reads, signing
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
@@ -157,7 +157,7 @@ def _summary(procedure: Procedure) -> dict[str, Any]:
 
 
 def _detail(procedure: Procedure) -> dict[str, Any]:
-    checks = services.checks_for(procedure) if not procedure.is_signed else None
+    checks = note_reads.checks_for(procedure) if not procedure.is_signed else None
     signer = procedure.signed_by
     return {
         "id": str(procedure.public_id),
@@ -170,7 +170,7 @@ def _detail(procedure: Procedure) -> dict[str, Any]:
         "screening": str(procedure.screening.public_id) if procedure.screening_id else None,
         "consent": str(procedure.consent.public_id) if procedure.consent_id else None,
         "assessment": str(procedure.assessment.public_id) if procedure.assessment_id else None,
-        "note": services.note_document(procedure),
+        "note": note_reads.note_document(procedure),
         # A signed note shows what the software said at the time; a draft shows a live run.
         "dose_check": procedure.dose_check if procedure.is_signed else checks.as_dict()["dose_check"],
         "codes": procedure.codes if procedure.is_signed else checks.as_dict()["codes"],
@@ -222,7 +222,7 @@ def create_note(request, patient_id: UUID, payload: CreateNoteIn):
             links[name] = linked
     if problems:
         raise RuleInputError(problems)
-    procedure = services.create_draft(
+    procedure = drafting.create_draft(
         request.auth, patient, procedure_date=payload.procedure_date, guidance=payload.guidance, **links
     )
     return Status(201, _detail(procedure))
@@ -231,7 +231,7 @@ def create_note(request, patient_id: UUID, payload: CreateNoteIn):
 @router.get("/patients/{patient_id}/notes/{procedure_id}", response=dict, url_name="procedures_read_note")
 def read_note(request, patient_id: UUID, procedure_id: UUID):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.view")
-    services.view_procedure(request.auth, procedure, channel="api")
+    note_reads.view_procedure(request.auth, procedure, channel="api")
     return _detail(procedure)
 
 
@@ -243,7 +243,7 @@ def read_note(request, patient_id: UUID, procedure_id: UUID):
 def save_note(request, patient_id: UUID, procedure_id: UUID, payload: NoteSaveIn = NOTE_BODY):
     """Autosave: the whole note document with the `version` you read. 409 if someone saved since."""
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
-    procedure = services.autosave_draft(request.auth, procedure, payload.version, payload)
+    procedure = drafting.autosave_draft(request.auth, procedure, payload.version, payload)
     return _detail(procedure)
 
 
@@ -254,7 +254,7 @@ def save_note(request, patient_id: UUID, procedure_id: UUID, payload: NoteSaveIn
 )
 def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.sign")
-    procedure = services.sign_procedure(
+    procedure = signing.sign_procedure(
         request.auth,
         procedure,
         payload.version,
@@ -272,7 +272,7 @@ def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
 )
 def amend_note(request, patient_id: UUID, procedure_id: UUID, payload: AmendIn):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.amend")
-    services.amend_procedure(request.auth, procedure, reason=payload.reason, text=payload.text)
+    amendments.amend_procedure(request.auth, procedure, reason=payload.reason, text=payload.text)
     return Status(201, _detail(procedure))
 
 
@@ -284,5 +284,5 @@ def amend_note(request, patient_id: UUID, procedure_id: UUID, payload: AmendIn):
 def discard_note(request, patient_id: UUID, procedure_id: UUID, version: int):
     """Discard a draft (soft delete). A signed note is never deleted (409)."""
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
-    services.discard_draft(request.auth, procedure, version)
+    drafting.discard_draft(request.auth, procedure, version)
     return HttpResponse(status=204)

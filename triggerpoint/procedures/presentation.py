@@ -190,10 +190,10 @@ def stored_live_context(procedure: Procedure) -> dict[str, Any]:
 def note_context(procedure: Procedure) -> dict[str, Any]:
     """Everything the note page and the PDF print."""
     from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import note_reads
 
     atlas = load_atlas()
-    document = services.note_document(procedure)
+    document = note_reads.note_document(procedure)
     sites = []
     for index, site in enumerate(document["sites"]):
         muscle = atlas.muscle(site["muscle"]) if atlas.has_muscle(site["muscle"]) else None
@@ -247,7 +247,7 @@ def note_context(procedure: Procedure) -> dict[str, Any]:
                 "expiry": row.expiry,
             }
         )
-    checks = stored_live_context(procedure) if procedure.is_signed else live_context(services.checks_for(procedure), atlas)
+    checks = stored_live_context(procedure) if procedure.is_signed else live_context(note_reads.checks_for(procedure), atlas)
     techniques = {site["technique"] for site in document["sites"]}
     procedure_label = {
         frozenset({"dry_needling"}): "Dry needling of trigger points",

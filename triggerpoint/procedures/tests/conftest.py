@@ -51,28 +51,28 @@ def on_procedure_day():
 @pytest.fixture
 def draft(on_procedure_day, physician, patient):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
 
     with acting_as(physician):
-        return services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
+        return drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
 
 
 @pytest.fixture
 def saved_draft(draft, physician, note_payload):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
 
     with acting_as(physician):
-        return services.autosave_draft(physician, draft, draft.version, note_payload)
+        return drafting.autosave_draft(physician, draft, draft.version, note_payload)
 
 
 @pytest.fixture
 def signed(saved_draft, physician):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import signing
 
     with acting_as(physician):
-        return services.sign_procedure(physician, saved_draft, saved_draft.version)
+        return signing.sign_procedure(physician, saved_draft, saved_draft.version)
 
 
 @pytest.fixture
