@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from triggerpoint.accounts.policy import can
-from triggerpoint.assessment.display import CLASS_LABELS, site_label
+from triggerpoint.assessment.labels import CLASS_LABELS, site_label
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitAmendment, VisitDiagnosis
 from triggerpoint.patients.timeline import TimelineEntry
 
