@@ -17,6 +17,8 @@ from triggerpoint.assessment import (
     visit_drafting,
     visit_signing,
 )
+from triggerpoint.assessment.fibromyalgia import load_wpi_map
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.context import acting_as
 
 # (complaint, [(muscle, side, finding)], [codes, primary first], causes, adjuncts, goals, follow-up, prior treatments)
@@ -106,15 +108,11 @@ def _drawing(rng, atlas, examined) -> dict[str, int]:
 
 def _widespread(rng, areas) -> dict[str, int]:
     """One drawn zone in each WPI area the patient reports (a widespread drawing)."""
-    from triggerpoint.assessment.fibromyalgia import load_wpi_map
-
     wpi_map = load_wpi_map()
     return {sorted(wpi_map.areas[area].zones)[0]: rng.randint(3, 6) for area in areas}
 
 
 def _visit(ctx, physician, patient, scenario, *, days_ago: int, sign: bool = True, fibromyalgia: bool = False):
-    from triggerpoint.atlas.catalog import load_atlas
-
     complaint, examined, codes, causes, adjuncts, goals, follow_up, prior = scenario
     rng = ctx.rng
     atlas = load_atlas()

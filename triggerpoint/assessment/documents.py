@@ -57,13 +57,13 @@ def drawing_svg(drawing: Mapping[str, int], width: int = 230) -> str:
 
 
 def _stylesheet():
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     return weasyprint.CSS(filename=finders.find("assessment/print.css"))
 
 
 def _pdf(html: str) -> bytes:
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     return weasyprint.HTML(string=html, base_url=str(finders.find("assessment/print.css"))).write_pdf(
         stylesheets=[_stylesheet()]

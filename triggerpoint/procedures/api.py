@@ -20,6 +20,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import model_validator
 
 from triggerpoint.accounts.policy import require, scope_to_user
+from triggerpoint.assessment.models import Visit
 from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.plausible import ScheduledDate
@@ -29,6 +30,7 @@ from triggerpoint.procedures import amendments, coding, dosing, drafting, note_r
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
+from triggerpoint.screening.models import Consent, ScreeningRecord
 
 router = Router(tags=["procedures"])
 
@@ -206,8 +208,6 @@ def list_notes(request, patient_id: UUID):
 def create_note(request, patient_id: UUID, payload: CreateNoteIn):
     patient = get_patient_for_user(request.auth, patient_id, "procedure.edit")
     links: dict[str, Any] = {}
-    from triggerpoint.assessment.models import Visit
-    from triggerpoint.screening.models import Consent, ScreeningRecord
 
     problems = []
     for name, model, value in (

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from triggerpoint.screening import history
+
 
 class ProceduresConfig(AppConfig):
     name = "triggerpoint.procedures"
@@ -9,8 +11,8 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Here, not at the top: selectors imports the models, which load only once the app registry is ready.
         from triggerpoint.procedures import selectors
-        from triggerpoint.screening import history
 
         # Screening (one layer down) reads the signed history through its port.
         history.provide(

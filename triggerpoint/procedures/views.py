@@ -22,13 +22,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, require
+from triggerpoint.assessment.models import Visit
 from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.atlas.suggest import suggest as rank_muscles
+from triggerpoint.atlas.suggest import validate_drawing
 from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
 from triggerpoint.procedures import amendments, coding, drafting, images, note_reads, presentation, signing
 from triggerpoint.procedures.models import GuidanceImage, Procedure
+from triggerpoint.screening.models import ScreeningRecord
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -54,8 +58,6 @@ def _procedure_for(user, patient_id, procedure_id, action: str) -> Procedure:
 @require_http_methods(["GET", "POST"])
 def new_note(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "procedure.edit")
-    from triggerpoint.assessment.models import Visit
-    from triggerpoint.screening.models import ScreeningRecord
 
     screenings = list(ScreeningRecord.objects.filter(patient=patient).order_by("-planned_procedure_date")[:10])
     assessments = list(Visit.objects.filter(patient=patient).order_by("-visit_date")[:10])
@@ -211,8 +213,6 @@ def live(request, patient_id, procedure_id):
 def suggest(request, patient_id, procedure_id):
     """Muscles whose referred pain matches the zones clicked on the body map (atlas ranking)."""
     _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
-    from triggerpoint.atlas.suggest import suggest as rank_muscles
-    from triggerpoint.atlas.suggest import validate_drawing
 
     atlas = load_atlas()
     try:
@@ -309,7 +309,7 @@ def pdf(request, patient_id, procedure_id):
     Billing codes, payer warnings, rule ids and data-file references stay on the coder's
     web view (`legal_record` hides them in the shared template).
     """
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
     note_reads.view_procedure(request.user, procedure, channel="pdf")
