@@ -34,7 +34,12 @@ from triggerpoint.assessment import (
 from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.fibromyalgia import load_wpi_map, score_acr_2016
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
-from triggerpoint.assessment.schemas import ExamFindingIn, FibromyalgiaIn
+from triggerpoint.assessment.schemas import (
+    ExamClassificationOut,
+    ExamFindingIn,
+    FibromyalgiaIn,
+    FibromyalgiaScoreOut,
+)
 from triggerpoint.core import plausible
 from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.rules import RuleInputError
@@ -245,7 +250,13 @@ def search_icd10_codes(request, q: str, on: date | None = None, limit: int = 10)
     ]
 
 
-@router.post("/exam/classify", url_name="assessment_classify", summary="Classify one exam finding (no side effects)")
+@router.post(
+    "/exam/classify",
+    response=ExamClassificationOut,
+    url_name="assessment_classify",
+    summary="Classify one exam finding (no side effects)",
+    exclude_unset=True,  # a finding's `data` stays absent when the rule gave none
+)
 def classify_exam_finding(request, payload: ExamFindingIn = EXAM_BODY):
     require(request.auth, "rules.evaluate")
     result = exam_rules.classify_trigger_point(payload.to_finding())
@@ -259,7 +270,13 @@ def classify_exam_finding(request, payload: ExamFindingIn = EXAM_BODY):
     }
 
 
-@router.post("/fibromyalgia/score", url_name="assessment_fibromyalgia", summary="Score the 2016 ACR criteria")
+@router.post(
+    "/fibromyalgia/score",
+    response=FibromyalgiaScoreOut,
+    url_name="assessment_fibromyalgia",
+    summary="Score the 2016 ACR criteria",
+    exclude_unset=True,  # a finding's `data` stays absent when the rule gave none
+)
 def score_fibromyalgia(request, payload: FibromyalgiaIn = FIBROMYALGIA_BODY):
     require(request.auth, "rules.evaluate")
     result = score_acr_2016(payload.to_symptoms(), wpi_map=load_wpi_map())
