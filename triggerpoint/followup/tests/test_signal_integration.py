@@ -25,15 +25,10 @@ NOTE = {
 @pytest.fixture
 def only_followup_receiver():
     """Other apps' receivers are tested by their owners; keep ours so this test is about it."""
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
-    saved = procedure_signed.receivers
-    procedure_signed.receivers = [r for r in saved if r[0][0] == "followup.schedule_checkins"]
-    procedure_signed.sender_receivers_cache.clear()
-    assert procedure_signed.receivers, "the follow-up receiver is not connected in FollowupConfig.ready()"
-    yield
-    procedure_signed.receivers = saved
-    procedure_signed.sender_receivers_cache.clear()
+    with only_receivers("followup.schedule_checkins"):  # fails when FollowupConfig.ready() did not connect it
+        yield
 
 
 def test_signing_a_note_schedules_four_check_ins_once(only_followup_receiver, physician, patient):

@@ -43,7 +43,7 @@ def _author(clinic):
 def _note(patient, author, *, complete: bool, sign: bool = False, guidance: str = "landmark"):
     from triggerpoint.core.context import acting_as
     from triggerpoint.procedures import drafting, signing
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
     on = timezone.localdate() - timedelta(days=1)
     with acting_as(author):
@@ -51,13 +51,8 @@ def _note(patient, author, *, complete: bool, sign: bool = False, guidance: str 
         if complete:
             procedure = drafting.autosave_draft(author, procedure, procedure.version, dict(NOTE, procedure_date=on.isoformat()))
         if sign:
-            saved, procedure_signed.receivers = procedure_signed.receivers, []
-            procedure_signed.sender_receivers_cache.clear()
-            try:
+            with only_receivers():
                 procedure = signing.sign_procedure(author, procedure, procedure.version)
-            finally:
-                procedure_signed.receivers = saved
-                procedure_signed.sender_receivers_cache.clear()
     return procedure
 
 

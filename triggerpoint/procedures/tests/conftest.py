@@ -86,16 +86,10 @@ def _only_procedures_receivers(request):
 
     Tests that request `all_receivers` run the real chain: aftercare, follow-up, outcomes.
     """
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
     if "all_receivers" in request.fixturenames:
         yield
         return
-    saved = procedure_signed.receivers
-    procedure_signed.receivers = []
-    procedure_signed.sender_receivers_cache.clear()
-    try:
+    with only_receivers():
         yield
-    finally:
-        procedure_signed.receivers = saved
-        procedure_signed.sender_receivers_cache.clear()
