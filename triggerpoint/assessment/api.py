@@ -23,11 +23,23 @@ from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require, scope_to_user
 from triggerpoint.assessment import exam as exam_rules
-from triggerpoint.assessment import services
+from triggerpoint.assessment import (
+    exam_findings,
+    visit_amendments,
+    visit_diagnoses,
+    visit_drafting,
+    visit_reads,
+    visit_signing,
+)
 from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.fibromyalgia import load_wpi_map, score_acr_2016
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
-from triggerpoint.assessment.schemas import ExamFindingIn, FibromyalgiaIn
+from triggerpoint.assessment.schemas import (
+    ExamClassificationOut,
+    ExamFindingIn,
+    FibromyalgiaIn,
+    FibromyalgiaScoreOut,
+)
 from triggerpoint.core import plausible
 from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.rules import RuleInputError
@@ -63,8 +75,8 @@ def _detail(visit: Visit) -> dict[str, Any]:
     visit = Visit.objects.select_related("patient", "clinician", "signed_by").get(pk=visit.pk)
     amendments = list(visit.amendments.select_related("author"))
     data = _summary(visit)
-    data["record"] = services.current_record(visit)
-    data["signed_record"] = services.snapshot(visit) if amendments else None
+    data["record"] = visit_reads.current_record(visit)
+    data["signed_record"] = visit_reads.snapshot(visit) if amendments else None
     data["amendments"] = [
         {
             "id": str(a.public_id),
@@ -75,7 +87,7 @@ def _detail(visit: Visit) -> dict[str, Any]:
         }
         for a in amendments
     ]
-    data["signing_problems"] = [] if visit.is_signed else list(services.signing_check(visit).problems)
+    data["signing_problems"] = [] if visit.is_signed else list(visit_signing.signing_check(visit).problems)
     return data
 
 
@@ -95,7 +107,7 @@ def assessment_visits(request, patient_id: UUID):
     require(request.auth, "assessment.view", patient)
     visits = scope_to_user(Visit.objects.filter(patient=patient), request.auth, "assessment.view")
     rows = [_summary(v) for v in visits.select_related("patient", "clinician", "signed_by")]
-    services.view_patient_visits(request.auth, patient, len(rows))
+    visit_reads.view_patient_visits(request.auth, patient, len(rows))
     return rows
 
 
@@ -118,44 +130,44 @@ def create_assessment_visit(request, patient_id: UUID, payload: Body[dict]):
         problems.append("chief_complaint must be text")
     if problems:
         raise RuleInputError(problems)
-    visit = services.create_visit(request.auth, patient, visit_date=visit_date, chief_complaint=complaint)
+    visit = visit_drafting.create_visit(request.auth, patient, visit_date=visit_date, chief_complaint=complaint)
     return Status(201, _detail(visit))
 
 
 @router.get(VISIT, url_name="assessment_visit", summary="Read a visit (current values, signed values, amendments)")
 def assessment_visit(request, patient_id: UUID, visit_id: UUID):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.view")
-    services.view_visit(request.auth, visit, channel="api")
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.view")
+    visit_reads.view_visit(request.auth, visit, channel="api")
     return _detail(visit)
 
 
 @router.patch(VISIT, url_name="assessment_visit", summary="Save draft fields (with the version you read)")
 def update_assessment_visit(request, patient_id: UUID, visit_id: UUID, payload: Body[dict]):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
     payload = dict(_object(payload))
     version = _version(payload)
     payload.pop("version")
     if not payload:
         raise HttpError(422, "Nothing to change: send at least one field besides version.")
-    visit = services.save_visit_draft(request.auth, visit, version, payload)
+    visit = visit_drafting.save_visit_draft(request.auth, visit, version, payload)
     return _detail(visit)
 
 
 @router.post(VISIT + "/sign", url_name="assessment_sign", summary="Sign the visit (physician)")
 def sign_assessment_visit(request, patient_id: UUID, visit_id: UUID, payload: Body[dict]):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.sign")
-    visit = services.sign_visit(request.auth, visit, _version(_object(payload)))
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.sign")
+    visit = visit_signing.sign_visit(request.auth, visit, _version(_object(payload)))
     return _detail(visit)
 
 
 @router.post(VISIT + "/amendments", response={201: dict}, url_name="assessment_amend", summary="Amend a signed visit (physician)")
 def amend_assessment_visit(request, patient_id: UUID, visit_id: UUID, payload: Body[dict]):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.amend")
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.amend")
     payload = _object(payload)
     unknown = sorted(set(payload) - {"reason", "changes"})
     if unknown:
         raise RuleInputError(f"unknown field(s): {', '.join(unknown)}; allowed: reason, changes")
-    amendment = services.amend_visit(request.auth, visit, payload.get("reason", ""), payload.get("changes") or {})
+    amendment = visit_amendments.amend_visit(request.auth, visit, payload.get("reason", ""), payload.get("changes") or {})
     body = _detail(visit)
     body["amendment"] = str(amendment.public_id)
     return Status(201, body)
@@ -166,23 +178,23 @@ def amend_assessment_visit(request, patient_id: UUID, visit_id: UUID, payload: B
 
 @router.post(VISIT + "/exam-findings", response={201: dict}, url_name="assessment_exam_findings", summary="Record one muscle-side exam finding")
 def record_assessment_exam_finding(request, patient_id: UUID, visit_id: UUID, payload: Body[dict]):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
-    finding = services.record_exam_finding(request.auth, visit, _object(payload))
-    return Status(201, services.finding_dict(finding))
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
+    finding = exam_findings.record_exam_finding(request.auth, visit, _object(payload))
+    return Status(201, visit_reads.finding_dict(finding))
 
 
 @router.delete(
     VISIT + "/exam-findings/{finding_id}", response={204: None}, url_name="assessment_exam_finding", summary="Withdraw a draft exam finding"
 )
 def remove_assessment_exam_finding(request, patient_id: UUID, visit_id: UUID, finding_id: UUID):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
-    services.remove_exam_finding(request.auth, services.get_child(visit, ExamFinding, finding_id))
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
+    exam_findings.remove_exam_finding(request.auth, visit_reads.get_child(visit, ExamFinding, finding_id))
     return Status(204, None)
 
 
 @router.post(VISIT + "/diagnoses", response={201: dict}, url_name="assessment_diagnoses", summary="Add an ICD-10-CM diagnosis (validated)")
 def add_assessment_diagnosis(request, patient_id: UUID, visit_id: UUID, payload: Body[dict]):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
     payload = _object(payload)
     code = payload.get("code")
     primary = payload.get("primary")
@@ -193,16 +205,16 @@ def add_assessment_diagnosis(request, patient_id: UUID, visit_id: UUID, payload:
         problems.append("primary must be true or false")
     if problems:
         raise RuleInputError(problems)
-    diagnosis = services.add_diagnosis(request.auth, visit, code, primary=primary)
-    return Status(201, services.diagnosis_dict(diagnosis))
+    diagnosis = visit_diagnoses.add_diagnosis(request.auth, visit, code, primary=primary)
+    return Status(201, visit_reads.diagnosis_dict(diagnosis))
 
 
 @router.delete(
     VISIT + "/diagnoses/{diagnosis_id}", response={204: None}, url_name="assessment_diagnosis", summary="Remove a draft diagnosis"
 )
 def remove_assessment_diagnosis(request, patient_id: UUID, visit_id: UUID, diagnosis_id: UUID):
-    visit = services.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
-    services.remove_diagnosis(request.auth, services.get_child(visit, VisitDiagnosis, diagnosis_id))
+    visit = visit_reads.get_visit(request.auth, patient_id, visit_id, "assessment.edit")
+    visit_diagnoses.remove_diagnosis(request.auth, visit_reads.get_child(visit, VisitDiagnosis, diagnosis_id))
     return Status(204, None)
 
 
@@ -238,7 +250,13 @@ def search_icd10_codes(request, q: str, on: date | None = None, limit: int = 10)
     ]
 
 
-@router.post("/exam/classify", url_name="assessment_classify", summary="Classify one exam finding (no side effects)")
+@router.post(
+    "/exam/classify",
+    response=ExamClassificationOut,
+    url_name="assessment_classify",
+    summary="Classify one exam finding (no side effects)",
+    exclude_unset=True,  # a finding's `data` stays absent when the rule gave none
+)
 def classify_exam_finding(request, payload: ExamFindingIn = EXAM_BODY):
     require(request.auth, "rules.evaluate")
     result = exam_rules.classify_trigger_point(payload.to_finding())
@@ -252,7 +270,13 @@ def classify_exam_finding(request, payload: ExamFindingIn = EXAM_BODY):
     }
 
 
-@router.post("/fibromyalgia/score", url_name="assessment_fibromyalgia", summary="Score the 2016 ACR criteria")
+@router.post(
+    "/fibromyalgia/score",
+    response=FibromyalgiaScoreOut,
+    url_name="assessment_fibromyalgia",
+    summary="Score the 2016 ACR criteria",
+    exclude_unset=True,  # a finding's `data` stays absent when the rule gave none
+)
 def score_fibromyalgia(request, payload: FibromyalgiaIn = FIBROMYALGIA_BODY):
     require(request.auth, "rules.evaluate")
     result = score_acr_2016(payload.to_symptoms(), wpi_map=load_wpi_map())

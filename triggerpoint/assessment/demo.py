@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from triggerpoint.assessment import services
+from triggerpoint.assessment import (
+    exam_findings,
+    visit_amendments,
+    visit_diagnoses,
+    visit_drafting,
+    visit_signing,
+)
+from triggerpoint.assessment.fibromyalgia import load_wpi_map
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.context import acting_as
 
 # (complaint, [(muscle, side, finding)], [codes, primary first], causes, adjuncts, goals, follow-up, prior treatments)
@@ -100,15 +108,11 @@ def _drawing(rng, atlas, examined) -> dict[str, int]:
 
 def _widespread(rng, areas) -> dict[str, int]:
     """One drawn zone in each WPI area the patient reports (a widespread drawing)."""
-    from triggerpoint.assessment.fibromyalgia import load_wpi_map
-
     wpi_map = load_wpi_map()
     return {sorted(wpi_map.areas[area].zones)[0]: rng.randint(3, 6) for area in areas}
 
 
 def _visit(ctx, physician, patient, scenario, *, days_ago: int, sign: bool = True, fibromyalgia: bool = False):
-    from triggerpoint.atlas.catalog import load_atlas
-
     complaint, examined, codes, causes, adjuncts, goals, follow_up, prior = scenario
     rng = ctx.rng
     atlas = load_atlas()
@@ -141,11 +145,11 @@ def _visit(ctx, physician, patient, scenario, *, days_ago: int, sign: bool = Tru
         changes["fibromyalgia_inputs"] = FIBROMYALGIA_INPUTS
         changes["pain_drawing"] = changes["pain_drawing"] | _widespread(rng, FIBROMYALGIA_INPUTS["painful_areas"])
     with acting_as(physician):
-        visit = services.create_visit(physician, patient, visit_date=visit_date, chief_complaint=complaint)
-        visit = services.save_visit_draft(physician, visit, visit.version, changes)
+        visit = visit_drafting.create_visit(physician, patient, visit_date=visit_date, chief_complaint=complaint)
+        visit = visit_drafting.save_visit_draft(physician, visit, visit.version, changes)
         for muscle, side, finding in examined:
             essential, _spill = atlas.referred_zones(muscle, side)
-            services.record_exam_finding(
+            exam_findings.record_exam_finding(
                 physician,
                 visit,
                 {
@@ -157,12 +161,12 @@ def _visit(ctx, physician, patient, scenario, *, days_ago: int, sign: bool = Tru
                 },
             )
         for code in codes:
-            services.add_diagnosis(physician, visit, code)
+            visit_diagnoses.add_diagnosis(physician, visit, code)
         visit.refresh_from_db()
         planned = [{"muscle": m, "side": s} for m, s, f in examined if f == "active"]
-        visit = services.save_visit_draft(physician, visit, visit.version, {"planned_sites": planned})
+        visit = visit_drafting.save_visit_draft(physician, visit, visit.version, {"planned_sites": planned})
         if sign:
-            visit = services.sign_visit(physician, visit, visit.version)
+            visit = visit_signing.sign_visit(physician, visit, visit.version)
     return visit
 
 
@@ -186,7 +190,7 @@ def extend(ctx) -> None:
     if in_a:
         amended = in_a[0].assessment_visits.first()
         with acting_as(rivera):
-            services.amend_visit(
+            visit_amendments.amend_visit(
                 rivera, amended, "Patient called back: worst pain was higher than first reported.",
                 {"nrs_worst": min(10, amended.nrs_worst + 1)},
             )

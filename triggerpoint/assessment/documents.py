@@ -14,7 +14,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from triggerpoint.assessment import display
+from triggerpoint.assessment import summaries
 from triggerpoint.assessment.models import Visit
 
 # The body map's sequential intensity palette (atlas/bodymap.css --bm-int-0..10).
@@ -57,13 +57,13 @@ def drawing_svg(drawing: Mapping[str, int], width: int = 230) -> str:
 
 
 def _stylesheet():
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     return weasyprint.CSS(filename=finders.find("assessment/print.css"))
 
 
 def _pdf(html: str) -> bytes:
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     return weasyprint.HTML(string=html, base_url=str(finders.find("assessment/print.css"))).write_pdf(
         stylesheets=[_stylesheet()]
@@ -71,7 +71,7 @@ def _pdf(html: str) -> bytes:
 
 
 def chart_html(user, visit: Visit) -> str:
-    context = display.summary_context(user, visit)
+    context = summaries.summary_context(user, visit)
     drawing = context["v"]["record"].get("pain_drawing") or {}
     context["drawing_svg"] = mark_safe(drawing_svg(drawing, width=150))  # noqa: S308 - built from our own template
     return render_to_string("assessment/pdf_chart.html", context)
@@ -82,7 +82,7 @@ def chart_pdf(user, visit: Visit) -> bytes:
 
 
 def patient_html(visit: Visit) -> str:
-    context = display.patient_summary_context(visit)
+    context = summaries.patient_summary_context(visit)
     drawing = context["v"]["record"].get("pain_drawing") or {}
     context["drawing_svg"] = mark_safe(drawing_svg(drawing, width=190))  # noqa: S308 - built from our own template
     context["pdf"] = True

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 
@@ -194,8 +195,6 @@ class ExamCatalogue(Protocol):
 
 
 def _default_atlas() -> ExamCatalogue:
-    from triggerpoint.atlas.catalog import load_atlas
-
     return load_atlas()
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triggerpoint.assessment._data import AssessmentDataError, load_document
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 
 ACR_2016_RULE = Rule(
@@ -291,8 +292,6 @@ def wpi_areas_from_pain_drawing(
     """
     wpi_map = wpi_map if wpi_map is not None else load_wpi_map()
     if known_zones is None:
-        from triggerpoint.atlas.catalog import load_atlas
-
         known_zones = load_atlas().zones
     known = frozenset(known_zones)
     if isinstance(zone_ids, str):

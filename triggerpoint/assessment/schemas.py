@@ -1,4 +1,5 @@
-"""The assessment calculators' request bodies as typed contracts: ``POST /exam/classify`` and ``/fibromyalgia/score``.
+"""The assessment calculators' request bodies as typed contracts, and their answers: ``POST /exam/classify`` and
+``/fibromyalgia/score``.
 
 Each body is the whole input of a pure rule (`exam.ExamFinding`, `fibromyalgia.FibromyalgiaSymptoms`),
 with the same field names. Here only its shape is checked — every field there, no other, the
@@ -13,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
 from triggerpoint.assessment.exam import DEFAULT_CRITERIA, ExamFinding
 from triggerpoint.assessment.fibromyalgia import SEVERITY_ITEMS, SOMATIC_ITEMS, FibromyalgiaSymptoms
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.contracts import Contract, checked, parse
+from triggerpoint.core.rule_schemas import RuleFindingOut
 
 
 def _as_sent(schema: dict[str, Any]) -> Any:
@@ -121,3 +125,34 @@ def parse_exam_finding(payload: Any) -> ExamFinding:
 def parse_fibromyalgia(payload: Any) -> FibromyalgiaSymptoms:
     """Stored or sent 2016 ACR answers as the scorer's input; every missing answer listed."""
     return parse(FibromyalgiaIn, payload).to_symptoms()
+
+
+# ---------------------------------------------------------------------------------------------
+# The answers, described field for field in their key order, so validating one changes nothing in
+# the JSON (the operations declare ``exclude_unset=True``: a finding's absent `data` stays absent).
+
+
+class ExamClassificationOut(BaseModel):
+    """ASM-TRP-CLASSIFY and ASM-TRP-LCD-DOC on one muscle-side: the status, and the findings that carried it."""
+
+    muscle: str
+    side: str
+    status: str
+    meets_lcd_documentation: bool
+    supporting_findings: list[str]
+    findings: list[RuleFindingOut]
+
+
+class FibromyalgiaScoreOut(BaseModel):
+    """The 2016 ACR fibromyalgia criteria: WPI, SSS, generalised pain, duration, and whether they are met."""
+
+    wpi: int
+    sss: int
+    fibromyalgia_severity: int
+    painful_regions: list[str]
+    generalised_pain: bool
+    duration_met: bool
+    criteria_met: bool
+    clinician_message: str | None
+    findings: list[RuleFindingOut]
+

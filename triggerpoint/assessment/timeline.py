@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from triggerpoint.accounts.policy import can
-from triggerpoint.assessment.display import CLASS_LABELS, site_label
+from triggerpoint.assessment.labels import CLASS_LABELS, site_label
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitAmendment, VisitDiagnosis
-from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 
 
 def _at(visit: Visit) -> datetime:
@@ -76,8 +76,6 @@ def entries(patient, user) -> list[TimelineEntry]:
 
 def actions(patient, user):
     """The chart's way into this patient's assessment visits."""
-    from triggerpoint.patients.timeline import ChartAction
-
     if not can(user, "assessment.view", patient):
         return []
     return [ChartAction("Assessment visits", reverse("assessment:patient_visits", args=[patient.public_id]))]

@@ -16,7 +16,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, scope_to_user
-from triggerpoint.assessment import display, documents, forms, services
+from triggerpoint.assessment import (
+    documents,
+    exam_findings,
+    forms,
+    summaries,
+    visit_amendments,
+    visit_diagnoses,
+    visit_drafting,
+    visit_editor,
+    visit_reads,
+    visit_signing,
+)
 from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
@@ -36,7 +47,7 @@ def _is_htmx(request) -> bool:
 def patient_visits(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "patient.view_clinical")
     visits = list(scope_to_user(Visit.objects.filter(patient=patient), request.user, "assessment.view"))
-    services.view_patient_visits(request.user, patient, len(visits))
+    visit_reads.view_patient_visits(request.user, patient, len(visits))
     return render(
         request,
         "assessment/patient_visits.html",
@@ -52,7 +63,7 @@ def patient_visits(request, patient_id):
 @require_POST
 def create(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "patient.view_clinical")
-    visit = services.create_visit(request.user, patient, chief_complaint=request.POST.get("chief_complaint", ""))
+    visit = visit_drafting.create_visit(request.user, patient, chief_complaint=request.POST.get("chief_complaint", ""))
     return redirect("assessment:visit", patient_id=patient.public_id, visit_id=visit.public_id)
 
 
@@ -62,17 +73,17 @@ def create(request, patient_id):
 @staff_required("assessment.view")
 @require_GET
 def visit_page(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.view")
     if visit.is_signed or not can(request.user, "assessment.edit", visit):
         return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
-    services.view_visit(request.user, visit, what="visit page")
-    return render(request, "assessment/visit.html", display.visit_page_context(request.user, visit))
+    visit_reads.view_visit(request.user, visit, what="visit page")
+    return render(request, "assessment/visit.html", visit_editor.visit_page_context(request.user, visit))
 
 
 @staff_required("assessment.edit")
 @require_POST
 def save(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     if visit.is_signed:
         messages.error(request, "This visit is signed; changes are amendments.")
         return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
@@ -85,11 +96,11 @@ def save(request, patient_id, visit_id):
     errors: list[str] = []
     try:
         with transaction.atomic():
-            visit = services.save_visit_draft(request.user, visit, expected, changes)
+            visit = visit_drafting.save_visit_draft(request.user, visit, expected, changes)
             if signing:
                 if not can(request.user, "assessment.sign", visit):
                     raise PermissionDenied("Only a physician signs an assessment visit.")
-                services.sign_visit(request.user, visit, visit.version)
+                visit_signing.sign_visit(request.user, visit, visit.version)
     except RuleInputError as error:
         errors = error.problems
     except StaleVersion as error:
@@ -98,8 +109,8 @@ def save(request, patient_id, visit_id):
         errors = [str(error)]
     if errors:
         unsaved = Visit.objects.get(pk=visit.pk)
-        display.apply_unsaved(unsaved, changes)
-        context = display.visit_page_context(request.user, unsaved, errors=errors, posted=request.POST)
+        visit_editor.apply_unsaved(unsaved, changes)
+        context = visit_editor.visit_page_context(request.user, unsaved, errors=errors, posted=request.POST)
         context["signing_attempted"] = signing
         return render(request, "assessment/visit.html", context, status=422)
     if signing:
@@ -112,9 +123,9 @@ def save(request, patient_id, visit_id):
 @staff_required("assessment.edit")
 @require_POST
 def suggestions(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     drawing = forms.visit_changes(request.POST)["pain_drawing"]
-    context = display.suggestion_context(visit, drawing, checked_referred=request.POST.getlist("exam_referred"))
+    context = visit_editor.suggestion_context(visit, drawing, checked_referred=request.POST.getlist("exam_referred"))
     context["oob"] = True
     return render(request, "assessment/_suggestions.html", context)
 
@@ -122,17 +133,17 @@ def suggestions(request, patient_id, visit_id):
 @staff_required("assessment.edit")
 @require_POST
 def exam_add(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     errors: list[str] = []
     added = None
     try:
-        added = services.record_exam_finding(request.user, visit, forms.exam_data(request.POST))
+        added = exam_findings.record_exam_finding(request.user, visit, forms.exam_data(request.POST))
     except (RuleInputError, ImmutableRecord) as error:
         errors = getattr(error, "problems", [str(error)])
     planned = request.POST.getlist("planned_site")
     if added is not None and added.classification == "active":
         planned.append(f"{added.muscle}:{added.side}")
-    context = display.exam_context(visit, errors=errors, planned=planned, just_added=added)
+    context = visit_editor.exam_context(visit, errors=errors, planned=planned, just_added=added)
     # htmx does not swap 4xx responses, so a refused finding is shown with 200 and its errors.
     response = render(request, "assessment/_exam_update.html", context)
     if added is not None:
@@ -143,16 +154,16 @@ def exam_add(request, patient_id, visit_id):
 @staff_required("assessment.edit")
 @require_POST
 def exam_remove(request, patient_id, visit_id, finding_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
-    finding = services.get_child(visit, ExamFinding, finding_id)
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    finding = visit_reads.get_child(visit, ExamFinding, finding_id)
     errors: list[str] = []
     try:
-        services.remove_exam_finding(request.user, finding)
+        exam_findings.remove_exam_finding(request.user, finding)
     except ImmutableRecord as error:
         errors = [str(error)]
     visit.refresh_from_db()
     planned = [p for p in request.POST.getlist("planned_site") if p != f"{finding.muscle}:{finding.side}"]
-    context = display.exam_context(visit, errors=errors, planned=planned)
+    context = visit_editor.exam_context(visit, errors=errors, planned=planned)
     if not _is_htmx(request):
         return redirect("assessment:visit", patient_id=patient_id, visit_id=visit_id)
     return render(request, "assessment/_exam_update.html", context)
@@ -161,7 +172,7 @@ def exam_remove(request, patient_id, visit_id, finding_id):
 @staff_required("assessment.edit")
 @require_GET
 def diagnosis_search(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     query = request.GET.get("dx_q", "").strip()
     try:
         results = search_codes(query, limit=12, on_date=visit.visit_date) if query else ()
@@ -170,7 +181,7 @@ def diagnosis_search(request, patient_id, visit_id):
     return render(
         request,
         "assessment/_dx_results.html",
-        {"visit": visit, "results": display.code_rows(results, visit.visit_date), "query": query},
+        {"visit": visit, "results": visit_editor.code_rows(results, visit.visit_date), "query": query},
     )
 
 
@@ -189,10 +200,10 @@ def _diagnoses_response(request, visit, errors=None):
 @staff_required("assessment.edit")
 @require_POST
 def diagnosis_add(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     errors: list[str] = []
     try:
-        services.add_diagnosis(request.user, visit, request.POST.get("code", ""))
+        visit_diagnoses.add_diagnosis(request.user, visit, request.POST.get("code", ""))
     except (RuleInputError, ImmutableRecord) as error:
         errors = getattr(error, "problems", [str(error)])
     return _diagnoses_response(request, visit, errors)
@@ -201,25 +212,25 @@ def diagnosis_add(request, patient_id, visit_id):
 @staff_required("assessment.edit")
 @require_POST
 def diagnosis_primary(request, patient_id, visit_id, diagnosis_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
-    services.set_primary_diagnosis(request.user, services.get_child(visit, VisitDiagnosis, diagnosis_id))
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit_diagnoses.set_primary_diagnosis(request.user, visit_reads.get_child(visit, VisitDiagnosis, diagnosis_id))
     return _diagnoses_response(request, visit)
 
 
 @staff_required("assessment.edit")
 @require_POST
 def diagnosis_remove(request, patient_id, visit_id, diagnosis_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
-    services.remove_diagnosis(request.user, services.get_child(visit, VisitDiagnosis, diagnosis_id))
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit_diagnoses.remove_diagnosis(request.user, visit_reads.get_child(visit, VisitDiagnosis, diagnosis_id))
     return _diagnoses_response(request, visit)
 
 
 @staff_required("assessment.edit")
 @require_POST
 def fibromyalgia_check(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     inputs = forms.fibromyalgia_inputs(request.POST)
-    context = display.fibromyalgia_preview(inputs)
+    context = visit_editor.fibromyalgia_preview(inputs)
     context["visit"] = visit
     return render(request, "assessment/_fibro_result.html", context)
 
@@ -228,12 +239,12 @@ def fibromyalgia_check(request, patient_id, visit_id):
 @require_POST
 def sign_check(request, patient_id, visit_id):
     """What signing would still need, from the saved exam and diagnoses and the form as it is now."""
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     changes = forms.visit_changes(request.POST)
-    display.apply_unsaved(visit, {"nrs_average": changes["nrs_average"], "planned_sites": changes["planned_sites"]})
+    visit_editor.apply_unsaved(visit, {"nrs_average": changes["nrs_average"], "planned_sites": changes["planned_sites"]})
     if not isinstance(visit.nrs_average, int):
         visit.nrs_average = None
-    return render(request, "assessment/_sign_check.html", {"signing": services.signing_check(visit)})
+    return render(request, "assessment/_sign_check.html", {"signing": visit_signing.signing_check(visit)})
 
 
 # --------------------------------------------------------------------------- output
@@ -242,17 +253,17 @@ def sign_check(request, patient_id, visit_id):
 @staff_required("assessment.view")
 @require_GET
 def summary(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
-    services.view_visit(request.user, visit, what="summary")
-    context = display.summary_context(request.user, visit)
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    visit_reads.view_visit(request.user, visit, what="summary")
+    context = summaries.summary_context(request.user, visit)
     return render(request, "assessment/summary.html", context)
 
 
 @staff_required("assessment.view")
 @require_GET
 def summary_pdf(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
-    services.view_visit(request.user, visit, what="chart pdf")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    visit_reads.view_visit(request.user, visit, what="chart pdf")
     pdf = documents.chart_pdf(request.user, visit)
     return _pdf_response(pdf, f"assessment-{visit.visit_date}-{visit.patient.mrn}.pdf")
 
@@ -260,16 +271,16 @@ def summary_pdf(request, patient_id, visit_id):
 @staff_required("assessment.view")
 @require_GET
 def patient_summary(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
-    services.view_visit(request.user, visit, what="patient summary")
-    return render(request, "assessment/patient_summary.html", display.patient_summary_context(visit))
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    visit_reads.view_visit(request.user, visit, what="patient summary")
+    return render(request, "assessment/patient_summary.html", summaries.patient_summary_context(visit))
 
 
 @staff_required("assessment.view")
 @require_GET
 def patient_summary_pdf(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.view")
-    services.view_visit(request.user, visit, what="patient pdf")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.view")
+    visit_reads.view_visit(request.user, visit, what="patient pdf")
     pdf = documents.patient_pdf(visit)
     return _pdf_response(pdf, f"your-visit-{visit.visit_date}.pdf")
 
@@ -287,17 +298,17 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 @staff_required("assessment.amend")
 @require_http_methods(["GET", "POST"])
 def amend(request, patient_id, visit_id):
-    visit = services.get_visit(request.user, patient_id, visit_id, "assessment.amend")
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.amend")
     if not visit.is_signed:
         messages.error(request, "Only a signed visit is amended; edit the draft instead.")
         return redirect("assessment:visit", patient_id=patient_id, visit_id=visit_id)
-    current = services.current_record(visit)
+    current = visit_reads.current_record(visit)
     errors: list[str] = []
     status = 200
     if request.method == "POST":
         changes = forms.amendment_changes(request.POST, current)
         try:
-            services.amend_visit(request.user, visit, request.POST.get("reason", ""), changes)
+            visit_amendments.amend_visit(request.user, visit, request.POST.get("reason", ""), changes)
         except RuleInputError as error:
             errors = error.problems
             status = 422
@@ -305,6 +316,6 @@ def amend(request, patient_id, visit_id):
             messages.success(request, "Amendment recorded.")
             return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
     else:
-        services.view_visit(request.user, visit, what="amendment form")
-    context = display.amend_context(visit, current, errors=errors, posted=request.POST if errors else None)
+        visit_reads.view_visit(request.user, visit, what="amendment form")
+    context = summaries.amend_context(visit, current, errors=errors, posted=request.POST if errors else None)
     return render(request, "assessment/amend.html", context, status=status)

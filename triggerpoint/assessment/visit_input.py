@@ -30,6 +30,7 @@ from triggerpoint.assessment.fibromyalgia import (
 )
 from triggerpoint.assessment.options import HistoryOptions
 from triggerpoint.assessment.schemas import parse_fibromyalgia
+from triggerpoint.catalogues.instrument_scoring import score_nrs, score_peg3
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
@@ -201,8 +202,6 @@ def _drawing(value: Any, zone_ids: Collection[str], problems: list[str]) -> dict
 
 
 def _scores(changes: Mapping[str, Any], context: VisitContext, problems: list[str]) -> dict[str, Any]:
-    from triggerpoint.catalogues.instrument_scoring import score_nrs, score_peg3
-
     given = {name: changes[name] for name in SCORE_FIELDS if name in changes}
     clean: dict[str, Any] = {}
     for name, value in given.items():

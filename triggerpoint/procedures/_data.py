@@ -7,6 +7,7 @@ loudly at start-up instead of producing a wrong number in a note.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,4 @@ def load_validated_yaml(file_name: str, schema_name: str) -> dict[str, Any]:
 
 def load_schema(schema_name: str) -> dict[str, Any]:
     """A schema by name (tests validate hand-made documents against it)."""
-    import json
-
     return json.loads((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))

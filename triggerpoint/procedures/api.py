@@ -1,8 +1,9 @@
 """Procedures JSON API at /api/v1/procedures/.
 
 Two calculators with no stored side effect (ARCHITECTURE §8): ``POST /dose-check``
-and ``POST /codes``; their bodies are typed contracts (`schemas`), published in the
-OpenAPI document, whose 422 lists every problem as the house's sentences. And the procedure note:
+and ``POST /codes``; their bodies are typed contracts (`schemas`) and their answers typed
+responses (`responses`), both published in the OpenAPI document; a body's 422 lists every
+problem as the house's sentences, after the caller's role was checked. And the procedure note:
 ``/patients/{patient}/notes`` — list, create a draft, read, autosave (``PUT`` with
 the version read; 409 when someone saved first), sign, amend, discard. Notes are
 nested under the patient so a record's existence never leaks across patients or
@@ -20,15 +21,18 @@ from ninja import Field, Router, Schema, Status
 from pydantic import model_validator
 
 from triggerpoint.accounts.policy import require, scope_to_user
+from triggerpoint.assessment.models import Visit
 from triggerpoint.audit import services as audit
-from triggerpoint.core.contract_body import ContractBody
+from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures import coding, dosing, services
+from triggerpoint.procedures import amendments, coding, dosing, drafting, note_reads, signing
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
+from triggerpoint.procedures.responses import CodesOut, DoseCheckOut
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
+from triggerpoint.screening.models import Consent, ScreeningRecord
 
 router = Router(tags=["procedures"])
 
@@ -56,9 +60,12 @@ def _json_body(example: dict) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"example": example}}}}
 
 
-DOSE_CHECK_BODY = ContractBody(..., example=DOSE_CHECK_EXAMPLE)
-CODES_BODY = ContractBody(..., example=CODES_EXAMPLE)
-NOTE_BODY = ContractBody(...)
+# The role is checked before the body is read (a caller refused anyway gets 403, not the body's problems);
+# a JSON value that is not an object gets the house's dict answer, as screening's calculator does.
+DOSE_CHECK_BODY = object_contract_body(
+    ..., example=DOSE_CHECK_EXAMPLE, before=lambda request: require(request.auth, "rules.evaluate")
+)
+CODES_BODY = object_contract_body(..., example=CODES_EXAMPLE, before=lambda request: require(request.auth, "rules.codes"))
 
 
 class ProblemsOut(Schema):
@@ -67,8 +74,9 @@ class ProblemsOut(Schema):
 
 @router.post(
     "/dose-check",
-    response={200: dict, 422: ProblemsOut},
+    response={200: DoseCheckOut, 422: ProblemsOut},
     url_name="procedures_dose_check",
+    exclude_unset=True,  # the exposure fields and a finding's `data` stay absent when the result leaves them out
 )
 def dose_check(request, payload: DoseCheckIn = DOSE_CHECK_BODY):
     """Total mg per drug, each drug's maximum (min(mg/kg × weight, cap)) and the combined local-anaesthetic fraction."""
@@ -78,8 +86,9 @@ def dose_check(request, payload: DoseCheckIn = DOSE_CHECK_BODY):
 
 @router.post(
     "/codes",
-    response={200: dict, 422: ProblemsOut},
+    response={200: CodesOut, 422: ProblemsOut},
     url_name="procedures_codes",
+    exclude_unset=True,  # a warning's `data` stays absent when the finding has none
 )
 def codes(request, payload: CodesIn = CODES_BODY):
     """CPT lines (20552/20553, 20560/20561, +76942), HCPCS drug lines with units, and warnings with their basis."""
@@ -144,6 +153,23 @@ def _procedure_for(user, patient_id: UUID, procedure_id: UUID, action: str) -> P
     return procedure
 
 
+def _may_edit_note(request) -> None:
+    """The note's door check (404 / 403, refusals audited with the patient) before its body is read.
+
+    The handler checks again; this only moves the refusal ahead of the body's 422. A malformed id
+    is left to the path's own 422.
+    """
+    ids = request.resolver_match.kwargs
+    try:
+        patient_id, procedure_id = UUID(str(ids["patient_id"])), UUID(str(ids["procedure_id"]))
+    except (KeyError, ValueError):
+        return
+    _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
+
+
+NOTE_BODY = object_contract_body(..., before=_may_edit_note)
+
+
 def _summary(procedure: Procedure) -> dict[str, Any]:
     return {
         "id": procedure.public_id,
@@ -157,7 +183,7 @@ def _summary(procedure: Procedure) -> dict[str, Any]:
 
 
 def _detail(procedure: Procedure) -> dict[str, Any]:
-    checks = services.checks_for(procedure) if not procedure.is_signed else None
+    checks = note_reads.checks_for(procedure) if not procedure.is_signed else None
     signer = procedure.signed_by
     return {
         "id": str(procedure.public_id),
@@ -170,7 +196,7 @@ def _detail(procedure: Procedure) -> dict[str, Any]:
         "screening": str(procedure.screening.public_id) if procedure.screening_id else None,
         "consent": str(procedure.consent.public_id) if procedure.consent_id else None,
         "assessment": str(procedure.assessment.public_id) if procedure.assessment_id else None,
-        "note": services.note_document(procedure),
+        "note": note_reads.note_document(procedure),
         # A signed note shows what the software said at the time; a draft shows a live run.
         "dose_check": procedure.dose_check if procedure.is_signed else checks.as_dict()["dose_check"],
         "codes": procedure.codes if procedure.is_signed else checks.as_dict()["codes"],
@@ -206,8 +232,6 @@ def list_notes(request, patient_id: UUID):
 def create_note(request, patient_id: UUID, payload: CreateNoteIn):
     patient = get_patient_for_user(request.auth, patient_id, "procedure.edit")
     links: dict[str, Any] = {}
-    from triggerpoint.assessment.models import Visit
-    from triggerpoint.screening.models import Consent, ScreeningRecord
 
     problems = []
     for name, model, value in (
@@ -222,7 +246,7 @@ def create_note(request, patient_id: UUID, payload: CreateNoteIn):
             links[name] = linked
     if problems:
         raise RuleInputError(problems)
-    procedure = services.create_draft(
+    procedure = drafting.create_draft(
         request.auth, patient, procedure_date=payload.procedure_date, guidance=payload.guidance, **links
     )
     return Status(201, _detail(procedure))
@@ -231,7 +255,7 @@ def create_note(request, patient_id: UUID, payload: CreateNoteIn):
 @router.get("/patients/{patient_id}/notes/{procedure_id}", response=dict, url_name="procedures_read_note")
 def read_note(request, patient_id: UUID, procedure_id: UUID):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.view")
-    services.view_procedure(request.auth, procedure, channel="api")
+    note_reads.view_procedure(request.auth, procedure, channel="api")
     return _detail(procedure)
 
 
@@ -243,7 +267,7 @@ def read_note(request, patient_id: UUID, procedure_id: UUID):
 def save_note(request, patient_id: UUID, procedure_id: UUID, payload: NoteSaveIn = NOTE_BODY):
     """Autosave: the whole note document with the `version` you read. 409 if someone saved since."""
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
-    procedure = services.autosave_draft(request.auth, procedure, payload.version, payload)
+    procedure = drafting.autosave_draft(request.auth, procedure, payload.version, payload)
     return _detail(procedure)
 
 
@@ -254,7 +278,7 @@ def save_note(request, patient_id: UUID, procedure_id: UUID, payload: NoteSaveIn
 )
 def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.sign")
-    procedure = services.sign_procedure(
+    procedure = signing.sign_procedure(
         request.auth,
         procedure,
         payload.version,
@@ -272,7 +296,7 @@ def sign_note(request, patient_id: UUID, procedure_id: UUID, payload: SignIn):
 )
 def amend_note(request, patient_id: UUID, procedure_id: UUID, payload: AmendIn):
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.amend")
-    services.amend_procedure(request.auth, procedure, reason=payload.reason, text=payload.text)
+    amendments.amend_procedure(request.auth, procedure, reason=payload.reason, text=payload.text)
     return Status(201, _detail(procedure))
 
 
@@ -284,5 +308,5 @@ def amend_note(request, patient_id: UUID, procedure_id: UUID, payload: AmendIn):
 def discard_note(request, patient_id: UUID, procedure_id: UUID, version: int):
     """Discard a draft (soft delete). A signed note is never deleted (409)."""
     procedure = _procedure_for(request.auth, patient_id, procedure_id, "procedure.edit")
-    services.discard_draft(request.auth, procedure, version)
+    drafting.discard_draft(request.auth, procedure, version)
     return HttpResponse(status=204)

@@ -1,5 +1,9 @@
 from django.apps import AppConfig
 
+from triggerpoint.patients import payers
+from triggerpoint.procedures import coding
+from triggerpoint.screening import history
+
 
 class ProceduresConfig(AppConfig):
     name = "triggerpoint.procedures"
@@ -9,9 +13,8 @@ class ProceduresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from triggerpoint.patients import payers
-        from triggerpoint.procedures import coding, selectors
-        from triggerpoint.screening import history
+        # Here, not at the top: selectors imports the models, which load only once the app registry is ready.
+        from triggerpoint.procedures import selectors
 
         # Screening (one layer down) reads the signed history through its port.
         history.provide(

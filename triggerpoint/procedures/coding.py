@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core.rules import Finding, Rule
 from triggerpoint.procedures.code_tables import (
     SEVERITY_WARNING,
@@ -178,8 +179,6 @@ class MuscleCatalog(Protocol):
 
 
 def _default_atlas() -> MuscleCatalog:
-    from triggerpoint.atlas.catalog import load_atlas  # imported late: the atlas loads its own data files
-
     return load_atlas()
 
 

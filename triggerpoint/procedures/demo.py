@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from triggerpoint.core.context import acting_as
-from triggerpoint.procedures import services
+from triggerpoint.procedures import amendments, drafting, note_reads, signing
 from triggerpoint.procedures.models import Procedure
 
 NECK_SHOULDER = [("upper_trapezius", "left"), ("upper_trapezius", "right"), ("levator_scapulae", "left"),
@@ -57,27 +57,27 @@ def _note(ctx, planned, mix_index: int, *, guidance: str = "landmark", complete:
 
 def _dated_weight_ok(patient, on) -> bool:
     measured = patient.weight_measured_on
-    return bool(patient.weight_kg and measured and (on - measured).days <= services.NOTE_DOSING_POLICY.weight_max_age_days)
+    return bool(patient.weight_kg and measured and (on - measured).days <= note_reads.NOTE_DOSING_POLICY.weight_max_age_days)
 
 
 def _procedure(ctx, physician, patient, on, document, *, sign: bool = True, assessment=None) -> Procedure:
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, procedure_date=on, assessment=assessment)
+        procedure = drafting.create_draft(physician, patient, procedure_date=on, assessment=assessment)
         document = dict(document, procedure_date=on.isoformat(), diagnosis_codes=procedure.diagnosis_codes)
-        procedure = services.autosave_draft(physician, procedure, procedure.version, document)
+        procedure = drafting.autosave_draft(physician, procedure, procedure.version, document)
         if sign:
             # The procedure happened that afternoon; the note is signed now.
             procedure.performed_at = timezone.make_aware(datetime.combine(on, time(14, ctx.rng.randint(0, 59))))
             procedure.save(update_fields=["performed_at"])
             procedure.refresh_from_db()
             try:
-                procedure = services.sign_procedure(physician, procedure, procedure.version)
-            except services.SigningBlocked as blocked:
+                procedure = signing.sign_procedure(physician, procedure, procedure.version)
+            except signing.SigningBlocked as blocked:
                 # A demo patient treated in the same region a few weeks earlier: the physician signs
                 # against the payer's repeat limits with a reason, as the clinic would (audited).
                 if not all(problem.startswith("repeat injection:") for problem in blocked.problems):
                     raise
-                procedure = services.sign_procedure(
+                procedure = signing.sign_procedure(
                     physician, procedure, procedure.version,
                     repeat_override_reason="Flare after a documented good response; payer pre-authorisation on file.",
                 )
@@ -117,7 +117,7 @@ def extend(ctx) -> None:
     if signed:
         amended = signed[0]
         with acting_as(amended.signed_by):
-            services.amend_procedure(
+            amendments.amend_procedure(
                 amended.signed_by, amended, reason="Needle length recorded wrongly",
                 text="A 38 mm needle was used at every site (not 64 mm).",
             )

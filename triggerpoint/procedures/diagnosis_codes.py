@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
+from triggerpoint.assessment.diagnoses import validate_code
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.procedures.code_tables import SEVERITY_WARNING, CodeTables
 
@@ -29,8 +30,6 @@ def diagnosis_problems(codes: Iterable[str], on: date) -> list[str]:
 
     Uses the assessment's `validate_code`, so the note and the visit apply one rule.
     """
-    from triggerpoint.assessment.diagnoses import validate_code
-
     problems: list[str] = []
     for code in codes:
         try:

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import F
+from django.urls import reverse
 
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.procedures import note_reads
+from triggerpoint.procedures.coding import REPEAT_RULE_IDS
 from triggerpoint.procedures.models import (
     Complication,
     DischargeCondition,
@@ -56,8 +60,6 @@ def drug_catalog() -> list[dict[str, str]]:
 
 def muscle_name(muscle_id: str, atlas=None) -> str:
     if atlas is None:
-        from triggerpoint.atlas.catalog import load_atlas
-
         atlas = load_atlas()
     return atlas.muscle(muscle_id).name if atlas.has_muscle(muscle_id) else muscle_id.replace("_", " ")
 
@@ -166,8 +168,6 @@ def live_context(checks, atlas) -> dict[str, Any]:
 
 def stored_live_context(procedure: Procedure) -> dict[str, Any]:
     """For a signed note: the dose check and codes as stored at signing (what the software said then)."""
-    from triggerpoint.procedures.coding import REPEAT_RULE_IDS
-
     dose = procedure.dose_check
     rows = [_dose_row(item) for item in (dose or {}).get("items", [])]
     combined = (dose or {}).get("combined_local_anesthetic_fraction")
@@ -189,11 +189,8 @@ def stored_live_context(procedure: Procedure) -> dict[str, Any]:
 
 def note_context(procedure: Procedure) -> dict[str, Any]:
     """Everything the note page and the PDF print."""
-    from triggerpoint.atlas.catalog import load_atlas
-    from triggerpoint.procedures import services
-
     atlas = load_atlas()
-    document = services.note_document(procedure)
+    document = note_reads.note_document(procedure)
     sites = []
     for index, site in enumerate(document["sites"]):
         muscle = atlas.muscle(site["muscle"]) if atlas.has_muscle(site["muscle"]) else None
@@ -247,7 +244,7 @@ def note_context(procedure: Procedure) -> dict[str, Any]:
                 "expiry": row.expiry,
             }
         )
-    checks = stored_live_context(procedure) if procedure.is_signed else live_context(services.checks_for(procedure), atlas)
+    checks = stored_live_context(procedure) if procedure.is_signed else live_context(note_reads.checks_for(procedure), atlas)
     techniques = {site["technique"] for site in document["sites"]}
     procedure_label = {
         frozenset({"dry_needling"}): "Dry needling of trigger points",
@@ -272,8 +269,6 @@ def note_context(procedure: Procedure) -> dict[str, Any]:
 
 def guidance_images(procedure: Procedure) -> list[dict[str, Any]]:
     """The note's ultrasound stills; `src` is the access-controlled view (the PDF swaps in a data: URI)."""
-    from django.urls import reverse
-
     return [
         {
             "image": image,

@@ -21,6 +21,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures import coding
 from triggerpoint.procedures.exposure import PriorDose, load_limits
 from triggerpoint.procedures.models import Procedure, ProcedureStatus
@@ -105,8 +107,6 @@ def steroid_exposure_12m(patient, on_date: date, *, exclude_pk: int | None = Non
 
 def toxin_last_dose(patient, on_date: date | None = None, *, exclude_pk: int | None = None) -> PriorDose | None:
     """The latest botulinum toxin dose in the patient's signed notes (up to `on_date` when given)."""
-    from triggerpoint.catalogues.drugs import load_drugs
-
     toxins = set(load_drugs().ids_of_class("botulinum_toxin"))
     queryset = Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED)
     if on_date is not None:
@@ -137,8 +137,6 @@ def session_history(
     A session is one signed note; a note counts for a region when it injected a muscle of that region.
     `include_same_day` False leaves out notes of `on_date` itself (a screening for a session not yet held).
     """
-    from triggerpoint.atlas.catalog import load_atlas
-
     atlas = load_atlas()
     regions = set(regions)
     earlier = _signed_before(patient, on_date, exclude_pk, days=365).prefetch_related("sites")
@@ -196,8 +194,6 @@ class PlannedSessionChecks:
 
     @property
     def last_toxin_name(self) -> str:
-        from triggerpoint.catalogues.drugs import load_drugs
-
         return "" if self.last_toxin is None else load_drugs().get(self.last_toxin.drug).name
 
     @property
@@ -207,8 +203,6 @@ class PlannedSessionChecks:
 
 def planned_session_checks(patient, on_date: date, muscles: Iterable[str]) -> PlannedSessionChecks:
     """Repeat-limit findings for the planned muscles and the patient's steroid/toxin history, for the screening result."""
-    from triggerpoint.atlas.catalog import load_atlas
-
     atlas = load_atlas()
     regions = tuple(sorted({atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)}))
     payer = latest_payer(patient, on_date)
@@ -229,8 +223,6 @@ def planned_session_checks(patient, on_date: date, muscles: Iterable[str]) -> Pl
 
 def last_toxin_session_before(patient, before: date) -> date | None:
     """The date of the patient's last signed botulinum toxin procedure before `before`, or None (for screening)."""
-    from triggerpoint.catalogues.drugs import load_drugs
-
     toxin_ids = load_drugs().ids_of_class("botulinum_toxin")
     return (
         Procedure.objects.filter(
@@ -244,8 +236,6 @@ def last_toxin_session_before(patient, before: date) -> date | None:
 
 def clinic_steroid_sessions_12m(patient, before: date) -> int:
     """Signed procedures at this clinic with a corticosteroid in the 12 months before `before` (for screening)."""
-    from triggerpoint.catalogues.drugs import load_drugs
-
     steroid_ids = load_drugs().ids_of_class("corticosteroid")
     return (
         Procedure.objects.filter(

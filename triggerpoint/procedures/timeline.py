@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from triggerpoint.accounts.policy import can
-from triggerpoint.patients.timeline import TimelineEntry
+from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 from triggerpoint.procedures.models import InjectionSite, Procedure
 from triggerpoint.procedures.presentation import muscle_name
 
@@ -54,8 +54,6 @@ def entries(patient, user) -> list[TimelineEntry]:
 
 def actions(patient, user):
     """The chart's way to start a procedure note."""
-    from triggerpoint.patients.timeline import ChartAction
-
     if not can(user, "procedure.edit", patient):
         return []
     return [ChartAction("New procedure note", reverse("procedures:new", args=[patient.public_id]), primary=True)]

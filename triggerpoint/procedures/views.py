@@ -22,13 +22,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, require
+from triggerpoint.assessment.models import Visit
 from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.atlas.suggest import suggest as rank_muscles
+from triggerpoint.atlas.suggest import validate_drawing
 from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures import coding, presentation, services
+from triggerpoint.procedures import amendments, coding, drafting, images, note_reads, presentation, signing
 from triggerpoint.procedures.models import GuidanceImage, Procedure
+from triggerpoint.screening.models import ScreeningRecord
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -54,15 +58,13 @@ def _procedure_for(user, patient_id, procedure_id, action: str) -> Procedure:
 @require_http_methods(["GET", "POST"])
 def new_note(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "procedure.edit")
-    from triggerpoint.assessment.models import Visit
-    from triggerpoint.screening.models import ScreeningRecord
 
     screenings = list(ScreeningRecord.objects.filter(patient=patient).order_by("-planned_procedure_date")[:10])
     assessments = list(Visit.objects.filter(patient=patient).order_by("-visit_date")[:10])
     errors: list[str] = []
     if request.method == "POST":
         try:
-            on = date.fromisoformat(request.POST.get("procedure_date") or services.clinic_today(patient.clinic).isoformat())
+            on = date.fromisoformat(request.POST.get("procedure_date") or note_reads.clinic_today(patient.clinic).isoformat())
         except ValueError:
             errors.append("Enter the procedure date as YYYY-MM-DD.")
             on = None
@@ -79,7 +81,7 @@ def new_note(request, patient_id):
                 links[name] = match
         if not errors:
             try:
-                procedure = services.create_draft(
+                procedure = drafting.create_draft(
                     request.user, patient, procedure_date=on, guidance=request.POST.get("guidance") or "landmark",
                     **links,
                 )
@@ -91,7 +93,7 @@ def new_note(request, patient_id):
         "patient": patient,
         "screenings": screenings,
         "assessments": assessments,
-        "today": services.clinic_today(patient.clinic),
+        "today": note_reads.clinic_today(patient.clinic),
         "errors": errors,
     }
     return render(request, "procedures/new.html", context)
@@ -106,13 +108,13 @@ def edit_note(request, patient_id, procedure_id):
     if procedure.is_signed:
         messages.info(request, "This note is signed; corrections are amendments.")
         return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
-    services.view_procedure(request.user, procedure, channel="editor")
+    note_reads.view_procedure(request.user, procedure, channel="editor")
     return render(request, "procedures/edit.html", _editor_context(request, procedure))
 
 
 def _editor_context(request, procedure: Procedure, **extra) -> dict:
     patient_id, procedure_id = procedure.patient.public_id, procedure.public_id
-    document = services.note_document(procedure)
+    document = note_reads.note_document(procedure)
     atlas = load_atlas()
     context = {
         "patient": procedure.patient,
@@ -140,7 +142,7 @@ def _editor_context(request, procedure: Procedure, **extra) -> dict:
         },
         "images": presentation.guidance_images(procedure),
         "image_errors": [],
-        "live": presentation.live_context(services.checks_for(procedure), atlas),
+        "live": presentation.live_context(note_reads.checks_for(procedure), atlas),
     }
     context.update(extra)
     return context
@@ -169,7 +171,7 @@ def autosave(request, patient_id, procedure_id):
         version = payload.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
             raise RuleInputError("version is required")
-        procedure = services.autosave_draft(request.user, procedure, version, payload)
+        procedure = drafting.autosave_draft(request.user, procedure, version, payload)
     except StaleVersion as error:
         current = Procedure.all_objects.filter(pk=procedure.pk).select_related("updated_by").first()
         by = current.updated_by.get_full_name() or current.updated_by.username if current.updated_by else "someone"
@@ -199,10 +201,10 @@ def live(request, patient_id, procedure_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
     atlas = load_atlas()
     try:
-        note = services.parse_document(_document_from(request))
+        note = note_reads.parse_document(_document_from(request))
     except RuleInputError as error:
         return render(request, "procedures/_live.html", {"live": {"input_problems": error.problems}})
-    checks = services.live_checks(procedure.patient, note, history=services.session_history(procedure, note))
+    checks = note_reads.live_checks(procedure.patient, note, history=note_reads.session_history(procedure, note))
     return render(request, "procedures/_live.html", {"live": presentation.live_context(checks, atlas)})
 
 
@@ -211,8 +213,6 @@ def live(request, patient_id, procedure_id):
 def suggest(request, patient_id, procedure_id):
     """Muscles whose referred pain matches the zones clicked on the body map (atlas ranking)."""
     _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
-    from triggerpoint.atlas.suggest import suggest as rank_muscles
-    from triggerpoint.atlas.suggest import validate_drawing
 
     atlas = load_atlas()
     try:
@@ -232,7 +232,7 @@ def suggest(request, patient_id, procedure_id):
 @staff_required("procedure.view")
 def note(request, patient_id, procedure_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
-    services.view_procedure(request.user, procedure)
+    note_reads.view_procedure(request.user, procedure)
     context = presentation.note_context(procedure)
     context.update(
         can_edit=can(request.user, "procedure.edit", procedure) and not procedure.is_signed,
@@ -251,7 +251,7 @@ def sign(request, patient_id, procedure_id):
         messages.error(request, "The note's version is missing; reload the page.")
         return redirect("procedures:edit", patient_id=patient_id, procedure_id=procedure_id)
     try:
-        services.sign_procedure(
+        signing.sign_procedure(
             request.user,
             procedure,
             version,
@@ -259,7 +259,7 @@ def sign(request, patient_id, procedure_id):
             screening_override_reason=request.POST.get("screening_override_reason", ""),
             repeat_override_reason=request.POST.get("repeat_override_reason", ""),
         )
-    except services.SigningBlocked as error:
+    except signing.SigningBlocked as error:
         for problem in error.problems:
             messages.error(request, f"Not signed: {problem}")
         return redirect("procedures:edit", patient_id=patient_id, procedure_id=procedure_id)
@@ -278,7 +278,7 @@ def sign(request, patient_id, procedure_id):
 def amend(request, patient_id, procedure_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.amend")
     try:
-        services.amend_procedure(
+        amendments.amend_procedure(
             request.user, procedure, reason=request.POST.get("reason", ""), text=request.POST.get("text", "")
         )
     except RuleInputError as error:
@@ -294,7 +294,7 @@ def amend(request, patient_id, procedure_id):
 def discard(request, patient_id, procedure_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
     try:
-        services.discard_draft(request.user, procedure, int(request.POST.get("version", procedure.version)))
+        drafting.discard_draft(request.user, procedure, int(request.POST.get("version", procedure.version)))
     except (StaleVersion, ImmutableRecord, ValueError) as error:
         messages.error(request, f"Not discarded: {error}")
         return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
@@ -309,13 +309,13 @@ def pdf(request, patient_id, procedure_id):
     Billing codes, payer warnings, rule ids and data-file references stay on the coder's
     web view (`legal_record` hides them in the shared template).
     """
-    import weasyprint
+    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
 
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
-    services.view_procedure(request.user, procedure, channel="pdf")
+    note_reads.view_procedure(request.user, procedure, channel="pdf")
     context = presentation.note_context(procedure)
     for item in context["images"]:
-        item["src"] = services.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
+        item["src"] = images.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
     context["legal_record"] = True
     context["printed_at"] = timezone.now()
     context["printed_by"] = request.user
@@ -347,11 +347,11 @@ def image_upload(request, patient_id, procedure_id):
         messages.error(request, "This note is signed; images cannot be added. Write an amendment instead.")
         return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
     try:
-        services.add_guidance_image(
+        images.add_guidance_image(
             request.user, procedure, request.FILES.get("image"), caption=request.POST.get("caption", "")
         )
-    except services.ImageRejected as error:
-        services.view_procedure(request.user, procedure, channel="editor")
+    except images.ImageRejected as error:
+        note_reads.view_procedure(request.user, procedure, channel="editor")
         context = _editor_context(request, procedure, image_errors=error.problems)
         return render(request, "procedures/edit.html", context, status=error.status)
     except ImmutableRecord as error:
@@ -367,7 +367,7 @@ def image_remove(request, patient_id, procedure_id, image_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.edit")
     image = _image_for(procedure, image_id)
     try:
-        services.remove_guidance_image(request.user, procedure, image)
+        images.remove_guidance_image(request.user, procedure, image)
     except ImmutableRecord as error:
         messages.error(request, f"Image not removed: {error}")
         return redirect("procedures:note", patient_id=patient_id, procedure_id=procedure_id)
@@ -382,7 +382,7 @@ def image(request, patient_id, procedure_id, image_id):
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
     stored = _image_for(procedure, image_id)
     try:
-        data = services.read_guidance_image(request.user, procedure, stored)
+        data = images.read_guidance_image(request.user, procedure, stored)
     except FileNotFoundError as error:
         raise Http404("The image file is missing.") from error
     extension = "png" if stored.content_type == "image/png" else "jpg"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import can, scope_to_user
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.procedures.models import Procedure, ProcedureStatus
+from triggerpoint.screening.models import ScreeningRecord
 
 
 def sections(user) -> list[WorklistSection]:
@@ -35,7 +36,6 @@ def _ready_today(user) -> list[WorklistSection]:
     """Patients screened for a procedure today who have no note yet: one click starts it."""
     if not can(user, "procedure.edit"):
         return []
-    from triggerpoint.screening.models import ScreeningRecord
 
     today = timezone.localdate(timezone=user.clinic.zone)
     screenings = (

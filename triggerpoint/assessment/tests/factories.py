@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from triggerpoint.assessment import services
+from triggerpoint.assessment import exam_findings, visit_diagnoses, visit_drafting
 from triggerpoint.core.context import acting_as
 
 VISIT_DAY = date(2026, 11, 20)
@@ -39,9 +39,9 @@ TENDER_POINT_ONLY = dict(LATENT_LEVATOR, muscle="infraspinatus", taut_band=False
 
 def draft_visit(user, patient, **changes):
     with acting_as(user):
-        visit = services.create_visit(user, patient, visit_date=VISIT_DAY)
+        visit = visit_drafting.create_visit(user, patient, visit_date=VISIT_DAY)
         if changes:
-            visit = services.save_visit_draft(user, visit, visit.version, changes)
+            visit = visit_drafting.save_visit_draft(user, visit, visit.version, changes)
     return visit
 
 
@@ -60,10 +60,10 @@ def ready_visit(user, patient):
         peg_activity=4,
     )
     with acting_as(user):
-        services.record_exam_finding(user, visit, ACTIVE_UPPER_TRAPEZIUS)
-        services.add_diagnosis(user, visit, "M79.12")
+        exam_findings.record_exam_finding(user, visit, ACTIVE_UPPER_TRAPEZIUS)
+        visit_diagnoses.add_diagnosis(user, visit, "M79.12")
         visit.refresh_from_db()
-        visit = services.save_visit_draft(
+        visit = visit_drafting.save_visit_draft(
             user, visit, visit.version, {"planned_sites": [{"muscle": "upper_trapezius", "side": "right"}]}
         )
     return visit

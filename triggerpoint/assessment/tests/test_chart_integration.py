@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from triggerpoint.assessment import services
+from triggerpoint.assessment import visit_signing
 from triggerpoint.assessment.models import Visit
 from triggerpoint.assessment.tests.factories import draft_visit, ready_visit
 from triggerpoint.core.context import acting_as
@@ -20,7 +20,7 @@ def test_the_timeline_shows_each_visit_with_its_diagnosis_and_plan(physician, pa
 
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.sign_visit(physician, visit, visit.version)
+        visit_signing.sign_visit(physician, visit, visit.version)
     [entry] = entries(patient, physician)
     assert entry.kind == "assessment" and entry.status == "signed"
     assert "M79.12" in entry.summary and "1 active trigger point" in entry.summary
@@ -50,7 +50,7 @@ def test_the_worklist_has_no_section_without_drafts(physician, patient):
 
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.sign_visit(physician, visit, visit.version)
+        visit_signing.sign_visit(physician, visit, visit.version)
     assert sections(physician) == []
 
 

@@ -5,6 +5,7 @@ import pytest
 from triggerpoint.assessment.api import EXAM_EXAMPLE, FIBROMYALGIA_EXAMPLE
 from triggerpoint.assessment.exam import BOOLEAN_FINDINGS
 from triggerpoint.assessment.fibromyalgia import SEVERITY_ITEMS, SOMATIC_ITEMS
+from triggerpoint.core.tests.openapi_support import assert_fits, component, ordered, response_ref
 
 BODIES = {
     "/api/v1/assessments/exam/classify": (
@@ -60,3 +61,24 @@ def test_a_body_that_is_not_an_object_is_answered_in_a_sentence(client, bearer, 
     response = client.post("/api/v1/assessments/fibromyalgia/score", data="[]", content_type="application/json",
                            **bearer(physician))
     assert (response.status_code, response.json()) == (422, {"detail": ["the request body must be a JSON object"]})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "example", "name"), [
+    ("/api/v1/assessments/exam/classify", EXAM_EXAMPLE, "ExamClassificationOut"),
+    ("/api/v1/assessments/fibromyalgia/score", FIBROMYALGIA_EXAMPLE, "FibromyalgiaScoreOut"),
+])
+def test_the_answer_is_described_by_ref_and_fits_its_schema_field_for_field(client, bearer, physician, path, example,
+                                                                           name):
+    response = client.post(path, data=example, content_type="application/json", **bearer(physician))
+    assert response.status_code == 200
+    schema = client.get("/api/v1/openapi.json").json()
+    ref = response_ref(schema, path)
+    assert ref == f"#/components/schemas/{name}"
+    assert_fits(schema, component(schema, ref), response.json())
+    # Every field of the schema, in the order the answer gives them (the JSON was not reshaped).
+    assert list(component(schema, ref)["properties"]) == [key for key, _ in ordered(response.content)]
+    assert response.json()["findings"] and all(
+        set(finding) <= set(component(schema, "#/components/schemas/RuleFindingOut")["properties"])
+        for finding in response.json()["findings"]
+    )

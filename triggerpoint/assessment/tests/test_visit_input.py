@@ -14,7 +14,7 @@ DAY = date(2026, 11, 20)
 
 @pytest.fixture(scope="module")
 def catalogues():
-    from triggerpoint.assessment.services import catalogues
+    from triggerpoint.assessment.visit_reads import catalogues
 
     return catalogues()
 

@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from triggerpoint.assessment import documents, services
+from triggerpoint.assessment import (
+    documents,
+    exam_findings,
+    visit_amendments,
+    visit_drafting,
+    visit_reads,
+    visit_signing,
+)
 from triggerpoint.assessment.models import Visit
 from triggerpoint.assessment.tests.factories import ACTIVE_UPPER_TRAPEZIUS, draft_visit, ready_visit
 from triggerpoint.audit.models import AuditEvent
@@ -52,7 +59,7 @@ def test_a_nurse_sees_no_sign_button(login_as, nurse, patient):
 def test_saving_the_form_stores_coded_history_scores_and_plan(login_as, physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        services.record_exam_finding(physician, visit, ACTIVE_UPPER_TRAPEZIUS)
+        exam_findings.record_exam_finding(physician, visit, ACTIVE_UPPER_TRAPEZIUS)
     client = login_as(physician)
     response = client.post(
         _url(visit, "save/"),
@@ -104,7 +111,7 @@ def test_a_stale_form_is_refused_not_overwritten(login_as, physician, nurse, pat
     visit = draft_visit(physician, patient)
     version_on_the_physicians_screen = visit.version
     with acting_as(nurse):
-        services.save_visit_draft(nurse, Visit.objects.get(pk=visit.pk), visit.version, {"goals": "nurse's words"})
+        visit_drafting.save_visit_draft(nurse, Visit.objects.get(pk=visit.pk), visit.version, {"goals": "nurse's words"})
     response = login_as(physician).post(
         _url(visit, "save/"), {"version": version_on_the_physicians_screen, "visit_date": "2026-11-20", "goals": "mine", "action": "save"}
     )
@@ -127,7 +134,7 @@ def test_save_and_sign_signs_in_one_step_and_opens_the_summary(login_as, physici
 def test_a_signed_visit_page_redirects_to_the_summary_and_refuses_a_save(login_as, physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.sign_visit(physician, visit, visit.version)
+        visit_signing.sign_visit(physician, visit, visit.version)
     client = login_as(physician)
     assert client.get(_url(visit))["Location"].endswith("/summary/")
     response = client.post(_url(visit, "save/"), {"version": visit.version + 1, "visit_date": "2026-11-20", "goals": "x"})
@@ -215,12 +222,12 @@ def test_the_fibromyalgia_check_shows_the_different_condition_message_when_met(l
 def signed_visit(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.save_visit_draft(physician, visit, visit.version, {"goals": "Turn my head when driving",
+        visit_drafting.save_visit_draft(physician, visit, visit.version, {"goals": "Turn my head when driving",
                                                                      "adjuncts": ["home_stretching"],
                                                                      "follow_up_interval": "6_weeks"})
         visit.refresh_from_db()
-        visit = services.sign_visit(physician, visit, visit.version)
-        services.amend_visit(physician, visit, "Worst pain corrected", {"nrs_worst": 9})
+        visit = visit_signing.sign_visit(physician, visit, visit.version)
+        visit_amendments.amend_visit(physician, visit, "Worst pain corrected", {"nrs_worst": 9})
     return visit
 
 
@@ -264,7 +271,7 @@ def test_the_patient_version_reads_at_a_plain_language_level(login_as, physician
 def test_the_fibromyalgia_note_reaches_the_patient_version_when_met(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.save_visit_draft(
+        visit_drafting.save_visit_draft(
             physician, visit, visit.version,
             {"fibromyalgia_inputs": {
                 "painful_areas": ["neck", "upper_back", "lower_back", "shoulder_girdle_left", "shoulder_girdle_right",
@@ -287,6 +294,6 @@ def test_an_amendment_through_the_page(login_as, physician, signed_visit):
         {"reason": "Patient reworded goal", "goals": "Drive to work again", "diagnosis_codes": "M79.12\nM54.2"},
     )
     assert done.status_code == 302
-    current = services.current_record(Visit.objects.get(pk=signed_visit.pk))
+    current = visit_reads.current_record(Visit.objects.get(pk=signed_visit.pk))
     assert current["goals"] == "Drive to work again"
     assert [d["code"] for d in current["diagnoses"]] == ["M79.12", "M54.2"]

@@ -9,7 +9,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from triggerpoint.assessment import services
+from triggerpoint.assessment import (
+    exam_findings,
+    visit_amendments,
+    visit_diagnoses,
+    visit_drafting,
+    visit_reads,
+    visit_signing,
+)
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.assessment.tests.factories import (
     ACTIVE_UPPER_TRAPEZIUS,
@@ -51,16 +58,16 @@ def test_it_refuses_a_draft_saved_from_a_stale_version(physician, nurse, patient
     visit = draft_visit(physician, patient)
     read_by_both = visit.version
     with acting_as(nurse):
-        services.save_visit_draft(nurse, Visit.objects.get(pk=visit.pk), read_by_both, {"goals": "walk the dog"})
+        visit_drafting.save_visit_draft(nurse, Visit.objects.get(pk=visit.pk), read_by_both, {"goals": "walk the dog"})
     with acting_as(physician), pytest.raises(StaleVersion):
-        services.save_visit_draft(physician, Visit.objects.get(pk=visit.pk), read_by_both, {"goals": "sleep"})
+        visit_drafting.save_visit_draft(physician, Visit.objects.get(pk=visit.pk), read_by_both, {"goals": "sleep"})
     assert Visit.objects.get(pk=visit.pk).goals == "walk the dog"
 
 
 def test_it_lists_every_problem_with_a_draft_at_once(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician), pytest.raises(RuleInputError) as caught:
-        services.save_visit_draft(
+        visit_drafting.save_visit_draft(
             physician,
             visit,
             visit.version,
@@ -82,8 +89,8 @@ def test_it_lists_every_problem_with_a_draft_at_once(physician, patient):
 def test_it_needs_a_description_for_an_other_cause(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician), pytest.raises(RuleInputError, match="needs a short description"):
-        services.save_visit_draft(physician, visit, visit.version, {"causes": [{"id": "other"}]})
-    saved = services.save_visit_draft(
+        visit_drafting.save_visit_draft(physician, visit, visit.version, {"causes": [{"id": "other"}]})
+    saved = visit_drafting.save_visit_draft(
         physician, visit, visit.version, {"causes": [{"id": "other", "detail": "carrying a toddler"}]}
     )
     assert saved.causes == [{"id": "other", "detail": "carrying a toddler"}]
@@ -106,12 +113,12 @@ def test_it_stores_the_fibromyalgia_result_with_its_rule(physician, patient):
 def test_staff_of_another_clinic_cannot_open_a_draft(physician, physician_b, patient):
     visit = draft_visit(physician, patient)
     with pytest.raises(Http404):
-        services.save_visit_draft(physician_b, visit, visit.version, {"goals": "x"})
+        visit_drafting.save_visit_draft(physician_b, visit, visit.version, {"goals": "x"})
 
 
 def test_front_desk_cannot_create_a_visit(front_desk, patient):
     with pytest.raises(PermissionDenied):
-        services.create_visit(front_desk, patient)
+        visit_drafting.create_visit(front_desk, patient)
 
 
 # ---------------------------------------------------------------- exam and plan
@@ -120,9 +127,9 @@ def test_front_desk_cannot_create_a_visit(front_desk, patient):
 def test_it_classifies_and_stores_an_exam_finding_with_the_rule_id_and_version(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        active = services.record_exam_finding(physician, visit, ACTIVE_UPPER_TRAPEZIUS)
-        latent = services.record_exam_finding(physician, visit, LATENT_LEVATOR)
-        tender = services.record_exam_finding(physician, visit, TENDER_POINT_ONLY)
+        active = exam_findings.record_exam_finding(physician, visit, ACTIVE_UPPER_TRAPEZIUS)
+        latent = exam_findings.record_exam_finding(physician, visit, LATENT_LEVATOR)
+        tender = exam_findings.record_exam_finding(physician, visit, TENDER_POINT_ONLY)
     assert (active.classification, latent.classification, tender.classification) == (
         "active", "latent", "not_trigger_point"
     )
@@ -134,8 +141,8 @@ def test_it_classifies_and_stores_an_exam_finding_with_the_rule_id_and_version(p
 def test_recording_the_same_muscle_and_side_again_replaces_the_finding(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        services.record_exam_finding(physician, visit, LATENT_LEVATOR)
-        services.record_exam_finding(physician, visit, dict(LATENT_LEVATOR, recognised_pain=True, spontaneous_pain=True))
+        exam_findings.record_exam_finding(physician, visit, LATENT_LEVATOR)
+        exam_findings.record_exam_finding(physician, visit, dict(LATENT_LEVATOR, recognised_pain=True, spontaneous_pain=True))
     rows = list(ExamFinding.objects.filter(visit=visit))
     assert len(rows) == 1 and rows[0].classification == "active"
 
@@ -144,17 +151,17 @@ def test_it_refuses_an_exam_finding_with_unstated_findings(physician, patient):
     visit = draft_visit(physician, patient)
     partial = {k: v for k, v in ACTIVE_UPPER_TRAPEZIUS.items() if k not in ("jump_sign", "focal_nodule")}
     with acting_as(physician), pytest.raises(RuleInputError) as caught:
-        services.record_exam_finding(physician, visit, partial)
+        exam_findings.record_exam_finding(physician, visit, partial)
     assert {"missing field: jump_sign", "missing field: focal_nodule"} <= set(caught.value.problems)
 
 
 def test_the_plan_may_only_name_examined_sites_with_a_trigger_point(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        services.record_exam_finding(physician, visit, TENDER_POINT_ONLY)
+        exam_findings.record_exam_finding(physician, visit, TENDER_POINT_ONLY)
         visit.refresh_from_db()
         with pytest.raises(RuleInputError) as caught:
-            services.save_visit_draft(
+            visit_drafting.save_visit_draft(
                 physician,
                 visit,
                 visit.version,
@@ -169,7 +176,7 @@ def test_removing_an_exam_finding_withdraws_its_planned_site(physician, patient)
     visit = ready_visit(physician, patient)
     finding = visit.exam_findings.get()
     with acting_as(physician):
-        services.remove_exam_finding(physician, finding)
+        exam_findings.remove_exam_finding(physician, finding)
     visit.refresh_from_db()
     assert visit.planned_sites == []
     assert not visit.exam_findings.exists()
@@ -182,26 +189,26 @@ def test_removing_an_exam_finding_withdraws_its_planned_site(physician, patient)
 def test_it_refuses_a_category_header_and_names_the_billable_codes(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician), pytest.raises(RuleInputError, match="M79.12"):
-        services.add_diagnosis(physician, visit, "M79.1")
+        visit_diagnoses.add_diagnosis(physician, visit, "M79.1")
     assert not visit.diagnoses.exists()
 
 
 def test_the_first_diagnosis_is_primary_and_a_new_primary_demotes_it(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        first = services.add_diagnosis(physician, visit, "m79.12")
-        second = services.add_diagnosis(physician, visit, "M54.2")
+        first = visit_diagnoses.add_diagnosis(physician, visit, "m79.12")
+        second = visit_diagnoses.add_diagnosis(physician, visit, "M54.2")
         assert (first.code, first.is_primary, second.is_primary) == ("M79.12", True, False)
-        services.set_primary_diagnosis(physician, second)
+        visit_diagnoses.set_primary_diagnosis(physician, second)
     assert list(visit.diagnoses.filter(is_primary=True).values_list("code", flat=True)) == ["M54.2"]
 
 
 def test_it_refuses_the_same_code_twice(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician):
-        services.add_diagnosis(physician, visit, "M54.2")
+        visit_diagnoses.add_diagnosis(physician, visit, "M54.2")
         with pytest.raises(RuleInputError, match="already"):
-            services.add_diagnosis(physician, visit, "M54.2")
+            visit_diagnoses.add_diagnosis(physician, visit, "M54.2")
 
 
 # ---------------------------------------------------------------- signing
@@ -210,21 +217,21 @@ def test_it_refuses_the_same_code_twice(physician, patient):
 def test_a_physician_signs_a_complete_visit(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        signed = services.sign_visit(physician, visit, visit.version)
+        signed = visit_signing.sign_visit(physician, visit, visit.version)
     assert signed.status == "signed" and signed.signed_by == physician and signed.signed_at is not None
 
 
 def test_a_nurse_cannot_sign(nurse, patient):
     visit = ready_visit(nurse, patient)
     with acting_as(nurse), pytest.raises(PermissionDenied):
-        services.sign_visit(nurse, visit, visit.version)
+        visit_signing.sign_visit(nurse, visit, visit.version)
     assert Visit.objects.get(pk=visit.pk).status == "draft"
 
 
 def test_it_will_not_sign_without_a_diagnosis_and_a_baseline_pain_score(physician, patient):
     visit = draft_visit(physician, patient)
     with acting_as(physician), pytest.raises(RuleInputError) as caught:
-        services.sign_visit(physician, visit, visit.version)
+        visit_signing.sign_visit(physician, visit, visit.version)
     problems = " ".join(caught.value.problems)
     assert "diagnosis" in problems and "average pain score" in problems
 
@@ -232,7 +239,7 @@ def test_it_will_not_sign_without_a_diagnosis_and_a_baseline_pain_score(physicia
 def test_it_will_not_sign_a_version_it_did_not_see(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician), pytest.raises(StaleVersion):
-        services.sign_visit(physician, visit, visit.version - 1)
+        visit_signing.sign_visit(physician, visit, visit.version - 1)
 
 
 # ---------------------------------------------------------------- immutability
@@ -242,7 +249,7 @@ def test_it_will_not_sign_a_version_it_did_not_see(physician, patient):
 def signed_visit(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        return services.sign_visit(physician, visit, visit.version)
+        return visit_signing.sign_visit(physician, visit, visit.version)
 
 
 def test_the_model_refuses_to_save_a_signed_visit(signed_visit):
@@ -270,12 +277,12 @@ def test_every_draft_service_refuses_a_signed_visit(physician, signed_visit):
     finding = signed_visit.exam_findings.get()
     diagnosis = signed_visit.diagnoses.get()
     attempts = [
-        lambda: services.save_visit_draft(physician, signed_visit, signed_visit.version, {"goals": "x"}),
-        lambda: services.record_exam_finding(physician, signed_visit, LATENT_LEVATOR),
-        lambda: services.remove_exam_finding(physician, finding),
-        lambda: services.add_diagnosis(physician, signed_visit, "M54.2"),
-        lambda: services.remove_diagnosis(physician, diagnosis),
-        lambda: services.sign_visit(physician, signed_visit, signed_visit.version),
+        lambda: visit_drafting.save_visit_draft(physician, signed_visit, signed_visit.version, {"goals": "x"}),
+        lambda: exam_findings.record_exam_finding(physician, signed_visit, LATENT_LEVATOR),
+        lambda: exam_findings.remove_exam_finding(physician, finding),
+        lambda: visit_diagnoses.add_diagnosis(physician, signed_visit, "M54.2"),
+        lambda: visit_diagnoses.remove_diagnosis(physician, diagnosis),
+        lambda: visit_signing.sign_visit(physician, signed_visit, signed_visit.version),
     ]
     with acting_as(physician):
         for attempt in attempts:
@@ -287,9 +294,9 @@ def test_every_draft_service_refuses_a_signed_visit(physician, signed_visit):
 
 
 def test_an_amendment_keeps_the_signed_values_and_records_before_and_after(physician, signed_visit):
-    signed_before = services.snapshot(signed_visit)
+    signed_before = visit_reads.snapshot(signed_visit)
     with acting_as(physician):
-        amendment = services.amend_visit(
+        amendment = visit_amendments.amend_visit(
             physician,
             signed_visit,
             "Patient corrected her worst pain score",
@@ -298,8 +305,8 @@ def test_an_amendment_keeps_the_signed_values_and_records_before_and_after(physi
     assert amendment.changes["nrs_worst"] == {"before": 8, "after": 9}
     assert amendment.author == physician
     refreshed = Visit.objects.get(pk=signed_visit.pk)
-    assert services.snapshot(refreshed) == signed_before  # the signed rows never changed
-    current = services.current_record(refreshed)
+    assert visit_reads.snapshot(refreshed) == signed_before  # the signed rows never changed
+    current = visit_reads.current_record(refreshed)
     assert current["nrs_worst"] == 9 and current["goals"] == "Turn my head when driving"
     assert current["amended_fields"] == ["goals", "nrs_worst"]
 
@@ -307,14 +314,14 @@ def test_an_amendment_keeps_the_signed_values_and_records_before_and_after(physi
 def test_an_amendment_can_replace_the_diagnoses_with_validated_codes(physician, signed_visit):
     with acting_as(physician):
         with pytest.raises(RuleInputError, match="category header"):
-            services.amend_visit(physician, signed_visit, "Coding fix", {"diagnoses": [{"code": "M54.5", "is_primary": True}]})
-        services.amend_visit(
+            visit_amendments.amend_visit(physician, signed_visit, "Coding fix", {"diagnoses": [{"code": "M54.5", "is_primary": True}]})
+        visit_amendments.amend_visit(
             physician,
             signed_visit,
             "Add cervicalgia",
             {"diagnoses": [{"code": "M79.12", "is_primary": True}, {"code": "M54.2", "is_primary": False}]},
         )
-    current = services.current_record(Visit.objects.get(pk=signed_visit.pk))
+    current = visit_reads.current_record(Visit.objects.get(pk=signed_visit.pk))
     assert [d["code"] for d in current["diagnoses"]] == ["M79.12", "M54.2"]
 
 
@@ -322,8 +329,8 @@ def test_an_amended_exam_is_reclassified_and_a_plan_without_trigger_point_is_ref
     no_trigger_point = dict(ACTIVE_UPPER_TRAPEZIUS, taut_band=False)
     with acting_as(physician):
         with pytest.raises(RuleInputError, match="no longer has a trigger point"):
-            services.amend_visit(physician, signed_visit, "Re-read exam", {"exam_findings": [no_trigger_point]})
-        amendment = services.amend_visit(
+            visit_amendments.amend_visit(physician, signed_visit, "Re-read exam", {"exam_findings": [no_trigger_point]})
+        amendment = visit_amendments.amend_visit(
             physician,
             signed_visit,
             "Re-read exam",
@@ -335,22 +342,22 @@ def test_an_amended_exam_is_reclassified_and_a_plan_without_trigger_point_is_ref
 def test_an_amendment_needs_a_reason_and_a_real_change(physician, signed_visit):
     with acting_as(physician):
         with pytest.raises(RuleInputError, match="reason"):
-            services.amend_visit(physician, signed_visit, "  ", {"goals": "x"})
+            visit_amendments.amend_visit(physician, signed_visit, "  ", {"goals": "x"})
         with pytest.raises(RuleInputError, match="nothing changes"):
-            services.amend_visit(physician, signed_visit, "No-op", {"nrs_worst": 8})
+            visit_amendments.amend_visit(physician, signed_visit, "No-op", {"nrs_worst": 8})
 
 
 def test_a_draft_is_not_amended_and_a_nurse_cannot_amend(physician, nurse, patient, signed_visit):
     draft = draft_visit(physician, patient)
     with acting_as(physician), pytest.raises(RuleInputError, match="only a signed visit"):
-        services.amend_visit(physician, draft, "why", {"goals": "x"})
+        visit_amendments.amend_visit(physician, draft, "why", {"goals": "x"})
     with acting_as(nurse), pytest.raises(PermissionDenied):
-        services.amend_visit(nurse, signed_visit, "why", {"goals": "x"})
+        visit_amendments.amend_visit(nurse, signed_visit, "why", {"goals": "x"})
 
 
 def test_an_amendment_cannot_be_edited(physician, signed_visit):
     with acting_as(physician):
-        amendment = services.amend_visit(physician, signed_visit, "Typo", {"goals": "Sleep through"})
+        amendment = visit_amendments.amend_visit(physician, signed_visit, "Typo", {"goals": "Sleep through"})
     amendment.reason = "rewritten history"
     with pytest.raises(ImmutableRecord):
         amendment.save()
@@ -362,8 +369,8 @@ def test_an_amendment_cannot_be_edited(physician, signed_visit):
 def test_each_step_of_a_visit_leaves_one_audit_event_with_the_actor(physician, patient):
     visit = ready_visit(physician, patient)
     with acting_as(physician):
-        services.sign_visit(physician, visit, visit.version)
-        services.amend_visit(physician, visit, "Typo in goals", {"goals": "Sleep through the night"})
+        visit_signing.sign_visit(physician, visit, visit.version)
+        visit_amendments.amend_visit(physician, visit, "Typo in goals", {"goals": "Sleep through the night"})
     assert _actions(visit) == [
         "assessment.visit.created",
         "assessment.visit.draft_saved",
@@ -376,7 +383,7 @@ def test_each_step_of_a_visit_leaves_one_audit_event_with_the_actor(physician, p
     events = AuditEvent.objects.filter(patient=patient)
     assert set(events.values_list("actor", flat=True)) == {physician.pk}
     signed = events.get(action="assessment.visit.signed")
-    assert signed.details["content_sha256"] == services.content_hash(services.snapshot(Visit.objects.get(pk=visit.pk)))
+    assert signed.details["content_sha256"] == visit_reads.content_hash(visit_reads.snapshot(Visit.objects.get(pk=visit.pk)))
     amended = events.get(action="assessment.visit.amended")
     assert amended.details["fields"] == ["goals"] and amended.details["reason"] == "Typo in goals"
 
@@ -385,5 +392,5 @@ def test_a_refused_change_writes_no_audit_event(physician, patient):
     visit = draft_visit(physician, patient)
     before = AuditEvent.objects.count()
     with acting_as(physician), pytest.raises(RuleInputError):
-        services.add_diagnosis(physician, visit, "ZZZ.99")
+        visit_diagnoses.add_diagnosis(physician, visit, "ZZZ.99")
     assert AuditEvent.objects.count() == before

@@ -25,24 +25,19 @@ NOTE = {
 @pytest.fixture
 def only_followup_receiver():
     """Other apps' receivers are tested by their owners; keep ours so this test is about it."""
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
-    saved = procedure_signed.receivers
-    procedure_signed.receivers = [r for r in saved if r[0][0] == "followup.schedule_checkins"]
-    procedure_signed.sender_receivers_cache.clear()
-    assert procedure_signed.receivers, "the follow-up receiver is not connected in FollowupConfig.ready()"
-    yield
-    procedure_signed.receivers = saved
-    procedure_signed.sender_receivers_cache.clear()
+    with only_receivers("followup.schedule_checkins"):  # fails when FollowupConfig.ready() did not connect it
+        yield
 
 
 def test_signing_a_note_schedules_four_check_ins_once(only_followup_receiver, physician, patient):
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting, signing
 
     with freeze_time(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)), acting_as(physician):  # 15:00 New York
-        draft = services.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
-        draft = services.autosave_draft(physician, draft, draft.version, NOTE)
-        signed = services.sign_procedure(physician, draft, draft.version)
+        draft = drafting.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
+        draft = drafting.autosave_draft(physician, draft, draft.version, NOTE)
+        signed = signing.sign_procedure(physician, draft, draft.version)
     checkins = list(CheckIn.objects.filter(procedure=signed).order_by("day"))
     assert [c.day for c in checkins] == [0, 1, 3, 5]
     assert checkins[0].due_at == datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
@@ -51,12 +46,12 @@ def test_signing_a_note_schedules_four_check_ins_once(only_followup_receiver, ph
 
 
 def test_a_failed_signature_leaves_no_check_ins(only_followup_receiver, physician, patient):
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting, signing
 
     incomplete = dict(NOTE, pre_nrs=None, post_nrs=None, discharge_condition="")
     with freeze_time(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)), acting_as(physician):
-        draft = services.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
-        draft = services.autosave_draft(physician, draft, draft.version, incomplete)
-        with pytest.raises(services.SigningBlocked):
-            services.sign_procedure(physician, draft, draft.version)
+        draft = drafting.create_draft(physician, patient, procedure_date=date(2026, 11, 20))
+        draft = drafting.autosave_draft(physician, draft, draft.version, incomplete)
+        with pytest.raises(signing.SigningBlocked):
+            signing.sign_procedure(physician, draft, draft.version)
     assert not CheckIn.objects.exists()

@@ -42,22 +42,17 @@ def _author(clinic):
 
 def _note(patient, author, *, complete: bool, sign: bool = False, guidance: str = "landmark"):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures import drafting, signing
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
     on = timezone.localdate() - timedelta(days=1)
     with acting_as(author):
-        procedure = services.create_draft(author, patient, procedure_date=on, guidance=guidance)
+        procedure = drafting.create_draft(author, patient, procedure_date=on, guidance=guidance)
         if complete:
-            procedure = services.autosave_draft(author, procedure, procedure.version, dict(NOTE, procedure_date=on.isoformat()))
+            procedure = drafting.autosave_draft(author, procedure, procedure.version, dict(NOTE, procedure_date=on.isoformat()))
         if sign:
-            saved, procedure_signed.receivers = procedure_signed.receivers, []
-            procedure_signed.sender_receivers_cache.clear()
-            try:
-                procedure = services.sign_procedure(author, procedure, procedure.version)
-            finally:
-                procedure_signed.receivers = saved
-                procedure_signed.sender_receivers_cache.clear()
+            with only_receivers():
+                procedure = signing.sign_procedure(author, procedure, procedure.version)
     return procedure
 
 
@@ -85,10 +80,10 @@ class _PngUpload(str):
 
 def _image(procedure, author):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import images
 
     with acting_as(author):
-        return services.add_guidance_image(author, procedure, io.BytesIO(tiny_png()), caption="matrix still")
+        return images.add_guidance_image(author, procedure, io.BytesIO(tiny_png()), caption="matrix still")
 
 
 def rows(patient):

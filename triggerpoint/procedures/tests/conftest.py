@@ -51,28 +51,28 @@ def on_procedure_day():
 @pytest.fixture
 def draft(on_procedure_day, physician, patient):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
 
     with acting_as(physician):
-        return services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
+        return drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
 
 
 @pytest.fixture
 def saved_draft(draft, physician, note_payload):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
 
     with acting_as(physician):
-        return services.autosave_draft(physician, draft, draft.version, note_payload)
+        return drafting.autosave_draft(physician, draft, draft.version, note_payload)
 
 
 @pytest.fixture
 def signed(saved_draft, physician):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import signing
 
     with acting_as(physician):
-        return services.sign_procedure(physician, saved_draft, saved_draft.version)
+        return signing.sign_procedure(physician, saved_draft, saved_draft.version)
 
 
 @pytest.fixture
@@ -86,16 +86,10 @@ def _only_procedures_receivers(request):
 
     Tests that request `all_receivers` run the real chain: aftercare, follow-up, outcomes.
     """
-    from triggerpoint.procedures.signals import procedure_signed
+    from triggerpoint.procedures.tests.signal_receivers import only_receivers
 
     if "all_receivers" in request.fixturenames:
         yield
         return
-    saved = procedure_signed.receivers
-    procedure_signed.receivers = []
-    procedure_signed.sender_receivers_cache.clear()
-    try:
+    with only_receivers():
         yield
-    finally:
-        procedure_signed.receivers = saved
-        procedure_signed.sender_receivers_cache.clear()

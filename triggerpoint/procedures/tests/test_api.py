@@ -330,3 +330,49 @@ def test_a_note_procedure_date_outside_the_scheduled_window_is_422(days, ok, sav
     else:
         assert response.status_code == 422
         assert any(p.startswith("procedure_date must be between") for p in response.json()["detail"])
+
+
+# ---------------------------------------------------------------- permission before the body; bodies that are not objects
+
+DOSE_CHECK, CODES = "/api/v1/procedures/dose-check", "/api/v1/procedures/codes"
+BROKEN = {"weight_kg": "heavy", "injectates": "many", "sites": 3, "guidance": "by feel", "version": "x"}
+
+
+def _send(client, method, path, data, headers):
+    return getattr(client, method)(path, data=data, content_type="application/json", **headers)
+
+
+def test_a_body_that_is_not_an_object_gets_the_answer_screening_gives(saved_draft, client, physician, patient, bearer):
+    headers = bearer(physician)
+    house = _send(client, "post", "/api/v1/screening/evaluate", "[1, 2]", headers)
+    assert house.status_code == 422 and "detail" in house.json()
+    for method, path in (("post", DOSE_CHECK), ("post", CODES), ("put", _notes_url(patient, saved_draft))):
+        response = _send(client, method, path, "[1, 2]", headers)
+        assert (response.status_code, response.json()) == (422, house.json()), path
+
+
+def test_the_same_broken_body_is_422_for_a_role_that_may_and_403_for_one_that_may_not(
+    saved_draft, client, physician, front_desk, analyst, patient, bearer
+):
+    body = json.dumps(BROKEN)
+    note = _notes_url(patient, saved_draft)
+    allowed = {DOSE_CHECK: physician, CODES: physician, note: physician}
+    refused = {DOSE_CHECK: front_desk, CODES: analyst, note: front_desk}
+    for path, user in allowed.items():
+        response = _send(client, "put" if path == note else "post", path, body, bearer(user))
+        assert response.status_code == 422, path
+    for path, user in refused.items():
+        response = _send(client, "put" if path == note else "post", path, body, bearer(user))
+        assert response.status_code == 403 and isinstance(response.json()["detail"], str), path
+    saved_draft.refresh_from_db()
+    assert saved_draft.version == 2  # nothing was written
+
+
+def test_a_refused_note_save_is_audited_with_its_patient_before_the_body_is_read(
+    saved_draft, client, front_desk, patient, bearer
+):
+    response = _send(client, "put", _notes_url(patient, saved_draft), json.dumps(BROKEN), bearer(front_desk))
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(action="audit.access.refused")
+    assert (event.object_id, event.details["outcome"], event.details["status"]) == (
+        str(patient.public_id), "forbidden", 403)

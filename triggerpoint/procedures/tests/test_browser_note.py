@@ -121,17 +121,17 @@ def test_a_physician_documents_signs_and_prints_a_three_muscle_procedure(
 def test_a_conflicting_autosave_is_shown_and_never_overwrites(page, live_server, physician, nurse, patient, screenshot):
     """The nurse saves the draft while the physician has it open: the physician's next autosave is refused."""
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
     from triggerpoint.procedures.models import Procedure
 
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient)
+        procedure = drafting.create_draft(physician, patient)
     browser_login(page, live_server, physician)
     page.goto(f"{live_server.url}/procedures/patients/{patient.public_id}/{procedure.public_id}/edit/")
     page.wait_for_selector("#note-editor")
 
     with acting_as(nurse):
-        services.autosave_draft(nurse, procedure, 1, {"notes": "The nurse's note", "sites": [
+        drafting.autosave_draft(nurse, procedure, 1, {"notes": "The nurse's note", "sites": [
             {"muscle": "gluteus_medius", "side": "left"}]})
 
     page.fill('[data-field="notes"]', "The physician's note")

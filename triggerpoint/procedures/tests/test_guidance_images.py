@@ -15,7 +15,7 @@ from PIL import Image
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.errors import ImmutableRecord
-from triggerpoint.procedures import services
+from triggerpoint.procedures import drafting, images, signing
 from triggerpoint.procedures.models import GuidanceImage
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def draft(on_procedure_day, physician, patient):
     from triggerpoint.procedures.tests.conftest import PROCEDURE_DAY
 
     with acting_as(physician):
-        return services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY, guidance="ultrasound")
+        return drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY, guidance="ultrasound")
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def _stored_files(root) -> list:
 
 def _add(user, procedure, data=PNG, caption="short axis"):
     with acting_as(user):
-        return services.add_guidance_image(user, procedure, io.BytesIO(data), caption=caption)
+        return images.add_guidance_image(user, procedure, io.BytesIO(data), caption=caption)
 
 
 # ---------------------------------------------------------------- upload
@@ -116,7 +116,7 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_written(
 
 
 def test_an_oversize_file_is_refused_413(draft, login_as, physician, media_root):
-    data = PNG + b"\0" * (services.GUIDANCE_IMAGE_MAX_BYTES + 1 - len(PNG))
+    data = PNG + b"\0" * (images.GUIDANCE_IMAGE_MAX_BYTES + 1 - len(PNG))
     response = login_as(physician).post(_url(draft, "images/"), {"image": _upload(data)})
     assert response.status_code == 413 and "larger than 10 MB" in response.content.decode()
     assert not GuidanceImage.all_objects.exists() and _stored_files(media_root) == []
@@ -157,7 +157,7 @@ def test_another_clinic_gets_404(draft, physician, physician_b, client):
 def test_an_image_is_only_reachable_under_its_own_note(draft, physician, patient, login_as):
     image = _add(physician, draft)
     with acting_as(physician):
-        other = services.create_draft(physician, patient, procedure_date=draft.procedure_date)
+        other = drafting.create_draft(physician, patient, procedure_date=draft.procedure_date)
     assert login_as(physician).get(_url(other, f"images/{image.public_id}/")).status_code == 404
 
 
@@ -186,7 +186,7 @@ def test_the_media_url_does_not_serve_the_file(draft, physician, login_as):
 def test_a_landmark_note_refuses_ultrasound_stills_409_and_writes_nothing(draft, physician, login_as, media_root):
     draft.guidance = "landmark"
     draft.save()
-    with pytest.raises(services.ImageRejected) as refused:
+    with pytest.raises(images.ImageRejected) as refused:
         _add(physician, draft)
     assert refused.value.status == 409 and "ultrasound" in str(refused.value)
     response = login_as(physician).post(_url(draft, "images/"), {"image": _upload(PNG)})
@@ -199,8 +199,8 @@ def test_switching_to_landmark_with_stills_attached_blocks_signing(saved_draft, 
     saved_draft.refresh_from_db()
     saved_draft.guidance = "landmark"
     saved_draft.save()
-    with acting_as(physician), pytest.raises(services.SigningBlocked) as blocked:
-        services.sign_procedure(physician, saved_draft, saved_draft.version)
+    with acting_as(physician), pytest.raises(signing.SigningBlocked) as blocked:
+        signing.sign_procedure(physician, saved_draft, saved_draft.version)
     assert any("landmark guidance" in problem for problem in blocked.value.problems)
 
 
@@ -210,9 +210,9 @@ def test_removing_the_stills_lets_the_landmark_note_sign(saved_draft, physician)
     saved_draft.guidance = "landmark"
     saved_draft.save()
     with acting_as(physician):
-        services.remove_guidance_image(physician, saved_draft, image)
+        images.remove_guidance_image(physician, saved_draft, image)
         saved_draft.refresh_from_db()
-        signed = services.sign_procedure(physician, saved_draft, saved_draft.version)
+        signed = signing.sign_procedure(physician, saved_draft, saved_draft.version)
     assert signed.status == "signed"
 
 
@@ -284,7 +284,7 @@ def test_removing_a_draft_image_is_a_soft_delete_and_audited(draft, physician, l
 def signed_with_image(saved_draft, physician):
     image = _add(physician, saved_draft)
     with acting_as(physician):
-        signed = services.sign_procedure(physician, saved_draft, saved_draft.version)
+        signed = signing.sign_procedure(physician, saved_draft, saved_draft.version)
     return signed, GuidanceImage.objects.get(pk=image.pk)
 
 
@@ -294,7 +294,7 @@ def test_the_service_refuses_to_add_or_remove_images_once_signed(signed_with_ima
     with pytest.raises(ImmutableRecord):
         _add(physician, signed)
     with pytest.raises(ImmutableRecord), acting_as(physician):
-        services.remove_guidance_image(physician, signed, image)
+        images.remove_guidance_image(physician, signed, image)
     assert GuidanceImage.objects.filter(procedure=signed).count() == 1
     assert _stored_files(media_root) == files_before  # the refused upload left no file behind
 

@@ -48,10 +48,10 @@ def test_the_model_refuses_to_change_add_or_remove_sites_and_injectates_of_a_sig
 
 def test_a_draft_child_cannot_be_moved_into_a_signed_note(signed, physician, patient):
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting
 
     with acting_as(physician):
-        other = services.create_draft(physician, patient)
+        other = drafting.create_draft(physician, patient)
     site = InjectionSite.objects.create(procedure=other, muscle="rhomboids", side="left")
     site.procedure = signed
     with pytest.raises(ImmutableRecord):

@@ -11,7 +11,7 @@ from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.procedures import services
+from triggerpoint.procedures import amendments, drafting, note_reads, signing
 from triggerpoint.procedures.models import Amendment, Injectate, Procedure
 from triggerpoint.procedures.signals import procedure_signed
 from triggerpoint.procedures.tests.conftest import PROCEDURE_DAY
@@ -38,7 +38,7 @@ def test_a_draft_is_linked_to_the_screening_planned_for_that_day(on_procedure_da
     screening = _screening(patient, "ready")
     _screening(patient, "ready", on=date(2026, 10, 1))
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
+        procedure = drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
     assert procedure.screening == screening
     assert procedure.status == "draft"
     assert procedure.performed_by == physician
@@ -49,10 +49,10 @@ def test_a_nurse_may_open_and_fill_a_draft_but_front_desk_may_not(on_procedure_d
     from django.core.exceptions import PermissionDenied
 
     with acting_as(nurse):
-        procedure = services.create_draft(nurse, patient, procedure_date=PROCEDURE_DAY)
-        services.autosave_draft(nurse, procedure, 1, note_payload)
+        procedure = drafting.create_draft(nurse, patient, procedure_date=PROCEDURE_DAY)
+        drafting.autosave_draft(nurse, procedure, 1, note_payload)
     with pytest.raises(PermissionDenied):
-        services.create_draft(front_desk, patient)
+        drafting.create_draft(front_desk, patient)
 
 
 def test_autosave_stores_sites_and_the_shared_mix_total(saved_draft):
@@ -74,7 +74,7 @@ def test_a_site_can_receive_more_mix_and_its_own_injectate(draft, physician, not
         {"drug": "triamcinolone", "concentration_mg_per_ml": 40, "volume_ml": 0.5}
     ]
     with acting_as(physician):
-        procedure = services.autosave_draft(physician, draft, 1, note_payload)
+        procedure = drafting.autosave_draft(physician, draft, 1, note_payload)
     mix = procedure.injectates.get(site__isnull=True)
     assert mix.volume_ml == Decimal("8")  # 4 + 2 + 2
     steroid = procedure.injectates.get(site__isnull=False)
@@ -82,11 +82,11 @@ def test_a_site_can_receive_more_mix_and_its_own_injectate(draft, physician, not
 
 
 def test_the_editor_document_round_trips(saved_draft, note_payload):
-    document = services.note_document(saved_draft)
+    document = note_reads.note_document(saved_draft)
     assert document["version"] == 2
     assert [s["muscle"] for s in document["sites"]] == [s["muscle"] for s in note_payload["sites"]]
     assert document["mix"][0]["ml_per_site"] == 2.0
-    assert services.parse_document(document) == services.parse_document(note_payload)
+    assert note_reads.parse_document(document) == note_reads.parse_document(note_payload)
 
 
 def test_two_clinicians_editing_one_draft_cannot_overwrite_each_other(draft, physician, nurse, note_payload):
@@ -94,9 +94,9 @@ def test_two_clinicians_editing_one_draft_cannot_overwrite_each_other(draft, phy
     first = dict(note_payload, notes="saved by the physician")
     second = dict(note_payload, notes="saved by the nurse", sites=note_payload["sites"][:1])
     with acting_as(physician):
-        services.autosave_draft(physician, draft, 1, first)
+        drafting.autosave_draft(physician, draft, 1, first)
     with acting_as(nurse), pytest.raises(StaleVersion) as error:
-        services.autosave_draft(nurse, draft, 1, second)
+        drafting.autosave_draft(nurse, draft, 1, second)
     assert "version 1" in str(error.value) and "now version 2" in str(error.value)
     stored = Procedure.objects.get(pk=draft.pk)
     assert stored.notes == "saved by the physician" and stored.version == 2
@@ -109,7 +109,7 @@ def test_autosave_lists_every_problem_of_a_malformed_note(draft, physician, note
     note_payload["mix"][0]["drug"] = "aspirin"
     note_payload["pre_nrs"] = 11
     with acting_as(physician), pytest.raises(RuleInputError) as error:
-        services.autosave_draft(physician, draft, 1, note_payload)
+        drafting.autosave_draft(physician, draft, 1, note_payload)
     text = " | ".join(error.value.problems)
     assert "unknown muscle 'unknown_muscle'" in text
     assert "sites[1].side" in text
@@ -121,9 +121,9 @@ def test_autosave_lists_every_problem_of_a_malformed_note(draft, physician, note
 def test_a_draft_may_be_incomplete_but_cannot_be_signed_so(draft, physician):
     incomplete = {"sites": [{"muscle": "upper_trapezius", "side": "left"}], "mix": [{"drug": "lidocaine"}]}
     with acting_as(physician):
-        procedure = services.autosave_draft(physician, draft, 1, incomplete)
-        with pytest.raises(services.SigningBlocked) as error:
-            services.sign_procedure(physician, procedure, procedure.version)
+        procedure = drafting.autosave_draft(physician, draft, 1, incomplete)
+        with pytest.raises(signing.SigningBlocked) as error:
+            signing.sign_procedure(physician, procedure, procedure.version)
     text = " | ".join(error.value.problems)
     for expected in ("pre-procedure pain score", "post-procedure pain score", "observation time",
                      "discharge condition", "mL per site", "concentration"):
@@ -145,7 +145,7 @@ def test_signing_stores_the_dose_check_and_codes_and_sends_the_signal_once(saved
     procedure_signed.connect(receiver)
     try:
         with acting_as(physician):
-            procedure = services.sign_procedure(physician, saved_draft, saved_draft.version)
+            procedure = signing.sign_procedure(physician, saved_draft, saved_draft.version)
     finally:
         procedure_signed.disconnect(receiver)
     assert received == [(procedure.pk, "signed", True)]
@@ -162,31 +162,31 @@ def test_only_a_physician_signs(saved_draft, nurse):
     from django.core.exceptions import PermissionDenied
 
     with acting_as(nurse), pytest.raises(PermissionDenied):
-        services.sign_procedure(nurse, saved_draft, saved_draft.version)
+        signing.sign_procedure(nurse, saved_draft, saved_draft.version)
 
 
 def test_signing_a_stale_version_is_refused(saved_draft, physician):
     with acting_as(physician), pytest.raises(StaleVersion):
-        services.sign_procedure(physician, saved_draft, saved_draft.version - 1)
+        signing.sign_procedure(physician, saved_draft, saved_draft.version - 1)
 
 
 def _overdosed(draft, physician, note_payload):
     note_payload["mix"][0]["ml_per_site"] = 12  # 3 x 12 mL of 1 % = 360 mg > 300 mg
     with acting_as(physician):
-        return services.autosave_draft(physician, draft, 1, note_payload)
+        return drafting.autosave_draft(physician, draft, 1, note_payload)
 
 
 def test_a_dose_over_the_maximum_blocks_signing(draft, physician, note_payload):
     procedure = _overdosed(draft, physician, note_payload)
-    with acting_as(physician), pytest.raises(services.SigningBlocked) as error:
-        services.sign_procedure(physician, procedure, procedure.version)
+    with acting_as(physician), pytest.raises(signing.SigningBlocked) as error:
+        signing.sign_procedure(physician, procedure, procedure.version)
     assert "over its maximum of 300 mg" in " ".join(error.value.problems)
 
 
 def test_a_physician_may_override_the_dose_check_with_a_reason_and_it_is_audited(draft, physician, note_payload):
     procedure = _overdosed(draft, physician, note_payload)
     with acting_as(physician):
-        procedure = services.sign_procedure(
+        procedure = signing.sign_procedure(
             physician, procedure, procedure.version, dose_override_reason="Weighed today: 96 kg, chart not updated"
         )
     assert procedure.status == "signed"
@@ -201,9 +201,9 @@ def test_an_old_weight_blocks_signing_when_a_local_anaesthetic_is_given(draft, p
     patient.weight_measured_on = date(2026, 8, 21)  # 91 days before the procedure (limit 90)
     patient.save()
     with acting_as(physician):
-        procedure = services.autosave_draft(physician, draft, 1, note_payload)
-        with pytest.raises(services.SigningBlocked) as error:
-            services.sign_procedure(physician, procedure, procedure.version)
+        procedure = drafting.autosave_draft(physician, draft, 1, note_payload)
+        with pytest.raises(signing.SigningBlocked) as error:
+            signing.sign_procedure(physician, procedure, procedure.version)
     assert "measured 91 days ago" in " ".join(error.value.problems)
 
 
@@ -211,8 +211,8 @@ def test_a_weight_measured_90_days_ago_is_still_used(draft, physician, patient, 
     patient.weight_measured_on = date(2026, 8, 22)
     patient.save()
     with acting_as(physician):
-        procedure = services.autosave_draft(physician, draft, 1, note_payload)
-        procedure = services.sign_procedure(physician, procedure, procedure.version)
+        procedure = drafting.autosave_draft(physician, draft, 1, note_payload)
+        procedure = signing.sign_procedure(physician, procedure, procedure.version)
     assert procedure.dose_check["ok"] is True
 
 
@@ -220,12 +220,12 @@ def test_a_weight_measured_90_days_ago_is_still_used(draft, physician, patient, 
 def test_a_blocking_screening_stops_signing_without_an_override(status, on_procedure_day, physician, patient, note_payload):
     _screening(patient, status)
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
-        procedure = services.autosave_draft(physician, procedure, 1, note_payload)
-        with pytest.raises(services.SigningBlocked) as error:
-            services.sign_procedure(physician, procedure, procedure.version)
+        procedure = drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
+        procedure = drafting.autosave_draft(physician, procedure, 1, note_payload)
+        with pytest.raises(signing.SigningBlocked) as error:
+            signing.sign_procedure(physician, procedure, procedure.version)
         assert f"screening status is {status}" in " ".join(error.value.problems)
-        procedure = services.sign_procedure(
+        procedure = signing.sign_procedure(
             physician, procedure, procedure.version, screening_override_reason="Reviewed with cardiology today"
         )
     assert procedure.screening_override_reason == "Reviewed with cardiology today"
@@ -236,16 +236,16 @@ def test_a_blocking_screening_stops_signing_without_an_override(status, on_proce
 def test_a_ready_or_reviewed_screening_does_not_block(status, on_procedure_day, physician, patient, note_payload):
     _screening(patient, status)
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
-        procedure = services.autosave_draft(physician, procedure, 1, note_payload)
-        procedure = services.sign_procedure(physician, procedure, procedure.version)
+        procedure = drafting.create_draft(physician, patient, procedure_date=PROCEDURE_DAY)
+        procedure = drafting.autosave_draft(physician, procedure, 1, note_payload)
+        procedure = signing.sign_procedure(physician, procedure, procedure.version)
     assert procedure.status == "signed"
 
 
 def test_a_screening_created_after_the_draft_is_still_checked_at_signing(saved_draft, physician, patient):
     _screening(patient, "contraindicated")
-    with acting_as(physician), pytest.raises(services.SigningBlocked):
-        services.sign_procedure(physician, saved_draft, saved_draft.version)
+    with acting_as(physician), pytest.raises(signing.SigningBlocked):
+        signing.sign_procedure(physician, saved_draft, saved_draft.version)
 
 
 # ---------------------------------------------------------------- signed notes and amendments
@@ -254,16 +254,16 @@ def test_a_screening_created_after_the_draft_is_still_checked_at_signing(saved_d
 def test_a_signed_note_refuses_autosave_and_discard(signed, physician, note_payload):
     with acting_as(physician):
         with pytest.raises(ImmutableRecord):
-            services.autosave_draft(physician, signed, signed.version, note_payload)
+            drafting.autosave_draft(physician, signed, signed.version, note_payload)
         with pytest.raises(ImmutableRecord):
-            services.discard_draft(physician, signed, signed.version)
+            drafting.discard_draft(physician, signed, signed.version)
         with pytest.raises(ImmutableRecord):
-            services.sign_procedure(physician, signed, signed.version)
+            signing.sign_procedure(physician, signed, signed.version)
 
 
 def test_an_amendment_keeps_the_original_and_records_reason_author_and_time(signed, physician):
     with acting_as(physician):
-        amendment = services.amend_procedure(
+        amendment = amendments.amend_procedure(
             physician, signed, reason="Side recorded wrongly", text="Levator scapulae was the RIGHT side."
         )
     stored = Procedure.objects.get(pk=signed.pk)
@@ -277,7 +277,7 @@ def test_an_amendment_keeps_the_original_and_records_reason_author_and_time(sign
 
 def test_an_amendment_needs_a_reason_and_a_text_and_a_signed_note(saved_draft, signed, physician):
     with acting_as(physician), pytest.raises(RuleInputError) as error:
-        services.amend_procedure(physician, signed, reason=" ", text="")
+        amendments.amend_procedure(physician, signed, reason=" ", text="")
     assert len(error.value.problems) == 2
 
 
@@ -285,7 +285,7 @@ def test_amendments_cannot_be_edited_or_deleted(signed, physician):
     from triggerpoint.core.errors import HardDeleteRefused
 
     with acting_as(physician):
-        amendment = services.amend_procedure(physician, signed, reason="r", text="t")
+        amendment = amendments.amend_procedure(physician, signed, reason="r", text="t")
     amendment.text = "changed"
     with pytest.raises(ImmutableRecord):
         amendment.save()
@@ -296,15 +296,15 @@ def test_amendments_cannot_be_edited_or_deleted(signed, physician):
 
 def test_a_draft_can_be_discarded_and_disappears_from_lists(draft, physician):
     with acting_as(physician):
-        services.discard_draft(physician, draft, draft.version)
+        drafting.discard_draft(physician, draft, draft.version)
     assert not Procedure.objects.filter(pk=draft.pk).exists()
     assert Procedure.all_objects.get(pk=draft.pk).deleted_at is not None
 
 
 def test_the_audit_trail_names_each_step_in_order(signed, physician):
     with acting_as(physician):
-        services.amend_procedure(physician, signed, reason="r", text="t")
-        services.view_procedure(physician, signed)
+        amendments.amend_procedure(physician, signed, reason="r", text="t")
+        note_reads.view_procedure(physician, signed)
     assert _actions(signed) == [
         "procedures.procedure.created",
         "procedures.procedure.autosaved",

@@ -9,7 +9,7 @@ import pytest
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
-from triggerpoint.procedures import services
+from triggerpoint.procedures import amendments, drafting
 from triggerpoint.procedures.models import Procedure
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_the_editor_offers_the_planned_muscles_of_the_linked_assessment(on_proce
     visit = Visit.objects.create(clinic=patient.clinic, patient=patient, clinician=physician, visit_date=patient.created_at.date(),
                                  planned_sites=[{"muscle": "piriformis", "side": "right"}])
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, assessment=visit)
+        procedure = drafting.create_draft(physician, patient, assessment=visit)
     html = login_as(physician).get(_url(procedure, "edit/")).content.decode()
     assert 'data-add-muscle="piriformis" data-add-side="right"' in html
 
@@ -115,7 +115,7 @@ def test_the_pdf_legal_record_has_the_clinical_content_signature_and_amendments(
     from pypdf import PdfReader
 
     with acting_as(physician):
-        services.amend_procedure(physician, signed, reason="Typo in lot", text="Lot was LD2292.")
+        amendments.amend_procedure(physician, signed, reason="Typo in lot", text="Lot was LD2292.")
     response = login_as(physician).get(_url(signed, "pdf/"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content[:4] == b"%PDF"

@@ -10,7 +10,7 @@ import pytest
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
-from triggerpoint.procedures import selectors, services
+from triggerpoint.procedures import drafting, note_reads, selectors, signing
 from triggerpoint.procedures.tests.conftest import PROCEDURE_DAY, THREE_MUSCLE_NOTE
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +49,8 @@ def _triamcinolone(mg):
 
 def _draft(physician, patient, on, document):
     with acting_as(physician):
-        procedure = services.create_draft(physician, patient, procedure_date=on)
-        return services.autosave_draft(
+        procedure = drafting.create_draft(physician, patient, procedure_date=on)
+        return drafting.autosave_draft(
             physician, procedure, procedure.version, dict(document, procedure_date=on.isoformat())
         )
 
@@ -58,12 +58,12 @@ def _draft(physician, patient, on, document):
 def _signed(physician, patient, on, document, **overrides):
     procedure = _draft(physician, patient, on, document)
     with acting_as(physician):
-        return services.sign_procedure(physician, procedure, procedure.version, **overrides)
+        return signing.sign_procedure(physician, procedure, procedure.version, **overrides)
 
 
 def _blocked(physician, procedure, **overrides) -> str:
-    with acting_as(physician), pytest.raises(services.SigningBlocked) as error:
-        services.sign_procedure(physician, procedure, procedure.version, **overrides)
+    with acting_as(physician), pytest.raises(signing.SigningBlocked) as error:
+        signing.sign_procedure(physician, procedure, procedure.version, **overrides)
     return " ".join(error.value.problems)
 
 
@@ -74,7 +74,7 @@ def test_500_units_of_onabotulinumtoxin_block_signing_until_a_physician_override
     procedure = _draft(physician, patient, PROCEDURE_DAY, _note(injectates=[_toxin(500)]))
     assert "over the product's maximum of 400 units" in _blocked(physician, procedure)
     with acting_as(physician):
-        signed = services.sign_procedure(
+        signed = signing.sign_procedure(
             physician, procedure, procedure.version, dose_override_reason="Cervical dystonia protocol, neurology plan"
         )
     assert signed.dose_check["ok"] is False
@@ -160,7 +160,7 @@ def test_the_same_region_41_days_later_blocks_signing_until_a_physician_override
     problems = _blocked(physician, procedure)
     assert "repeat injection" in problems and "41 days ago; at least 42 days" in problems
     with acting_as(physician):
-        signed = services.sign_procedure(
+        signed = signing.sign_procedure(
             physician, procedure, procedure.version, repeat_override_reason="Flare after fall; payer pre-approval 7731"
         )
     assert signed.repeat_override_reason.startswith("Flare after fall")
@@ -222,7 +222,7 @@ def test_the_screening_result_says_when_the_repeat_limits_are_met(on_procedure_d
 def test_the_note_keeps_the_ndc_and_discarded_amount_and_the_codes_carry_jw(on_procedure_day, physician, patient):
     toxin = dict(_toxin(60), ndc="00023-1145-01", discarded=40)
     signed = _signed(physician, patient, PROCEDURE_DAY, _note(injectates=[toxin]))
-    row = services.note_document(signed)["sites"][0]["injectates"][0]
+    row = note_reads.note_document(signed)["sites"][0]["injectates"][0]
     assert (row["ndc"], row["discarded"]) == ("00023-1145-01", 40.0)
     lines = [(line["code"], line["units"], line["modifiers"], line["ndc"]) for line in signed.codes["hcpcs"]]
     assert lines == [("J0585", 60, [], "00023-1145-01"), ("J0585", 40, ["JW"], "00023-1145-01")]

@@ -1,0 +1,135 @@
+"""Reading an assessment visit: as stored (what was signed), as it stands now, and the audited reads.
+
+`snapshot` is the signed content, `current_record` applies the amendments in order;
+`get_visit`/`get_child` look a visit or its rows up with the access policy (404 / 403).
+`catalogues` is what every change of a visit is checked against.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from triggerpoint.accounts.policy import require
+from triggerpoint.assessment import exam as exam_rules
+from triggerpoint.assessment.fibromyalgia import load_wpi_map
+from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
+from triggerpoint.assessment.options import load_history_options
+from triggerpoint.assessment.visit_input import DERIVED_FIELDS, EDITABLE_FIELDS, VisitCatalogues, as_json
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.audit import services as audit
+from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.patients.selectors import get_patient_for_user
+
+STORED_FIELDS = EDITABLE_FIELDS + DERIVED_FIELDS
+
+
+@functools.lru_cache(maxsize=1)
+def catalogues() -> VisitCatalogues:
+    """The atlas, pick-lists, drug ids and WPI map the visit checks against (all immutable, cached)."""
+    atlas = load_atlas()
+    return VisitCatalogues(
+        zone_ids=frozenset(atlas.zones),
+        muscle_ids=frozenset(atlas.muscles),
+        options=load_history_options(),
+        drug_ids=frozenset(load_drugs().ids),
+        wpi_map=load_wpi_map(),
+    )
+
+
+def view_visit(user, visit: Visit, *, channel: str = "ui", what: str = "visit") -> Visit:
+    """Record one read of a visit (page, summary, PDF or API)."""
+    require(user, "assessment.view", visit)
+    audit.record("assessment.visit.viewed", obj=visit, details={"channel": channel, "what": what})
+    return visit
+
+
+def finding_dict(finding: ExamFinding) -> dict[str, Any]:
+    atlas = load_atlas()
+    name = atlas.muscles[finding.muscle].name if atlas.has_muscle(finding.muscle) else finding.muscle
+    return {
+        "id": str(finding.public_id),
+        "muscle": finding.muscle,
+        "muscle_name": name,
+        "side": finding.side,
+        **{flag: getattr(finding, flag) for flag in exam_rules.BOOLEAN_FINDINGS},
+        "referred_pain_zones": list(finding.referred_zones),
+        "pressure_pain_threshold_kg_cm2": (
+            float(finding.pressure_pain_threshold_kg_cm2) if finding.pressure_pain_threshold_kg_cm2 is not None else None
+        ),
+        "notes": finding.notes,
+        "classification": finding.classification,
+        "meets_lcd_documentation": finding.meets_lcd_documentation,
+        "rule_id": finding.rule_id,
+        "rule_version": finding.rule_version,
+        "basis": finding.basis,
+    }
+
+
+def diagnosis_dict(diagnosis: VisitDiagnosis) -> dict[str, Any]:
+    return {
+        "id": str(diagnosis.public_id),
+        "code": diagnosis.code,
+        "description": diagnosis.description,
+        "is_primary": diagnosis.is_primary,
+    }
+
+
+def snapshot(visit: Visit) -> dict[str, Any]:
+    """The visit as stored (what was signed), as JSON-ready values."""
+    data = {name: as_json(getattr(visit, name)) for name in STORED_FIELDS}
+    data["exam_findings"] = [finding_dict(f) for f in visit.exam_findings.all()]
+    data["diagnoses"] = [diagnosis_dict(d) for d in visit.diagnoses.all()]
+    return data
+
+
+def current_record(visit: Visit) -> dict[str, Any]:
+    """The visit as it stands now: what was signed with every amendment applied in order.
+
+    `amended_fields` names the keys an amendment changed, so displays can mark them.
+    """
+    data = snapshot(visit)
+    amended: set[str] = set()
+    for amendment in visit.amendments.all():
+        for key, change in amendment.changes.items():
+            data[key] = change["after"]
+            amended.add(key)
+    data["amended_fields"] = sorted(amended)
+    return data
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """SHA-256 of the signed content, kept in the audit trail to show it never changed."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def get_visit(user, patient_public_id, visit_public_id, action: str) -> Visit:
+    """The visit, if it belongs to that patient and `user` may `action` it (404 / 403 otherwise)."""
+    patient = get_patient_for_user(user, patient_public_id, "patient.view_clinical" if user.clinic_id else "patient.view")
+    try:
+        visit = Visit.objects.select_related("patient", "clinician", "signed_by").get(
+            public_id=visit_public_id, patient=patient
+        )
+    except (Visit.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404("No such visit.") from exc
+    require(user, action, visit)
+    return visit
+
+
+def get_child(visit: Visit, model, public_id):
+    """An exam finding or diagnosis of this visit (404 for anything else)."""
+    try:
+        return model.objects.get(public_id=public_id, visit=visit)
+    except (model.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404("No such item on this visit.") from exc
+
+
+def view_patient_visits(user, patient, count: int) -> None:
+    """Record one read of a patient's list of assessment visits."""
+    audit.record("assessment.visit.listed", obj=patient, details={"visits": count})
