@@ -21,11 +21,16 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Body, Router, Schema, Status
 
+from triggerpoint.accounts.models import User
 from triggerpoint.accounts.policy import get_record_for_user, require
 from triggerpoint.audit import services as audit
-from triggerpoint.followup import services
+from triggerpoint.followup.alerts import AlertStateError, acknowledge_alert, resolve_alert
+from triggerpoint.followup.calls import add_call_note
+from triggerpoint.followup.checkins import CheckInClosed, submit_checkin
 from triggerpoint.followup.models import (
     Alert,
     AlertStatus,
@@ -34,6 +39,8 @@ from triggerpoint.followup.models import (
     CheckIn,
     CheckInStatus,
 )
+from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, update_oncall
+from triggerpoint.followup.selectors import checkins_to_review, due_checkins, view_record
 from triggerpoint.followup.triage import parse_triage_request, published_symptoms, triage
 from triggerpoint.patients.selectors import get_patient_for_user
 
@@ -227,7 +234,7 @@ def checkin_out(checkin: CheckIn) -> dict[str, Any]:
         "id": checkin.public_id, "patient": _patient_ref(checkin.patient), "procedure": checkin.procedure.public_id,
         "procedure_date": checkin.procedure.procedure_date.isoformat(), "kind": checkin.kind, "day": checkin.day,
         "due_at": checkin.due_at, "expires_at": checkin.expires_at, "status": checkin.status,
-        "overdue": checkin.is_overdue(plan=services.plan_for(checkin.clinic)),
+        "overdue": checkin.is_overdue(plan=plan_for(checkin.clinic)),
         "answered_at": checkin.answered_at, "answered_via": checkin.answered_via, "answers": checkin.answers,
         "triage": checkin.triage, "disposition": checkin.disposition, "reviewed_at": checkin.reviewed_at,
         "version": checkin.version,
@@ -293,13 +300,11 @@ def followup_checkins(request: HttpRequest, status: str = "due"):
     """The clinic's check-ins: `due` (open now, incl. overdue), `to_review` (answered routine, unread), `missed`."""
     user = request.auth
     require(user, "followup.view")
-    from django.utils import timezone
-
     now = timezone.now()
     if status == "due":
-        rows = services.due_checkins(user.clinic, now)
+        rows = due_checkins(user.clinic, now)
     elif status == "to_review":
-        rows = services.checkins_to_review(user.clinic)
+        rows = checkins_to_review(user.clinic)
     elif status == "missed":
         rows = CheckIn.objects.filter(clinic=user.clinic, status=CheckInStatus.MISSED).select_related(
             "patient", "procedure")
@@ -322,7 +327,7 @@ def followup_patient_checkins(request: HttpRequest, patient_id: UUID):
 @router.get("/patients/{patient_id}/checkins/{checkin_id}", url_name="followup_checkin", response=CheckInOut)
 def followup_checkin(request: HttpRequest, patient_id: UUID, checkin_id: UUID):
     checkin = _checkin_for(request.auth, patient_id, checkin_id, "followup.view")
-    services.view_record(request.auth, checkin)
+    view_record(request.auth, checkin)
     return checkin_out(checkin)
 
 
@@ -336,8 +341,8 @@ def followup_answer_checkin(request: HttpRequest, patient_id: UUID, checkin_id: 
     if isinstance(payload, Status):
         return payload
     try:
-        checkin, result = services.submit_checkin(checkin, payload, via=AnsweredVia.STAFF, user=request.auth)
-    except services.CheckInClosed as exc:
+        checkin, result = submit_checkin(checkin, payload, via=AnsweredVia.STAFF, user=request.auth)
+    except CheckInClosed as exc:
         return Status(409, {"detail": str(exc)})
     alert = Alert.objects.filter(checkin=checkin).first()
     return {"checkin": checkin_out(checkin), "triage": result.as_dict(), "alert": alert.public_id if alert else None}
@@ -368,7 +373,7 @@ def followup_alerts(request: HttpRequest, status: str = "active"):
 @router.get("/patients/{patient_id}/alerts/{alert_id}", url_name="followup_alert", response=AlertOut)
 def followup_alert(request: HttpRequest, patient_id: UUID, alert_id: UUID):
     alert = _alert_for(request.auth, patient_id, alert_id, "followup.view")
-    services.view_record(request.auth, alert)
+    view_record(request.auth, alert)
     return alert_out(alert)
 
 
@@ -378,8 +383,8 @@ def followup_acknowledge_alert(request: HttpRequest, patient_id: UUID, alert_id:
     """Stop escalation: you are handling it. 409 when somebody already acknowledged or resolved it."""
     alert = _alert_for(request.auth, patient_id, alert_id, "alert.acknowledge")
     try:
-        alert = services.acknowledge_alert(request.auth, alert, via="api")
-    except services.AlertStateError as exc:
+        alert = acknowledge_alert(request.auth, alert, via="api")
+    except AlertStateError as exc:
         return Status(409, {"detail": str(exc)})
     return alert_out(alert)
 
@@ -390,8 +395,8 @@ def followup_resolve_alert(request: HttpRequest, patient_id: UUID, alert_id: UUI
     """Close the alert with a note of what was done (required). An open alert is acknowledged by resolving it."""
     alert = _alert_for(request.auth, patient_id, alert_id, "alert.resolve")
     try:
-        alert = services.resolve_alert(request.auth, alert, payload.note)
-    except services.AlertStateError as exc:
+        alert = resolve_alert(request.auth, alert, payload.note)
+    except AlertStateError as exc:
         return Status(409, {"detail": str(exc)})
     return alert_out(alert)
 
@@ -418,7 +423,7 @@ def followup_call_note(request: HttpRequest, patient_id: UUID, payload: dict = B
     alert = _alert_for(user, patient_id, payload["alert"], "followup.view") if payload.get("alert") else None
     checkin = _checkin_for(user, patient_id, payload["checkin"], "followup.view") if payload.get("checkin") else None
     try:
-        call = services.add_call_note(user, patient, outcome=outcome, note=note, alert=alert, checkin=checkin)
+        call = add_call_note(user, patient, outcome=outcome, note=note, alert=alert, checkin=checkin)
     except ValidationError as exc:
         return Status(422, {"detail": exc.messages})
     return Status(201, {"id": call.public_id, "outcome": call.outcome, "note": call.note, "called_at": call.called_at,
@@ -430,17 +435,15 @@ def followup_call_note(request: HttpRequest, patient_id: UUID, payload: dict = B
 
 
 def oncall_out(clinic) -> dict[str, Any]:
-    from django.utils import timezone
-
-    schedule = services.schedule_of(clinic)
+    schedule = schedule_of(clinic)
     slots = list(schedule.slots.select_related("user")) if schedule else []
     return {
         "acknowledge_within_minutes": schedule.acknowledge_within_minutes if schedule else 15,
-        "checkin_slots": [s.as_dict() for s in services.plan_for(clinic).slots],
+        "checkin_slots": [s.as_dict() for s in plan_for(clinic).slots],
         "rota": [{"username": s.user.username, "name": s.user.get_full_name() or s.user.username,
                   "position": s.position, "phone": s.phone, "starts_at": s.starts_at, "ends_at": s.ends_at}
                  for s in slots],
-        "on_call_now": [s.user.username for s in services.on_call_slots(clinic, timezone.now())],
+        "on_call_now": [s.user.username for s in on_call_slots(clinic, timezone.now())],
     }
 
 
@@ -456,10 +459,6 @@ def followup_oncall(request: HttpRequest):
 def followup_update_oncall(request: HttpRequest, payload: dict = Body(...)):  # noqa: B008
     """`{"acknowledge_within_minutes"?, "checkin_slots"?: [{"day", "time"}], "rota"?: [{"username", "phone"?,
     "starts_at"?, "ends_at"?}]}` — the rota replaces the whole order."""
-    from django.utils.dateparse import parse_datetime
-
-    from triggerpoint.accounts.models import User
-
     user = request.auth
     require(user, "oncall.manage")
     problems: list[str] = []
@@ -493,7 +492,7 @@ def followup_update_oncall(request: HttpRequest, payload: dict = Body(...)):  # 
     if problems:
         return Status(422, {"detail": problems})
     try:
-        services.update_oncall(user, user.clinic, acknowledge_within_minutes=minutes,
+        update_oncall(user, user.clinic, acknowledge_within_minutes=minutes,
                                checkin_slots=payload.get("checkin_slots"), rota=rota)
     except ValidationError as exc:
         return Status(422, {"detail": exc.message_dict})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.rules import RuleInputError
@@ -53,8 +54,6 @@ class MuscleCatalogue(Protocol):
 
 
 def _default_atlas() -> MuscleCatalogue:
-    from triggerpoint.atlas.catalog import load_atlas  # imported late: a sibling app, loaded only when needed
-
     return load_atlas()
 
 

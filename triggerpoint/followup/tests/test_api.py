@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
-from triggerpoint.followup import services
+from triggerpoint.followup.checkins import report_problem, schedule_checkins
 from triggerpoint.followup.models import Alert, AnsweredVia, CallNote, CheckIn
 from triggerpoint.followup.tests.factories import rota, signed_procedure
 
@@ -81,9 +81,9 @@ def alert(patient, physician, nurse, clinic_a):
     procedure = signed_procedure(patient, physician, on=date(2026, 11, 16),
                                  performed_at=datetime(2026, 11, 16, 19, 0, tzinfo=UTC))
     with freeze_time(datetime(2026, 11, 16, 19, 30, tzinfo=UTC)):
-        services.schedule_checkins(procedure)
+        schedule_checkins(procedure)
     with freeze_time(datetime(2026, 11, 17, 15, 0, tzinfo=UTC)):
-        services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+        report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
     return Alert.objects.get()
 
 
