@@ -24,11 +24,14 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Body, Router, Schema, Status
+from ninja.errors import HttpError
 
 from triggerpoint.accounts.models import User
 from triggerpoint.accounts.policy import get_record_for_user, require
 from triggerpoint.audit import services as audit
+from triggerpoint.core.contract_body import contract_body
 from triggerpoint.followup.alerts import AlertStateError, acknowledge_alert, resolve_alert
+from triggerpoint.followup.answers import CheckInAnswersIn
 from triggerpoint.followup.calls import add_call_note
 from triggerpoint.followup.checkins import CheckInClosed, submit_checkin
 from triggerpoint.followup.models import (
@@ -41,7 +44,8 @@ from triggerpoint.followup.models import (
 )
 from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, update_oncall
 from triggerpoint.followup.selectors import checkins_to_review, due_checkins, view_record
-from triggerpoint.followup.triage import parse_triage_request, published_symptoms, triage
+from triggerpoint.followup.triage import published_symptoms, triage
+from triggerpoint.followup.triage_request import TriageRequestIn
 from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["followup"])
@@ -174,55 +178,42 @@ class OnCallOut(Schema):
     on_call_now: list[str]
 
 
-TRIAGE_REQUEST_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["procedure_date", "reported_at", "symptoms"],
-                "properties": {
-                    "procedure_date": {"type": "string", "format": "date"},
-                    "procedure_at": {"type": "string", "format": "date-time",
-                                     "description": "optional exact injection time, with UTC offset"},
-                    "reported_at": {"type": "string", "format": "date-time",
-                                    "description": "with the clinic's UTC offset; a naive time is refused"},
-                    "sites": {"type": "array", "items": {"type": "object", "required": ["muscle", "side"],
-                              "properties": {"muscle": {"type": "string"},
-                                             "side": {"type": "string", "enum": ["left", "right"]}}}},
-                    "symptoms": {"type": "array", "items": {"type": "string"},
-                                 "description": "ids from GET /api/v1/followup/symptoms"},
-                    "temperature": {"type": "object", "required": ["value", "unit"],
-                                    "properties": {"value": {"type": "number"},
-                                                   "unit": {"type": "string", "enum": ["F", "C"]}}},
-                    "pain_now": {"type": "integer", "minimum": 0, "maximum": 10},
-                    "free_text": {"type": "string", "maxLength": 4000,
-                                  "description": "read in English and Spanish"},
-                    "botulinum_toxin": {"type": ["boolean", "null"],
-                                        "description": "whether the procedure included botulinum toxin; "
-                                                       "absent or null = unknown, treated as possibly given "
-                                                       "(12-week toxin-spread window)"},
-                },
-            },
-            "example": {
-                "procedure_date": "2025-03-03", "reported_at": "2025-03-04T19:30:00-05:00",
-                "sites": [{"muscle": "upper_trapezius", "side": "left"}],
-                "symptoms": ["trouble_breathing"], "temperature": {"value": 99.1, "unit": "F"},
-                "pain_now": 4, "free_text": "feel short of breath since this afternoon",
-            },
-        }
-    },
+TRIAGE_EXAMPLE = {
+    "procedure_date": "2025-03-03", "reported_at": "2025-03-04T19:30:00-05:00",
+    "sites": [{"muscle": "upper_trapezius", "side": "left"}],
+    "symptoms": ["trouble_breathing"], "temperature": {"value": 99.1, "unit": "F"},
+    "pain_now": 4, "free_text": "feel short of breath since this afternoon",
 }
 
 
 def _json_body(request: HttpRequest) -> Any:
-    """The parsed JSON body, or a Status(400/413) to return."""
+    """The parsed JSON body; HttpError 413 (over MAX_BODY_BYTES) or 400 (not JSON), in this API's words."""
     if len(request.body) > MAX_BODY_BYTES:
-        return Status(413, {"detail": f"The request body is larger than {MAX_BODY_BYTES} bytes."})
+        raise HttpError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        return Status(400, {"detail": "The request body is not valid JSON."})
+        raise HttpError(400, "The request body is not valid JSON.") from None
+
+
+def _may_triage(request: HttpRequest) -> None:
+    """Before the triage body is read: a caller who may not evaluate rules is refused (403) whatever they sent."""
+    require(request.auth, "rules.evaluate")
+    _json_body(request)
+
+
+TRIAGE_BODY = contract_body(..., example=TRIAGE_EXAMPLE, before=_may_triage)
+
+# The answers are read after the check-in is found (404) and known to be open (409), by `normalise_answers`
+# in the service, so they are not a Ninja body; the schema published is the same contract's.
+ANSWERS_REQUEST_BODY = {
+    "required": True,
+    "content": {"application/json": {
+        "schema": CheckInAnswersIn.model_json_schema(),
+        "example": {"symptoms": ["site_redness"], "temperature": {"value": 99.5, "unit": "F"}, "pain_now": 5,
+                    "relief_percent": 30, "free_text": "the left side is red and warm"},
+    }},
+}
 
 
 def _patient_ref(patient) -> dict[str, Any]:
@@ -275,15 +266,10 @@ def _checkin_for(user, patient_id: UUID, checkin_id: UUID, action: str) -> Check
 
 
 @router.post("/triage", url_name="followup_triage",
-             response={200: TriageOut, 400: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut},
-             openapi_extra={"requestBody": TRIAGE_REQUEST_BODY})
-def followup_triage(request: HttpRequest):
+             response={200: TriageOut, 400: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut})
+def followup_triage(request: HttpRequest, payload: TriageRequestIn = TRIAGE_BODY):
     """Triage one check-in (no side effects). 422 lists every problem, e.g. an implausible temperature."""
-    require(request.auth, "rules.evaluate")
-    payload = _json_body(request)
-    if isinstance(payload, Status):
-        return payload
-    return triage(parse_triage_request(payload)).as_dict()
+    return triage(payload.to_input()).as_dict()
 
 
 @router.get("/symptoms", auth=None, url_name="followup_symptoms", response=SymptomsOut)
@@ -332,14 +318,13 @@ def followup_checkin(request: HttpRequest, patient_id: UUID, checkin_id: UUID):
 
 
 @router.post("/patients/{patient_id}/checkins/{checkin_id}/answers", url_name="followup_answer_checkin",
-             response={200: AnswerOut, 400: ProblemsOut, 409: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut})
+             response={200: AnswerOut, 400: ProblemsOut, 409: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut},
+             openapi_extra={"requestBody": ANSWERS_REQUEST_BODY})
 def followup_answer_checkin(request: HttpRequest, patient_id: UUID, checkin_id: UUID):
     """Enter a check-in's answers taken by phone: `{"symptoms", "temperature"?, "pain_now"?, "relief_percent"?,
     "free_text"?}`. Emergency/urgent raises an alert and pages, exactly as when the patient answers."""
     checkin = _checkin_for(request.auth, patient_id, checkin_id, "followup.triage")
     payload = _json_body(request)
-    if isinstance(payload, Status):
-        return payload
     try:
         checkin, result = submit_checkin(checkin, payload, via=AnsweredVia.STAFF, user=request.auth)
     except CheckInClosed as exc:
