@@ -8,7 +8,8 @@ Each line is {"calculator": name, "body": <the JSON body>}; bodies that are not 
 answers are recorded where the pages and services parse them (`assessment.schemas`); since
 their API endpoints take the contracts as Ninja bodies, a body posted straight to
 ``/exam/classify`` or ``/fibromyalgia/score`` no longer passes through a parse function. `bench/contracts/replay.py`
-posts them to the endpoints and records the answers.
+posts them to the endpoints and records the answers. The same holds for triage: the check-in services
+still read through `parse_triage_request`, while ``/followup/triage`` takes `TriageRequestIn` as its body.
 """
 
 from __future__ import annotations

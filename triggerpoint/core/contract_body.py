@@ -19,10 +19,16 @@ from triggerpoint.core.rules import RuleInputError
 
 
 class _ContractBodyModel(BodyModel):
-    """Ninja's body model, but a contract's problems answer as `RuleInputError` (422, every problem a sentence)."""
+    """Ninja's body model, but a contract's problems answer as `RuleInputError` (422, every problem a sentence).
+
+    `before_read(request)`, when set (`contract_body`), runs before the body is read at all."""
+
+    before_read: ClassVar[Callable[[Any], None] | None] = None
 
     @classmethod
     def resolve(cls, request, api, path_params):
+        if cls.before_read is not None:
+            cls.before_read(request)
         data = cls.get_request_data(request, api, path_params) or {cls.__read_from_single_attr__: None}
         try:
             return cls.model_validate(data, context={"request": request})
@@ -69,3 +75,11 @@ def object_contract_body(*args: Any, before: Callable[[Any], None] | None = None
     """An `ObjectContractBody` whose `before(request)` runs after the object check and before the contract."""
     model = type("_CheckedContractBodyModel", (_ObjectContractBodyModel,), {"before": staticmethod(before)})
     return type("_CheckedContractBody", (ObjectContractBody,), {"_model": model})(*args, **kwargs)
+
+
+def contract_body(*args: Any, before: Callable[[Any], None] | None = None, **kwargs: Any) -> ContractBody:
+    """A `ContractBody` whose `before(request)` runs before the body is read, so that what the caller could never
+    be answered otherwise (refused: 403; a body too large: 413; not JSON: 400, in the operation's own words) comes
+    before the contract's problems (422). A JSON value that is not an object is left to the contract's sentence."""
+    model = type("_GuardedContractBodyModel", (_ContractBodyModel,), {"before_read": staticmethod(before)})
+    return type("_GuardedContractBody", (ContractBody,), {"_model": model})(*args, **kwargs)

@@ -21,11 +21,19 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Body, Router, Schema, Status
+from ninja.errors import HttpError
 
+from triggerpoint.accounts.models import User
 from triggerpoint.accounts.policy import get_record_for_user, require
 from triggerpoint.audit import services as audit
-from triggerpoint.followup import services
+from triggerpoint.core.contract_body import contract_body
+from triggerpoint.followup.alerts import AlertStateError, acknowledge_alert, resolve_alert
+from triggerpoint.followup.answers import CheckInAnswersIn
+from triggerpoint.followup.calls import add_call_note
+from triggerpoint.followup.checkins import CheckInClosed, submit_checkin
 from triggerpoint.followup.models import (
     Alert,
     AlertStatus,
@@ -34,7 +42,10 @@ from triggerpoint.followup.models import (
     CheckIn,
     CheckInStatus,
 )
-from triggerpoint.followup.triage import parse_triage_request, published_symptoms, triage
+from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, update_oncall
+from triggerpoint.followup.selectors import checkins_to_review, due_checkins, view_record
+from triggerpoint.followup.triage import published_symptoms, triage
+from triggerpoint.followup.triage_request import TriageRequestIn
 from triggerpoint.patients.selectors import get_patient_for_user
 
 router = Router(tags=["followup"])
@@ -167,55 +178,42 @@ class OnCallOut(Schema):
     on_call_now: list[str]
 
 
-TRIAGE_REQUEST_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["procedure_date", "reported_at", "symptoms"],
-                "properties": {
-                    "procedure_date": {"type": "string", "format": "date"},
-                    "procedure_at": {"type": "string", "format": "date-time",
-                                     "description": "optional exact injection time, with UTC offset"},
-                    "reported_at": {"type": "string", "format": "date-time",
-                                    "description": "with the clinic's UTC offset; a naive time is refused"},
-                    "sites": {"type": "array", "items": {"type": "object", "required": ["muscle", "side"],
-                              "properties": {"muscle": {"type": "string"},
-                                             "side": {"type": "string", "enum": ["left", "right"]}}}},
-                    "symptoms": {"type": "array", "items": {"type": "string"},
-                                 "description": "ids from GET /api/v1/followup/symptoms"},
-                    "temperature": {"type": "object", "required": ["value", "unit"],
-                                    "properties": {"value": {"type": "number"},
-                                                   "unit": {"type": "string", "enum": ["F", "C"]}}},
-                    "pain_now": {"type": "integer", "minimum": 0, "maximum": 10},
-                    "free_text": {"type": "string", "maxLength": 4000,
-                                  "description": "read in English and Spanish"},
-                    "botulinum_toxin": {"type": ["boolean", "null"],
-                                        "description": "whether the procedure included botulinum toxin; "
-                                                       "absent or null = unknown, treated as possibly given "
-                                                       "(12-week toxin-spread window)"},
-                },
-            },
-            "example": {
-                "procedure_date": "2025-03-03", "reported_at": "2025-03-04T19:30:00-05:00",
-                "sites": [{"muscle": "upper_trapezius", "side": "left"}],
-                "symptoms": ["trouble_breathing"], "temperature": {"value": 99.1, "unit": "F"},
-                "pain_now": 4, "free_text": "feel short of breath since this afternoon",
-            },
-        }
-    },
+TRIAGE_EXAMPLE = {
+    "procedure_date": "2025-03-03", "reported_at": "2025-03-04T19:30:00-05:00",
+    "sites": [{"muscle": "upper_trapezius", "side": "left"}],
+    "symptoms": ["trouble_breathing"], "temperature": {"value": 99.1, "unit": "F"},
+    "pain_now": 4, "free_text": "feel short of breath since this afternoon",
 }
 
 
 def _json_body(request: HttpRequest) -> Any:
-    """The parsed JSON body, or a Status(400/413) to return."""
+    """The parsed JSON body; HttpError 413 (over MAX_BODY_BYTES) or 400 (not JSON), in this API's words."""
     if len(request.body) > MAX_BODY_BYTES:
-        return Status(413, {"detail": f"The request body is larger than {MAX_BODY_BYTES} bytes."})
+        raise HttpError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        return Status(400, {"detail": "The request body is not valid JSON."})
+        raise HttpError(400, "The request body is not valid JSON.") from None
+
+
+def _may_triage(request: HttpRequest) -> None:
+    """Before the triage body is read: a caller who may not evaluate rules is refused (403) whatever they sent."""
+    require(request.auth, "rules.evaluate")
+    _json_body(request)
+
+
+TRIAGE_BODY = contract_body(..., example=TRIAGE_EXAMPLE, before=_may_triage)
+
+# The answers are read after the check-in is found (404) and known to be open (409), by `normalise_answers`
+# in the service, so they are not a Ninja body; the schema published is the same contract's.
+ANSWERS_REQUEST_BODY = {
+    "required": True,
+    "content": {"application/json": {
+        "schema": CheckInAnswersIn.model_json_schema(),
+        "example": {"symptoms": ["site_redness"], "temperature": {"value": 99.5, "unit": "F"}, "pain_now": 5,
+                    "relief_percent": 30, "free_text": "the left side is red and warm"},
+    }},
+}
 
 
 def _patient_ref(patient) -> dict[str, Any]:
@@ -227,7 +225,7 @@ def checkin_out(checkin: CheckIn) -> dict[str, Any]:
         "id": checkin.public_id, "patient": _patient_ref(checkin.patient), "procedure": checkin.procedure.public_id,
         "procedure_date": checkin.procedure.procedure_date.isoformat(), "kind": checkin.kind, "day": checkin.day,
         "due_at": checkin.due_at, "expires_at": checkin.expires_at, "status": checkin.status,
-        "overdue": checkin.is_overdue(plan=services.plan_for(checkin.clinic)),
+        "overdue": checkin.is_overdue(plan=plan_for(checkin.clinic)),
         "answered_at": checkin.answered_at, "answered_via": checkin.answered_via, "answers": checkin.answers,
         "triage": checkin.triage, "disposition": checkin.disposition, "reviewed_at": checkin.reviewed_at,
         "version": checkin.version,
@@ -268,15 +266,10 @@ def _checkin_for(user, patient_id: UUID, checkin_id: UUID, action: str) -> Check
 
 
 @router.post("/triage", url_name="followup_triage",
-             response={200: TriageOut, 400: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut},
-             openapi_extra={"requestBody": TRIAGE_REQUEST_BODY})
-def followup_triage(request: HttpRequest):
+             response={200: TriageOut, 400: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut})
+def followup_triage(request: HttpRequest, payload: TriageRequestIn = TRIAGE_BODY):
     """Triage one check-in (no side effects). 422 lists every problem, e.g. an implausible temperature."""
-    require(request.auth, "rules.evaluate")
-    payload = _json_body(request)
-    if isinstance(payload, Status):
-        return payload
-    return triage(parse_triage_request(payload)).as_dict()
+    return triage(payload.to_input()).as_dict()
 
 
 @router.get("/symptoms", auth=None, url_name="followup_symptoms", response=SymptomsOut)
@@ -293,13 +286,11 @@ def followup_checkins(request: HttpRequest, status: str = "due"):
     """The clinic's check-ins: `due` (open now, incl. overdue), `to_review` (answered routine, unread), `missed`."""
     user = request.auth
     require(user, "followup.view")
-    from django.utils import timezone
-
     now = timezone.now()
     if status == "due":
-        rows = services.due_checkins(user.clinic, now)
+        rows = due_checkins(user.clinic, now)
     elif status == "to_review":
-        rows = services.checkins_to_review(user.clinic)
+        rows = checkins_to_review(user.clinic)
     elif status == "missed":
         rows = CheckIn.objects.filter(clinic=user.clinic, status=CheckInStatus.MISSED).select_related(
             "patient", "procedure")
@@ -322,22 +313,21 @@ def followup_patient_checkins(request: HttpRequest, patient_id: UUID):
 @router.get("/patients/{patient_id}/checkins/{checkin_id}", url_name="followup_checkin", response=CheckInOut)
 def followup_checkin(request: HttpRequest, patient_id: UUID, checkin_id: UUID):
     checkin = _checkin_for(request.auth, patient_id, checkin_id, "followup.view")
-    services.view_record(request.auth, checkin)
+    view_record(request.auth, checkin)
     return checkin_out(checkin)
 
 
 @router.post("/patients/{patient_id}/checkins/{checkin_id}/answers", url_name="followup_answer_checkin",
-             response={200: AnswerOut, 400: ProblemsOut, 409: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut})
+             response={200: AnswerOut, 400: ProblemsOut, 409: ProblemsOut, 413: ProblemsOut, 422: ProblemsOut},
+             openapi_extra={"requestBody": ANSWERS_REQUEST_BODY})
 def followup_answer_checkin(request: HttpRequest, patient_id: UUID, checkin_id: UUID):
     """Enter a check-in's answers taken by phone: `{"symptoms", "temperature"?, "pain_now"?, "relief_percent"?,
     "free_text"?}`. Emergency/urgent raises an alert and pages, exactly as when the patient answers."""
     checkin = _checkin_for(request.auth, patient_id, checkin_id, "followup.triage")
     payload = _json_body(request)
-    if isinstance(payload, Status):
-        return payload
     try:
-        checkin, result = services.submit_checkin(checkin, payload, via=AnsweredVia.STAFF, user=request.auth)
-    except services.CheckInClosed as exc:
+        checkin, result = submit_checkin(checkin, payload, via=AnsweredVia.STAFF, user=request.auth)
+    except CheckInClosed as exc:
         return Status(409, {"detail": str(exc)})
     alert = Alert.objects.filter(checkin=checkin).first()
     return {"checkin": checkin_out(checkin), "triage": result.as_dict(), "alert": alert.public_id if alert else None}
@@ -368,7 +358,7 @@ def followup_alerts(request: HttpRequest, status: str = "active"):
 @router.get("/patients/{patient_id}/alerts/{alert_id}", url_name="followup_alert", response=AlertOut)
 def followup_alert(request: HttpRequest, patient_id: UUID, alert_id: UUID):
     alert = _alert_for(request.auth, patient_id, alert_id, "followup.view")
-    services.view_record(request.auth, alert)
+    view_record(request.auth, alert)
     return alert_out(alert)
 
 
@@ -378,8 +368,8 @@ def followup_acknowledge_alert(request: HttpRequest, patient_id: UUID, alert_id:
     """Stop escalation: you are handling it. 409 when somebody already acknowledged or resolved it."""
     alert = _alert_for(request.auth, patient_id, alert_id, "alert.acknowledge")
     try:
-        alert = services.acknowledge_alert(request.auth, alert, via="api")
-    except services.AlertStateError as exc:
+        alert = acknowledge_alert(request.auth, alert, via="api")
+    except AlertStateError as exc:
         return Status(409, {"detail": str(exc)})
     return alert_out(alert)
 
@@ -390,8 +380,8 @@ def followup_resolve_alert(request: HttpRequest, patient_id: UUID, alert_id: UUI
     """Close the alert with a note of what was done (required). An open alert is acknowledged by resolving it."""
     alert = _alert_for(request.auth, patient_id, alert_id, "alert.resolve")
     try:
-        alert = services.resolve_alert(request.auth, alert, payload.note)
-    except services.AlertStateError as exc:
+        alert = resolve_alert(request.auth, alert, payload.note)
+    except AlertStateError as exc:
         return Status(409, {"detail": str(exc)})
     return alert_out(alert)
 
@@ -418,7 +408,7 @@ def followup_call_note(request: HttpRequest, patient_id: UUID, payload: dict = B
     alert = _alert_for(user, patient_id, payload["alert"], "followup.view") if payload.get("alert") else None
     checkin = _checkin_for(user, patient_id, payload["checkin"], "followup.view") if payload.get("checkin") else None
     try:
-        call = services.add_call_note(user, patient, outcome=outcome, note=note, alert=alert, checkin=checkin)
+        call = add_call_note(user, patient, outcome=outcome, note=note, alert=alert, checkin=checkin)
     except ValidationError as exc:
         return Status(422, {"detail": exc.messages})
     return Status(201, {"id": call.public_id, "outcome": call.outcome, "note": call.note, "called_at": call.called_at,
@@ -430,17 +420,15 @@ def followup_call_note(request: HttpRequest, patient_id: UUID, payload: dict = B
 
 
 def oncall_out(clinic) -> dict[str, Any]:
-    from django.utils import timezone
-
-    schedule = services.schedule_of(clinic)
+    schedule = schedule_of(clinic)
     slots = list(schedule.slots.select_related("user")) if schedule else []
     return {
         "acknowledge_within_minutes": schedule.acknowledge_within_minutes if schedule else 15,
-        "checkin_slots": [s.as_dict() for s in services.plan_for(clinic).slots],
+        "checkin_slots": [s.as_dict() for s in plan_for(clinic).slots],
         "rota": [{"username": s.user.username, "name": s.user.get_full_name() or s.user.username,
                   "position": s.position, "phone": s.phone, "starts_at": s.starts_at, "ends_at": s.ends_at}
                  for s in slots],
-        "on_call_now": [s.user.username for s in services.on_call_slots(clinic, timezone.now())],
+        "on_call_now": [s.user.username for s in on_call_slots(clinic, timezone.now())],
     }
 
 
@@ -456,10 +444,6 @@ def followup_oncall(request: HttpRequest):
 def followup_update_oncall(request: HttpRequest, payload: dict = Body(...)):  # noqa: B008
     """`{"acknowledge_within_minutes"?, "checkin_slots"?: [{"day", "time"}], "rota"?: [{"username", "phone"?,
     "starts_at"?, "ends_at"?}]}` — the rota replaces the whole order."""
-    from django.utils.dateparse import parse_datetime
-
-    from triggerpoint.accounts.models import User
-
     user = request.auth
     require(user, "oncall.manage")
     problems: list[str] = []
@@ -493,7 +477,7 @@ def followup_update_oncall(request: HttpRequest, payload: dict = Body(...)):  # 
     if problems:
         return Status(422, {"detail": problems})
     try:
-        services.update_oncall(user, user.clinic, acknowledge_within_minutes=minutes,
+        update_oncall(user, user.clinic, acknowledge_within_minutes=minutes,
                                checkin_slots=payload.get("checkin_slots"), rota=rota)
     except ValidationError as exc:
         return Status(422, {"detail": exc.message_dict})

@@ -16,7 +16,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from triggerpoint.core.context import acting_as
-from triggerpoint.followup import services
+from triggerpoint.followup.calls import add_call_note
+from triggerpoint.followup.checkins import report_problem, submit_checkin
 from triggerpoint.followup.models import (
     Alert,
     AnsweredVia,
@@ -25,6 +26,8 @@ from triggerpoint.followup.models import (
     OnCallSchedule,
     OnCallSlot,
 )
+from triggerpoint.procedures import demo as procedures_demo
+from triggerpoint.procedures.selectors import signed_procedures
 
 ROTAS = {
     0: (("nurse.okafor", "(555) 010-2101"), ("dr.rivera", "(555) 010-2102"), ("dr.chen", "(555) 010-2103")),
@@ -57,8 +60,6 @@ def _open_checkins(clinic, now):
 
 
 def _recent_procedures(clinic, now, within_days: int):
-    from triggerpoint.procedures.selectors import signed_procedures
-
     earliest = timezone.localtime(now, clinic.zone).date() - timedelta(days=within_days)
     return list(signed_procedures(clinic=clinic, procedure_date__gte=earliest)
                 .select_related("patient").order_by("-procedure_date", "id"))
@@ -66,8 +67,6 @@ def _recent_procedures(clinic, now, within_days: int):
 
 def _sign_recent_procedures(ctx, now) -> int:
     """Sign up to four notes from yesterday and the day before, if the demo has none that recent."""
-    from triggerpoint.procedures import demo as procedures_demo
-
     clinic_a, clinic_b = ctx.clinics[0], ctx.clinics[1]
     if len(_recent_procedures(clinic_a, now, within_days=2)) >= 3:
         return 0
@@ -113,14 +112,14 @@ def extend(ctx) -> None:
     # Acknowledged: a patient reported hives 50 minutes ago; the nurse called 6 minutes later.
     reporter = recent[-1] if recent else None
     if reporter is not None:
-        checkin = services.report_problem(reporter, ACKNOWLEDGED_ANSWER, via=AnsweredVia.PORTAL,
+        checkin = report_problem(reporter, ACKNOWLEDGED_ANSWER, via=AnsweredVia.PORTAL,
                                           now=now - timedelta(minutes=50))[0]
         answered += 1
         alert = Alert.objects.filter(checkin=checkin).first()
         if alert is not None:
             nurse = ctx.staff["nurse.okafor"]
             with acting_as(nurse):
-                services.add_call_note(nurse, alert.patient, outcome="reached", alert=alert,
+                add_call_note(nurse, alert.patient, outcome="reached", alert=alert,
                                        now=alert.raised_at + timedelta(minutes=6),
                                        note="Hives on both forearms, no lip or throat swelling, breathing fine. "
                                             "Advised an oral antihistamine; will call back in 2 hours.")
@@ -129,15 +128,15 @@ def extend(ctx) -> None:
     target = next((c for c in open_checkins if reporter is None or c.procedure_id != reporter.pk), None)
     if target is not None:
         open_checkins.remove(target)
-        services.submit_checkin(target, URGENT_ANSWER, via=AnsweredVia.LINK, now=max(target.due_at, now))
+        submit_checkin(target, URGENT_ANSWER, via=AnsweredVia.LINK, now=max(target.due_at, now))
         answered += 1
     elif recent:
-        services.report_problem(recent[0], URGENT_ANSWER, via=AnsweredVia.PORTAL, now=now)
+        report_problem(recent[0], URGENT_ANSWER, via=AnsweredVia.PORTAL, now=now)
         answered += 1
 
     # A few quiet answers: expected soreness, a bruise, a question for the team.
     for index, checkin in enumerate(open_checkins[:3]):
-        services.submit_checkin(checkin, QUIET_ANSWERS[index % len(QUIET_ANSWERS)], via=AnsweredVia.LINK,
+        submit_checkin(checkin, QUIET_ANSWERS[index % len(QUIET_ANSWERS)], via=AnsweredVia.LINK,
                                 now=max(checkin.due_at, now))
         answered += 1
 

@@ -14,6 +14,8 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from triggerpoint.atlas.catalog import load_atlas
+from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.followup.content import load_symptoms
 from triggerpoint.followup.temperature import Temperature
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
@@ -214,3 +216,67 @@ def clinic_call_number(clinic) -> ClinicCallNumber | None:
     if clinic.after_hours_phone.strip():
         return ClinicCallNumber(clinic.after_hours_phone.strip(), is_main=False)
     return None
+
+
+# ----------------------------------------------------------------------------- procedure facts
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    muscle: str
+    name: str
+    side: str
+    technique: str
+    pneumothorax_risk: bool
+
+
+@dataclass(frozen=True)
+class ProcedureSummary:
+    """What a clinician needs at a glance when a patient calls about this procedure."""
+
+    procedure_date: Any
+    performed_by: str
+    guidance: str
+    sites: tuple[SiteSummary, ...]
+    injectates: tuple[str, ...]
+
+    @property
+    def pneumothorax_sites(self) -> tuple[SiteSummary, ...]:
+        return tuple(site for site in self.sites if site.pneumothorax_risk)
+
+
+def summarise_procedure(procedure) -> ProcedureSummary:
+    atlas, drugs = load_atlas(), load_drugs()
+    sites = []
+    for site in procedure.sites.all():
+        known = atlas.has_muscle(site.muscle)
+        muscle = atlas.muscle(site.muscle) if known else None
+        sites.append(SiteSummary(
+            muscle=site.muscle,
+            name=muscle.name if muscle else site.muscle.replace("_", " "),
+            side=site.side,
+            technique=site.technique,
+            # An unknown muscle id is treated as at risk: the safe assumption for a warning.
+            pneumothorax_risk=bool(muscle.pneumothorax_risk) if muscle else True,
+        ))
+    injectates = []
+    for row in procedure.injectates.all():
+        try:
+            name = drugs.get(row.drug).name
+        except KeyError:
+            name = row.drug
+        strength = f" {row.concentration_percent.normalize():f}%" if row.concentration_percent else ""
+        dose = ""
+        if row.dose_mg:
+            dose = f", {row.dose_mg.normalize():f} mg"
+        elif row.dose_units:
+            dose = f", {row.dose_units.normalize():f} units"
+        injectates.append(f"{name}{strength} {row.volume_ml.normalize():f} mL{dose}")
+    performer = procedure.performed_by
+    return ProcedureSummary(
+        procedure_date=procedure.procedure_date,
+        performed_by=performer.get_full_name() or performer.username,
+        guidance=procedure.get_guidance_display(),
+        sites=tuple(sites),
+        injectates=tuple(injectates),
+    )

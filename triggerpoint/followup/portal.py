@@ -6,8 +6,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from triggerpoint.core.worklist import WorklistSection
-from triggerpoint.followup import display, services
+from triggerpoint.followup import display
 from triggerpoint.followup.models import CheckIn, CheckInStatus
+from triggerpoint.followup.report_window import procedures_open_for_report
 
 
 def sections(user) -> list[WorklistSection]:
@@ -22,7 +23,7 @@ def sections(user) -> list[WorklistSection]:
     recent = list(checkins.filter(status=CheckInStatus.ANSWERED).order_by("-answered_at")[:3])
     for checkin in recent:
         checkin.headline = display.headline(checkin.disposition)
-    can_report = bool(services.procedures_open_for_report(patient, now))
+    can_report = bool(procedures_open_for_report(patient, now))
     if not (due or upcoming or recent or can_report):
         return []
     language = display.patient_language(patient)  # the section renders in it ({% language ctx.lang %})

@@ -8,6 +8,8 @@ class comes from the procedures app's drug catalogue, the one place drug classes
 
 from __future__ import annotations
 
+from triggerpoint.catalogues.drugs import load_drugs
+
 BOTULINUM_TOXIN_CLASS = "botulinum_toxin"
 
 
@@ -16,8 +18,6 @@ def procedure_included_toxin(procedure) -> bool | None:
 
     None ("cannot tell") makes triage treat toxin as possible, which is the safe reading.
     """
-    from triggerpoint.catalogues.drugs import load_drugs  # sibling app, loaded when needed
-
     drugs = load_drugs()
     unknown = False
     for drug_id in procedure.injectates.values_list("drug", flat=True):

@@ -1,19 +1,29 @@
-"""Reading the `followup/triage` JSON contract into a `TriageInput`, listing every problem at once.
+"""The `followup/triage` JSON contract (a typed `core.contracts.Contract`), read into a `TriageInput`.
 
+`TriageRequestIn` is both what `parse_triage_request` reads (check-ins answered on the pages,
+the portal, by staff) and the Ninja body of ``POST /api/v1/followup/triage``, so
+``/api/v1/openapi.json`` publishes the same contract the calculator checks. Every problem is
+listed at once, in the order the fields are read (unknown fields first; the dates' plausibility
+after the dates; the timing between them last), with the sentences the API has always given.
 Dates are checked against the plausible clinical range (`core.plausible`) before any
-conversion to UTC. Pure module: no Django, no ORM, no HTTP.
+conversion to UTC. Pure module: pydantic, no Django, no ORM, no HTTP.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Protocol
 
+from pydantic import BeforeValidator, ValidationInfo
+
+from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.core import plausible
 from triggerpoint.core.choices import SIDES
-from triggerpoint.core.rules import RuleInputError
+from triggerpoint.core.contracts import Contract, catalogue, checked, parse, problem
 from triggerpoint.followup.content import SymptomCatalog, load_symptoms
 from triggerpoint.followup.temperature import (
     UNIT_SPELLINGS,
@@ -53,8 +63,6 @@ class MuscleCatalogue(Protocol):
 
 
 def _default_atlas() -> MuscleCatalogue:
-    from triggerpoint.atlas.catalog import load_atlas  # imported late: a sibling app, loaded only when needed
-
     return load_atlas()
 
 
@@ -81,116 +89,191 @@ class TriageInput:
     botulinum_toxin: bool | None = None
 
 
-def _parse_date(raw: object, name: str, problems: list[str]) -> date | None:
+def _date(raw: Any) -> date:
     if raw is None:
-        problems.append(f"{name}: required (YYYY-MM-DD)")
-        return None
+        raise problem("{where}: required (YYYY-MM-DD)")
     if not isinstance(raw, str):
-        problems.append(f"{name}: must be a date string YYYY-MM-DD, got {raw!r}")
-        return None
+        raise problem(f"{{where}}: must be a date string YYYY-MM-DD, got {raw!r}")
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        problems.append(f"{name}: {raw!r} is not a date (YYYY-MM-DD)")
-        return None
+        raise problem(f"{{where}}: {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _parse_datetime(raw: object, name: str, problems: list[str]) -> datetime | None:
+def _datetime(raw: Any) -> datetime:
+    if raw is None:  # only reported_at can arrive here as None (procedure_at's null is "not sent")
+        raise problem("{where}: required (ISO 8601 datetime with a UTC offset)")
     if not isinstance(raw, str):
-        problems.append(f"{name}: must be an ISO 8601 datetime string with a UTC offset, got {raw!r}")
-        return None
+        raise problem(f"{{where}}: must be an ISO 8601 datetime string with a UTC offset, got {raw!r}")
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        problems.append(f"{name}: {raw!r} is not an ISO 8601 datetime")
-        return None
+        raise problem(f"{{where}}: {raw!r} is not an ISO 8601 datetime") from None
     if value.tzinfo is None or value.utcoffset() is None:
-        problems.append(
-            f"{name}: {raw!r} has no UTC offset; send it with the clinic's offset (e.g. 2025-03-04T09:30:00-05:00) "
+        raise problem(
+            f"{{where}}: {raw!r} has no UTC offset; send it with the clinic's offset (e.g. 2025-03-04T09:30:00-05:00) "
             f"— a missing zone is not assumed to be UTC because that can shift the day after the procedure"
         )
-        return None
     return value
 
 
-def _parse_temperature(raw: object, thresholds: TriageThresholds, problems: list[str]) -> Temperature | None:
-    if not isinstance(raw, Mapping):
-        problems.append('temperature: must be an object {"value": number, "unit": "F" | "C"}')
-        return None
-    unknown = sorted(set(raw) - {"value", "unit"})
-    if unknown:
-        problems.append(f"temperature: unknown field(s) {unknown}; allowed: ['unit', 'value']")
-    value = to_decimal(raw.get("value")) if not isinstance(raw.get("value"), str) else None
-    unit = normalise_unit(raw.get("unit"))
-    if value is None:
-        problems.append(f"temperature.value: must be a number, got {raw.get('value')!r}")
-    if unit is None:
-        problems.append(
-            f"temperature.unit: {raw.get('unit')!r} is not a temperature unit; allowed: {sorted(UNIT_SPELLINGS)}"
-        )
-    if value is None or unit is None:
-        return None
-    reading = Temperature(value, unit)
-    if not is_plausible(reading, thresholds.plausible_temperature_f):
-        problems.append(
-            f"temperature: {value} °{unit} is not a plausible body temperature (expected "
-            f"{describe_range(thresholds.plausible_temperature_f)}); please check the reading and the unit — "
-            f"it is not guessed"
-        )
-        return None
-    return reading
-
-
-def _parse_sites(raw: object, atlas: MuscleCatalogue | None, problems: list[str]) -> tuple[Site, ...]:
-    if not isinstance(raw, list):
-        problems.append('sites: must be a list of {"muscle": "<muscle id>", "side": "left" | "right"}')
-        return ()
-    sites = []
-    for index, entry in enumerate(raw):
-        if not isinstance(entry, Mapping):
-            problems.append(f'sites[{index}]: must be an object {{"muscle", "side"}}')
-            continue
-        unknown = sorted(set(entry) - {"muscle", "side"})
-        if unknown:
-            problems.append(f"sites[{index}]: unknown field(s) {unknown}; allowed: ['muscle', 'side']")
-        muscle, side = entry.get("muscle"), entry.get("side")
-        ok = True
-        if side not in SIDES:
-            problems.append(f"sites[{index}].side: {side!r} is not a side; allowed: {list(SIDES)}")
-            ok = False
-        if not isinstance(muscle, str) or not muscle:
-            problems.append(f"sites[{index}].muscle: required muscle id")
-            ok = False
-        else:
-            atlas = atlas or _default_atlas()
-            if not atlas.has_muscle(muscle):
-                allowed = sorted(getattr(atlas, "muscles", {}))
-                problems.append(f"sites[{index}].muscle: unknown muscle {muscle!r}; allowed: {allowed}")
-                ok = False
-        if ok:
-            sites.append(Site(muscle=muscle, side=side))
-    return tuple(sites)
-
-
-def _parse_symptoms(raw: object, catalog: SymptomCatalog, problems: list[str]) -> frozenset[str]:
+def _symptoms(raw: Any, info: ValidationInfo) -> frozenset[str]:
+    catalog = catalogue(info.context or {}, "symptoms", load_symptoms)
     if raw is None:
-        problems.append(f"symptoms: required (a list, may be empty); allowed ids: {list(catalog.ids)}")
-        return frozenset()
+        raise problem(f"{{where}}: required (a list, may be empty); allowed ids: {list(catalog.ids)}")
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        problems.append(f"symptoms: must be a list of symptom ids; allowed ids: {list(catalog.ids)}")
-        return frozenset()
+        raise problem(f"{{where}}: must be a list of symptom ids; allowed ids: {list(catalog.ids)}")
     unknown = [item for item in raw if item not in catalog.by_id]
     if unknown:
-        problems.append(f"symptoms: unknown symptom id(s) {unknown}; allowed ids: {list(catalog.ids)}")
-    return frozenset(item for item in raw if item in catalog.by_id)
+        raise problem(f"{{where}}: unknown symptom id(s) {unknown}; allowed ids: {list(catalog.ids)}")
+    return frozenset(raw)
 
 
-def _parse_pain(raw: object, problems: list[str]) -> int | None:
+def _side(raw: Any) -> str:
+    if raw not in SIDES:
+        raise problem(f"{{where}}: {raw!r} is not a side; allowed: {list(SIDES)}")
+    return raw
+
+
+def _muscle(raw: Any, info: ValidationInfo) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise problem("{where}: required muscle id")
+    atlas = catalogue(info.context or {}, "atlas", _default_atlas)
+    if not atlas.has_muscle(raw):
+        raise problem(f"{{where}}: unknown muscle {raw!r}; allowed: {sorted(getattr(atlas, 'muscles', {}))}")
+    return raw
+
+
+class TriageSiteIn(Contract):
+    """One treated site: one muscle (an atlas id) on one side. The side is read first."""
+
+    not_an_object: ClassVar[str] = '{where}: must be an object {"muscle", "side"}'
+    unknown_fields: ClassVar[str] = "{where}: unknown field(s) {unknown}; allowed: {allowed}"
+
+    side: checked(_side, {"type": "string", "enum": list(SIDES)}, str)
+    muscle: checked(_muscle, {"type": "string", "description": "an atlas muscle id"}, str)
+
+
+def _sites(raw: Any) -> list:
+    if not isinstance(raw, list):
+        raise problem('{where}: must be a list of {"muscle": "<muscle id>", "side": "left" | "right"}')
+    return raw
+
+
+def _reading(raw: Any) -> Decimal:
+    value = to_decimal(raw) if not isinstance(raw, str) else None
+    if value is None:
+        raise problem(f"{{where}}: must be a number, got {raw!r}")
+    return value
+
+
+def _unit(raw: Any) -> str:
+    unit = normalise_unit(raw)
+    if unit is None:
+        raise problem(f"{{where}}: {raw!r} is not a temperature unit; allowed: {sorted(UNIT_SPELLINGS)}")
+    return unit
+
+
+class TriageTemperatureIn(Contract):
+    """A temperature reading with its unit; an implausible body temperature is refused, never guessed."""
+
+    not_an_object: ClassVar[str] = '{where}: must be an object {"value": number, "unit": "F" | "C"}'
+    unknown_fields: ClassVar[str] = "{where}: unknown field(s) {unknown}; allowed: {allowed}"
+
+    value: checked(_reading, {"type": "number"})
+    unit: checked(_unit, {"type": "string", "enum": ["F", "C"]}, str)
+
+    def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str | tuple[str, str]]:
+        if self.value is None or self.unit is None:
+            return []
+        thresholds = context.get("thresholds") or DEFAULT_THRESHOLDS
+        if is_plausible(Temperature(self.value, self.unit), thresholds.plausible_temperature_f):
+            return []
+        return [
+            f"{{where}}: {self.value} °{self.unit} is not a plausible body temperature (expected "
+            f"{describe_range(thresholds.plausible_temperature_f)}); please check the reading and the unit — "
+            f"it is not guessed"
+        ]
+
+
+def _pain(raw: Any) -> int:
     low, high = PAIN_SCALE
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw) or not low <= raw <= high:
-        problems.append(f"pain_now: must be a whole number from {low} to {high}, got {raw!r}")
-        return None
+    # math.isfinite first: int() of an infinite or NaN JSON number would raise instead of answering.
+    if (isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or raw != int(raw)
+            or not low <= raw <= high):
+        raise problem(f"{{where}}: must be a whole number from {low} to {high}, got {raw!r}")
     return int(raw)
+
+
+def _free_text(raw: Any) -> str:
+    text = raw or ""
+    if not isinstance(text, str):
+        raise problem("{where}: must be a string")
+    if len(text) > MAX_FREE_TEXT_CHARS:
+        raise problem(f"{{where}}: longer than {MAX_FREE_TEXT_CHARS} characters")
+    return text
+
+
+def _toxin(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise problem(f"{{where}}: must be true, false or null (unknown), got {raw!r}")
+    return raw
+
+
+class TriageRequestIn(Contract):
+    """One check-in: when the procedure was and the report is, the warning signs, and optionally the treated
+    sites, a temperature, pain now, the patient's own words and whether botulinum toxin was given.
+
+    ``null`` in an optional field counts as absent. Field names are the ARCHITECTURE §8 contract's.
+    """
+
+    not_an_object: ClassVar[str] = "{where}the check-in must be a JSON object"
+    unknown_fields: ClassVar[str] = "{where}unknown field(s) {unknown}; allowed: " + str(list(REQUEST_FIELDS))
+    null_is_absent: ClassVar[bool] = True
+
+    procedure_date: checked(_date, {"type": "string", "format": "date"}, date)
+    reported_at: checked(_datetime, {"type": "string", "format": "date-time",
+                                     "description": "with the clinic's UTC offset; a naive time is refused"}, datetime)
+    procedure_at: checked(_datetime, {"type": "string", "format": "date-time",
+                                      "description": "optional exact injection time, with UTC offset"},
+                          datetime | None) = None
+    symptoms: checked(_symptoms, {"type": "array", "items": {"type": "string"},
+                                  "description": "ids from GET /api/v1/followup/symptoms"}, frozenset[str])
+    sites: Annotated[list[TriageSiteIn], BeforeValidator(_sites)] = ()
+    temperature: TriageTemperatureIn = None
+    pain_now: checked(_pain, {"type": "integer", "minimum": PAIN_SCALE[0], "maximum": PAIN_SCALE[1]},
+                      int | None) = None
+    free_text: checked(_free_text, {"type": "string", "maxLength": MAX_FREE_TEXT_CHARS,
+                                    "description": "read in English and Spanish"}, str) = ""
+    botulinum_toxin: checked(_toxin, {"type": ["boolean", "null"],
+                                      "description": "whether the procedure included botulinum toxin; absent or "
+                                                     "null = unknown, treated as possibly given (12-week "
+                                                     "toxin-spread window)"}, bool | None) = None
+
+    def problems(self, raw: Mapping[str, Any], context: Mapping[str, Any]) -> list[str | tuple[str, str]]:
+        # Years such as 9999 parse but overflow once converted to UTC: refuse them with the field named,
+        # right after the dates' own problems; the timing between the dates only when all are plausible.
+        implausible: list[str] = []
+        for name, kind in (("procedure_date", "scheduled"), ("reported_at", "recorded"), ("procedure_at", "scheduled")):
+            plausible.check(kind, getattr(self, name), f"{name}:", implausible)
+        listed: list[str | tuple[str, str]] = [("procedure_at", sentence) for sentence in implausible]
+        if self.procedure_date and self.reported_at and not implausible:
+            listed.extend(timing_problems(self.procedure_date, self.reported_at, self.procedure_at))
+        return listed
+
+    def to_input(self) -> TriageInput:
+        temperature = self.temperature
+        return TriageInput(
+            procedure_date=self.procedure_date,
+            reported_at=self.reported_at,
+            symptoms=self.symptoms,
+            sites=tuple(Site(muscle=site.muscle, side=site.side) for site in self.sites),
+            temperature=Temperature(temperature.value, temperature.unit) if temperature is not None else None,
+            pain_now=self.pain_now,
+            free_text=self.free_text,
+            procedure_at=self.procedure_at,
+            botulinum_toxin=self.botulinum_toxin,
+        )
 
 
 def parse_triage_request(
@@ -206,70 +289,9 @@ def parse_triage_request(
     naive datetime, a report dated before the procedure, unknown fields, unknown symptom
     ids (with the allowed list), unknown muscles or sides, a bad unit, an implausible
     temperature, a pain score outside 0–10. ``null`` optional fields count as absent.
-    The atlas is loaded only when sites are given.
+    The atlas is loaded only when a site names a muscle.
     """
-    catalog = symptoms or load_symptoms()
-    if not isinstance(payload, Mapping):
-        raise RuleInputError("the check-in must be a JSON object")
-    problems: list[str] = []
-    unknown = sorted(set(payload) - set(REQUEST_FIELDS))
-    if unknown:
-        problems.append(f"unknown field(s) {unknown}; allowed: {list(REQUEST_FIELDS)}")
-
-    procedure_date = _parse_date(payload.get("procedure_date"), "procedure_date", problems)
-    reported_at = None
-    if payload.get("reported_at") is None:
-        problems.append("reported_at: required (ISO 8601 datetime with a UTC offset)")
-    else:
-        reported_at = _parse_datetime(payload["reported_at"], "reported_at", problems)
-    procedure_at = None
-    if payload.get("procedure_at") is not None:
-        procedure_at = _parse_datetime(payload["procedure_at"], "procedure_at", problems)
-    # Years such as 9999 parse but overflow once converted to UTC: refuse them with the field named.
-    implausible: list[str] = []
-    for name, kind, value in (("procedure_date", "scheduled", procedure_date), ("reported_at", "recorded", reported_at),
-                              ("procedure_at", "scheduled", procedure_at)):
-        plausible.check(kind, value, f"{name}:", implausible)
-    problems.extend(implausible)
-
-    symptom_ids = _parse_symptoms(payload.get("symptoms"), catalog, problems)
-    sites: tuple[Site, ...] = ()
-    if payload.get("sites") is not None:
-        sites = _parse_sites(payload["sites"], atlas, problems)
-    temperature = None
-    if payload.get("temperature") is not None:
-        temperature = _parse_temperature(payload["temperature"], thresholds, problems)
-    pain_now = None
-    if payload.get("pain_now") is not None:
-        pain_now = _parse_pain(payload["pain_now"], problems)
-    free_text = payload.get("free_text") or ""
-    if not isinstance(free_text, str):
-        problems.append("free_text: must be a string")
-        free_text = ""
-    elif len(free_text) > MAX_FREE_TEXT_CHARS:
-        problems.append(f"free_text: longer than {MAX_FREE_TEXT_CHARS} characters")
-
-    botulinum_toxin = payload.get("botulinum_toxin")
-    if botulinum_toxin is not None and not isinstance(botulinum_toxin, bool):
-        problems.append(f"botulinum_toxin: must be true, false or null (unknown), got {botulinum_toxin!r}")
-        botulinum_toxin = None
-
-    if procedure_date and reported_at and not implausible:
-        problems.extend(timing_problems(procedure_date, reported_at, procedure_at))
-    if problems:
-        raise RuleInputError(problems)
-    assert procedure_date is not None and reported_at is not None  # noqa: S101 - guaranteed by the checks above
-    return TriageInput(
-        procedure_date=procedure_date,
-        reported_at=reported_at,
-        symptoms=symptom_ids,
-        sites=sites,
-        temperature=temperature,
-        pain_now=pain_now,
-        free_text=free_text,
-        procedure_at=procedure_at,
-        botulinum_toxin=botulinum_toxin,
-    )
+    return parse(TriageRequestIn, payload, atlas=atlas, symptoms=symptoms, thresholds=thresholds).to_input()
 
 
 def timing_problems(procedure_date: date, reported_at: datetime, procedure_at: datetime | None) -> list[str]:

@@ -32,13 +32,33 @@ from triggerpoint.accounts.models import User
 from triggerpoint.accounts.policy import can, get_record_for_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.followup import display, services
+from triggerpoint.followup import display
+from triggerpoint.followup.alerts import AlertStateError, acknowledge_alert, resolve_alert
 from triggerpoint.followup.answers import normalise_answers
-from triggerpoint.followup.forms import CheckInForm, ResolveForm
+from triggerpoint.followup.calls import add_call_note
+from triggerpoint.followup.checkins import (
+    CHECKIN_PURPOSE,
+    CheckInClosed,
+    report_problem,
+    review_checkin,
+    submit_checkin,
+    triage_answers,
+)
+from triggerpoint.followup.forms import CallNoteForm, CheckInForm, ResolveForm
 from triggerpoint.followup.models import Alert, AnsweredVia, CallOutcome, CheckIn
+from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, update_oncall
+from triggerpoint.followup.report_window import (
+    REPORT_PURPOSE,
+    procedures_open_for_report,
+    report_problem_url,
+    report_window_open,
+)
+from triggerpoint.followup.selectors import view_record
 from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
 from triggerpoint.patients.language import link_page_language
+from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.procedures.models import Procedure
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +122,7 @@ def _handle_submit(request, form: CheckInForm, patient, procedure, submit, *, ac
     raw = form.answers()
     try:
         answers = normalise_answers(raw)
-        services.triage_answers(procedure, answers, timezone.now())
+        triage_answers(procedure, answers, timezone.now())
     except RuleInputError as exc:
         for problem in exc.problems:
             form.add_error(None, problem)
@@ -110,7 +130,7 @@ def _handle_submit(request, form: CheckInForm, patient, procedure, submit, *, ac
                       _form_context(form, patient, procedure, action=action, checkin=checkin), status=422)
     try:
         stored, result = submit(raw)
-    except services.CheckInClosed as exc:
+    except CheckInClosed as exc:
         # The services' messages are English; the known ones have a translation (gettext falls back).
         return render(request, "followup/checkin_closed.html",
                       {"patient": patient, "clinic": patient.clinic, "message": gettext(str(exc)), "checkin": checkin,
@@ -118,7 +138,7 @@ def _handle_submit(request, form: CheckInForm, patient, procedure, submit, *, ac
     except Exception:  # noqa: BLE001 - the patient must see the instructions even if saving/paging failed
         log.exception("follow-up check-in could not be stored for patient %s", patient.pk)
         try:
-            _payload, result = services.triage_answers(procedure, normalise_answers(raw), timezone.now())
+            _payload, result = triage_answers(procedure, normalise_answers(raw), timezone.now())
         except Exception:  # noqa: BLE001
             log.exception("follow-up triage failed after a storage failure")
             return render(request, "followup/checkin_failed.html", {"patient": patient, "clinic": patient.clinic},
@@ -148,7 +168,7 @@ def _invalid_link(request, exc: LinkInvalid):
 
 
 def _checkin_from_link(token: str) -> CheckIn:
-    link = resolve_link(token, services.CHECKIN_PURPOSE)
+    link = resolve_link(token, CHECKIN_PURPOSE)
     checkin = (CheckIn.objects.select_related("patient__clinic", "procedure__clinic", "clinic")
                .filter(public_id=link.target_id, patient=link.patient).first())
     if checkin is None:
@@ -173,7 +193,7 @@ def checkin_link(request, token: str):
             form = CheckInForm(request.POST)
             return _handle_submit(
                 request, form, patient, procedure,
-                lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.LINK),
+                lambda raw: submit_checkin(checkin, raw, via=AnsweredVia.LINK),
                 action=action, report_again=report_again, checkin=checkin,
             )
         audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "link"})
@@ -188,7 +208,7 @@ def checkin_link_report(request, token: str):
         checkin = _checkin_from_link(token)
     except LinkInvalid as exc:
         return _invalid_link(request, exc)
-    url = services.report_problem_url(checkin.procedure)
+    url = report_problem_url(checkin.procedure)
     if url is None:
         with _in_language_of(checkin.patient):
             return render(request, "followup/checkin_closed.html", {
@@ -200,10 +220,8 @@ def checkin_link_report(request, token: str):
 @require_http_methods(["GET", "POST"])
 def report_link(request, token: str):
     """Report a problem about one procedure (link valid through day 14)."""
-    from triggerpoint.procedures.models import Procedure
-
     try:
-        link = resolve_link(token, services.REPORT_PURPOSE)
+        link = resolve_link(token, REPORT_PURPOSE)
     except LinkInvalid as exc:
         return _invalid_link(request, exc)
     procedure = Procedure.objects.select_related("patient__clinic", "clinic").filter(
@@ -215,7 +233,7 @@ def report_link(request, token: str):
         if request.method == "POST":
             return _handle_submit(
                 request, CheckInForm(request.POST), procedure.patient, procedure,
-                lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.LINK), action=action,
+                lambda raw: report_problem(procedure, raw, via=AnsweredVia.LINK), action=action,
                 report_again=_again(action, post=False),
             )
         audit.record("followup.report.opened", obj=procedure, patient=procedure.patient, details={"channel": "link"})
@@ -240,7 +258,7 @@ def portal_checkin(request, checkin_id):
         if request.method == "POST":
             return _handle_submit(
                 request, CheckInForm(request.POST), patient, procedure,
-                lambda raw: services.submit_checkin(checkin, raw, via=AnsweredVia.PORTAL),
+                lambda raw: submit_checkin(checkin, raw, via=AnsweredVia.PORTAL),
                 action=action, report_again=report_again, checkin=checkin,
             )
         audit.record("followup.checkin.opened", obj=checkin, patient=patient, details={"channel": "portal"})
@@ -252,7 +270,7 @@ def portal_checkin(request, checkin_id):
 def portal_report_start(request):
     """Pick the procedure to report about (straight to the form when there is only one)."""
     patient = request.user.portal_patient
-    procedures = services.procedures_open_for_report(patient)
+    procedures = procedures_open_for_report(patient)
     if len(procedures) == 1:
         return redirect("followup:portal_report", procedure_id=procedures[0].public_id)
     with _in_language_of(patient):
@@ -263,8 +281,6 @@ def portal_report_start(request):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def portal_report(request, procedure_id):
-    from triggerpoint.procedures.models import Procedure
-
     procedure = get_record_for_user(request.user, Procedure, procedure_id, "followup.report")
     patient = procedure.patient
     if procedure.status != "signed":
@@ -274,10 +290,10 @@ def portal_report(request, procedure_id):
         if request.method == "POST":
             return _handle_submit(
                 request, CheckInForm(request.POST), patient, procedure,
-                lambda raw: services.report_problem(procedure, raw, via=AnsweredVia.PORTAL), action=action,
+                lambda raw: report_problem(procedure, raw, via=AnsweredVia.PORTAL), action=action,
                 report_again=_again(action, post=False),
             )
-        if not services.report_window_open(procedure):
+        if not report_window_open(procedure):
             return render(request, "followup/checkin_closed.html", {
                 "patient": patient, "clinic": patient.clinic, "message": gettext(REPORTING_CLOSED)}, status=409)
         audit.record("followup.report.opened", obj=procedure, patient=patient, details={"channel": "portal"})
@@ -314,7 +330,7 @@ def _record_context(user, checkin: CheckIn) -> dict:
     procedure = checkin.procedure
     return {
         "patient": checkin.patient, "checkin": checkin, "procedure": procedure, "clinic": checkin.clinic,
-        "summary": services.summarise_procedure(procedure), "answers": display.answer_lines(checkin.answers),
+        "summary": display.summarise_procedure(procedure), "answers": display.answer_lines(checkin.answers),
         "reasons": (checkin.triage or {}).get("reasons", []), "call_notes": list(checkin.call_notes.all()),
         "outcomes": CallOutcome.choices, "can_act": can(user, "followup.triage", checkin),
     }
@@ -329,7 +345,7 @@ PAGE_REASONS = {
 @staff_required("followup.view")
 def alert_detail(request, patient_id, alert_id):
     alert = _alert_for(request.user, patient_id, alert_id, "followup.view")
-    services.view_record(request.user, alert)
+    view_record(request.user, alert)
     context = _record_context(request.user, alert.checkin)
     pages = [{**entry, "at": datetime.fromisoformat(entry["at"]), "why": PAGE_REASONS.get(entry["reason"], entry["reason"])}
              for entry in alert.page_log]
@@ -345,9 +361,9 @@ def alert_detail(request, patient_id, alert_id):
 def alert_acknowledge(request, patient_id, alert_id):
     alert = _alert_for(request.user, patient_id, alert_id, "alert.acknowledge")
     try:
-        services.acknowledge_alert(request.user, alert)
+        acknowledge_alert(request.user, alert)
         messages.success(request, f"Alert for {alert.patient.full_name} acknowledged: escalation stopped.")
-    except services.AlertStateError as exc:
+    except AlertStateError as exc:
         messages.error(request, str(exc))
     return redirect(_next_url(request, reverse("followup:alert", args=[patient_id, alert_id])))
 
@@ -361,9 +377,9 @@ def alert_resolve(request, patient_id, alert_id):
         messages.error(request, "Write what was done before resolving the alert.")
     else:
         try:
-            services.resolve_alert(request.user, alert, form.cleaned_data["note"])
+            resolve_alert(request.user, alert, form.cleaned_data["note"])
             messages.success(request, f"Alert for {alert.patient.full_name} resolved.")
-        except (services.AlertStateError, ValidationError) as exc:
+        except (AlertStateError, ValidationError) as exc:
             messages.error(request, str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
     return redirect(_next_url(request, reverse("followup:alert", args=[patient_id, alert_id])))
 
@@ -372,9 +388,6 @@ def alert_resolve(request, patient_id, alert_id):
 @require_POST
 def call_note(request, patient_id):
     """One-click call note from the worklist or an alert page (outcome buttons, optional text)."""
-    from triggerpoint.followup.forms import CallNoteForm
-    from triggerpoint.patients.selectors import get_patient_for_user
-
     patient = get_patient_for_user(request.user, patient_id, "followup.triage")
     form = CallNoteForm(request.POST)
     if not form.is_valid():
@@ -384,7 +397,7 @@ def call_note(request, patient_id):
     alert = _alert_for(request.user, patient_id, data["alert"], "followup.view") if data.get("alert") else None
     checkin = _checkin_for(request.user, patient_id, data["checkin"], "followup.view") if data.get("checkin") else None
     try:
-        call = services.add_call_note(request.user, patient, outcome=data["outcome"], note=data.get("note", ""),
+        call = add_call_note(request.user, patient, outcome=data["outcome"], note=data.get("note", ""),
                                       alert=alert, checkin=checkin)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
@@ -396,7 +409,7 @@ def call_note(request, patient_id):
 @staff_required("followup.view")
 def checkin_detail(request, patient_id, checkin_id):
     checkin = _checkin_for(request.user, patient_id, checkin_id, "followup.view")
-    services.view_record(request.user, checkin)
+    view_record(request.user, checkin)
     context = _record_context(request.user, checkin)
     context["alert"] = Alert.objects.filter(checkin=checkin).first()
     return render(request, "followup/checkin_detail.html", context)
@@ -407,9 +420,9 @@ def checkin_detail(request, patient_id, checkin_id):
 def checkin_review(request, patient_id, checkin_id):
     checkin = _checkin_for(request.user, patient_id, checkin_id, "followup.triage")
     try:
-        services.review_checkin(request.user, checkin)
+        review_checkin(request.user, checkin)
         messages.success(request, f"Check-in of {checkin.patient.full_name} marked as reviewed.")
-    except services.CheckInClosed as exc:
+    except CheckInClosed as exc:
         messages.error(request, str(exc))
     return redirect(_next_url(request, reverse("followup:checkin", args=[patient_id, checkin_id])))
 
@@ -458,25 +471,25 @@ def oncall(request):
             minutes = 0
         if not errors:
             try:
-                services.update_oncall(request.user, clinic, acknowledge_within_minutes=minutes,
+                update_oncall(request.user, clinic, acknowledge_within_minutes=minutes,
                                        checkin_slots=slots, rota=rota)
             except ValidationError as exc:
                 errors.extend(f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs)
             else:
                 messages.success(request, "On-call schedule saved.")
                 return redirect("followup:oncall")
-    schedule = services.schedule_of(clinic)
+    schedule = schedule_of(clinic)
     slots = list(schedule.slots.select_related("user")) if schedule else []
     rows = [{"user_id": s.user_id, "phone": s.phone,
              "starts_at": timezone.localtime(s.starts_at, clinic.zone).strftime("%Y-%m-%dT%H:%M") if s.starts_at else "",
              "ends_at": timezone.localtime(s.ends_at, clinic.zone).strftime("%Y-%m-%dT%H:%M") if s.ends_at else ""}
             for s in slots]
     rows += [{"user_id": None, "phone": "", "starts_at": "", "ends_at": ""}] * 2
-    plan = services.plan_for(clinic)
+    plan = plan_for(clinic)
     return render(request, "followup/oncall.html", {
         "clinic": clinic, "schedule": schedule, "rows": rows, "candidates": candidates, "errors": errors,
         "minutes": schedule.acknowledge_within_minutes if schedule else 15,
         "slots_text": ", ".join(f"{s.day} {s.at:%H:%M}" for s in plan.slots),
-        "on_call_now": services.on_call_slots(clinic, timezone.now()),
+        "on_call_now": on_call_slots(clinic, timezone.now()),
     })
 

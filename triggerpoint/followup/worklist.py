@@ -12,8 +12,10 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
 from triggerpoint.core.worklist import WorklistSection
-from triggerpoint.followup import display, services
+from triggerpoint.followup import display
 from triggerpoint.followup.models import AlertStatus, CallOutcome
+from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of
+from triggerpoint.followup.selectors import checkins_to_review, due_checkins, open_alerts
 
 ALERTS_PRIORITY = 0
 DUE_PRIORITY = 20
@@ -24,7 +26,7 @@ LIMIT = 50
 def _item(checkin, *, alert=None, plan=None, now=None) -> dict:
     return {
         "alert": alert, "checkin": checkin, "patient": checkin.patient, "zone": checkin.clinic.time_zone,
-        "summary": services.summarise_procedure(checkin.procedure),
+        "summary": display.summarise_procedure(checkin.procedure),
         "answers": display.answer_lines(checkin.answers),
         "reasons": [r for r in (checkin.triage or {}).get("reasons", []) if r.get("severity") != "self_care"],
         "overdue": checkin.is_overdue(now, plan) if plan else False,
@@ -35,23 +37,23 @@ def sections(user) -> list[WorklistSection]:
     if not can(user, "followup.view"):
         return []
     clinic, now = user.clinic, timezone.now()
-    plan = services.plan_for(clinic)
+    plan = plan_for(clinic)
     common = {"next_url": reverse("core:worklist"), "outcomes": CallOutcome.choices,
               "can_act": can(user, "followup.triage")}
 
-    alerts = sorted(services.open_alerts(clinic).select_related("checkin__clinic")[:LIMIT],
+    alerts = sorted(open_alerts(clinic).select_related("checkin__clinic")[:LIMIT],
                     key=lambda a: (a.status != AlertStatus.OPEN, a.disposition != "emergency", a.raised_at))
-    due = list(services.due_checkins(clinic, now).select_related("clinic").order_by("due_at")[:LIMIT])
-    review = list(services.checkins_to_review(clinic).select_related("clinic").order_by("answered_at")[:LIMIT])
+    due = list(due_checkins(clinic, now).select_related("clinic").order_by("due_at")[:LIMIT])
+    review = list(checkins_to_review(clinic).select_related("clinic").order_by("answered_at")[:LIMIT])
     audit.record("followup.worklist.viewed", clinic=clinic,
                  details={"alerts": len(alerts), "due": len(due), "to_review": len(review)})
-    schedule = services.schedule_of(clinic)
+    schedule = schedule_of(clinic)
     open_count = sum(1 for a in alerts if a.status == AlertStatus.OPEN)
     result = [WorklistSection(
         title="Follow-up alerts", template="followup/worklist/_alerts.html", priority=ALERTS_PRIORITY,
         count=open_count,
         context={**common, "items": [_item(a.checkin, alert=a) for a in alerts],
-                 "on_call_now": services.on_call_slots(clinic, now),
+                 "on_call_now": on_call_slots(clinic, now),
                  "minutes": schedule.acknowledge_within_minutes if schedule else 15,
                  "can_ack": can(user, "alert.acknowledge"), "can_manage": can(user, "oncall.manage")},
     )]

@@ -30,22 +30,23 @@ def _performer(clinic):
 
 
 def rows(patient):
-    from triggerpoint.followup import services
+    from triggerpoint.followup.checkins import CHECKIN_PURPOSE, report_problem, schedule_checkins
     from triggerpoint.followup.models import Alert, AnsweredVia, CheckIn
+    from triggerpoint.followup.report_window import REPORT_PURPOSE
     from triggerpoint.followup.tests.factories import signed_procedure
     from triggerpoint.notifications.services import issue_link
 
     now = timezone.now()
     procedure = signed_procedure(patient, _performer(patient.clinic), on=timezone.localtime(now, patient.clinic.zone).date(),
                                  performed_at=now - timedelta(hours=1))
-    services.schedule_checkins(procedure, now=now)
-    services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL, now=now)
-    services.report_problem(procedure, {"symptoms": ["rash"]}, via=AnsweredVia.PORTAL, now=now)
+    schedule_checkins(procedure, now=now)
+    report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL, now=now)
+    report_problem(procedure, {"symptoms": ["rash"]}, via=AnsweredVia.PORTAL, now=now)
     page_alert, api_alert = Alert.objects.filter(procedure=procedure).order_by("id")
     unanswered = CheckIn.objects.filter(procedure=procedure, kind="scheduled").order_by("day")
     for_link, for_api = unanswered[0], unanswered[1]
-    _link, checkin_token = issue_link(patient, services.CHECKIN_PURPOSE, for_link, timedelta(hours=2))
-    _link, report_token = issue_link(patient, services.REPORT_PURPOSE, procedure, timedelta(hours=2))
+    _link, checkin_token = issue_link(patient, CHECKIN_PURPOSE, for_link, timedelta(hours=2))
+    _link, report_token = issue_link(patient, REPORT_PURPOSE, procedure, timedelta(hours=2))
 
     p = patient.public_id
     alert_page = f"/followup/p/{p}/alerts/{page_alert.public_id}/"

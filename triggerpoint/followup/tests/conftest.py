@@ -40,7 +40,7 @@ def procedure(patient, physician, clinic_a):
 
 @pytest.fixture
 def checkins(procedure):
-    from triggerpoint.followup import services
+    from triggerpoint.followup.checkins import schedule_checkins
 
     with freeze_time(PERFORMED + timedelta(minutes=30)):
-        return services.schedule_checkins(procedure)
+        return schedule_checkins(procedure)

@@ -9,9 +9,11 @@ import pytest
 from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
-from triggerpoint.followup import services
+from triggerpoint.followup.answers import ANSWER_FIELDS, normalise_answers
+from triggerpoint.followup.checkins import report_problem, schedule_checkins
 from triggerpoint.followup.models import Alert, AnsweredVia, CallNote, CheckIn
 from triggerpoint.followup.tests.factories import rota, signed_procedure
+from triggerpoint.followup.triage_request import REQUEST_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +83,9 @@ def alert(patient, physician, nurse, clinic_a):
     procedure = signed_procedure(patient, physician, on=date(2026, 11, 16),
                                  performed_at=datetime(2026, 11, 16, 19, 0, tzinfo=UTC))
     with freeze_time(datetime(2026, 11, 16, 19, 30, tzinfo=UTC)):
-        services.schedule_checkins(procedure)
+        schedule_checkins(procedure)
     with freeze_time(datetime(2026, 11, 17, 15, 0, tzinfo=UTC)):
-        services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+        report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
     return Alert.objects.get()
 
 
@@ -201,9 +203,82 @@ def test_records_are_not_found_for_malformed_ids(client, bearer, nurse, alert):
     assert client.get(bad, **bearer(nurse)).status_code in {404, 422}
 
 
+def _component(schema, reference):
+    """The component a ``{"$ref": "#/components/schemas/<name>"}`` (or an ``allOf`` of one) names."""
+    reference = reference["allOf"][0] if "allOf" in reference else reference
+    assert set(reference) <= {"$ref", "example"}, reference
+    return schema["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+
+
 def test_the_openapi_document_describes_the_triage_contract_and_a_public_symptom_list(client):
     schema = client.get("/api/v1/openapi.json").json()
     triage_op = schema["paths"]["/api/v1/followup/triage"]["post"]
-    body = triage_op["requestBody"]["content"]["application/json"]["schema"]
+    body = _component(schema, triage_op["requestBody"]["content"]["application/json"]["schema"])
     assert body["required"] == ["procedure_date", "reported_at", "symptoms"]
     assert schema["paths"]["/api/v1/followup/symptoms"]["get"].get("security") in (None, [])
+
+
+def test_the_openapi_document_describes_the_triage_request_and_response_bodies_field_by_field(client):
+    """Both bodies are published as components (by $ref) with their fields, not as a bare object."""
+    schema = client.get("/api/v1/openapi.json").json()
+    triage_op = schema["paths"]["/api/v1/followup/triage"]["post"]
+    request = triage_op["requestBody"]["content"]["application/json"]
+    body = _component(schema, request["schema"])
+    assert set(body["properties"]) == set(REQUEST_FIELDS)
+    assert body["additionalProperties"] is False
+    site = _component(schema, body["properties"]["sites"]["items"])
+    assert site["required"] == ["side", "muscle"] and site["properties"]["side"]["enum"] == ["left", "right"]
+    temperature = _component(schema, body["properties"]["temperature"])
+    assert temperature["properties"]["unit"]["enum"] == ["F", "C"] and temperature["required"] == ["value", "unit"]
+    pain = body["properties"]["pain_now"]
+    assert (pain["type"], pain["minimum"], pain["maximum"]) == ("integer", 0, 10)
+    assert set(request["schema"]["example"]) <= set(REQUEST_FIELDS)
+
+    answer = _component(schema, triage_op["responses"]["200"]["content"]["application/json"]["schema"])
+    assert {"disposition", "reasons", "instructions", "day_after_procedure", "temperature"} <= set(answer["properties"])
+    reason = _component(schema, answer["properties"]["reasons"]["items"])
+    assert {"rule", "version", "severity", "message"} <= set(reason["required"])
+
+
+def test_the_published_triage_example_is_accepted(client, bearer, nurse):
+    schema = client.get("/api/v1/openapi.json").json()
+    example = schema["paths"]["/api/v1/followup/triage"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["example"]
+    response = post(client, TRIAGE, example, bearer(nurse))
+    assert response.status_code == 200, response.content
+
+
+def test_a_refused_caller_is_refused_before_the_body_is_read(client, bearer, front_desk):
+    assert post(client, TRIAGE, {"colour": "blue"}, bearer(front_desk)).status_code == 403
+    refused = client.post(TRIAGE, data="{not json", content_type="application/json", **bearer(front_desk))
+    assert refused.status_code == 403
+
+
+def test_triage_refuses_a_body_too_large_with_413_and_a_non_object_with_the_contract_sentence(client, bearer, nurse):
+    huge = client.post(TRIAGE, data=json.dumps(dict(CHECK_IN, free_text="x" * 40_000)),
+                       content_type="application/json", **bearer(nurse))
+    assert (huge.status_code, huge.json()) == (413, {"detail": "The request body is larger than 32768 bytes."})
+    for raw in ("[]", "5", "null", ""):
+        answer = client.post(TRIAGE, data=raw, content_type="application/json", **bearer(nurse))
+        assert (answer.status_code, answer.json()) == (422, {"detail": ["the check-in must be a JSON object"]}), raw
+    malformed = client.post(TRIAGE, data="{not json", content_type="application/json", **bearer(nurse))
+    assert malformed.json() == {"detail": "The request body is not valid JSON."}
+
+
+@pytest.mark.parametrize("number", ["Infinity", "NaN"])
+def test_a_pain_score_that_is_not_a_finite_number_is_a_422_sentence_not_a_crash(client, bearer, nurse, number):
+    raw = json.dumps(dict(CHECK_IN, pain_now=0)).replace('"pain_now": 0', f'"pain_now": {number}')
+    response = client.post(TRIAGE, data=raw, content_type="application/json", **bearer(nurse))
+    assert response.status_code == 422
+    assert response.json()["detail"] == [f"pain_now: must be a whole number from 0 to 10, got {float(number)!r}"]
+
+
+def test_the_openapi_document_describes_the_checkin_answers_body(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/followup/patients/{patient_id}/checkins/{checkin_id}/answers"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert list(body["schema"]["properties"]) == list(ANSWER_FIELDS)
+    assert body["schema"]["properties"]["temperature"]["properties"]["unit"]["enum"] == ["F", "C"]
+    assert normalise_answers(body["example"])["temperature"] == body["example"]["temperature"]  # the example is valid
+    answer = _component(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
+    assert {"checkin", "triage", "alert"} <= set(answer["properties"])

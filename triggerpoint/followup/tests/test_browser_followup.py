@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_breathlessness_after_upper_trapezius_reaches_the_worklist(phone_page, page, live_server, nurse, physician,
                                                                    patient, screenshot):
-    from triggerpoint.followup import services
+    from triggerpoint.followup.checkins import schedule_checkins
     from triggerpoint.followup.models import Alert, CheckIn
     from triggerpoint.followup.tests.factories import rota, signed_procedure
     from triggerpoint.notifications.models import Notification
@@ -30,7 +30,7 @@ def test_breathlessness_after_upper_trapezius_reaches_the_worklist(phone_page, p
     procedure = signed_procedure(patient, physician, on=timezone.localtime(now, patient.clinic.zone).date(),
                                  performed_at=now - timedelta(hours=3),
                                  sites=[("upper_trapezius", "left"), ("levator_scapulae", "left")])
-    services.schedule_checkins(procedure, now=now)
+    schedule_checkins(procedure, now=now)
     checkin = CheckIn.objects.filter(procedure=procedure).order_by("due_at").first()
     CheckIn.objects.filter(pk=checkin.pk).update(due_at=now - timedelta(minutes=1))  # the evening check-in is open
     _link, token = issue_link(patient, "followup.checkin", checkin, timedelta(hours=48))
@@ -83,7 +83,7 @@ def test_breathlessness_after_upper_trapezius_reaches_the_worklist(phone_page, p
 
 def test_the_portal_on_a_phone_offers_the_due_check_in_and_pages_for_a_fever(phone_page, live_server, nurse, physician,
                                                                             patient, screenshot):
-    from triggerpoint.followup import services
+    from triggerpoint.followup.checkins import schedule_checkins
     from triggerpoint.followup.models import Alert, CheckIn
     from triggerpoint.followup.tests.factories import rota, signed_procedure
 
@@ -92,7 +92,7 @@ def test_the_portal_on_a_phone_offers_the_due_check_in_and_pages_for_a_fever(pho
     procedure = signed_procedure(patient, physician,
                                  on=timezone.localtime(now, patient.clinic.zone).date() - timedelta(days=1),
                                  performed_at=now - timedelta(days=1), sites=[("gluteus_medius", "left")])
-    services.schedule_checkins(procedure, now=now - timedelta(hours=20))
+    schedule_checkins(procedure, now=now - timedelta(hours=20))
     due = CheckIn.objects.filter(procedure=procedure, due_at__lte=now, expires_at__gt=now).order_by("-due_at").first()
     assert due is not None
 

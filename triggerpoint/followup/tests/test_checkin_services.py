@@ -9,8 +9,17 @@ from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.followup import services
+from triggerpoint.followup.checkins import (
+    CheckInClosed,
+    mark_missed_checkins,
+    on_procedure_signed,
+    report_problem,
+    schedule_checkins,
+    submit_checkin,
+)
+from triggerpoint.followup.display import summarise_procedure
 from triggerpoint.followup.models import Alert, AnsweredVia, CheckIn, CheckInKind, CheckInStatus
+from triggerpoint.followup.selectors import checkins_to_review
 from triggerpoint.followup.tests.factories import rota, signed_procedure, staff
 from triggerpoint.notifications.models import Notification, PatientLink
 
@@ -30,7 +39,7 @@ def procedure(patient, physician):
 @pytest.fixture
 def scheduled(procedure):
     with freeze_time(SIGNED):
-        return services.schedule_checkins(procedure)
+        return schedule_checkins(procedure)
 
 
 def test_signing_schedules_the_evening_of_day_0_and_days_1_3_5_in_clinic_time(scheduled):
@@ -63,7 +72,7 @@ def test_a_patient_who_prefers_sms_gets_the_check_in_by_sms(procedure, patient):
     patient.save()
     ContactPreference.objects.create(patient=patient, preferred_channel="sms")
     with freeze_time(SIGNED):
-        services.schedule_checkins(procedure)
+        schedule_checkins(procedure)
     assert set(Notification.objects.filter(kind="followup.checkin").values_list("channel", "to")) == {
         ("sms", "(555) 222-3333")}
 
@@ -72,8 +81,8 @@ def test_scheduling_again_adds_nothing(procedure, scheduled):
     from triggerpoint.procedures.models import Procedure
 
     with freeze_time(SIGNED):
-        assert services.schedule_checkins(procedure) == []
-        services.on_procedure_signed(sender=Procedure, procedure=procedure)
+        assert schedule_checkins(procedure) == []
+        on_procedure_signed(sender=Procedure, procedure=procedure)
     assert CheckIn.objects.filter(procedure=procedure).count() == 4
     assert Notification.objects.filter(kind="followup.checkin").count() == 4
 
@@ -83,14 +92,14 @@ def test_the_clinic_can_change_the_check_in_plan(procedure, clinic_a, physician)
     clinic_a.oncall_schedule.checkin_slots = [{"day": 0, "time": "20:00"}, {"day": 2, "time": "09:00"}]
     clinic_a.oncall_schedule.save()
     with freeze_time(SIGNED):
-        created = services.schedule_checkins(procedure)
+        created = schedule_checkins(procedure)
     assert [(c.day, c.due_at) for c in created] == [
         (0, datetime(2026, 11, 17, 1, 0, tzinfo=UTC)), (2, datetime(2026, 11, 18, 14, 0, tzinfo=UTC))]
 
 
 def _answer(checkin, answers, at):
     with freeze_time(at):
-        return services.submit_checkin(checkin, answers, via=AnsweredVia.LINK)
+        return submit_checkin(checkin, answers, via=AnsweredVia.LINK)
 
 
 def test_an_answer_stores_the_disposition_with_rule_ids_and_versions(scheduled):
@@ -148,61 +157,61 @@ def test_an_implausible_temperature_is_refused_and_nothing_is_stored(scheduled):
 
 def test_a_check_in_is_answered_once(scheduled):
     _answer(scheduled[1], {}, scheduled[1].due_at)
-    with pytest.raises(services.CheckInClosed):
+    with pytest.raises(CheckInClosed):
         _answer(CheckIn.objects.get(pk=scheduled[1].pk), {}, scheduled[1].due_at + timedelta(minutes=1))
 
 
 def test_a_check_in_cannot_be_answered_before_it_opens_or_after_it_expires(scheduled):
-    with pytest.raises(services.CheckInClosed):
+    with pytest.raises(CheckInClosed):
         _answer(scheduled[2], {}, scheduled[2].due_at - timedelta(seconds=1))
-    with pytest.raises(services.CheckInClosed):
+    with pytest.raises(CheckInClosed):
         _answer(scheduled[2], {}, scheduled[2].expires_at)
     _answer(scheduled[2], {}, scheduled[2].expires_at - timedelta(seconds=1))
 
 
 def test_staff_may_enter_a_missed_check_in_taken_by_phone(scheduled, nurse):
     with freeze_time(scheduled[1].expires_at + timedelta(minutes=1)):
-        assert services.mark_missed_checkins() >= 1
+        assert mark_missed_checkins() >= 1
     checkin = CheckIn.objects.get(pk=scheduled[1].pk)
     assert checkin.status == CheckInStatus.MISSED
     with freeze_time(checkin.expires_at + timedelta(hours=1)):
-        answered, result = services.submit_checkin(checkin, {"symptoms": ["bruising"]}, via=AnsweredVia.STAFF,
+        answered, result = submit_checkin(checkin, {"symptoms": ["bruising"]}, via=AnsweredVia.STAFF,
                                                    user=nurse)
     assert answered.answered_via == "staff" and result.disposition == "self_care"
 
 
 def test_missed_check_ins_are_marked_once_and_audited(scheduled):
     with freeze_time(scheduled[0].expires_at):
-        assert services.mark_missed_checkins() == 1
-        assert services.mark_missed_checkins() == 0
+        assert mark_missed_checkins() == 1
+        assert mark_missed_checkins() == 0
     assert AuditEvent.objects.filter(action="followup.checkin.missed").count() == 1
 
 
 def test_a_patient_can_report_a_problem_until_the_end_of_day_14(procedure):
     last_minute = datetime(2026, 12, 1, 4, 59, tzinfo=UTC)  # 23:59 New York on day 14 (Nov 30)
     with freeze_time(last_minute):
-        checkin, result = services.report_problem(procedure, {"symptoms": ["other_concern"]}, via=AnsweredVia.PORTAL)
+        checkin, result = report_problem(procedure, {"symptoms": ["other_concern"]}, via=AnsweredVia.PORTAL)
     assert checkin.kind == CheckInKind.PATIENT_INITIATED and result.disposition == "routine"
-    with freeze_time(last_minute + timedelta(minutes=1)), pytest.raises(services.CheckInClosed):
-        services.report_problem(procedure, {"symptoms": ["other_concern"]}, via=AnsweredVia.PORTAL)
+    with freeze_time(last_minute + timedelta(minutes=1)), pytest.raises(CheckInClosed):
+        report_problem(procedure, {"symptoms": ["other_concern"]}, via=AnsweredVia.PORTAL)
 
 
 def test_hives_on_day_5_pages_but_on_day_6_waits_for_a_routine_review(procedure, clinic_a):
     # Issue 14: the 5-day window now holds for fever and allergy only (site redness was used here before).
     with freeze_time(datetime(2026, 11, 21, 20, 0, tzinfo=UTC)):  # day 5, 15:00 local
-        _c, day5 = services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
+        _c, day5 = report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
     with freeze_time(datetime(2026, 11, 22, 20, 0, tzinfo=UTC)):  # day 6
-        checkin, day6 = services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
+        checkin, day6 = report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
     assert (day5.disposition, day6.disposition) == ("urgent", "routine")
     assert Alert.objects.count() == 1
-    assert list(services.checkins_to_review(clinic_a)) == [checkin]
+    assert list(checkins_to_review(clinic_a)) == [checkin]
 
 
 def test_site_redness_on_day_6_and_pus_on_day_14_still_page_the_on_call_clinician(procedure):
     with freeze_time(datetime(2026, 11, 22, 20, 0, tzinfo=UTC)):  # day 6, 15:00 local
-        _c, day6 = services.report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
+        _c, day6 = report_problem(procedure, {"symptoms": ["site_redness"]}, via=AnsweredVia.PORTAL)
     with freeze_time(datetime(2026, 11, 30, 20, 0, tzinfo=UTC)):  # day 14
-        _c, day14 = services.report_problem(procedure, {"symptoms": ["site_discharge"]}, via=AnsweredVia.PORTAL)
+        _c, day14 = report_problem(procedure, {"symptoms": ["site_discharge"]}, via=AnsweredVia.PORTAL)
     assert (day6.disposition, day14.disposition) == ("urgent", "urgent")
     assert {r.rule for r in day14.reasons} == {"TRI-URG-SITE"}
     assert Alert.objects.count() == 2
@@ -212,7 +221,7 @@ def test_with_nobody_on_call_the_performing_physician_is_paged(clinic_a, patient
     surgeon = staff("dr.surgeon", "physician", clinic_a)
     procedure = signed_procedure(patient, surgeon, on=MONDAY, performed_at=PERFORMED)
     with freeze_time(SIGNED + timedelta(hours=1)):
-        services.report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
+        report_problem(procedure, {"symptoms": ["hives"]}, via=AnsweredVia.PORTAL)
     alert = Alert.objects.get()
     assert [(p["user"], p["reason"]) for p in alert.page_log] == [("dr.surgeon", "no_one_on_call")]
     assert Notification.objects.get(kind="followup.page").to == surgeon.email
@@ -221,7 +230,7 @@ def test_with_nobody_on_call_the_performing_physician_is_paged(clinic_a, patient
 def test_the_procedure_summary_highlights_pneumothorax_risk_sites(clinic_a, patient, physician):
     procedure = signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED,
                                  sites=[("upper_trapezius", "left"), ("gluteus_medius", "right")])
-    summary = services.summarise_procedure(procedure)
+    summary = summarise_procedure(procedure)
     assert [(s.muscle, s.pneumothorax_risk) for s in summary.sites] == [
         ("upper_trapezius", True), ("gluteus_medius", False)]
     assert [s.muscle for s in summary.pneumothorax_sites] == ["upper_trapezius"]

@@ -8,7 +8,8 @@ from email.header import decode_header, make_header
 import pytest
 from freezegun import freeze_time
 
-from triggerpoint.followup import services
+from triggerpoint.followup.alerts import escalate_overdue_alerts
+from triggerpoint.followup.checkins import report_problem, schedule_checkins
 from triggerpoint.followup.models import Alert, AnsweredVia
 from triggerpoint.followup.tests.factories import rota, signed_procedure, staff
 from triggerpoint.notifications.gateways import RecordingSmsGateway
@@ -39,7 +40,7 @@ def alert(oncall, patient, clinic_a):
                                  performed_at=datetime(2026, 11, 16, 19, 0, tzinfo=UTC))
     RecordingSmsGateway.sent.clear()
     with freeze_time(RAISED):
-        services.report_problem(procedure, {"symptoms": ["trouble_breathing"]}, via=AnsweredVia.PORTAL)
+        report_problem(procedure, {"symptoms": ["trouble_breathing"]}, via=AnsweredVia.PORTAL)
     return Alert.objects.get()
 
 
@@ -59,7 +60,7 @@ def test_the_page_reaches_the_on_call_nurse_by_email_and_sms(alert, smtp_server)
 def test_an_escalation_page_reaches_the_next_person_and_the_performing_physician(alert, smtp_server):
     deliver_due(now=RAISED + timedelta(seconds=5))
     with freeze_time(RAISED + timedelta(minutes=15)):
-        services.escalate_overdue_alerts()
+        escalate_overdue_alerts()
         deliver_due()
     recipients = sorted(m["To"] for m in smtp_server.messages)
     assert recipients == ["dr.adams@clinic.example", "dr.surgeon@clinic.example", "nora.first@clinic.example"]
@@ -83,7 +84,7 @@ def test_the_check_in_message_reaches_the_patient_by_email_at_its_time(patient, 
     procedure = signed_procedure(patient, physician, on=date(2026, 11, 16),
                                  performed_at=datetime(2026, 11, 16, 19, 0, tzinfo=UTC))
     with freeze_time(datetime(2026, 11, 16, 19, 30, tzinfo=UTC)):
-        services.schedule_checkins(procedure)
+        schedule_checkins(procedure)
         assert deliver_due() == {}
     with freeze_time(datetime(2026, 11, 16, 23, 0, tzinfo=UTC)):  # 18:00 New York
         assert deliver_due() == {"sent": 1}

@@ -9,8 +9,9 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
-from triggerpoint.followup import services
+from triggerpoint.followup import alerts
 from triggerpoint.followup.models import Alert, CheckIn
+from triggerpoint.followup.report_window import report_problem_url
 from triggerpoint.followup.tests.factories import EVENING
 from triggerpoint.notifications.services import issue_link
 
@@ -53,7 +54,7 @@ def test_the_instructions_are_shown_even_when_storing_or_paging_fails(client, ch
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "raise_alert", broken)
+    monkeypatch.setattr(alerts, "raise_alert", broken)
     with freeze_time(EVENING):
         token = link_for(checkins[0])
         response = client.post(reverse("followup:checkin_link", args=[token]), {"symptoms": ["chest_pain"]})
@@ -188,7 +189,7 @@ def test_the_report_button_can_carry_a_tokenised_link_for_pages_without_login(pr
     from django.template import Context, Template
 
     with freeze_time(EVENING):
-        url = services.report_problem_url(procedure)
+        url = report_problem_url(procedure)
         html = Template("{% load followup_tags %}{% report_problem_button procedure report_url=url %}").render(
             Context({"procedure": procedure, "url": url}))
     assert url.startswith("http") and "/followup/r/" in url and url in html

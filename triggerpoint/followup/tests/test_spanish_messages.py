@@ -15,7 +15,8 @@ from freezegun import freeze_time
 
 from triggerpoint.core.readability import SPANISH_MIN_FERNANDEZ_HUERTA, spanish_fernandez_huerta
 from triggerpoint.core.testing.catalogs import compiled
-from triggerpoint.followup import services
+from triggerpoint.followup import checkins as followup_checkins
+from triggerpoint.followup.checkins import CHECKIN_KIND, schedule_checkins
 from triggerpoint.followup.tests.factories import signed_procedure
 from triggerpoint.notifications.models import ContactPreference, Notification
 
@@ -32,7 +33,7 @@ ENGLISH_911 = ("If you have trouble breathing, chest pain, fainting, or swelling
 SPANISH_SMS_911 = "Si le cuesta respirar, tiene dolor de pecho o se desmaya, llame al 911 ahora."
 ENGLISH_SMS_911 = "Trouble breathing, chest pain or fainting: call 911 now."
 
-#: The msgids of the invitation (services._send_checkin_message and _when).
+#: The msgids of the invitation (checkins._send_checkin_message and _when).
 MESSAGE_MSGIDS = (
     "%(clinic)s: how are you after your injections on %(date)s? Answer in under a minute: "
     "%(url)s . Trouble breathing, chest pain or fainting: call 911 now.",
@@ -58,8 +59,8 @@ def _prefer(patient, language: str, channel: str = "email"):
 def _messages(patient, physician) -> list[Notification]:
     procedure = signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED)
     with freeze_time(SIGNED):
-        services.schedule_checkins(procedure)
-    return list(Notification.objects.filter(kind=services.CHECKIN_KIND).order_by("send_after"))
+        schedule_checkins(procedure)
+    return list(Notification.objects.filter(kind=CHECKIN_KIND).order_by("send_after"))
 
 
 def test_a_spanish_speaking_patient_gets_the_check_in_email_in_spanish(patient, physician):
@@ -113,7 +114,7 @@ def test_an_english_speaking_patient_still_gets_the_english_check_in(patient, ph
 
 
 def test_the_invitations_spanish_is_there_and_reads_fairly_easy():
-    catalog = compiled(Path(services.__file__).resolve().parent)
+    catalog = compiled(Path(followup_checkins.__file__).resolve().parent)
     sample = {"clinic": "Alpha Test Clinic", "name": "Pat", "date": "16 de noviembre", "days": "14",
               "url": "http://127.0.0.1:8000/followup/c/Xy3kP9wQ7rT2vB8nM4sL6dF1/", "time": "6:00 PM",
               "until": "miércoles 18 de noviembre a las 6:00 PM"}

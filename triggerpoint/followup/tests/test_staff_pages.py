@@ -9,7 +9,7 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
-from triggerpoint.followup import services
+from triggerpoint.followup.checkins import report_problem, schedule_checkins
 from triggerpoint.followup.models import Alert, AnsweredVia, CallNote
 from triggerpoint.followup.tests.factories import rota, signed_procedure
 
@@ -25,12 +25,12 @@ def setup(patient, other_patient, physician, nurse, clinic_a):
         trapezius = signed_procedure(patient, physician, on=date(2026, 11, 16),
                                      performed_at=datetime(2026, 11, 16, 19, 0, tzinfo=UTC),
                                      sites=[("upper_trapezius", "left"), ("gluteus_medius", "right")])
-        services.schedule_checkins(trapezius)
+        schedule_checkins(trapezius)
         gluteal = signed_procedure(other_patient, physician, on=date(2026, 11, 16),
                                    sites=[("gluteus_medius", "left")])
-        services.schedule_checkins(gluteal)
+        schedule_checkins(gluteal)
     with freeze_time(NOW - timedelta(minutes=10)):
-        services.report_problem(trapezius, {"symptoms": ["trouble_breathing"], "free_text": "breathless since lunch"},
+        report_problem(trapezius, {"symptoms": ["trouble_breathing"], "free_text": "breathless since lunch"},
                                 via=AnsweredVia.PORTAL)
     return {"alert": Alert.objects.get(), "procedure": trapezius}
 

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
-from triggerpoint.followup import services
+from triggerpoint.followup.checkins import CheckInClosed, report_problem, schedule_checkins
 from triggerpoint.followup.models import Alert, AnsweredVia, CheckIn
+from triggerpoint.followup.report_window import report_problem_url, report_window_days, report_window_open
 from triggerpoint.followup.tests.factories import EVENING, MONDAY, PERFORMED, rota, signed_procedure, staff
 from triggerpoint.followup.toxin import procedure_included_toxin
 from triggerpoint.notifications.services import issue_link
@@ -44,7 +45,7 @@ def test_the_procedure_says_whether_it_included_a_toxin(toxin_procedure, lidocai
 
 def test_a_drooping_eyelid_after_toxin_pages_with_the_toxin_rule(toxin_procedure):
     with freeze_time(DAY_10):
-        checkin, result = services.report_problem(toxin_procedure, {"symptoms": ["drooping_eyelid"]},
+        checkin, result = report_problem(toxin_procedure, {"symptoms": ["drooping_eyelid"]},
                                                   via=AnsweredVia.PORTAL)
     assert result.disposition == "urgent" and result.rule_ids == ("TRI-TOXIN-SPREAD",)
     stored = CheckIn.objects.get(pk=checkin.pk).triage
@@ -55,7 +56,7 @@ def test_a_drooping_eyelid_after_toxin_pages_with_the_toxin_rule(toxin_procedure
 
 def test_a_drooping_eyelid_without_toxin_pages_as_a_new_nerve_sign(lidocaine_procedure):
     with freeze_time(DAY_10):
-        checkin, result = services.report_problem(lidocaine_procedure, {"symptoms": ["drooping_eyelid"]},
+        checkin, result = report_problem(lidocaine_procedure, {"symptoms": ["drooping_eyelid"]},
                                                   via=AnsweredVia.PORTAL)
     assert result.disposition == "urgent" and result.rule_ids == ("TRI-URG-NEURO-SIGN",)
     assert CheckIn.objects.get(pk=checkin.pk).triage["request"]["botulinum_toxin"] is False
@@ -65,7 +66,7 @@ def test_spanish_text_about_swallowing_after_toxin_is_an_emergency(toxin_procedu
     patient.preferred_language = "es"
     patient.save(update_fields=["preferred_language"])
     with freeze_time(DAY_10):
-        _checkin, result = services.report_problem(toxin_procedure, {"symptoms": [], "free_text": "me cuesta tragar"},
+        _checkin, result = report_problem(toxin_procedure, {"symptoms": [], "free_text": "me cuesta tragar"},
                                                    via=AnsweredVia.PORTAL)
     assert result.disposition == "emergency"
     assert "TRI-TOXIN-SPREAD" in result.rule_ids
@@ -76,7 +77,7 @@ def _form_body(client, procedure, patient, language="en"):
     patient.preferred_language = language
     patient.save(update_fields=["preferred_language"])
     with freeze_time(PERFORMED + timedelta(minutes=30)):
-        checkins = services.schedule_checkins(procedure)
+        checkins = schedule_checkins(procedure)
     with freeze_time(EVENING):
         _link, token = issue_link(patient, "followup.checkin", checkins[0], timedelta(hours=48))
         return client.get(reverse("followup:checkin_link", args=[token])).content.decode()
@@ -108,28 +109,28 @@ def _noon_new_york(day: int) -> datetime:
 
 
 def test_after_toxin_a_patient_can_report_online_through_week_12_and_not_after(toxin_procedure):
-    assert services.report_window_days(toxin_procedure) == 84
+    assert report_window_days(toxin_procedure) == 84
     for day, is_open in ((14, True), (15, True), (20, True), (84, True), (85, False)):
-        assert services.report_window_open(toxin_procedure, _noon_new_york(day)) is is_open, day
+        assert report_window_open(toxin_procedure, _noon_new_york(day)) is is_open, day
     with freeze_time(_noon_new_york(20)):
-        _checkin, result = services.report_problem(toxin_procedure, {"symptoms": ["double_vision"]},
+        _checkin, result = report_problem(toxin_procedure, {"symptoms": ["double_vision"]},
                                                    via=AnsweredVia.PORTAL)
     assert "TRI-TOXIN-SPREAD" in result.rule_ids and result.disposition in ("urgent", "emergency")
-    with freeze_time(_noon_new_york(85)), pytest.raises(services.CheckInClosed, match="open for 84 days"):
-        services.report_problem(toxin_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
+    with freeze_time(_noon_new_york(85)), pytest.raises(CheckInClosed, match="open for 84 days"):
+        report_problem(toxin_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
 
 
 def test_without_toxin_online_reporting_closes_after_day_14(lidocaine_procedure):
-    assert services.report_window_days(lidocaine_procedure) == 14
-    assert services.report_window_open(lidocaine_procedure, _noon_new_york(14)) is True
-    assert services.report_window_open(lidocaine_procedure, _noon_new_york(15)) is False
-    with freeze_time(_noon_new_york(15)), pytest.raises(services.CheckInClosed, match="open for 14 days"):
-        services.report_problem(lidocaine_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
+    assert report_window_days(lidocaine_procedure) == 14
+    assert report_window_open(lidocaine_procedure, _noon_new_york(14)) is True
+    assert report_window_open(lidocaine_procedure, _noon_new_york(15)) is False
+    with freeze_time(_noon_new_york(15)), pytest.raises(CheckInClosed, match="open for 14 days"):
+        report_problem(lidocaine_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
 
 
 def test_a_drug_that_cannot_be_identified_keeps_the_toxin_window_open(patient, physician, on_call):
     unknown = signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED, drug="not-in-catalogue")
-    assert services.report_window_days(unknown) == 84
+    assert report_window_days(unknown) == 84
 
 
 def test_the_portal_offers_the_report_form_on_day_20_after_toxin(toxin_procedure, lidocaine_procedure, patient, client):
@@ -137,7 +138,7 @@ def test_the_portal_offers_the_report_form_on_day_20_after_toxin(toxin_procedure
         client.force_login(patient.portal_user)
         opened = client.get(reverse("followup:portal_report", args=[toxin_procedure.public_id]))
         closed = client.get(reverse("followup:portal_report", args=[lidocaine_procedure.public_id]))
-        link = services.report_problem_url(toxin_procedure)
+        link = report_problem_url(toxin_procedure)
     assert opened.status_code == 200 and b"drooping" in opened.content.lower()
     assert closed.status_code == 409
     assert link is not None

@@ -11,7 +11,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from triggerpoint.core.context import acting_as
-from triggerpoint.followup import services
+from triggerpoint.followup.tasks import sweep
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, every: int = 0, **options):
         while True:
             with acting_as(None):
-                counts = services.sweep()
+                counts = sweep()
             self.stdout.write(f"followup sweep: {counts['escalated']} alert(s) escalated, "
                               f"{counts['missed']} check-in(s) missed")
             if every <= 0:

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def run_sweeps() -> dict[str, int]:
-    from triggerpoint.followup import services as followup
+    from triggerpoint.followup import tasks as followup
     from triggerpoint.notifications import services as notifications
     from triggerpoint.outcomes import outcome_requests
 
