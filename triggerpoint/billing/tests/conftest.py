@@ -35,15 +35,15 @@ def sign_note(physician):
     from django.urls import get_resolver
 
     from triggerpoint.core.context import acting_as
-    from triggerpoint.procedures import services
+    from triggerpoint.procedures import drafting, signing
 
     get_resolver().url_patterns  # noqa: B018 - import the views before the clock is frozen
 
     def _sign(patient, **changes):
         payload = copy.deepcopy(NOTE) | changes
         with freeze_time("2026-11-20 15:00:00"), acting_as(physician):
-            draft = services.create_draft(physician, patient, procedure_date=SERVICE_DAY)
-            draft = services.autosave_draft(physician, draft, draft.version, payload)
-            return services.sign_procedure(physician, draft, draft.version)
+            draft = drafting.create_draft(physician, patient, procedure_date=SERVICE_DAY)
+            draft = drafting.autosave_draft(physician, draft, draft.version, payload)
+            return signing.sign_procedure(physician, draft, draft.version)
 
     return _sign

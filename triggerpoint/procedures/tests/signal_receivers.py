@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from triggerpoint.aftercare.receivers import create_plan_on_signature
-from triggerpoint.followup import services as followup_services
-from triggerpoint.outcomes import services as outcomes_services
+from triggerpoint.followup import checkins as followup_checkins
+from triggerpoint.outcomes import outcome_requests
 from triggerpoint.procedures.signals import procedure_signed
 
 # Every receiver an app connects in its AppConfig.ready, by dispatch_uid, in INSTALLED_APPS order.
 RECEIVERS = {
     "aftercare.create_plan_on_signature": create_plan_on_signature,
-    "followup.schedule_checkins": followup_services.on_procedure_signed,
-    "outcomes.schedule_requests": outcomes_services.on_procedure_signed,
+    "followup.schedule_checkins": followup_checkins.on_procedure_signed,
+    "outcomes.schedule_requests": outcome_requests.on_procedure_signed,
 }
 
 
