@@ -11,9 +11,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import Http404
 
 from triggerpoint.accounts.policy import require
@@ -133,3 +135,9 @@ def get_child(visit: Visit, model, public_id):
 def view_patient_visits(user, patient, count: int) -> None:
     """Record one read of a patient's list of assessment visits."""
     audit.record("assessment.visit.listed", obj=patient, details={"visits": count})
+
+
+def last_visit_dates(patient_ids: list[int]) -> dict[int, date]:
+    """Each patient's latest assessment visit date (patients.last_visits asks for a page of results)."""
+    rows = Visit.objects.filter(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("visit_date"))
+    return {row["patient_id"]: row["latest"] for row in rows}

@@ -12,7 +12,7 @@ What the box understands (the whole query is tried as each in turn):
 
 The database does the matching (an accent-folding regular expression, which both SQLite — Django
 supplies REGEXP — and PostgreSQL run), so only the page of results is loaded. Each result carries its
-last visit date. Every patient shown is audited by the caller (`audit.record_patient_views`).
+last visit (assessment visit or signed procedure, from `last_visits`). Every patient shown is audited by the caller (`audit.record_patient_views`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from triggerpoint.accounts.policy import scope_to_user
 from triggerpoint.audit import services as audit
+from triggerpoint.patients import last_visits
 from triggerpoint.patients.models import Patient
 from triggerpoint.patients.registration import fold, phone_digits
 
@@ -98,8 +99,10 @@ def find_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui"
     condition = build_filter(query)
     if condition is not None:
         qs = qs.filter(condition)
-    qs = qs.annotate(last_visit=Max("assessment_visits__visit_date"))
     results = list(qs.order_by("family_name", "given_name", "date_of_birth")[:limit])
+    seen = last_visits.last_visit_dates(p.pk for p in results)
+    for patient in results:
+        patient.last_visit = seen.get(patient.pk)
     details = {"channel": channel, "query_length": len((query or "").strip()), "results": len(results)}
     if results:
         audit.record_patient_views("patients.patient.searched", results, clinic=getattr(user, "clinic_id", None),

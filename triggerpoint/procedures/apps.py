@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from triggerpoint.patients import payers
+from triggerpoint.patients import last_visits, payers
 from triggerpoint.procedures import coding
 from triggerpoint.screening import history
 
@@ -22,5 +22,6 @@ class ProceduresConfig(AppConfig):
             clinic_steroid_sessions_12m=selectors.clinic_steroid_sessions_12m,
             planned_session_checks=selectors.planned_session_checks,
         )
+        last_visits.provide("signed procedures", selectors.last_procedure_dates)
         # The chart records a patient's payer with an id of the coders' payer table.
         payers.provide(lambda: [(p.id, p.name) for p in coding.load_code_tables().payers.values()])

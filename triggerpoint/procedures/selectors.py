@@ -21,6 +21,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Max
+
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures import coding
@@ -248,3 +250,9 @@ def clinic_steroid_sessions_12m(patient, before: date) -> int:
         .distinct()
         .count()
     )
+
+
+def last_procedure_dates(patient_ids: list[int]) -> dict[int, date]:
+    """Each patient's latest signed procedure date (patients.last_visits asks for a page of results)."""
+    rows = signed_procedures(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("procedure_date"))
+    return {row["patient_id"]: row["latest"] for row in rows}

@@ -95,3 +95,25 @@ def test_the_api_list_searches_like_the_front_desk_box(client, bearer, front_des
         assert next(r for r in rows if r["id"] == str(jose.public_id))["last_visit"] == "2026-11-20"
     shown = set(AuditEvent.objects.filter(action="patients.patient.searched").values_list("patient_id", flat=True))
     assert shown == {garcias[k].pk for k in expected}
+
+
+@pytest.mark.django_db
+def test_the_last_visit_counts_signed_procedures_too_and_only_for_the_results(front_desk, physician, garcias):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from triggerpoint.assessment.models import Visit
+    from triggerpoint.outcomes.tests.factories import signed_procedure
+
+    jose, ana = garcias["jose"], garcias["ana"]
+    Visit.objects.create(clinic=jose.clinic, patient=jose, clinician=physician, visit_date=date(2026, 10, 1))
+    signed_procedure(jose, physician, date(2026, 11, 2), schedule=False)
+    Visit.objects.create(clinic=ana.clinic, patient=ana, clinician=physician, visit_date=date(2026, 11, 5))
+    search.find_patients(front_desk, "nobody")  # warm the user's roles and the audit chain head
+    with CaptureQueriesContext(connection) as three:
+        found = {p.pk: p.last_visit for p in search.find_patients(front_desk, "garcia")}
+    assert found[jose.pk] == date(2026, 11, 2) and found[ana.pk] == date(2026, 11, 5)
+    assert found[garcias["luis"].pk] is None
+    with CaptureQueriesContext(connection) as one:
+        assert len(search.find_patients(front_desk, "garcia, ana")) == 1
+    assert len(three.captured_queries) == len(one.captured_queries)  # one query per provider, not per patient

@@ -25,6 +25,7 @@ def _post(client, path, body, headers, method="post"):
 # ------------------------------------------------------------------ POST /evaluate (pure)
 def test_evaluate_returns_the_status_and_findings_with_rule_ids_and_stores_nothing(client, bearer, nurse):
     headers = bearer(nurse)
+    _post(client, EVALUATE, payload(), headers)  # the token's first use is audited by authentication, not here
     audit_before = AuditEvent.objects.count()
     response = _post(client, EVALUATE, payload(today={"on_antibiotics": True}), headers)
     assert response.status_code == 200, response.content
