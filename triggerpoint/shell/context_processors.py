@@ -16,6 +16,7 @@ def shell(request):
             ("Screenings", "screening:index", "screening.view"),
             ("Atlas", "atlas:index", "atlas.view"),
             ("Analytics", "outcomes:dashboard", "analytics.view"),
+            ("Users", "accounts:users", "user.manage"),
             ("API tokens", "accounts:tokens", "token.manage"),
             ("Audit log", "audit:log", "audit.view"),
         ):
