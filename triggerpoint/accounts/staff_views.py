@@ -8,6 +8,8 @@ a confirmation page first (GET) and act only on its POST.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
@@ -211,6 +213,6 @@ def enrol(request, token: str):
                     return redirect("core:home")
     return render(request, "accounts/enrol.html", {
         "form": form, "account": user, "link": link,
-        "secret": mfa.base32_secret(device), "otpauth": mfa.otpauth_uri(device),
+        "secret_groups": " ".join(re.findall(".{1,4}", mfa.base32_secret(device))),  # easier to type by hand
         "qr": mfa.qr_data_uri(device),
     }, status=status)

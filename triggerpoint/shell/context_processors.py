@@ -25,4 +25,7 @@ def shell(request):
                     nav.append((label, reverse(url_name), url_name.split(":")[0]))
                 except NoReverseMatch:
                     continue  # that module is not installed in this build
+    # Two items of one app (accounts: Users, API tokens) are told apart by their path.
+    shared = {ns for _label, _url, ns in nav if sum(1 for item in nav if item[2] == ns) > 1}
+    nav = [(label, url, ns if ns not in shared or request.path.startswith(url) else "") for label, url, ns in nav]
     return {"shell_nav": nav, "shell_clinic": getattr(user, "clinic", None)}

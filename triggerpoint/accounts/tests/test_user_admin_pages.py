@@ -177,7 +177,7 @@ def test_a_token_secret_is_shown_once_and_only_its_hash_is_kept(clinic_admin, nu
     assert response.status_code == 201 and "no-store" in response.get("Cache-Control", "")
     token = ApiToken.objects.get(user=nurse)
     page = response.content.decode()
-    raw = page.split('<code id="token-secret">')[1].split("</code>")[0]
+    raw = page.split('<code id="token-secret" class="token-secret">')[1].split("</code>")[0]
     assert raw.startswith(token.prefix) and token.token_hash != raw
     assert raw not in client.get(f"/accounts/users/{nurse.pk}/").content.decode()
     assert client.get("/api/v1/patients/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
