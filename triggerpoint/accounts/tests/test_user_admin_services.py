@@ -252,3 +252,12 @@ def test_a_used_expired_or_unknown_link_does_not_open(clinic_admin):
     for token in (raw, "unknown", "", "x" * 500):
         with pytest.raises(services.EnrolmentInvalid):
             services.open_enrolment(token)
+
+
+def test_without_the_outbox_an_invitation_fails_loudly_and_leaves_no_account(clinic_admin, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setattr(services, "_staff_mailer", None)
+    with pytest.raises(ImproperlyConfigured):
+        _new_user(clinic_admin)
+    assert not User.objects.filter(username="new.nurse").exists() and not EnrolmentLink.objects.exists()
