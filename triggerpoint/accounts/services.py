@@ -119,10 +119,11 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
 
 
 def _require_same_clinic_staff(admin: User, user: User, action: str = "user.manage") -> None:
-    """The policy's answer for this admin and this account: 404 for another clinic, 403 for the role."""
+    """The policy's answer for this admin and this account: 404 for another clinic, 403 for the role.
+
+    A patient's portal account has no clinic, so it is out of every admin's scope (404) too.
+    """
     require(admin, action, user)
-    if user.clinic_id is None:  # a patient's portal account is not managed here
-        raise Refused(_("This is not a staff account."))
 
 
 def _set_roles(user: User, roles: list[str]) -> None:

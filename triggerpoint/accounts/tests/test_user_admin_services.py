@@ -261,3 +261,9 @@ def test_without_the_outbox_an_invitation_fails_loudly_and_leaves_no_account(cli
     with pytest.raises(ImproperlyConfigured):
         _new_user(clinic_admin)
     assert not User.objects.filter(username="new.nurse").exists() and not EnrolmentLink.objects.exists()
+
+
+def test_a_patients_portal_account_is_out_of_the_admins_scope(clinic_admin, patient):
+    with pytest.raises(Http404):
+        services.deactivate(clinic_admin, patient.portal_user)
+    assert User.objects.get(pk=patient.portal_user_id).is_active
