@@ -41,3 +41,36 @@ def otpauth_uri(device: TOTPDevice) -> str:
         f"otpauth://totp/{issuer}:{device.user.username}?secret={base32_secret(device)}"
         f"&issuer={issuer}&digits={device.digits}&period={device.step}"
     )
+
+
+def has_confirmed_device(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def pending_totp(user, name: str = "Authenticator app") -> TOTPDevice:
+    """The device being enrolled: unconfirmed (so it verifies no sign-in) until its first code is checked.
+
+    Reloading the enrolment page returns the same device, so the secret the user already
+    scanned stays valid.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=name, confirmed=False)
+
+
+def remove_devices(user) -> int:
+    """Delete every TOTP device of `user` (a reset): sessions verified with them stop being verified."""
+    count, _ = TOTPDevice.objects.filter(user=user).delete()
+    return count
+
+
+def verify_pending(device: TOTPDevice, token: str) -> bool:
+    """Whether `token` is the current code of a device being enrolled (django-otp's throttle applies)."""
+    token = (token or "").replace(" ", "")
+    return token.isdigit() and bool(device.verify_token(token))
+
+
+def qr_data_uri(device: TOTPDevice) -> str:
+    """The otpauth URI as a QR code (an SVG data URI: the strict CSP allows data: images, not inline markup)."""
+    import segno
+
+    return segno.make(otpauth_uri(device), error="m").svg_data_uri(scale=5, border=2)

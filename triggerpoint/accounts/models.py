@@ -113,3 +113,53 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class EnrolmentPurpose(models.TextChoices):
+    INVITE = "invite", "New account"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset"
+
+
+class EnrolmentLinkQuerySet(models.QuerySet):
+    def open(self):
+        """Links that may still be used: not used, not withdrawn, not expired."""
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class EnrolmentLink(models.Model):
+    """A one-time emailed link with which a staff member enrols their second factor.
+
+    Issued when a clinic admin adds the account (the link also sets the first password)
+    and when they reset a lost second factor. Enrolling needs the link *and* the
+    password (a new one for a new account), so neither a leaked password nor an
+    intercepted email alone lets someone register their own authenticator.
+    Only the SHA-256 of the token is stored; issuing a new link withdraws older ones.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_links")
+    purpose = models.CharField(max_length=30, choices=EnrolmentPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrolmentLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.user}"
+
+    @classmethod
+    def issue(cls, user: User, purpose: str, valid_for: timedelta, created_by: User | None = None) -> tuple[EnrolmentLink, str]:
+        raw = secrets.token_urlsafe(32)
+        link = cls.objects.create(user=user, purpose=purpose, token_hash=hash_token(raw), created_by=created_by,
+                                  expires_at=timezone.now() + valid_for)
+        return link, raw
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -3,17 +3,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
+from triggerpoint.accounts import services
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.forms import LoginForm
 from triggerpoint.accounts.models import ApiToken
-from triggerpoint.accounts.policy import require
+from triggerpoint.accounts.policy import audit_refusal
 from triggerpoint.audit import services as audit
 
 
@@ -62,17 +63,16 @@ def token_list(request):
 
 
 @staff_required("token.manage")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_revoke(request, token_id: int):
-    token = ApiToken.objects.select_related("user").filter(pk=token_id, user__clinic=request.user.clinic).first()
-    if token is None:
-        from django.http import Http404
-
+    """GET asks for confirmation (what stops working); only the POST revokes."""
+    token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is None or token.user.clinic_id != request.user.clinic_id:
+        # Another clinic's token is answered like a missing one (audited as out of scope).
+        audit_refusal(request.user, ApiToken, token_id, "token.manage", token.user if token else None)
         raise Http404("No such token.")
-    require(request.user, "token.manage", request.user.clinic)
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit.record("accounts.token.revoked", clinic=request.user.clinic, details={"token": token.prefix, "user": token.user.username})
-        messages.success(request, f"Token {token.prefix}… revoked.")
-    return redirect("accounts:tokens")
+    if request.method == "GET":
+        return render(request, "accounts/token_revoke.html", {"token": token})
+    if services.revoke_token(request.user, token):
+        messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
+    return redirect("accounts:user_detail", user_id=token.user_id)

@@ -20,7 +20,9 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     # accounts
+    ACCOUNTS_SECOND_FACTOR_ENROLLED = "accounts.second_factor.enrolled"
     ACCOUNTS_SECOND_FACTOR_REJECTED = "accounts.second_factor.rejected"
+    ACCOUNTS_SECOND_FACTOR_RESET = "accounts.second_factor.reset"
     ACCOUNTS_SESSION_LOCKED_OUT = "accounts.session.locked_out"
     ACCOUNTS_SESSION_SIGN_IN_FAILED = "accounts.session.sign_in_failed"
     ACCOUNTS_SESSION_SIGNED_IN = "accounts.session.signed_in"
@@ -28,6 +30,10 @@ class AuditAction(StrEnum):
     ACCOUNTS_TOKEN_FIRST_USED = "accounts.token.first_used"  # noqa: S105 - an audit code, not a secret
     ACCOUNTS_TOKEN_ISSUED = "accounts.token.issued"  # noqa: S105 - an audit code, not a secret
     ACCOUNTS_TOKEN_REVOKED = "accounts.token.revoked"  # noqa: S105 - an audit code, not a secret
+    ACCOUNTS_USER_CREATED = "accounts.user.created"
+    ACCOUNTS_USER_DEACTIVATED = "accounts.user.deactivated"
+    ACCOUNTS_USER_REACTIVATED = "accounts.user.reactivated"
+    ACCOUNTS_USER_ROLES_CHANGED = "accounts.user.roles_changed"
     # aftercare
     AFTERCARE_PLAN_CREATED = "aftercare.plan.created"
     AFTERCARE_PLAN_DOWNLOADED = "aftercare.plan.downloaded"

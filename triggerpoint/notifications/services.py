@@ -113,6 +113,12 @@ def _delivery_task() -> Any:
         ) from None
 
 
+def email_staff(*, user, kind: str, subject: str, body: str, idempotency_key: str) -> Notification:
+    """An email to a staff member of a clinic (an enrolment link), through the outbox like every message."""
+    return enqueue(clinic=user.clinic, kind=kind, channel=Channel.EMAIL, to=user.email, subject=subject, body=body,
+                   idempotency_key=idempotency_key, recipient_user=user, related=user)
+
+
 def schedule(note: Notification) -> None:
     """Queue the delivery task to run at the notification's time (the task table is in the same database)."""
     deliver_notification = _delivery_task()

@@ -17,6 +17,7 @@ def shell(request):
             ("Atlas", "atlas:index", "atlas.view"),
             ("Analytics", "outcomes:dashboard", "analytics.view"),
             ("Billing", "billing:worklist", "billing.view"),
+            ("Users", "accounts:users", "user.manage"),
             ("API tokens", "accounts:tokens", "token.manage"),
             ("Audit log", "audit:log", "audit.view"),
         ):
@@ -25,4 +26,7 @@ def shell(request):
                     nav.append((label, reverse(url_name), url_name.split(":")[0]))
                 except NoReverseMatch:
                     continue  # that module is not installed in this build
+    # Two items of one app (accounts: Users, API tokens) are told apart by their path.
+    shared = {ns for _label, _url, ns in nav if sum(1 for item in nav if item[2] == ns) > 1}
+    nav = [(label, url, ns if ns not in shared or request.path.startswith(url) else "") for label, url, ns in nav]
     return {"shell_nav": nav, "shell_clinic": getattr(user, "clinic", None)}
