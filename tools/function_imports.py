@@ -25,6 +25,24 @@ def runtime_modules() -> list[Path]:
     )
 
 
+def _reason(lines: list[str], lineno: int) -> str:
+    """The comment at the end of the import's line, or above its group of imports (one comment may
+    explain several imports written together)."""
+    line = lines[lineno - 1]
+    if "#" in line and not line.split("#", 1)[1].strip().startswith("noqa"):
+        return line.split("#", 1)[1].strip()
+    index = lineno - 2
+    while index >= 0:
+        text = lines[index].strip()
+        comment = text.split("#", 1)[1].strip() if "#" in text else ""
+        if comment and not comment.startswith("noqa"):
+            return comment
+        if not text.startswith(("from ", "import ")):
+            return ""
+        index -= 1
+    return ""
+
+
 def function_imports(path: Path) -> list[tuple[int, str, str]]:
     """(line, imported module, reason) for each import nested in a function body."""
     source = path.read_text()
@@ -36,10 +54,7 @@ def function_imports(path: Path) -> list[tuple[int, str, str]]:
         for inner in ast.walk(node):
             if isinstance(inner, (ast.Import, ast.ImportFrom)):
                 module = inner.module if isinstance(inner, ast.ImportFrom) else inner.names[0].name
-                line = lines[inner.lineno - 1]
-                above = lines[inner.lineno - 2].strip() if inner.lineno > 1 else ""
-                reason = line.split("#", 1)[1].strip() if "#" in line else (above[1:].strip() if above.startswith("#") else "")
-                found.append((inner.lineno, module or "", reason))
+                found.append((inner.lineno, module or "", _reason(lines, inner.lineno)))
     return sorted(set(found))
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_login_failed
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -35,8 +35,6 @@ def issue_token(request, payload: TokenRequest):
         raise HttpError(401, "Invalid credentials.")
     device = mfa.verify(user, payload.otp_token)
     if device is None:
-        from django.contrib.auth import user_login_failed
-
         user_login_failed.send(sender=__name__, credentials={"username": payload.username}, request=request)
         raise HttpError(401, "Invalid credentials.")
     token, raw = ApiToken.issue(user, payload.name[:100], payload.expires_days)

@@ -9,10 +9,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from triggerpoint.accounts import checks, identity  # noqa: F401 - checks register on import
+        # Imported in ready(): they import models, which Django loads only after every app's module;
+        # checks register on import.
+        from triggerpoint.accounts import checks, identity, security_audit  # noqa: F401
 
         identity.connect_signals()
-
-        from triggerpoint.accounts import security_audit
-
         security_audit.connect_signals()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import segno
 from django.conf import settings
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -71,6 +72,4 @@ def verify_pending(device: TOTPDevice, token: str) -> bool:
 
 def qr_data_uri(device: TOTPDevice) -> str:
     """The otpauth URI as a QR code (an SVG data URI: the strict CSP allows data: images, not inline markup)."""
-    import segno
-
     return segno.make(otpauth_uri(device), error="m").svg_data_uri(scale=5, border=2)

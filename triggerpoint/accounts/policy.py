@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from triggerpoint.accounts.models import Role
+from triggerpoint.audit.services import record_refusals
+from triggerpoint.core import context
 
 P, N, F, A, C = Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.ANALYST, Role.CLINIC_ADMIN
 
@@ -175,8 +177,6 @@ def get_record_for_user(user: Any, model: Any, public_id: Any, action: str):
     """The record, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role.
 
     Patients have their own (`patients.selectors.get_patient_for_user`) with the same contract."""
-    from django.core.exceptions import ValidationError
-
     try:
         record = model.objects.get(public_id=public_id)
     except (model.DoesNotExist, ValidationError, ValueError) as exc:
@@ -233,9 +233,6 @@ def _note(user: Any, object_type: str, public_id: Any, action: str, outcome: str
         "patient_id": patient_id,
         "clinic_id": clinic_id,
     }
-    from triggerpoint.core import context
 
     if not context.note_refusal(refusal):
-        from triggerpoint.audit.services import record_refusals
-
         record_refusals([refusal])

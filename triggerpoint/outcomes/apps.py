@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from triggerpoint.procedures.signals import procedure_signed
+
 
 class OutcomesConfig(AppConfig):
     name = "triggerpoint.outcomes"
@@ -11,7 +13,6 @@ class OutcomesConfig(AppConfig):
     def ready(self) -> None:
         # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.outcomes import outcome_requests
-        from triggerpoint.procedures.signals import procedure_signed
 
         # Outcome requests are written inside the signing transaction (idempotent receiver).
         procedure_signed.connect(outcome_requests.on_procedure_signed, dispatch_uid="outcomes.schedule_requests")

@@ -10,6 +10,7 @@ class PatientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.accounts.models import set_portal_patient_lookup
         from triggerpoint.patients.selectors import portal_patient_of
 

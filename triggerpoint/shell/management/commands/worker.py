@@ -17,14 +17,14 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from triggerpoint.core.context import acting_as
+from triggerpoint.followup import tasks as followup
+from triggerpoint.notifications import services as notifications
+from triggerpoint.outcomes import outcome_requests
 
 log = logging.getLogger(__name__)
 
 
 def run_sweeps() -> dict[str, int]:
-    from triggerpoint.followup import tasks as followup
-    from triggerpoint.notifications import services as notifications
-    from triggerpoint.outcomes import outcome_requests
 
     with acting_as(None):
         delivered = notifications.deliver_due()
