@@ -10,10 +10,16 @@ is smaller than the English one.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The rules read the clinic's clock (django.utils.timezone), so settings must be configured.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triggerpoint.settings")
+import django  # noqa: E402
+
+django.setup()
 
 from triggerpoint.followup.evaluation import CASE_SETS, MIN_EXACT_ACCURACY, EvalReport, load_cases, run_eval  # noqa: E402
 from triggerpoint.followup.triage import DISPOSITIONS  # noqa: E402
