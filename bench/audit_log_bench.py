@@ -42,7 +42,10 @@ def load(clinic, count: int) -> None:
             Patient(clinic=clinic, mrn=f"AUD-{n:06d}", given_name=f"Given{n % 97}", family_name=f"Family{n}",
                     date_of_birth=date(1950 + n % 50, 1 + n % 12, 1 + n % 28)) for n in range(2000)
         ])
-    staff = [make_staff(f"audit.bench.{n}", "nurse", clinic, with_totp=False) for n in range(25)]
+    from triggerpoint.accounts.models import User
+
+    staff = [User.objects.filter(username=f"audit.bench.{n}").first()
+             or make_staff(f"audit.bench.{n}", "nurse", clinic, with_totp=False) for n in range(25)]
     actions = sorted(a.value for a in AuditAction)
     patient_ids = list(Patient.objects.filter(clinic=clinic).values_list("pk", flat=True))
     with connection.cursor() as cursor:
