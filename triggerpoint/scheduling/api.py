@@ -89,7 +89,6 @@ class AppointmentOut(Schema):
 
 
 class AppointmentIn(Schema):
-    patient_id: UUID
     appointment_type_id: UUID
     clinician: str = Field(..., min_length=1, max_length=150, description="The clinician's username.")
     room_id: UUID | None = None
@@ -181,12 +180,20 @@ def list_appointments(request, date: ScheduledDate | None = None, days: int = 1,
     return [appointment_out(a) for a in rows]
 
 
-@router.post("/appointments", response={201: AppointmentOut, **PROBLEMS})
-def book_appointment(request, payload: AppointmentIn):
+@router.get("/patients/{patient_id}/appointments", response=list[AppointmentOut])
+def list_patient_appointments(request, patient_id: UUID):
+    """One patient's appointments, latest first (cancelled and no-shows included)."""
+    patient = get_patient_for_user(request.auth, patient_id, "schedule.view")
+    rows = list(selectors.appointments_for_patient(patient)[:200])
+    services.view_day(request.auth, rows, channel="api", details={"patient": True})
+    return [appointment_out(a) for a in rows]
+
+
+@router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut, **PROBLEMS})
+def book_appointment(request, patient_id: UUID, payload: AppointmentIn):
     """Book. 422 with every reason for a wrong time; 409 naming the appointment that holds the clinician or room."""
     user = request.auth
-    require(user, "appointment.book")
-    patient = get_patient_for_user(user, payload.patient_id, "appointment.book")
+    patient = get_patient_for_user(user, patient_id, "appointment.book")
     kind = selectors.get_clinic_record(user, AppointmentType, payload.appointment_type_id)
     room = selectors.get_clinic_record(user, Room, payload.room_id) if payload.room_id else None
     try:
@@ -198,18 +205,18 @@ def book_appointment(request, payload: AppointmentIn):
     return Status(201, appointment_out(appointment))
 
 
-@router.get("/appointments/{appointment_id}", response=AppointmentOut)
-def read_appointment(request, appointment_id: UUID):
-    appointment = selectors.get_appointment_for_user(request.auth, appointment_id, "schedule.view")
+@router.get("/patients/{patient_id}/appointments/{appointment_id}", response=AppointmentOut)
+def read_appointment(request, patient_id: UUID, appointment_id: UUID):
+    appointment = selectors.get_appointment_for_user(request.auth, appointment_id, "schedule.view", patient_id)
     services.view_appointment(request.auth, appointment, channel="api")
     return appointment_out(appointment)
 
 
-@router.patch("/appointments/{appointment_id}", response={200: AppointmentOut, **PROBLEMS})
-def move_appointment(request, appointment_id: UUID, payload: AppointmentMoveIn):
+@router.patch("/patients/{patient_id}/appointments/{appointment_id}", response={200: AppointmentOut, **PROBLEMS})
+def move_appointment(request, patient_id: UUID, appointment_id: UUID, payload: AppointmentMoveIn):
     """Move to another time, clinician or room (booked or confirmed appointments only)."""
     user = request.auth
-    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change")
+    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change", patient_id)
     sent = payload.dict(exclude_unset=True)
     kwargs = {}
     if "room_id" in sent:
@@ -223,10 +230,10 @@ def move_appointment(request, appointment_id: UUID, payload: AppointmentMoveIn):
     return Status(200, appointment_out(appointment))
 
 
-@router.post("/appointments/{appointment_id}/cancel", response={200: AppointmentOut, **PROBLEMS})
-def cancel_appointment(request, appointment_id: UUID, payload: AppointmentCancelIn):
+@router.post("/patients/{patient_id}/appointments/{appointment_id}/cancel", response={200: AppointmentOut, **PROBLEMS})
+def cancel_appointment(request, patient_id: UUID, appointment_id: UUID, payload: AppointmentCancelIn):
     user = request.auth
-    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change")
+    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change", patient_id)
     try:
         appointment = services.cancel(user, appointment, payload.version, payload.reason, channel="api")
     except services.SchedulingRefused as exc:
@@ -234,11 +241,11 @@ def cancel_appointment(request, appointment_id: UUID, payload: AppointmentCancel
     return Status(200, appointment_out(appointment))
 
 
-@router.post("/appointments/{appointment_id}/no-show", response={200: AppointmentOut, **PROBLEMS})
-def no_show_appointment(request, appointment_id: UUID, payload: AppointmentVersionIn):
+@router.post("/patients/{patient_id}/appointments/{appointment_id}/no-show", response={200: AppointmentOut, **PROBLEMS})
+def no_show_appointment(request, patient_id: UUID, appointment_id: UUID, payload: AppointmentVersionIn):
     """Mark a no-show (only after the start time, before arrival)."""
     user = request.auth
-    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change")
+    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change", patient_id)
     try:
         appointment = services.mark_no_show(user, appointment, payload.version, channel="api")
     except services.SchedulingRefused as exc:
@@ -246,11 +253,11 @@ def no_show_appointment(request, appointment_id: UUID, payload: AppointmentVersi
     return Status(200, appointment_out(appointment))
 
 
-@router.post("/appointments/{appointment_id}/status", response={200: AppointmentOut, **PROBLEMS})
-def step_appointment(request, appointment_id: UUID, payload: AppointmentStepIn):
+@router.post("/patients/{patient_id}/appointments/{appointment_id}/status", response={200: AppointmentOut, **PROBLEMS})
+def step_appointment(request, patient_id: UUID, appointment_id: UUID, payload: AppointmentStepIn):
     """Confirm, arrived, in room, done: the lifecycle (SCH-LIFECYCLE) says which step may follow which."""
     user = request.auth
-    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change")
+    appointment = selectors.get_appointment_for_user(user, appointment_id, "appointment.change", patient_id)
     try:
         appointment = services.advance_status(user, appointment, payload.version, payload.status, channel="api")
     except services.SchedulingRefused as exc:

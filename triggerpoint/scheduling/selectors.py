@@ -87,14 +87,17 @@ def clinicians(clinic):
             .distinct().order_by("last_name", "first_name", "username"))
 
 
-def get_appointment_for_user(user: Any, public_id: Any, action: str) -> Appointment:
-    """The appointment, if this user may `action` it: 404 when missing or another clinic's, 403 for the role."""
+def get_appointment_for_user(user: Any, public_id: Any, action: str, patient_id: Any = None) -> Appointment:
+    """The appointment, if this user may `action` it: 404 when missing, another clinic's, or (when the route
+    names a patient) another patient's; 403 for the role."""
     try:
         appointment = _base().get(public_id=public_id)
     except (Appointment.DoesNotExist, ValidationError, ValueError) as exc:
         audit_refusal(user, Appointment, public_id, action, None)
         raise Http404("No such appointment.") from exc
     require_audited(user, action, appointment, public_id)
+    if patient_id is not None and str(appointment.patient.public_id) != str(patient_id):
+        raise Http404("No such appointment for this patient.")
     return appointment
 
 

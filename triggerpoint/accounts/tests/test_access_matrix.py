@@ -18,7 +18,7 @@ STAFF_CLINICAL = {"physician", "nurse"}
 STAFF_DESK = {"physician", "nurse", "front_desk"}
 
 
-APPS_WITH_ROWS = ("atlas", "assessment", "screening", "procedures", "aftercare", "followup", "outcomes")
+APPS_WITH_ROWS = ("atlas", "assessment", "scheduling", "screening", "procedures", "aftercare", "followup", "outcomes")
 
 
 def _routes(p):
