@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.core.plausible import ScheduledDate, ScheduledDateTime
@@ -165,13 +166,18 @@ def list_appointments(request, date: ScheduledDate | None = None, days: int = 1,
     user = request.auth
     require(user, "schedule.view")
     if not 1 <= days <= 7:
-        return Status(422, {"detail": ["days must be between 1 and 7"], "findings": []})
+        raise HttpError(422, "days must be between 1 and 7")
     clinic = user.clinic
     first = date or selectors.clinic_today(clinic)
     start, _ = selectors.day_bounds(clinic, first)
     _, end = selectors.day_bounds(clinic, first + timedelta(days=days - 1))
-    who = _clinician(user, clinician) if clinician else None
-    where = selectors.get_clinic_record(user, Room, room_id) if room_id else None
+    # An unknown filter is a wrong query (422), not a missing record: the list itself exists.
+    who = selectors.clinicians(clinic).filter(username=clinician).first() if clinician else None
+    if clinician and who is None:
+        raise HttpError(422, f"clinician: no clinician of this clinic is called {clinician!r}")
+    where = selectors.rooms(clinic).filter(public_id=room_id).first() if room_id else None
+    if room_id and where is None:
+        raise HttpError(422, "room_id: no room of this clinic has this id")
     rows = selectors.appointments_between(clinic, start, end, clinician=who, room=where)
     if status:
         rows = rows.filter(status=status)

@@ -136,10 +136,12 @@ def extend(ctx) -> None:
     types, rooms = set_up(main, [("Room 1", False), ("Ultrasound procedure room", True)])
     clinicians = {name: ctx.staff[name] for name in MAIN_CLINICIANS}
     patients = [p for p in ctx.patients if p.clinic_id == main.pk]
-    made = build_week(main, ctx.today, clinicians, patients, types, rooms, ctx.staff["desk.lopez"], rng)
+    made = build_week(main, ctx.today, clinicians, patients, types, rooms, ctx.staff["desk.lopez"], rng) \
+        if patients else []
     types_b, rooms_b = set_up(second, [("Procedure room", False)])
-    made += build_week(second, ctx.today, {"dr.berg": ctx.staff["dr.berg"]},
-                       [p for p in ctx.patients if p.clinic_id == second.pk], types_b, rooms_b, ctx.staff["dr.berg"],
-                       rng)
+    patients_b = [p for p in ctx.patients if p.clinic_id == second.pk]
+    if patients_b:  # a small demo (fewer than 8 patients) has none in the second clinic
+        made += build_week(second, ctx.today, {"dr.berg": ctx.staff["dr.berg"]}, patients_b, types_b, rooms_b,
+                           ctx.staff["dr.berg"], rng)
     ctx.notes.append(f"Schedule: {len(made)} appointments this week (today in progress as of "
                      f"{IN_PROGRESS_AT:%H:%M}); open it at /schedule/.")

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
+from triggerpoint.accounts.policy import can
 from triggerpoint.core import plausible
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user, patient_by_mrn
@@ -119,6 +120,7 @@ def day_view(request):
         previous=_query(day - timedelta(days=1), clinician, room),
         next=_query(day + timedelta(days=1), clinician, room),
         here=request.get_full_path(),
+        chart_links=can(request.user, "patient.view"),  # clinic admins book but do not open charts
     )
     return render(request, "scheduling/day.html", context)
 

@@ -43,7 +43,8 @@ def test_book_read_list_and_the_audit_trail(client, sched, patient, physician, f
     assert body["room"]["name"] == "Room 1" and body["clinician"]["username"] == physician.username
     listed = client.get(f"{API}/appointments?date={monday.isoformat()}", **desk).json()
     assert [a["id"] for a in listed] == [body["id"]]
-    assert client.get(f"{API}/appointments?date={monday.isoformat()}&clinician=nobody", **desk).status_code == 404
+    assert client.get(f"{API}/appointments?date={monday.isoformat()}&clinician=nobody", **desk).status_code == 422
+    assert client.get(f"{API}/appointments?room_id={patient.public_id}", **desk).status_code == 422
     read = client.get(f"{API}/patients/{patient.public_id}/appointments/{body['id']}", **desk)
     assert read.status_code == 200 and read.json()["id"] == body["id"]
     actions = list(AuditEvent.objects.filter(patient=patient).values_list("action", flat=True))
@@ -141,6 +142,13 @@ def test_roles_on_the_day_list(client, role, request, bearer, sched):
     response = client.get(f"{API}/appointments", **bearer(user))
     assert response.status_code == (403 if role == "analyst" else 200)
     assert "detail" in response.json() if role == "analyst" else isinstance(response.json(), list)
+
+
+def test_days_out_of_range_is_422(client, desk, sched):
+    for days in (0, 8, 488):
+        response = client.get(f"{API}/appointments?days={days}", **desk)
+        assert response.status_code == 422 and "between 1 and 7" in response.json()["detail"]
+    assert client.get(f"{API}/appointments?days=7", **desk).status_code == 200
 
 
 def test_openapi_documents_every_refusal(client):

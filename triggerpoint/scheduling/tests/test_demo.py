@@ -59,3 +59,11 @@ def test_the_demo_week_is_deterministic(db):
 
     first, second = fingerprint(), fingerprint()
     assert len(first) > 100 and first == second
+
+
+def test_a_tiny_demo_without_patients_in_the_second_clinic_still_builds(db):
+    from triggerpoint.shell.demo_clinic import build_demo
+
+    ctx = build_demo(patients=2, seed=7, today=date(2026, 12, 9), only_apps=("scheduling",))
+    assert Appointment.objects.filter(clinic=ctx.clinics[0]).exists()
+    assert not Appointment.objects.filter(clinic=ctx.clinics[1]).exists()
