@@ -109,3 +109,33 @@ def test_move_form(client, booked, front_desk, sched):
     assert moved.status_code == 302
     booked.refresh_from_db()
     assert booked.starts_at == at(booked.clinic, day, "15:00") and booked.room == sched["rooms"][0]
+
+
+def test_the_day_view_costs_the_same_queries_for_3_or_30_appointments(client, sched, front_desk, physician, nurse):
+    """No query per row: a 400-appointment day must not cost 400 round trips."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from triggerpoint.conftest import make_patient
+
+    clinic = sched["clinic"]
+    monday = next_monday(clinic)
+    verified_client(client, front_desk)
+
+    def book_many(count, start_index):
+        for i in range(start_index, start_index + count):
+            services.book(front_desk, patient=make_patient(clinic, f"Q-{i}"), appointment_type=sched["types"]["follow_up"],
+                          clinician=physician if i % 2 else nurse, room=None,
+                          starts_at=at(clinic, monday, f"{8 + (i // 2) // 3:02d}:{((i // 2) % 3) * 20:02d}"))
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/schedule/?date={monday.isoformat()}").status_code == 200
+        return len(captured)
+
+    book_many(3, 0)
+    queries()  # the first page after new records refills caches (identity, generations); count warm pages
+    few = queries()
+    book_many(27, 3)
+    queries()
+    assert queries() == few
