@@ -72,20 +72,41 @@ def _query(day: date, clinician, room) -> str:
     return "?" + "&".join(parts)
 
 
-def _rows(appointments, zone, now):
+def _rows(appointments, zone, now, chart_links: bool):
+    """Everything a row shows, prepared once here: the template only prints (a 400-row day stays cheap)."""
+    base = reverse("scheduling:day")
+    charts = reverse("patients:search")  # the chart is <patients>/<id>/ (patients.urls)
     rows = []
     for a in appointments:
+        patient = a.patient
         rows.append({
             "a": a,
-            "start": a.starts_at.astimezone(zone),
-            "end": a.ends_at.astimezone(zone),
+            "patient": patient,
+            "start": a.starts_at.astimezone(zone).strftime("%H:%M"),
+            "end": a.ends_at.astimezone(zone).strftime("%H:%M"),
+            "dob": patient.date_of_birth.isoformat(),
             "clinician": services.clinician_name(a.clinician),
+            "status_at": _status_time(a, zone),
+            # the appointment's own routes (scheduling.urls), built without a reverse() per button
+            "url": f"{base}patients/{patient.public_id}/appointments/{a.public_id}/",
+            "chart": f"{charts}{patient.public_id}/" if chart_links else "",
             "steps": STEP_BUTTONS.get(a.status, []),
             "can_move": a.status in rules.MOVABLE,
             "can_cancel": rules.CANCELLED in rules.TRANSITIONS[a.status],
             "can_no_show": rules.NO_SHOW in rules.TRANSITIONS[a.status] and now >= a.starts_at,
         })
     return rows
+
+
+def _status_time(a, zone) -> str:
+    """"at 09:52" for an arrival, "since 10:02" in the room, the reason of a cancellation."""
+    if a.status == rules.ARRIVED and a.arrived_at:
+        return f"at {a.arrived_at.astimezone(zone):%H:%M}"
+    if a.status == rules.IN_ROOM and a.in_room_at:
+        return f"since {a.in_room_at.astimezone(zone):%H:%M}"
+    if a.status == rules.CANCELLED:
+        return a.cancel_reason
+    return ""
 
 
 def _common(request, day, clinician, room):
@@ -113,14 +134,14 @@ def day_view(request):
     services.view_day(request.user, appointments, channel="web", details={"view": "day", "date": day.isoformat()})
     context = _common(request, day, clinician, room)
     held = [a for a in appointments if a.status in rules.BLOCKING]
+    chart_links = can(request.user, "patient.view")  # clinic admins book but do not open charts
     context.update(
-        rows=_rows(appointments, clinic.zone, timezone.now()),
+        rows=_rows(appointments, clinic.zone, timezone.now(), chart_links),
         counts={"total": len(held), "arrived": sum(a.status in (rules.ARRIVED, rules.IN_ROOM) for a in appointments),
                 "done": sum(a.status == rules.DONE for a in appointments)},
         previous=_query(day - timedelta(days=1), clinician, room),
         next=_query(day + timedelta(days=1), clinician, room),
         here=request.get_full_path(),
-        chart_links=can(request.user, "patient.view"),  # clinic admins book but do not open charts
     )
     return render(request, "scheduling/day.html", context)
 

@@ -139,3 +139,14 @@ def test_the_day_view_costs_the_same_queries_for_3_or_30_appointments(client, sc
     book_many(27, 3)
     queries()
     assert queries() == few
+
+
+def test_clinic_admins_see_who_comes_without_links_to_charts_they_may_not_open(client, booked, clinic_admin,
+                                                                                front_desk):
+    day = booked.starts_at.astimezone(booked.clinic.zone).date().isoformat()
+    chart = f'href="/patients/{booked.patient.public_id}/"'
+    verified_client(client, clinic_admin)
+    html = client.get(f"/schedule/?date={day}").content.decode()
+    assert "Portalowner, Pat" in html and chart not in html
+    verified_client(client, front_desk)
+    assert chart in client.get(f"/schedule/?date={day}").content.decode()
