@@ -27,10 +27,9 @@ SATURDAY_HOURS = (time(9), time(13))
 IN_PROGRESS_AT = time(11)  # today's schedule is shown as it stands at 11:00 local
 # Each clinician's day: (local start, type kind) and the room they work in.
 DAYS = {
-    "dr.rivera": (["08:30", "09:15", "10:00", "10:30", "11:00", "11:30", "13:30", "14:15", "15:00", "15:30", "16:15"],
-                  "Ultrasound procedure room"),
-    "dr.chen": (["08:00", "08:45", "09:30", "10:15", "11:00", "11:45", "14:00", "14:45", "15:30", "16:15"], "Room 1"),
-    "nurse.okafor": (["09:00", "09:30", "10:00", "11:00", "11:30", "13:00", "13:30", "14:00"], None),
+    "dr.rivera": (["09:15", "10:00", "11:00", "11:30", "14:00", "15:30"], "Ultrasound procedure room"),
+    "dr.chen": (["08:45", "10:15", "11:00", "13:30", "15:00"], "Room 1"),
+    "nurse.okafor": (["09:30", "11:00", "11:30", "14:00"], None),
     "dr.berg": (["09:00", "10:00", "11:00", "14:00"], "Procedure room"),  # the second clinic
 }
 MAIN_CLINICIANS = ("dr.rivera", "dr.chen", "nurse.okafor")
@@ -106,6 +105,7 @@ def build_week(clinic, today: date, clinicians: dict, patients: list, types: dic
         day = monday + timedelta(days=offset)
         opens, closes = SATURDAY_HOURS if day.weekday() == 5 else WEEKDAY_HOURS
         today_index = {"before": 0, "after": 0}
+        seen_today: set[int] = set()  # nobody comes twice in one day
         for username, user in clinicians.items():
             times, room_name = DAYS[username]
             for index, hhmm in enumerate(times):
@@ -117,9 +117,14 @@ def build_week(clinic, today: date, clinicians: dict, patients: list, types: dic
                 length = timedelta(minutes=min(types[kind].default_minutes, 30))
                 if rules.local_to_utc(day, closes, zone) < starts_at + length:
                     continue
+                free = [p for p in patients if p.pk not in seen_today]
+                if not free:
+                    continue
+                patient = free[rng.randrange(len(free))]
+                seen_today.add(patient.pk)
                 status, reason = _status(day, today, start_local, rng, today_index=today_index)
                 appointment = Appointment(
-                    clinic=clinic, patient=patients[rng.randrange(len(patients))], appointment_type=types[kind],
+                    clinic=clinic, patient=patient, appointment_type=types[kind],
                     clinician=user, room=rooms.get(room_name) if types[kind].needs_room else None,
                     starts_at=starts_at, ends_at=starts_at + length, status=status, cancel_reason=reason,
                     created_by=desk, updated_by=desk)

@@ -138,7 +138,7 @@ def day_view(request):
     context.update(
         rows=_rows(appointments, clinic.zone, timezone.now(), chart_links),
         counts={"total": len(held), "arrived": sum(a.status in (rules.ARRIVED, rules.IN_ROOM) for a in appointments),
-                "done": sum(a.status == rules.DONE for a in appointments)},
+                "done": sum(a.status == rules.DONE for a in appointments), "gone": len(appointments) - len(held)},
         previous=_query(day - timedelta(days=1), clinician, room),
         next=_query(day + timedelta(days=1), clinician, room),
         here=request.get_full_path(),

@@ -55,3 +55,26 @@ def test_the_front_desk_books_from_the_day_view(page, live_server, screenshot, s
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     screenshot(page, "schedule-day-phone")
     assert errors == []  # no CSP violations or script errors
+
+
+def test_the_demo_clinics_week_and_today_look_alive(page, live_server, screenshot):
+    from triggerpoint.shell.demo_clinic import DEMO_PASSWORD, build_demo
+
+    ctx = build_demo(patients=24, seed=7, only_apps=("scheduling",))
+    clinic = ctx.clinics[0]
+    today = ctx.today
+    browser_login(page, live_server, ctx.staff["desk.lopez"], password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/schedule/week/?date={today.isoformat()}")
+    days = page.locator("#week-schedule .week-day")
+    assert days.count() == 7
+    assert page.locator("#week-schedule .is-today").count() == 1
+    assert page.locator("#week-schedule li.status-done").count() + page.locator(
+        "#week-schedule li.status-booked").count() > 20
+    screenshot(page, "schedule-week-demo")
+    page.goto(f"{live_server.url}/schedule/?date={today.isoformat()}&clinician=dr.rivera")
+    rows = page.locator("#day-schedule tbody tr")
+    if today.weekday() < 6:  # the demo clinic is closed on Sundays
+        assert page.locator("#day-schedule .pill.st-in_room").count() == 1
+        assert rows.count() >= 3
+    screenshot(page, "schedule-day-demo-rivera")
+    assert clinic.name in page.locator(".clinic-name").inner_text()

@@ -23,9 +23,9 @@ def test_the_demo_week_has_past_days_done_today_in_progress_and_future_days_book
               for d in range(-2, 4)}
     monday, tuesday = today - timedelta(days=2), today - timedelta(days=1)
     for past in (monday, tuesday):
-        assert by_day[past]["done"] >= 10 and set(by_day[past]) <= {"done", "no_show", "cancelled"}
-    assert by_day[today]["in_room"] >= 1 and by_day[today]["arrived"] >= 1 and by_day[today]["done"] >= 5
-    assert by_day[today]["booked"] + by_day[today]["confirmed"] >= 5
+        assert by_day[past]["done"] >= 8 and set(by_day[past]) <= {"done", "no_show", "cancelled"}
+    assert by_day[today]["in_room"] >= 1 and by_day[today]["arrived"] >= 1 and by_day[today]["done"] >= 3
+    assert by_day[today]["booked"] + by_day[today]["confirmed"] >= 4
     for future in (today + timedelta(days=1), today + timedelta(days=2)):
         assert set(by_day[future]) <= {"booked", "confirmed", "cancelled"} and by_day[future]["booked"] >= 1
     assert by_day[today + timedelta(days=3)]["booked"] + by_day[today + timedelta(days=3)]["confirmed"] >= 1  # Saturday
@@ -44,6 +44,8 @@ def test_the_demo_week_breaks_none_of_the_rules(db):
         stamp = Appointment.STATUS_TIMESTAMP.get(a.status)
         assert stamp is None or getattr(a, stamp) is not None
         assert (a.status == "cancelled") == bool(a.cancel_reason)
+    per_day = Counter((a.patient_id, a.starts_at.astimezone(clinic.zone).date()) for a in appointments)
+    assert max(per_day.values()) == 1  # nobody is booked twice on one day
 
 
 def test_the_demo_week_is_deterministic(db):
@@ -58,7 +60,7 @@ def test_the_demo_week_is_deterministic(db):
         return rows
 
     first, second = fingerprint(), fingerprint()
-    assert len(first) > 100 and first == second
+    assert len(first) > 60 and first == second
 
 
 def test_a_tiny_demo_without_patients_in_the_second_clinic_still_builds(db):
