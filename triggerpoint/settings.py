@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "triggerpoint.accounts",
     "triggerpoint.audit",
     "triggerpoint.patients",
+    "triggerpoint.scheduling",
     "triggerpoint.atlas",
     "triggerpoint.assessment",
     "triggerpoint.screening",

@@ -36,6 +36,11 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "patient.update": frozenset({P, N, F}),
     "patient.update_clinical": frozenset({P, N}),
     "worklist.view": frozenset({P, N, F}),
+    # schedule (scheduling app): the day and week views show who comes when (name, DOB, MRN), so they
+    # are patient data; clinic admins run the diary in small clinics, so they may book too.
+    "schedule.view": frozenset({P, N, F, C}),
+    "appointment.book": frozenset({P, N, F, C}),
+    "appointment.change": frozenset({P, N, F, C}),  # move, cancel, no-show, arrival and room steps
     # atlas (no patient data)
     "atlas.view": frozenset({P, N, F, A, C}),
     # assessment

@@ -130,6 +130,14 @@ class AuditAction(StrEnum):
     PROCEDURES_PROCEDURE_SCREENING_OVERRIDDEN = "procedures.procedure.screening_overridden"
     PROCEDURES_PROCEDURE_SIGNED = "procedures.procedure.signed"
     PROCEDURES_PROCEDURE_VIEWED = "procedures.procedure.viewed"
+    # scheduling
+    SCHEDULING_APPOINTMENT_BOOKED = "scheduling.appointment.booked"
+    SCHEDULING_APPOINTMENT_CANCELLED = "scheduling.appointment.cancelled"
+    SCHEDULING_APPOINTMENT_MOVED = "scheduling.appointment.moved"
+    SCHEDULING_APPOINTMENT_NO_SHOW = "scheduling.appointment.no_show"
+    SCHEDULING_APPOINTMENT_STATUS_CHANGED = "scheduling.appointment.status_changed"
+    SCHEDULING_APPOINTMENT_VIEWED = "scheduling.appointment.viewed"
+    SCHEDULING_SCHEDULE_VIEWED = "scheduling.schedule.viewed"
     # screening
     SCREENING_ANSWERS_RECORDED = "screening.answers.recorded"
     SCREENING_CONSENT_GENERATED = "screening.consent.generated"

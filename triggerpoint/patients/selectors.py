@@ -25,3 +25,9 @@ def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view"
 def portal_patient_of(user: Any) -> Patient | None:
     """The patient record a portal account belongs to, or None (accounts' `User.portal_patient`)."""
     return Patient.objects.filter(portal_user=user).first()
+
+
+def patient_by_mrn(clinic: Any, mrn: str) -> Patient | None:
+    """The clinic's patient with exactly this MRN (the front desk books by the number on the card), or None."""
+    mrn = (mrn or "").strip()
+    return Patient.objects.filter(clinic=clinic, mrn__iexact=mrn).first() if mrn else None

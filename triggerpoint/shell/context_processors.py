@@ -12,6 +12,7 @@ def shell(request):
     if user.clinic_id:
         for label, url_name, action in (
             ("Worklist", "core:worklist", "worklist.view"),
+            ("Schedule", "scheduling:day", "schedule.view"),
             ("Patients", "patients:search", "patient.list"),
             ("Screenings", "screening:index", "screening.view"),
             ("Atlas", "atlas:index", "atlas.view"),

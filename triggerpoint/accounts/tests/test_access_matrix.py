@@ -18,7 +18,8 @@ STAFF_CLINICAL = {"physician", "nurse"}
 STAFF_DESK = {"physician", "nurse", "front_desk"}
 
 
-APPS_WITH_ROWS = ("atlas", "assessment", "screening", "procedures", "aftercare", "followup", "outcomes", "billing")
+APPS_WITH_ROWS = ("atlas", "assessment", "scheduling", "screening", "procedures", "aftercare", "followup", "outcomes",
+                  "billing")
 
 
 def _routes(p):

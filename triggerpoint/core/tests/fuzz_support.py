@@ -21,6 +21,7 @@ def id_pool(ctx) -> list[dict[str, str]]:
     from triggerpoint.atlas.catalog import load_atlas
     from triggerpoint.followup.models import Alert, CheckIn
     from triggerpoint.procedures.models import Procedure
+    from triggerpoint.scheduling.models import Appointment
     from triggerpoint.screening.models import Consent, ScreeningRecord
 
     clinic = ctx.clinics[0]
@@ -50,6 +51,8 @@ def id_pool(ctx) -> list[dict[str, str]]:
         pool.append(with_patient(checkin.patient, checkin_id=checkin.public_id))
     for alert in Alert.objects.filter(clinic=clinic).select_related("patient"):
         pool.append(with_patient(alert.patient, alert_id=alert.public_id))
+    for appointment in Appointment.objects.filter(clinic=clinic).select_related("patient")[:40]:
+        pool.append(with_patient(appointment.patient, appointment_id=appointment.public_id))
     for muscle in list(load_atlas().muscles)[:20]:
         pool.append({"muscle_id": muscle})
     return pool

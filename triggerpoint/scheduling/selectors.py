@@ -1,0 +1,108 @@
+"""Reads of the schedule for other apps and for the pages: the one place that filters appointments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+
+from triggerpoint.accounts.models import Role, User
+from triggerpoint.accounts.policy import audit_refusal, require_audited
+from triggerpoint.scheduling import rules
+from triggerpoint.scheduling.models import Appointment, AppointmentType, OpeningHours, Room
+
+
+def day_bounds(clinic, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants of the clinic's local midnight to the next local midnight (23 or 25 hours on a DST day)."""
+    zone = clinic.zone
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def clinic_today(clinic) -> date:
+    return timezone.now().astimezone(clinic.zone).date()
+
+
+def _base():
+    return Appointment.objects.select_related("patient", "appointment_type", "clinician", "room")
+
+
+def appointments_between(clinic, start: datetime, end: datetime, *, clinician=None, room=None,
+                         include_cancelled: bool = True):
+    """Appointments of `clinic` that start in [start, end), in time order."""
+    queryset = _base().filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
+    if clinician is not None:
+        queryset = queryset.filter(clinician=clinician)
+    if room is not None:
+        queryset = queryset.filter(room=room)
+    if not include_cancelled:
+        queryset = queryset.exclude(status__in=[rules.CANCELLED, rules.NO_SHOW])
+    return queryset.order_by("starts_at", "pk")
+
+
+def appointments_for_day(clinic, day: date, clinician=None, room=None, include_cancelled: bool = True):
+    """The clinic's appointments on its local `day` (optionally one clinician's or one room's)."""
+    start, end = day_bounds(clinic, day)
+    return appointments_between(clinic, start, end, clinician=clinician, room=room,
+                                include_cancelled=include_cancelled)
+
+
+def next_appointment_for_patient(patient, *, kind: str | None = None, after: datetime | None = None):
+    """The patient's next appointment still to happen (booked or confirmed), optionally of one kind."""
+    queryset = _base().filter(patient=patient, starts_at__gte=after or timezone.now(),
+                              status__in=[rules.BOOKED, rules.CONFIRMED])
+    if kind is not None:
+        queryset = queryset.filter(appointment_type__kind=kind)
+    return queryset.order_by("starts_at").first()
+
+
+def appointments_for_patient(patient):
+    return _base().filter(patient=patient).order_by("-starts_at")
+
+
+def opening_hours(clinic) -> dict[int, list]:
+    """weekday -> [(opens, closes)] on the clinic's local clock, as `rules.check_opening_hours` takes it."""
+    hours: dict[int, list] = {}
+    for row in OpeningHours.objects.filter(clinic=clinic).order_by("weekday", "opens"):
+        hours.setdefault(row.weekday, []).append((row.opens, row.closes))
+    return hours
+
+
+def appointment_types(clinic):
+    return AppointmentType.objects.filter(clinic=clinic, active=True).order_by("name")
+
+
+def rooms(clinic):
+    return Room.objects.filter(clinic=clinic, active=True).order_by("name")
+
+
+def clinicians(clinic):
+    """Staff who see patients (physicians and nurses) of the clinic, by name."""
+    return (User.objects.filter(clinic=clinic, is_active=True, groups__name__in=[Role.PHYSICIAN, Role.NURSE])
+            .distinct().order_by("last_name", "first_name", "username"))
+
+
+def get_appointment_for_user(user: Any, public_id: Any, action: str, patient_id: Any = None) -> Appointment:
+    """The appointment, if this user may `action` it: 404 when missing, another clinic's, or (when the route
+    names a patient) another patient's; 403 for the role."""
+    try:
+        appointment = _base().get(public_id=public_id)
+    except (Appointment.DoesNotExist, ValidationError, ValueError) as exc:
+        audit_refusal(user, Appointment, public_id, action, None)
+        raise Http404("No such appointment.") from exc
+    require_audited(user, action, appointment, public_id)
+    if patient_id is not None and str(appointment.patient.public_id) != str(patient_id):
+        raise Http404("No such appointment for this patient.")
+    return appointment
+
+
+def get_clinic_record(user: Any, model, public_id: Any):
+    """A room or appointment type of the user's own clinic (404 otherwise: ids never leak across clinics)."""
+    record = model.objects.filter(public_id=public_id, clinic_id=user.clinic_id).first() if public_id else None
+    if record is None:
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    return record
