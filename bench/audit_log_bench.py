@@ -91,12 +91,11 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.core.paginator import Paginator
     from django.http import QueryDict
 
     from triggerpoint.clinics.models import Clinic
     from triggerpoint.patients.models import Patient
-    from triggerpoint.shell.audit_log_filters import AuditLogFilter
+    from triggerpoint.shell.audit_log_filters import AuditLogFilter, CappedPaginator
 
     call_command("migrate", "--noinput", verbosity=0)
     clinic, _ = Clinic.objects.get_or_create(slug="bench-audit-log", defaults={"name": "Bench audit log clinic"})
@@ -108,7 +107,7 @@ def main() -> int:
     def page(query: str):
         def run():
             events = AuditLogFilter.from_query(QueryDict(query)).apply(clinic)
-            first = Paginator(events, 100).get_page(1)
+            first = CappedPaginator(events, 100).get_page(1)
             return [e.patient_id for e in first], first.paginator.count
         return run
 

@@ -1,6 +1,5 @@
 import json
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -9,7 +8,7 @@ from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.audit import services
 from triggerpoint.audit.services import record_patient_views
 from triggerpoint.core.csv_export import streaming_csv
-from triggerpoint.shell.audit_log_filters import AuditLogFilter
+from triggerpoint.shell.audit_log_filters import AuditLogFilter, CappedPaginator
 
 PAGE_SIZE = 100
 CSV_COLUMNS = ["at", "user", "action", "patient_mrn", "patient", "object_type", "object_id", "ip", "request_id", "details"]
@@ -19,7 +18,7 @@ CSV_COLUMNS = ["at", "user", "action", "patient_mrn", "patient", "object_type", 
 def audit_log(request):
     filters = AuditLogFilter.from_query(request.GET)
     events = filters.apply(request.user.clinic)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     # The log names patients (MRN): reading it is itself a read of each patient listed.
     record_patient_views("patients.patient.listed", [e.patient for e in page if e.patient_id], details={"via": "audit_log"})
     query = filters.as_query()

@@ -135,3 +135,23 @@ def test_no_audit_link_on_the_chart_for_roles_without_the_log(trail, patient, ph
     for user in (physician, front_desk):
         login_as(user)
         assert "Who has opened this chart" not in client.get(f"/patients/{patient.public_id}/").content.decode()
+
+
+def test_the_count_stops_at_the_cap_and_says_so(clinic_a, patient, physician, clinic_admin, login_as, client,
+                                                monkeypatch):
+    from triggerpoint.shell.audit_log_filters import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 120)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(action="patients.patient.viewed", patient=patient, clinic=clinic_a, actor=physician,
+                   actor_label=physician.username) for _ in range(130)
+    ])
+    login_as(clinic_admin)
+    response = client.get("/audit/", {"user": physician.username})
+    paginator = response.context["page"].paginator
+    assert paginator.count == 121 and paginator.capped  # counted up to the cap, not every row
+    assert "More than 120 events" in response.content.decode()
+    monkeypatch.setattr(CappedPaginator, "CAP", 130)
+    response = client.get("/audit/", {"user": physician.username})
+    assert response.context["page"].paginator.count == 130 and not response.context["page"].paginator.capped
+    assert "130 events" in response.content.decode()
