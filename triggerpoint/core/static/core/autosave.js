@@ -23,7 +23,7 @@
   function conflictSentence(data) {
     if (data.reason === "signed" || !data.saved_by) return data.detail;
     return data.saved_by + " saved version " + data.current_version + " at " + data.saved_at +
-      " (this page had version " + (data.your_version || "?") + ").";
+      (data.your_version ? " (this page had version " + data.your_version + ")." : ".");
   }
 
   /*
