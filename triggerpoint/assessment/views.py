@@ -97,6 +97,7 @@ def save(request, patient_id, visit_id):
     except ValueError:
         expected = visit.version
     errors: list[str] = []
+    stale = False
     try:
         with transaction.atomic():
             visit = visit_drafting.save_visit_draft(request.user, visit, expected, changes)
@@ -108,11 +109,16 @@ def save(request, patient_id, visit_id):
         errors = error.problems
     except StaleVersion as error:
         errors = [str(error)]
+        stale = True
     except ImmutableRecord as error:
         errors = [str(error)]
     if errors:
         unsaved = Visit.objects.get(pk=visit.pk)
         visit_editor.apply_unsaved(unsaved, changes)
+        if stale:
+            # The page shows what was typed over a newer save: it keeps the version it was typed on, so
+            # neither its autosave nor another Save can write it over the other person's work unseen.
+            unsaved.version = expected
         context = visit_editor.visit_page_context(request.user, unsaved, errors=errors, posted=request.POST)
         context["signing_attempted"] = signing
         return render(request, "assessment/visit.html", context, status=422)

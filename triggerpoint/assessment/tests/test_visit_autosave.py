@@ -208,3 +208,17 @@ def test_a_stale_page_of_ones_own_says_it_was_saved_from_another_tab(login_as, p
     assert stale.status_code == 409
     assert stale.json()["by_you"] is True and stale.json()["saved_by"].startswith("You")
     assert Visit.objects.get(pk=visit.pk).goals == "from the first tab"
+
+
+def test_a_page_refused_as_stale_keeps_the_version_it_was_typed_on(login_as, physician, nurse, patient):
+    """Re-shown with the typed text and the newer version, its next autosave would overwrite the nurse unseen."""
+    visit = draft_visit(physician, patient)
+    with acting_as(nurse):
+        visit_drafting.save_visit_draft(nurse, Visit.objects.get(pk=visit.pk), 1, {"goals": "the nurse's words"})
+    client = login_as(physician)
+    page = client.post(_url(visit, "save/"), _form(1, goals="the physician's words", action="save"))
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert 'name="version" id="visit-version" value="1"' in html and "the physician&#x27;s words" in html
+    assert client.post(_url(visit), _form(1, goals="the physician's words")).status_code == 409
+    assert Visit.objects.get(pk=visit.pk).goals == "the nurse's words"
