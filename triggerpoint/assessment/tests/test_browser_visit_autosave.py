@@ -1,7 +1,7 @@
 """In a real browser: the assessment editor saves as the physician types, and never over someone else's save.
 
 Typing autosaves (a reload shows the text); offline the text stays and is saved when the connection
-returns; a second tab left at an older version is refused with the conflict banner, keeps its text,
+returns; a refused field is listed and saved once fixed; a second tab left at an older version is refused with the conflict banner, keeps its text,
 and writes nothing. Screenshots: test-artifacts/screenshots/assessment-autosave-*.png.
 """
 
@@ -52,18 +52,29 @@ def test_typing_autosaves_and_a_stale_second_tab_is_refused(page, live_server, p
     expect(page.locator("#save-retry")).to_be_hidden()
     assert Visit.objects.get(pk=visit.pk).easing_factors == "Heat pack in the evening"
 
-    # A second tab opened now (version 3); the first tab saves again (version 4); the second is stale.
+    # A refused field: the problem is listed, nothing is saved, and fixing it saves.
+    page.fill("#onset_date", "2027-01-15")
+    problems = page.locator("#save-problems")
+    expect(problems).to_be_visible()
+    expect(problems).to_contain_text("after the visit date")
+    expect(status).to_contain_text("Not saved — see the problems above")
+    assert Visit.objects.get(pk=visit.pk).onset_date is None
+    page.fill("#onset_date", "2026-06-01")
+    expect(status).to_contain_text("version 4")
+    expect(problems).to_be_hidden()
+
+    # A second tab opened now (version 4); the first tab saves again (version 5); the second is stale.
     second = page.context.new_page()
     second.goto(url)
-    expect(second.locator("#save-status")).to_contain_text("version 3")
+    expect(second.locator("#save-status")).to_contain_text("version 4")
     page.fill("#plan_notes", "Review the home stretches at follow-up")
-    expect(status).to_contain_text("version 4")
+    expect(status).to_contain_text("version 5")
 
     second.fill("#effect_on_sleep", "Wakes twice a night")
     banner = second.locator("#conflict")
     expect(banner).to_be_visible()
-    expect(banner).to_contain_text("saved version 4")
-    expect(banner).to_contain_text("this page had version 3")
+    expect(banner).to_contain_text("saved version 5")
+    expect(banner).to_contain_text("this page had version 4")
     expect(banner).to_contain_text("saved from another tab or window")  # the same physician, in the first tab
     expect(second.locator("#save-status")).to_contain_text("Not saved — conflict")
     expect(second.locator("#save-button")).to_be_disabled()
@@ -74,7 +85,7 @@ def test_typing_autosaves_and_a_stale_second_tab_is_refused(page, live_server, p
 
     stored = Visit.objects.get(pk=visit.pk)
     assert (stored.version, stored.effect_on_sleep, stored.plan_notes) == (
-        4, "", "Review the home stretches at follow-up"
+        5, "", "Review the home stretches at follow-up"
     )
 
     # "Load their version" shows what was saved, with the first tab's words.
