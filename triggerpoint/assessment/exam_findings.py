@@ -99,20 +99,29 @@ def record_exam_finding(user, visit: Visit, data: Mapping[str, Any]) -> ExamFind
 
 
 @transaction.atomic
-def remove_exam_finding(user, finding: ExamFinding) -> None:
-    """Withdraw a draft finding; a planned injection at that site is withdrawn with it."""
+def remove_exam_finding(user, finding: ExamFinding) -> tuple[int, int] | None:
+    """Withdraw a draft finding; a planned injection at that site is withdrawn with it.
+
+    Withdrawing the planned site saves the visit, so this returns (version before, version after)
+    when it did: an editor open at the version before may carry on from the one after (nobody else
+    saved in between), where any other editor's next save is refused as stale.
+    """
     visit = finding.visit
     require(user, "assessment.edit", visit)
     refuse_if_signed(visit)
     finding.soft_delete()
     kept = [s for s in visit.planned_sites if (s["muscle"], s["side"]) != (finding.muscle, finding.side)]
+    saved = None
     if kept != visit.planned_sites:
         visit.planned_sites = kept
-        visit.save_versioned(visit.version, fields=["planned_sites"])
+        before = visit.version
+        visit.save_versioned(before, fields=["planned_sites"])
+        saved = (before, visit.version)
     audit.record(
         "assessment.exam_finding.removed",
         obj=finding,
         patient=visit.patient,
         details={"visit": str(visit.public_id), "muscle": finding.muscle, "side": finding.side},
     )
+    return saved
 

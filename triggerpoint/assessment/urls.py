@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/new/", views.create, name="create"),
     path(VISIT, views.visit_page, name="visit"),
     path(VISIT + "save/", views.save, name="save"),
+    path(VISIT + "autosave/", views.autosave, name="autosave"),
     path(VISIT + "suggestions/", views.suggestions, name="suggestions"),
     path(VISIT + "exam/", views.exam_add, name="exam_add"),
     path(VISIT + "exam/<uuid:finding_id>/remove/", views.exam_remove, name="exam_remove"),

@@ -6,12 +6,15 @@ fibromyalgia check are htmx calls inside it, so unsaved edits are never lost.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
@@ -94,6 +97,7 @@ def save(request, patient_id, visit_id):
     except ValueError:
         expected = visit.version
     errors: list[str] = []
+    stale = False
     try:
         with transaction.atomic():
             visit = visit_drafting.save_visit_draft(request.user, visit, expected, changes)
@@ -105,11 +109,16 @@ def save(request, patient_id, visit_id):
         errors = error.problems
     except StaleVersion as error:
         errors = [str(error)]
+        stale = True
     except ImmutableRecord as error:
         errors = [str(error)]
     if errors:
         unsaved = Visit.objects.get(pk=visit.pk)
         visit_editor.apply_unsaved(unsaved, changes)
+        if stale:
+            # The page shows what was typed over a newer save: it keeps the version it was typed on, so
+            # neither its autosave nor another Save can write it over the other person's work unseen.
+            unsaved.version = expected
         context = visit_editor.visit_page_context(request.user, unsaved, errors=errors, posted=request.POST)
         context["signing_attempted"] = signing
         return render(request, "assessment/visit.html", context, status=422)
@@ -118,6 +127,68 @@ def save(request, patient_id, visit_id):
         return redirect("assessment:summary", patient_id=patient_id, visit_id=visit_id)
     messages.success(request, "Draft saved.")
     return redirect(reverse("assessment:visit", args=[patient_id, visit_id]) + "#" + request.POST.get("return_to", "top"))
+
+
+def _posted_version(post) -> int:
+    """The version the page was read at; the autosave refuses to guess it (a guess could overwrite someone's save)."""
+    raw = post.get("version", "")
+    if not raw.isdigit() or int(raw) < 1:
+        raise RuleInputError(f"version is required: the version of the visit the page was read at, not {raw!r}")
+    return int(raw)
+
+
+def _refusal(status: int, detail, **facts) -> JsonResponse:
+    """The house error shape (`{"detail": ...}`, core/api_errors.py) with the facts the page shows beside it."""
+    return JsonResponse({"detail": detail, **facts}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _who(saver, user) -> str:
+    """Who saved the version that made the page's stale: a name, or "you" when it was the same account elsewhere."""
+    if saver is None:
+        return "someone"
+    if saver.pk == user.pk:
+        return "You"
+    return saver.get_full_name() or saver.username
+
+
+def _saved_at(visit: Visit) -> str:
+    return timezone.localtime(visit.updated_at, visit.clinic.zone).strftime("%H:%M:%S")
+
+
+@staff_required("assessment.edit")
+@require_POST
+def autosave(request, patient_id, visit_id):
+    """The editor's background save: the page's form fields (exactly what "Save draft" posts) in, JSON out.
+
+    Same parser and service as `save`, so the two cannot disagree about what is valid. Answers in
+    the house error shape (`{"detail": ...}`): 422 lists every problem and saves nothing; 409 for a
+    stale version names who saved which version when (nothing is written over their work), or says
+    the visit is signed. 200 carries the new version, which the page sends with its next save.
+    """
+    visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
+    try:
+        expected = _posted_version(request.POST)
+        visit = visit_drafting.save_visit_draft(
+            request.user, visit, expected, forms.visit_changes(request.POST), channel="autosave"
+        )
+    except RuleInputError as error:
+        return _refusal(422, error.problems)
+    except ImmutableRecord as error:
+        return _refusal(409, str(error), reason="signed", summary_url=reverse("assessment:summary", args=[patient_id, visit_id]))
+    except StaleVersion as error:
+        current = Visit.all_objects.select_related("updated_by").get(pk=visit.pk)
+        by = current.updated_by
+        return _refusal(
+            409,
+            str(error),
+            reason="stale",
+            your_version=error.expected,
+            current_version=error.current,
+            saved_by=_who(by, request.user),
+            by_you=by is not None and by.pk == request.user.pk,
+            saved_at=_saved_at(current),
+        )
+    return JsonResponse({"version": visit.version, "saved_at": _saved_at(visit)})
 
 
 @staff_required("assessment.edit")
@@ -157,8 +228,9 @@ def exam_remove(request, patient_id, visit_id, finding_id):
     visit = visit_reads.get_visit(request.user, patient_id, visit_id, "assessment.edit")
     finding = visit_reads.get_child(visit, ExamFinding, finding_id)
     errors: list[str] = []
+    saved = None
     try:
-        exam_findings.remove_exam_finding(request.user, finding)
+        saved = exam_findings.remove_exam_finding(request.user, finding)
     except ImmutableRecord as error:
         errors = [str(error)]
     visit.refresh_from_db()
@@ -166,7 +238,12 @@ def exam_remove(request, patient_id, visit_id, finding_id):
     context = visit_editor.exam_context(visit, errors=errors, planned=planned)
     if not _is_htmx(request):
         return redirect("assessment:visit", patient_id=patient_id, visit_id=visit_id)
-    return render(request, "assessment/_exam_update.html", context)
+    response = render(request, "assessment/_exam_update.html", context)
+    if saved is not None:
+        # Withdrawing a planned site saved the visit: the editor that was at `from` carries on at `to`
+        # (visit.js), instead of its next autosave being refused as if someone else had saved.
+        response["HX-Trigger"] = json.dumps({"visit-version": {"from": saved[0], "to": saved[1]}})
+    return response
 
 
 @staff_required("assessment.edit")

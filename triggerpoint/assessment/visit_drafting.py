@@ -63,11 +63,14 @@ def create_visit(user, patient, *, visit_date: date | None = None, chief_complai
 
 
 @transaction.atomic
-def save_visit_draft(user, visit: Visit, expected_version: int, changes: Mapping[str, Any]) -> Visit:
+def save_visit_draft(
+    user, visit: Visit, expected_version: int, changes: Mapping[str, Any], *, channel: str | None = None
+) -> Visit:
     """Apply `changes` (visit fields) to a draft if nobody saved it since `expected_version`.
 
     Raises RuleInputError listing every problem, StaleVersion on a concurrent save,
-    ImmutableRecord once the visit is signed.
+    ImmutableRecord once the visit is signed. `channel` ("autosave") is kept in the audit
+    event, so a reviewer can tell the editor's background saves from a clinician's Save.
     """
     require(user, "assessment.edit", visit)
     refuse_if_signed(visit)
@@ -81,6 +84,6 @@ def save_visit_draft(user, visit: Visit, expected_version: int, changes: Mapping
     audit.record(
         "assessment.visit.draft_saved",
         obj=visit,
-        details={"fields": sorted(changed), "version": visit.version},
+        details={"fields": sorted(changed), "version": visit.version} | ({"channel": channel} if channel else {}),
     )
     return visit

@@ -81,6 +81,8 @@ def rows(patient):
         ("assessment:visit", "get", page, None, CLINICAL, {200}),
         ("assessment:save", "post", f"{page}save/",
          {"version": page_draft.version, "visit_date": "2026-11-20", "goals": "sleep", "action": "save"}, CLINICAL, {302}),
+        ("assessment:autosave", "post", f"{page}autosave/",
+         {"version": page_draft.version, "visit_date": "2026-11-20", "goals": "sleep"}, CLINICAL, {200}),
         ("assessment:suggestions", "post", f"{page}suggestions/",
          {"pain_drawing": json.dumps([{"zone": "neck-side-r", "intensity": 6}])}, CLINICAL, {200}),
         ("assessment:exam_add", "post", f"{page}exam/",

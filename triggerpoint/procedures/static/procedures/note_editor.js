@@ -1,8 +1,9 @@
 /* Procedure note editor (vanilla JS + htmx; CSP-safe: no inline code, no style attributes).
  *
  * The note lives here as one JSON document (the same shape the API takes). Every change:
- *  - autosaves it with the version it was read at (debounced, and every few seconds while unsaved);
- *    a 409 means someone else saved first: a banner says so and nothing is overwritten;
+ *  - autosaves it with the version it was read at (core/autosave.js, the same module as the assessment
+ *    editor: debounced, and every few seconds while unsaved); a 409 means someone else saved first:
+ *    a banner says so and nothing is overwritten;
  *  - asks the server (htmx) for the running dose total and the codes of the note as it is on screen.
  * Muscles are added from the search box, the assessment's planned muscles, or the atlas suggestions
  * for zones clicked on the body map.
@@ -32,23 +33,12 @@
   var drugById = {};
   drugs.forEach(function (d) { drugById[d.id] = d; });
 
-  var statusEl = document.getElementById("save-status");
-  var conflictEl = document.getElementById("conflict");
   var problemsEl = document.getElementById("save-problems");
   var signForm = document.getElementById("sign-form");
   var signButton = document.getElementById("sign-button");
   var livePanel = document.getElementById("live-panel");
 
-  var lastSaved = JSON.stringify(doc);
-  var saving = null; // the pending save promise
-  var conflict = false;
-  var invalid = false; // the last save was refused as malformed (422): what is on screen is not saved
-  var saveTimer = null;
   var liveTimer = null;
-
-  function csrfToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -74,91 +64,31 @@
     return n === null ? null : Math.round(n);
   }
 
-  /* kind: the look ("", "saving", "error"); state: data-state on the editor (dirty | saving | saved | error). */
-  function setStatus(text, kind, state) {
-    root.dataset.state = state || (kind === "error" ? "error" : "saved");
-    statusEl.textContent = text;
-    statusEl.className = "save-status" + (kind ? " " + kind : "");
-  }
+  // ------------------------------------------------------------------ autosave (core/autosave.js, shared with the assessment editor)
 
-  function isDirty() { return JSON.stringify(doc) !== lastSaved; }
+  var autosave = window.TriggerpointAutosave.start({
+    url: root.dataset.autosaveUrl,
+    version: version,
+    snapshot: function () { return JSON.stringify(doc); },
+    request: function (snapshot, current) {
+      return { body: JSON.stringify(Object.assign({ version: current }, JSON.parse(snapshot))), contentType: "application/json" };
+    },
+    root: root,
+    status: document.getElementById("save-status"),
+    conflict: document.getElementById("conflict"),
+    conflictDetail: document.getElementById("conflict-detail"),
+    problems: problemsEl,
+    onSaved: function (current) {
+      document.querySelectorAll("#sign-version, #discard-version").forEach(function (input) { input.value = current; });
+    },
+    onConflict: function () { updateSignButton(); }
+  });
 
   function updateSignButton() {
     if (!signButton) return;
-    signButton.disabled = conflict;
-    signButton.textContent = conflict ? "Resolve the conflict first" : "Sign note";
+    signButton.disabled = autosave.inConflict();
+    signButton.textContent = autosave.inConflict() ? "Resolve the conflict first" : "Sign note";
   }
-
-  // ------------------------------------------------------------------ autosave
-
-  function save() {
-    if (conflict) return Promise.resolve(false);
-    if (saving) return saving.then(save);
-    var snapshot = JSON.stringify(doc);
-    if (snapshot === lastSaved) return Promise.resolve(true);
-    setStatus("Saving…", "saving", "saving");
-    var body = JSON.stringify(Object.assign({ version: version }, JSON.parse(snapshot)));
-    saving = fetch(root.dataset.autosaveUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-      body: body
-    }).then(function (response) {
-      return response.json().then(function (data) { return { status: response.status, data: data }; });
-    }).then(function (result) {
-      saving = null;
-      if (result.status === 200) {
-        version = result.data.version;
-        lastSaved = snapshot;
-        invalid = false;
-        problemsEl.hidden = true;
-        document.querySelectorAll("#sign-version, #discard-version").forEach(function (input) { input.value = version; });
-        setStatus("Saved " + result.data.saved_at + " · version " + version, "", "saved");
-        if (isDirty()) setStatus("Unsaved changes…", "saving", "dirty");
-        return true;
-      }
-      if (result.status === 409) {
-        conflict = true;
-        conflictEl.hidden = false;
-        var detail = result.data.saved_by
-          ? result.data.saved_by + " saved version " + result.data.current_version + " at " + result.data.saved_at + "."
-          : result.data.detail;
-        document.getElementById("conflict-detail").textContent = detail;
-        setStatus("Not saved — conflict", "error");
-        updateSignButton();
-        return false;
-      }
-      if (result.status === 422) {
-        problemsEl.textContent = "";
-        problemsEl.appendChild(el("strong", { text: "Not saved yet: " }));
-        var list = el("ul");
-        [].concat(result.data.detail).forEach(function (p) { list.appendChild(el("li", { text: p })); });
-        problemsEl.appendChild(list);
-        problemsEl.hidden = false;
-        lastSaved = snapshot; // do not resend the same invalid note until it changes
-        invalid = true;
-        setStatus("Not saved — see the problems above", "error");
-        return false;
-      }
-      setStatus("Not saved (" + result.status + ") — will retry", "error");
-      return false;
-    }).catch(function () {
-      saving = null;
-      setStatus("Offline — your changes will be saved when the connection returns", "error");
-      return false;
-    });
-    return saving;
-  }
-
-  function scheduleSave() {
-    window.clearTimeout(saveTimer);
-    saveTimer = window.setTimeout(save, SAVE_DELAY_MS);
-  }
-
-  window.setInterval(function () { if (!saving && !conflict && isDirty()) save(); }, SAVE_INTERVAL_MS);
-  window.addEventListener("beforeunload", function (event) {
-    if (isDirty() && !conflict) { save(); event.preventDefault(); event.returnValue = ""; }
-  });
 
   // ------------------------------------------------------------------ live dose total and codes
 
@@ -183,8 +113,7 @@
   });
 
   function changed() {
-    if (isDirty()) setStatus("Unsaved changes…", "saving", "dirty");
-    scheduleSave();
+    autosave.changed();
     scheduleLive();
     renderMixSummary();
   }
@@ -594,13 +523,13 @@
 
   if (signForm) {
     signForm.addEventListener("submit", function (event) {
-      if (conflict) { event.preventDefault(); return; }
-      if (invalid && !isDirty()) { event.preventDefault(); problemsEl.scrollIntoView({ block: "center" }); return; }
-      if (!isDirty() && !saving) return;
+      if (autosave.inConflict()) { event.preventDefault(); return; }
+      if (autosave.isInvalid() && !autosave.isDirty()) { event.preventDefault(); problemsEl.scrollIntoView({ block: "center" }); return; }
+      if (!autosave.isDirty() && !autosave.isSaving()) return;
       event.preventDefault();
       signButton.disabled = true;
       signButton.textContent = "Saving before signing…";
-      save().then(function (ok) {
+      autosave.save().then(function (ok) {
         updateSignButton();
         if (ok) signForm.submit();
       });
@@ -620,14 +549,13 @@
     });
     imagesCard.querySelectorAll("form.image-form").forEach(function (form) {
       form.addEventListener("submit", function (event) {
-        if (event.defaultPrevented || conflict || (!isDirty() && !saving)) return;
+        if (event.defaultPrevented || autosave.inConflict() || (!autosave.isDirty() && !autosave.isSaving())) return;
         event.preventDefault();
-        save().then(function (ok) { if (ok) form.submit(); });
+        autosave.save().then(function (ok) { if (ok) form.submit(); });
       });
     });
   }
 
-  root.dataset.state = "saved";
   loadFields();
   renderMix();
   renderSites();
