@@ -88,10 +88,8 @@ def entries(patient, user) -> list[TimelineEntry]:
     if can(user, "aftercare.edit", patient):
         # Only where a plan would still run: a plan for last season's injection helps nobody.
         still_useful_from = timezone.localdate() - timedelta(days=load_template().last_day)
-        without_plan = signed_procedures(
-            patient=patient, procedure_date__gte=still_useful_from
-        ).exclude(pk__in=AftercarePlan.objects.values("procedure_id"))
-        for procedure in without_plan:
+        missing = services.without_plan(signed_procedures(patient=patient, procedure_date__gte=still_useful_from))
+        for procedure in missing:
             found.append(
                 TimelineEntry(
                     at=procedure.signed_at or procedure.created_at,
