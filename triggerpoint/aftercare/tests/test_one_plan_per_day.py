@@ -182,3 +182,25 @@ def test_a_note_whose_facts_are_refused_leaves_the_day_plan_as_it_was(patient):
     assert plan.version == version and plan.plan == built
     assert services.plan_covering(bad) is None
     assert AuditEvent.objects.filter(action="aftercare.plan.not_created").exists()
+
+
+def test_each_signed_note_page_links_to_the_day_plan(client, login_as, patient, physician):
+    from django.urls import reverse
+
+    first = signed_procedure(patient)
+    second = signed_procedure(patient, sites=(("upper_trapezius", "right"),))
+    plan_url = reverse("aftercare:plan", args=[patient.public_id, plan_for(first).public_id])
+    login_as(physician)
+    for note in (first, second):
+        page = client.get(reverse("procedures:note", args=[patient.public_id, note.public_id])).content.decode()
+        assert f'href="{plan_url}"' in page and "one plan for the 2 notes" in page
+
+
+def test_a_signed_note_without_a_plan_links_to_creating_it(client, login_as, patient, physician):
+    from django.urls import reverse
+
+    note = signed_procedure(patient, send_signal=False)
+    login_as(physician)
+    page = client.get(reverse("procedures:note", args=[patient.public_id, note.public_id])).content.decode()
+    assert reverse("aftercare:create_plan", args=[patient.public_id, note.public_id]) in page
+    assert "No aftercare plan" in page

@@ -144,3 +144,14 @@ def test_two_notes_signed_at_the_same_moment_still_make_one_set(patient, physici
         created = schedule_checkins(first)
         assert schedule_checkins(second) == []
     assert CheckIn.objects.count() == len(created)
+
+
+def test_each_signed_note_page_links_to_the_days_check_ins(client, login_as, patient, physician, on_call):
+    first, created = _sign(patient, physician)
+    second, _ = _sign(patient, physician, at=LATER, sites=(("masseter", "right"),))
+    login_as(physician)
+    for note in (first, second):
+        page = client.get(reverse("procedures:note", args=[patient.public_id, note.public_id])).content.decode()
+        for checkin in created:
+            assert reverse("followup:checkin", args=[patient.public_id, checkin.public_id]) in page
+            assert f"Day {checkin.day} check-in" in page
