@@ -155,3 +155,31 @@ def test_each_signed_note_page_links_to_the_days_check_ins(client, login_as, pat
         for checkin in created:
             assert reverse("followup:checkin", args=[patient.public_id, checkin.public_id]) in page
             assert f"Day {checkin.day} check-in" in page
+
+
+def test_two_notes_signed_through_the_service_on_one_day_give_one_plan_one_set_one_series(physician, patient, on_call):
+    """All three receivers, through the real signing service: the second signature neither fails nor doubles."""
+    from triggerpoint.aftercare.models import AftercarePlan
+    from triggerpoint.core.context import acting_as
+    from triggerpoint.followup.tests.test_signal_integration import NOTE
+    from triggerpoint.outcomes.models import OutcomeRequest
+    from triggerpoint.procedures import drafting, signing
+
+    second_note = dict(NOTE, sites=[{"muscle": "masseter", "side": "right", "technique": "injection", "insertions": 1}],
+                       mix=[dict(NOTE["mix"][0], drug="triamcinolone", concentration_percent=None, concentration_mg_per_ml=40,
+                                 ml_per_site=1)])
+    signed = []
+    for at, body in ((datetime(2026, 11, 20, 20, 0, tzinfo=UTC), NOTE), (datetime(2026, 11, 20, 21, 0, tzinfo=UTC), second_note)):
+        with freeze_time(at), acting_as(physician):
+            draft = drafting.create_draft(physician, patient, procedure_date=MONDAY + timedelta(days=4))
+            draft = drafting.autosave_draft(physician, draft, draft.version, body)
+            signed.append(signing.sign_procedure(physician, draft, draft.version,
+                                                 repeat_override_reason="Second muscle group the same day"))
+    first, second = signed
+    plan = AftercarePlan.objects.get(patient=patient)
+    assert plan.procedure == first and list(plan.also_covers.all()) == [second]
+    assert {row["drug"] for row in plan.inputs["injectates"]} == {"lidocaine", "triamcinolone"}
+    assert "steroid_flare" in {task["id"] for day in plan.days for task in day["tasks"]}
+    assert sorted(CheckIn.objects.filter(patient=patient).values_list("day", flat=True)) == [0, 1, 3, 5]
+    follow_ups = OutcomeRequest.objects.filter(patient=patient, time_point__in=["2w", "6w", "12w"])
+    assert set(follow_ups.values_list("procedure", flat=True)) == {first.pk} and follow_ups.count() == 3
