@@ -48,8 +48,9 @@ logger = logging.getLogger(__name__)
 
 LINK_PURPOSE = "aftercare.plan"
 LINK_KIND = "aftercare.plan_link"
+UPDATED_KIND = "aftercare.plan_updated"
 REMINDER_KIND = "aftercare.reminder"
-MESSAGE_KINDS = (LINK_KIND, REMINDER_KIND)
+MESSAGE_KINDS = (LINK_KIND, UPDATED_KIND, REMINDER_KIND)
 # Tasks a patient can do and tick off; warnings, expectations and notes are read, not done.
 CHECKABLE_KINDS = frozenset({"care", "wound", "stretch", "activity", "follow_up"})
 SIDE_LABELS = {"left": gettext_lazy("left"), "right": gettext_lazy("right")}
@@ -254,6 +255,7 @@ def _extend_plan(
     except RuleInputError as error:
         raise PlanRefused(error.problems) from error
     before = plan.inputs or {}
+    changed = plan.plan != built.as_dict()
     plan.plan = built.as_dict()
     plan.inputs = payload
     plan.template_id = built.template_id
@@ -277,7 +279,51 @@ def _extend_plan(
         },
     )
     _reschedule_reminders(plan, built, policy, now)
+    if changed:
+        _send_update_message(plan, procedure, policy, now)
     return plan
+
+
+def _send_update_message(plan: AftercarePlan, procedure, policy: ReminderPolicy, now: datetime) -> None:
+    """Tell the patient their plan now covers the day's other injections too, with a fresh link to read it again.
+
+    The first link still opens the rebuilt plan, but a patient who already read it would not know
+    that, say, a steroid's warnings were added. One message per joining note (its own key).
+    """
+    if not plan.reminder_channel:
+        return
+    patient = plan.patient
+    preference = ContactPreference.objects.filter(patient=patient).first()
+    if preference is not None and preference.reminders_opted_out:
+        return
+    choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
+    if choice is None:
+        return
+    link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
+    url = outbox.link_url(reverse("aftercare:link_plan", args=[raw_token]))
+    clinic = plan.clinic
+    values = {"clinic": clinic.name, "url": url, "name": patient.given_name}
+    with translation.override(plan.language):
+        if choice.channel == "sms":
+            subject = ""
+            body = _("%(clinic)s: we updated your aftercare plan to cover all of today's injections. "
+                     "Please read it again: %(url)s") % values + " " + _("Emergency: call 911.")
+        else:
+            subject = _("Your aftercare plan from %(clinic)s was updated") % values
+            body = "\n".join([
+                _("Hello %(name)s,") % values,
+                "",
+                _("We updated your aftercare plan so that it covers all of today's injections. "
+                  "Please read it again, including the warning signs:"),
+                url,
+                "",
+                _("In an emergency, call 911."),
+            ])
+    outbox.enqueue(
+        clinic=clinic, patient=patient, kind=UPDATED_KIND, channel=choice.channel, to=choice.address,
+        subject=subject, body=body, idempotency_key=f"aftercare:{plan.public_id}:plan-updated:{procedure.public_id}",
+        send_after=now, related=plan, link=link,
+    )
 
 
 def _reschedule_reminders(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPolicy, now: datetime) -> None:

@@ -69,8 +69,8 @@ def entries(patient, user) -> list[TimelineEntry]:
             counts.setdefault(note.related_id, {})[status] = counts.setdefault(note.related_id, {}).get(status, 0) + 1
             if status not in {"failed", "retrying"}:
                 continue  # delivered, waiting or cancelled messages are summarised below
-            is_link = note.kind == services.LINK_KIND
-            title = "Aftercare plan link" if is_link else f"Aftercare reminder: {note.body.splitlines()[0][:90]}"
+            titles = {services.LINK_KIND: "Aftercare plan link", services.UPDATED_KIND: "Aftercare plan update"}
+            title = titles.get(note.kind) or f"Aftercare reminder: {note.body.splitlines()[0][:90]}"
             detail = f"{note.channel}, {note.attempts} attempt(s)"
             if note.last_error:
                 detail += f" — {note.last_error[:120]}"

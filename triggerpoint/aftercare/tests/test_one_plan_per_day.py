@@ -204,3 +204,36 @@ def test_a_signed_note_without_a_plan_links_to_creating_it(client, login_as, pat
     page = client.get(reverse("procedures:note", args=[patient.public_id, note.public_id])).content.decode()
     assert reverse("aftercare:create_plan", args=[patient.public_id, note.public_id]) in page
     assert "No aftercare plan" in page
+
+
+def test_the_patient_is_told_once_that_the_day_plan_was_updated(patient):
+    first = signed_procedure(patient, on=TOMORROW, drugs=("lidocaine",))
+    plan = plan_for(first)
+    second = signed_procedure(patient, on=TOMORROW, sites=(("upper_trapezius", "right"),), drugs=("triamcinolone",))
+    updates = services.reminders_for(plan).filter(kind=services.UPDATED_KIND)
+    assert updates.count() == 1
+    update = updates.get()
+    assert update.link is not None and update.link.target_id == str(plan.public_id)
+    assert "covers all of today's injections" in update.body and "warning signs" in update.body
+    with transaction.atomic():
+        create_plan_on_signature(sender=Procedure, procedure=second, signal=procedure_signed)
+    assert updates.count() == 1
+
+
+def test_a_spanish_speaking_patient_is_told_in_spanish(patient):
+    patient.preferred_language = "es"
+    patient.save(update_fields=["preferred_language"])
+    plan = plan_for(signed_procedure(patient, on=TOMORROW, drugs=("lidocaine",)))
+    signed_procedure(patient, on=TOMORROW, sites=(("upper_trapezius", "right"),), drugs=("triamcinolone",))
+    update = services.reminders_for(plan).get(kind=services.UPDATED_KIND)
+    assert update.subject.endswith("cambió su plan de cuidados")
+    assert "todas las inyecciones de hoy" in update.body and "Hola" in update.body
+    assert "updated" not in update.body and "Please" not in update.body
+
+
+def test_a_second_note_that_changes_nothing_sends_no_update(patient):
+    first = signed_procedure(patient, on=TOMORROW)
+    plan = plan_for(first)
+    same = signed_procedure(patient, on=TOMORROW)  # the same muscle and drug: the plan reads the same
+    assert services.plan_covering(same) == plan
+    assert not services.reminders_for(plan).filter(kind=services.UPDATED_KIND).exists()
