@@ -4,6 +4,9 @@ Triage needs this for the 12-week toxin-spread window (triage_signs.TRI-TOXIN-SP
 check-in form shows the toxin-spread checkboxes only when it may apply. Kept here, small, so
 follow-up does not depend on a procedures selector that another branch may add; the drug
 class comes from the procedures app's drug catalogue, the one place drug classes live.
+
+Follow-up reads a patient's notes of one procedure date as one episode (`procedures_of_day`,
+`day_included_toxin`): one set of check-ins asks about all of them.
 """
 
 from __future__ import annotations
