@@ -247,8 +247,8 @@ def _extend_plan(
     the signature stands, and the chart offers to create the plan once the facts are fixed.
     """
     notes = [*covered_procedures(plan), procedure]
-    if physical_therapy is None:
-        physical_therapy = bool(plan.inputs.get("physical_therapy_planned")) or None
+    if plan.inputs.get("physical_therapy_planned"):
+        physical_therapy = True  # planned for the day already: a later note's form cannot unplan it
     payload = day_plan_request_for(notes, physical_therapy=physical_therapy)
     try:
         built = build_plan(parse_plan_request(payload))
