@@ -25,9 +25,7 @@ from triggerpoint.procedures.selectors import signed_procedures
 
 def extend(ctx) -> None:
     clinics = ctx.clinics
-    missing = signed_procedures(clinic__in=clinics).exclude(
-        pk__in=AftercarePlan.objects.values("procedure_id")
-    )
+    missing = services.without_plan(signed_procedures(clinic__in=clinics))
     by_hand = 0
     with acting_as(ctx.staff["nurse.okafor"]):
         for procedure in missing:  # only if the receiver did not run (it normally has)

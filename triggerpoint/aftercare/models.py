@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from triggerpoint.core.models import ClinicalRecord
 
@@ -29,6 +30,13 @@ class AftercarePlan(ClinicalRecord):
     language = models.CharField(max_length=5)
     reminder_channel = models.CharField(max_length=10, blank=True, help_text="email, sms, or blank when none.")
     reminder_note = models.CharField(max_length=200, blank=True, help_text="Why reminders were not scheduled.")
+    # A second note signed for the same patient on the same procedure date (other muscles, another
+    # session) joins this plan instead of starting a parallel plan with its own reminder series:
+    # `procedure` stays the day's first note, the later ones are listed here and the plan is rebuilt
+    # from all of them (services.create_plan_for_procedure).
+    also_covers = models.ManyToManyField(
+        "procedures.Procedure", through="PlanCoverage", related_name="aftercare_plans_also", blank=True
+    )
 
     class Meta:
         ordering = ["-procedure_date", "-created_at"]
@@ -51,6 +59,24 @@ class AftercarePlan(ClinicalRecord):
     def last_day(self) -> date:
         days = self.days
         return date.fromisoformat(days[-1]["date"]) if days else self.procedure_date
+
+
+class PlanCoverage(models.Model):
+    """A later note of the same day that a plan was rebuilt to cover (the plan's own `procedure` is the first)."""
+
+    plan = models.ForeignKey(AftercarePlan, on_delete=models.PROTECT, related_name="coverage")
+    procedure = models.ForeignKey("procedures.Procedure", on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            # The day's plan covers a later note once; the note never gets a plan of its own besides.
+            models.UniqueConstraint(fields=["procedure"], name="aftercare_one_plan_covers_procedure")
+        ]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id} also covers procedure {self.procedure_id}"
 
 
 class CheckSource(models.TextChoices):

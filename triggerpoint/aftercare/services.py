@@ -5,6 +5,8 @@
   tokenised link and writes the link message and every reminder to the outbox — all in
   the caller's transaction, so a signature never exists without its plan and reminders,
   and re-running it (the signal fires again, a clinician clicks twice) changes nothing.
+  One plan per patient and procedure date: a later note of the same day joins the day's
+  plan (rebuilt from every note, reminders rescheduled once), see `_extend_plan`.
 - `set_task_done` records the patient ticking a task; `stop_reminders` is their opt-out.
 
 Views, the API, the signal receiver and the demo call these; none repeats them. What the
@@ -19,13 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from triggerpoint.aftercare.delivery import DEFAULT_POLICY, ReminderPolicy, choose_channel, split_late
-from triggerpoint.aftercare.models import AftercarePlan, CheckSource, TaskCheck
+from triggerpoint.aftercare.models import AftercarePlan, CheckSource, PlanCoverage, TaskCheck
 from triggerpoint.aftercare.plan import AftercarePlan as BuiltPlan
 from triggerpoint.aftercare.plan import Reminder, build_plan, parse_plan_request, reminder_schedule
 from triggerpoint.aftercare.plan_template import load_template
@@ -35,6 +38,7 @@ from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import ContactPreference, Notification, Status
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.models import Patient
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.screening.content import load_blood_thinners
 from triggerpoint.screening.facts import medication_name_for_matching
@@ -44,12 +48,14 @@ logger = logging.getLogger(__name__)
 
 LINK_PURPOSE = "aftercare.plan"
 LINK_KIND = "aftercare.plan_link"
+UPDATED_KIND = "aftercare.plan_updated"
 REMINDER_KIND = "aftercare.reminder"
-MESSAGE_KINDS = (LINK_KIND, REMINDER_KIND)
+MESSAGE_KINDS = (LINK_KIND, UPDATED_KIND, REMINDER_KIND)
 # Tasks a patient can do and tick off; warnings, expectations and notes are read, not done.
 CHECKABLE_KINDS = frozenset({"care", "wound", "stretch", "activity", "follow_up"})
 SIDE_LABELS = {"left": gettext_lazy("left"), "right": gettext_lazy("right")}
 TOO_LATE_REASON = "not sent: the plan was created after this reminder's time"
+NO_LONGER_PLANNED_REASON = "not sent: the plan was rebuilt for another note of the day and no longer has this reminder"
 
 
 class PlanRefused(RuleInputError):
@@ -102,22 +108,63 @@ def physical_therapy_planned(procedure) -> bool:
 
 def plan_request_for(procedure, *, physical_therapy: bool | None = None) -> dict[str, Any]:
     """The `aftercare/plan` contract body for a stored procedure (what the plan is built from)."""
-    clinic = procedure.clinic
-    patient = procedure.patient
+    return day_plan_request_for([procedure], physical_therapy=physical_therapy)
+
+
+def day_plan_request_for(procedures, *, physical_therapy: bool | None = None) -> dict[str, Any]:
+    """The contract body for one patient's notes of one procedure date, as one plan.
+
+    The union of what the notes need: every site and injectate (first note first, each once),
+    every condition (a haematoma warning that any one note triggers stays), physical therapy
+    if any note's visit planned it. A steroid in a later note therefore brings its warnings
+    and tasks into the day's plan; nothing a note requires is dropped.
+    """
+    first = procedures[0]
+    clinic = first.clinic
+    patient = first.patient
     clinic_facts: dict[str, str] = {"name": clinic.name}
     if clinic.phone:
         clinic_facts["phone"] = clinic.phone
+    sites = dict.fromkeys((site.muscle, site.side) for procedure in procedures for site in procedure.sites.all())
+    drugs = dict.fromkeys(i.drug for procedure in procedures for i in procedure.injectates.all())
+    conditions = set(patient_conditions(patient))
+    for procedure in procedures:
+        conditions.update(_haematoma_condition(procedure))
+    if physical_therapy is None:
+        physical_therapy = any(physical_therapy_planned(procedure) for procedure in procedures)
     return {
-        "procedure_date": procedure.procedure_date.isoformat(),
-        "sites": [{"muscle": site.muscle, "side": site.side} for site in procedure.sites.all()],
-        "injectates": [{"drug": drug} for drug in dict.fromkeys(i.drug for i in procedure.injectates.all())],
-        "patient": {"conditions": sorted({*patient_conditions(patient), *_haematoma_condition(procedure)})},
-        "physical_therapy_planned": (
-            physical_therapy_planned(procedure) if physical_therapy is None else bool(physical_therapy)
-        ),
+        "procedure_date": first.procedure_date.isoformat(),
+        "sites": [{"muscle": muscle, "side": side} for muscle, side in sites],
+        "injectates": [{"drug": drug} for drug in drugs],
+        "patient": {"conditions": sorted(conditions)},
+        "physical_therapy_planned": bool(physical_therapy),
         "clinic": clinic_facts,
         "language": page_language(patient),
     }
+
+
+# ------------------------------------------------------------------ which plan covers a note
+def plan_covering(procedure) -> AftercarePlan | None:
+    """The live plan that covers this note: its own, or the plan of its day that it joined."""
+    return (
+        AftercarePlan.objects.filter(Q(procedure=procedure) | Q(coverage__procedure=procedure))
+        .distinct()
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def covered_procedures(plan: AftercarePlan) -> list:
+    """The notes a plan was built from: the day's first note, then the ones that joined it, in order."""
+    return [plan.procedure, *(row.procedure for row in plan.coverage.select_related("procedure"))]
+
+
+def without_plan(procedures):
+    """`procedures` (a queryset) narrowed to the notes no live plan covers, neither as its own nor as joined."""
+    live = AftercarePlan.objects.all()
+    return procedures.exclude(pk__in=live.values("procedure_id")).exclude(
+        pk__in=PlanCoverage.objects.filter(plan__in=live).values("procedure_id")
+    )
 
 
 # ------------------------------------------------------------------ creating a plan
@@ -131,17 +178,33 @@ def create_plan_for_procedure(
 ) -> AftercarePlan:
     """The procedure's aftercare plan, created with its link and reminders if it has none yet.
 
-    Idempotent: a procedure that already has a live plan gets that plan back, untouched.
+    One plan per patient and procedure date: a note signed when the patient already has a
+    plan for that date (a second note for other muscles, a second session) joins that plan,
+    which is rebuilt from all the day's notes and its reminders rescheduled once
+    (`_extend_plan`), instead of a second plan sending a second series beside the first.
+
+    Idempotent: a procedure that a live plan already covers gets that plan back, untouched.
     Raises `PlanRefused` (a `RuleInputError`, listing every problem) for a draft note or
     facts the generator refuses.
     """
-    # Lock the procedure row so two concurrent calls cannot both pass the "no plan yet" check.
+    # Lock the procedure row so two concurrent calls cannot both pass the "no plan yet" check,
+    # and the patient's row so two notes of one day signed at once cannot both start a plan.
     procedure = Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
-    existing = AftercarePlan.objects.filter(procedure=procedure).first()
+    existing = plan_covering(procedure)
     if existing is not None:
         return existing
     if procedure.status != "signed":
         raise PlanRefused("procedure: only a signed procedure note gets an aftercare plan")
+    Patient.all_objects.select_for_update().filter(pk=procedure.patient_id).first()
+    now = now or timezone.now()
+    day_plan = (
+        AftercarePlan.objects.select_for_update()
+        .filter(patient_id=procedure.patient_id, procedure_date=procedure.procedure_date)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if day_plan is not None:
+        return _extend_plan(day_plan, procedure, physical_therapy=physical_therapy, policy=policy, now=now)
     payload = plan_request_for(procedure, physical_therapy=physical_therapy)
     try:
         built = build_plan(parse_plan_request(payload))
@@ -169,8 +232,152 @@ def create_plan_for_procedure(
             "physical_therapy_planned": payload["physical_therapy_planned"],
         },
     )
-    _schedule_messages(plan, built, policy, now or timezone.now())
+    _schedule_messages(plan, built, policy, now)
     return plan
+
+
+def _extend_plan(
+    plan: AftercarePlan, procedure, *, physical_therapy: bool | None, policy: ReminderPolicy, now: datetime
+) -> AftercarePlan:
+    """Rebuild the day's plan to cover one more note of that day, and reschedule its reminders once.
+
+    The rebuilt plan is the union of every note's facts (`day_plan_request_for`), so each
+    warning a note needs is in it. Physical therapy stays planned once any note planned it.
+    A refused rebuild leaves the plan as it was and raises `PlanRefused`, as for a new plan:
+    the signature stands, and the chart offers to create the plan once the facts are fixed.
+    """
+    notes = [*covered_procedures(plan), procedure]
+    if plan.inputs.get("physical_therapy_planned"):
+        physical_therapy = True  # planned for the day already: a later note's form cannot unplan it
+    payload = day_plan_request_for(notes, physical_therapy=physical_therapy)
+    try:
+        built = build_plan(parse_plan_request(payload))
+    except RuleInputError as error:
+        raise PlanRefused(error.problems) from error
+    before = plan.inputs or {}
+    changed = plan.plan != built.as_dict()
+    plan.plan = built.as_dict()
+    plan.inputs = payload
+    plan.template_id = built.template_id
+    plan.template_version = built.template_version
+    plan.language = built.language
+    plan.save_versioned(plan.version, fields=["plan", "inputs", "template_id", "template_version", "language"])
+    PlanCoverage.objects.create(plan=plan, procedure=procedure)
+    old_sites = {(site["muscle"], site["side"]) for site in before.get("sites", [])}
+    old_drugs = {row["drug"] for row in before.get("injectates", [])}
+    audit.record(
+        "aftercare.plan.extended",
+        obj=plan,
+        details={
+            "procedure": str(procedure.public_id),
+            "covers": [str(note.public_id) for note in notes],
+            "added_sites": [f"{s['muscle']}:{s['side']}" for s in payload["sites"]
+                            if (s["muscle"], s["side"]) not in old_sites],
+            "added_injectates": [row["drug"] for row in payload["injectates"] if row["drug"] not in old_drugs],
+            "conditions": payload["patient"]["conditions"],
+            "template": f"{built.template_id} v{built.template_version}",
+        },
+    )
+    _reschedule_reminders(plan, built, policy, now)
+    if changed:
+        _send_update_message(plan, procedure, policy, now)
+    return plan
+
+
+def _send_update_message(plan: AftercarePlan, procedure, policy: ReminderPolicy, now: datetime) -> None:
+    """Tell the patient their plan now covers the day's other injections too, with a fresh link to read it again.
+
+    The first link still opens the rebuilt plan, but a patient who already read it would not know
+    that, say, a steroid's warnings were added. One message per joining note (its own key).
+    """
+    if not plan.reminder_channel:
+        return
+    patient = plan.patient
+    preference = ContactPreference.objects.filter(patient=patient).first()
+    if preference is not None and preference.reminders_opted_out:
+        return
+    choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
+    if choice is None:
+        return
+    link, raw_token = outbox.issue_link(patient, LINK_PURPOSE, plan, policy.link_valid_for)
+    url = outbox.link_url(reverse("aftercare:link_plan", args=[raw_token]))
+    clinic = plan.clinic
+    values = {"clinic": clinic.name, "url": url, "name": patient.given_name}
+    with translation.override(plan.language):
+        if choice.channel == "sms":
+            subject = ""
+            body = _("%(clinic)s: we updated your aftercare plan to cover all of today's injections. "
+                     "Please read it again: %(url)s") % values + " " + _("Emergency: call 911.")
+        else:
+            subject = _("Your aftercare plan from %(clinic)s was updated") % values
+            body = "\n".join([
+                _("Hello %(name)s,") % values,
+                "",
+                _("We updated your aftercare plan so that it covers all of today's injections. "
+                  "Please read it again, including the warning signs:"),
+                url,
+                "",
+                _("In an emergency, call 911."),
+            ])
+    outbox.enqueue(
+        clinic=clinic, patient=patient, kind=UPDATED_KIND, channel=choice.channel, to=choice.address,
+        subject=subject, body=body, idempotency_key=f"aftercare:{plan.public_id}:plan-updated:{procedure.public_id}",
+        send_after=now, related=plan, link=link,
+    )
+
+
+def _reschedule_reminders(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPolicy, now: datetime) -> None:
+    """Bring the plan's reminder series in line with the rebuilt plan, once, without a second series.
+
+    A reminder's key is the plan, the reminder and its date, so the rebuilt schedule names the
+    same rows as the first: a reminder already sent (or cancelled, or failed) is left alone and
+    never sent again; one still waiting gets the rebuilt wording; one the rebuilt plan adds
+    (a steroid's, say) is written, or written as missed when its time has passed; one the
+    rebuilt plan no longer has is withdrawn while it waits. The plan link already sent opens
+    the rebuilt plan, so it is not sent again.
+    """
+    if not plan.reminder_channel:
+        return  # no email or mobile number when the plan was made: there is no series to keep in step
+    patient = plan.patient
+    preference = ContactPreference.objects.filter(patient=patient).first()
+    choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
+    if choice is None:
+        return
+    schedule = reminder_schedule(built, plan.clinic.zone, policy.morning, policy.evening, plan_key=str(plan.public_id))
+    _timely, late = split_late(schedule, now, policy)
+    late_keys = {reminder.key for reminder in late}
+    stored = {note.idempotency_key: note for note in reminders_for(plan).filter(kind=REMINDER_KIND)}
+    added = updated = 0
+    with translation.override(plan.language):
+        for reminder in schedule:
+            subject, body = _reminder_message(plan, reminder, choice.channel)
+            note = stored.get(reminder.key)
+            if note is None:
+                note = outbox.enqueue(
+                    clinic=plan.clinic, patient=patient, kind=REMINDER_KIND, channel=choice.channel,
+                    to=choice.address, subject=subject, body=body, idempotency_key=reminder.key,
+                    send_after=reminder.send_at_utc, related=plan,
+                )
+                added += 1
+                if reminder.key in late_keys:
+                    Notification.objects.filter(pk=note.pk, status=Status.PENDING).update(
+                        status=Status.CANCELLED, last_error=TOO_LATE_REASON
+                    )
+            elif note.status == Status.PENDING and not note.attempts and (note.subject, note.body) != (subject, body):
+                updated += Notification.objects.filter(pk=note.pk, status=Status.PENDING, attempts=0).update(
+                    subject=subject, body=body
+                )
+    wanted = {reminder.key for reminder in schedule}
+    withdrawn = Notification.objects.filter(
+        pk__in=[note.pk for key, note in stored.items() if key not in wanted], status=Status.PENDING
+    ).update(status=Status.CANCELLED, last_error=NO_LONGER_PLANNED_REASON)
+    if preference is not None and preference.reminders_opted_out:
+        outbox.cancel_pending(related=plan)
+    audit.record(
+        "aftercare.reminders.rescheduled",
+        obj=plan,
+        details={"added": added, "reworded": updated, "withdrawn": withdrawn, "too_late": len(late_keys)},
+    )
 
 
 def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPolicy, now: datetime) -> None:

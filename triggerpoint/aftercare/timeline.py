@@ -69,8 +69,8 @@ def entries(patient, user) -> list[TimelineEntry]:
             counts.setdefault(note.related_id, {})[status] = counts.setdefault(note.related_id, {}).get(status, 0) + 1
             if status not in {"failed", "retrying"}:
                 continue  # delivered, waiting or cancelled messages are summarised below
-            is_link = note.kind == services.LINK_KIND
-            title = "Aftercare plan link" if is_link else f"Aftercare reminder: {note.body.splitlines()[0][:90]}"
+            titles = {services.LINK_KIND: "Aftercare plan link", services.UPDATED_KIND: "Aftercare plan update"}
+            title = titles.get(note.kind) or f"Aftercare reminder: {note.body.splitlines()[0][:90]}"
             detail = f"{note.channel}, {note.attempts} attempt(s)"
             if note.last_error:
                 detail += f" — {note.last_error[:120]}"
@@ -88,10 +88,8 @@ def entries(patient, user) -> list[TimelineEntry]:
     if can(user, "aftercare.edit", patient):
         # Only where a plan would still run: a plan for last season's injection helps nobody.
         still_useful_from = timezone.localdate() - timedelta(days=load_template().last_day)
-        without_plan = signed_procedures(
-            patient=patient, procedure_date__gte=still_useful_from
-        ).exclude(pk__in=AftercarePlan.objects.values("procedure_id"))
-        for procedure in without_plan:
+        missing = services.without_plan(signed_procedures(patient=patient, procedure_date__gte=still_useful_from))
+        for procedure in missing:
             found.append(
                 TimelineEntry(
                     at=procedure.signed_at or procedure.created_at,

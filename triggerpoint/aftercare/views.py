@@ -247,7 +247,7 @@ def create_plan(request, patient_id, procedure_id):
     procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
     if procedure is None:
         raise Http404("No such procedure.")
-    existing = AftercarePlan.objects.filter(procedure=procedure).first()
+    existing = services.plan_covering(procedure)
     if existing is not None:
         return redirect(_plan_urls(existing)["page"])
     problems: list[str] = []

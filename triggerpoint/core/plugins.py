@@ -4,16 +4,17 @@ INSTALLED_APPS is the only list of apps. An app contributes by having a module o
 name (Django's `autodiscover_modules` convention), and, for what needs a prefix, by an
 attribute on its AppConfig:
 
-=============  ============================================  ==========================
-module         what it provides                              used by
-=============  ============================================  ==========================
-``timeline``   ``entries(patient, user)``, ``actions(...)``  the patient chart
-``worklist``   ``sections(user)``                            the clinician worklist
-``portal``     ``sections(user)``                            the patient portal home
-``demo``       ``extend(ctx)``                               ``triggerpoint demo``
-``urls``       pages, mounted at ``AppConfig.url_prefix``    the root URLconf
-``api``        ``router``, at ``AppConfig.api_prefix``       ``/api/v1/``
-=============  ============================================  ==========================
+==============  ============================================  ==========================
+module          what it provides                              used by
+==============  ============================================  ==========================
+``timeline``    ``entries(patient, user)``, ``actions(...)``  the patient chart
+``worklist``    ``sections(user)``                            the clinician worklist
+``portal``      ``sections(user)``                            the patient portal home
+``note_links``  ``links(procedure, user)``                    a signed procedure note's page
+``demo``        ``extend(ctx)``                               ``triggerpoint demo``
+``urls``        pages, mounted at ``AppConfig.url_prefix``    the root URLconf
+``api``         ``router``, at ``AppConfig.api_prefix``       ``/api/v1/``
+==============  ============================================  ==========================
 
 Apps are visited in INSTALLED_APPS order. The imports are by name at run time, so the kernel
 never depends on an app; the layers contract (pyproject.toml) checks the apps' own imports.

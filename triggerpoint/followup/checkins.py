@@ -34,12 +34,18 @@ from triggerpoint.followup.models import (
     CheckInStatus,
 )
 from triggerpoint.followup.oncall import plan_for
-from triggerpoint.followup.report_window import report_problem_url, report_window_days, report_window_open
+from triggerpoint.followup.report_window import (
+    extend_report_links,
+    report_problem_url,
+    report_window_days,
+    report_window_open,
+)
 from triggerpoint.followup.schedule import DEFAULT_PLAN, due_times
-from triggerpoint.followup.toxin import procedure_included_toxin
+from triggerpoint.followup.toxin import day_included_toxin, procedures_of_day
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS, TriageResult, parse_triage_request, triage
 from triggerpoint.notifications.models import ContactPreference
 from triggerpoint.notifications.services import enqueue, issue_link, link_url
+from triggerpoint.patients.models import Patient
 
 CHECKIN_PURPOSE = "followup.checkin"
 CHECKIN_KIND = "followup.checkin"
@@ -78,13 +84,30 @@ def _when(moment: datetime, clinic) -> str:
 def schedule_checkins(procedure, now: datetime | None = None) -> list[CheckIn]:
     """Create the procedure's check-ins and their messages; running it again adds nothing.
 
-    Called by the `procedure_signed` receiver inside the signing transaction.
+    One set per patient and procedure date: when another note of the same day already has its
+    check-ins, this note joins them (`_join_day_checkins`) rather than starting a second set
+    asking the same patient the same questions beside the first. Called by the
+    `procedure_signed` receiver inside the signing transaction.
     """
     now = now or timezone.now()
     clinic, patient = procedure.clinic, procedure.patient
     plan = plan_for(clinic)
     created: list[CheckIn] = []
     with transaction.atomic():
+        # The patient's row is the lock: two notes of one day signed at once must not both start a set.
+        Patient.all_objects.select_for_update().filter(pk=patient.pk).first()
+        day_set = (
+            CheckIn.all_objects.filter(
+                patient_id=patient.pk, kind=CheckInKind.SCHEDULED, procedure__procedure_date=procedure.procedure_date
+            )
+            .exclude(procedure=procedure)
+            .select_related("procedure")
+            .order_by("due_at", "id")
+        )
+        first = day_set.first()
+        if first is not None:
+            _join_day_checkins(procedure, first.procedure, now)
+            return []
         existing = set(
             CheckIn.all_objects.filter(procedure=procedure, kind=CheckInKind.SCHEDULED).values_list("day", flat=True)
         )
@@ -106,6 +129,21 @@ def schedule_checkins(procedure, now: datetime | None = None) -> list[CheckIn]:
                 details={"days": [c.day for c in created], "procedure": str(procedure.public_id)},
             )
     return created
+
+
+def _join_day_checkins(procedure, first, now: datetime) -> None:
+    """`procedure` is a later note of a day whose check-ins `first` already scheduled: no second set.
+
+    The day's check-ins ask about every note of the day (triage, the form's toxin questions and
+    the summaries read `procedures_of_day`); if this note makes the report window longer (toxin),
+    the report links already sent stay open for the whole of it.
+    """
+    extended = extend_report_links(procedure, now=now)
+    audit.record(
+        "followup.checkins.joined", obj=procedure, patient=procedure.patient,
+        details={"procedure": str(procedure.public_id), "checkins_of": str(first.public_id),
+                 "report_window_days": report_window_days(procedure), "report_links_extended": extended},
+    )
 
 
 def _send_checkin_message(checkin: CheckIn, report_url: str | None, now: datetime) -> None:
@@ -162,15 +200,24 @@ def on_procedure_signed(sender, procedure, **kwargs) -> None:
 def triage_answers(procedure, answers: dict[str, Any], reported_at: datetime) -> tuple[dict[str, Any], TriageResult]:
     """(the triage request, the result) for normalised `answers` about `procedure`.
 
-    Raises RuleInputError (e.g. an implausible temperature) with every problem listed.
+    The sites and the toxin question are those of every note of the procedure's day (the day's
+    check-ins ask about all of them), so a chest-wall site or a toxin in the day's second note
+    still triggers its rules. Raises RuleInputError (e.g. an implausible temperature) with every
+    problem listed.
     """
     atlas = load_atlas()
     zone = procedure.clinic.zone
-    sites = [(s.muscle, s.side) for s in procedure.sites.all() if atlas.has_muscle(s.muscle)]
+    notes = procedures_of_day(procedure)
+    sites = list(dict.fromkeys(
+        (s.muscle, s.side) for note in notes for s in note.sites.all() if atlas.has_muscle(s.muscle)
+    ))
+    # The day's last injection (the reaction windows run from it); unknown if any note lacks its time.
+    times = [note.performed_at for note in notes]
+    last_injection = max(times) if all(times) else None
     payload = triage_request(
         answers, procedure_date=procedure.procedure_date, reported_at=reported_at.astimezone(zone), sites=sites,
-        procedure_at=procedure.performed_at.astimezone(zone) if procedure.performed_at else None,
-        botulinum_toxin=procedure_included_toxin(procedure),
+        procedure_at=last_injection.astimezone(zone) if last_injection else None,
+        botulinum_toxin=day_included_toxin(procedure),
     )
     language = getattr(procedure.patient, "preferred_language", "en") or "en"
     request = parse_triage_request(payload, atlas=atlas, thresholds=DEFAULT_THRESHOLDS)

@@ -18,8 +18,10 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.followup.content import load_symptoms
 from triggerpoint.followup.temperature import Temperature
+from triggerpoint.followup.toxin import procedures_of_day
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 from triggerpoint.patients.language import page_language
+from triggerpoint.procedures.selectors import signed_procedures
 
 # Patient-facing words are marked for translation (Spanish in followup/locale/es); they are
 # lazy, so they take the language active when the page renders: the views render patient
@@ -280,3 +282,23 @@ def summarise_procedure(procedure) -> ProcedureSummary:
         sites=tuple(sites),
         injectates=tuple(injectates),
     )
+
+
+def summarise_day(procedure) -> tuple[ProcedureSummary, ...]:
+    """A summary of each note of the procedure's day (the day's check-ins ask about all of them)."""
+    return tuple(summarise_procedure(note) for note in procedures_of_day(procedure))
+
+
+def latest_procedure_summary(procedure) -> ProcedureSummary | None:
+    """The patient's most recent signed note (today's included) when it is later than `procedure`'s day.
+
+    An alert about an earlier injection must not hide that the patient was injected again since:
+    the newer sites and drugs change what the warning sign may mean.
+    """
+    latest = (
+        signed_procedures(patient_id=procedure.patient_id, procedure_date__gt=procedure.procedure_date)
+        .select_related("performed_by")
+        .order_by("-procedure_date", "-signed_at", "-id")
+        .first()
+    )
+    return summarise_procedure(latest) if latest is not None else None

@@ -16,8 +16,9 @@ from django.utils import timezone
 from triggerpoint.followup.oncall import plan_for
 from triggerpoint.followup.schedule import CheckInPlan, report_window_closes
 from triggerpoint.followup.schedule import report_window_open as _window_open
-from triggerpoint.followup.toxin import procedure_included_toxin
+from triggerpoint.followup.toxin import day_included_toxin, procedures_of_day
 from triggerpoint.followup.windows import load_windows
+from triggerpoint.notifications.models import PatientLink
 from triggerpoint.notifications.services import issue_link, link_url
 from triggerpoint.procedures.selectors import signed_procedures
 
@@ -31,10 +32,12 @@ def report_window_days(procedure) -> int:
     toxin spread (drooping eyelid, double vision, trouble swallowing, speaking or breathing) are
     acted on for the whole `toxin_spread` warning window (12 weeks, warning_windows.yaml, rule
     TRI-TOXIN-SPREAD), so the patient can report them online for as long. A procedure whose drugs
-    cannot all be identified counts as possibly toxin, the safe reading (followup.toxin).
+    cannot all be identified counts as possibly toxin, the safe reading (followup.toxin). The notes
+    of one patient's day are one episode: toxin in a second note of the day opens the long window
+    for reports about either note.
     """
     days = plan_for(procedure.clinic).report_window_days
-    if procedure_included_toxin(procedure) is not False:
+    if day_included_toxin(procedure) is not False:
         days = max(days, load_windows().days("toxin_spread"))
     return days
 
@@ -71,3 +74,19 @@ def procedures_open_for_report(patient, now: datetime | None = None) -> list:
     earliest = now.date() - timedelta(days=longest + 1)
     candidates = signed_procedures(patient=patient, procedure_date__gte=earliest)
     return [p for p in candidates.order_by("-procedure_date") if report_window_open(p, now)]
+
+
+def extend_report_links(procedure, now: datetime | None = None) -> int:
+    """Keep the report links already sent for the notes of this note's day open until the day's window closes.
+
+    A second note of the day with toxin lengthens the window to 12 weeks; the links in the
+    check-in messages already sent were issued for the first note's 14 days. Only lengthens,
+    never shortens, and never revives a revoked link. Returns how many links were extended.
+    """
+    now = now or timezone.now()
+    closes = report_window_closes(procedure.procedure_date, procedure.clinic.zone, _report_plan(procedure))
+    targets = [str(note.public_id) for note in procedures_of_day(procedure)]
+    return PatientLink.objects.filter(
+        patient_id=procedure.patient_id, purpose=REPORT_PURPOSE, target_id__in=targets,
+        revoked_at__isnull=True, expires_at__gt=now, expires_at__lt=closes,
+    ).update(expires_at=closes)

@@ -54,7 +54,7 @@ from triggerpoint.followup.report_window import (
     report_window_open,
 )
 from triggerpoint.followup.selectors import view_record
-from triggerpoint.followup.toxin import procedure_included_toxin
+from triggerpoint.followup.toxin import day_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
 from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
@@ -85,7 +85,7 @@ def _form_context(form: CheckInForm, patient, procedure, *, action: str, checkin
     return {
         "form": form, "patient": patient, "clinic": patient.clinic, "procedure": procedure, "checkin": checkin,
         "symptom_groups": display.form_groups(selected, display.patient_language(patient),
-                                              toxin_possible=procedure_included_toxin(procedure) is not False),
+                                              toxin_possible=day_included_toxin(procedure) is not False),
         "action": action,
         "problems": problems,
         "pain_choices": [str(i) for i in range(11)],
@@ -330,7 +330,8 @@ def _record_context(user, checkin: CheckIn) -> dict:
     procedure = checkin.procedure
     return {
         "patient": checkin.patient, "checkin": checkin, "procedure": procedure, "clinic": checkin.clinic,
-        "summary": display.summarise_procedure(procedure), "answers": display.answer_lines(checkin.answers),
+        "summaries": display.summarise_day(procedure), "latest": display.latest_procedure_summary(procedure),
+        "answers": display.answer_lines(checkin.answers),
         "reasons": (checkin.triage or {}).get("reasons", []), "call_notes": list(checkin.call_notes.all()),
         "outcomes": CallOutcome.choices, "can_act": can(user, "followup.triage", checkin),
     }

@@ -26,7 +26,7 @@ LIMIT = 50
 def _item(checkin, *, alert=None, plan=None, now=None) -> dict:
     return {
         "alert": alert, "checkin": checkin, "patient": checkin.patient, "zone": checkin.clinic.time_zone,
-        "summary": display.summarise_procedure(checkin.procedure),
+        "summaries": display.summarise_day(checkin.procedure),
         "answers": display.answer_lines(checkin.answers),
         "reasons": [r for r in (checkin.triage or {}).get("reasons", []) if r.get("severity") != "self_care"],
         "overdue": checkin.is_overdue(now, plan) if plan else False,

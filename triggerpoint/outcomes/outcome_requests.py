@@ -24,8 +24,9 @@ from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.models import Channel, ContactPreference
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestStatus, Source, TimePoint
 from triggerpoint.outcomes.schedule import IN_CLINIC_POINTS, OutcomeSchedule, outcome_schedule
-from triggerpoint.outcomes.services import local_date, refresh_procedure_outcome
+from triggerpoint.outcomes.services import local_date, refresh_procedure_outcome, same_day_procedures
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.models import Patient
 from triggerpoint.procedures.selectors import signed_procedures
 
 REQUEST_KIND = "outcomes.request"
@@ -39,11 +40,27 @@ def on_procedure_signed(sender, procedure, **kwargs) -> None:
 
 @transaction.atomic
 def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
-    """Create the outcome requests of a signed procedure and record its pre/post NRS. Safe to call twice."""
+    """Create the outcome requests of a signed procedure and record its pre/post NRS. Safe to call twice.
+
+    One set of follow-up questionnaires per patient and procedure date: a later note of a day
+    whose first note already has its 2/6/12-week requests gets only its in-clinic requests (its
+    own pre/post NRS), not a second series asking the patient the same questions about the same
+    day; the answers count for both notes (``services.readings_for``).
+    """
     if procedure.status != "signed":
         raise RuleInputError(f"procedure {procedure.public_id} is not signed; outcomes are asked after signing")
     plan = outcome_schedule()
     patient = procedure.patient
+    # The patient's row is the lock: two notes of one day signed at once must not both start a series.
+    Patient.all_objects.select_for_update().filter(pk=patient.pk).first()
+    day_series = (
+        OutcomeRequest.objects.filter(
+            patient_id=patient.pk, procedure__procedure_date=procedure.procedure_date,
+            time_point__in=[point for point, _days in plan.follow_up_days],
+        )
+        .exclude(procedure=procedure)
+        .exists()
+    )
     requests: list[OutcomeRequest] = []
     created_any = False
     for time_point in IN_CLINIC_POINTS:
@@ -57,7 +74,7 @@ def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
         )
         created_any |= created
         requests.append(request)
-    for time_point, days in plan.follow_up_days:
+    for time_point, days in () if day_series else plan.follow_up_days:
         due = procedure.procedure_date + timedelta(days=days)
         request, created = OutcomeRequest.objects.get_or_create(
             procedure=procedure,
@@ -73,7 +90,8 @@ def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
             _send_request(request, plan)
         requests.append(request)
     _record_note_readings(procedure, requests)
-    refresh_procedure_outcome(procedure)
+    for note in same_day_procedures(procedure):
+        refresh_procedure_outcome(note)  # a day's follow-up answers count for each of its notes
     previous = _previous_procedure(procedure)
     if previous is not None:
         refresh_procedure_outcome(previous)  # its follow-up window now ends at this procedure

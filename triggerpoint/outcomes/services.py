@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from triggerpoint.atlas.catalog import load_atlas
@@ -119,7 +120,8 @@ def record_measurements(
         },
     )
     if procedure is not None:
-        refresh_procedure_outcome(procedure)
+        for note in same_day_procedures(procedure):
+            refresh_procedure_outcome(note)  # the day's follow-up answers count for each of its notes
     return created
 
 
@@ -218,12 +220,32 @@ def grouping_facts(procedure) -> dict:
     }
 
 
+def same_day_procedures(procedure) -> list:
+    """The patient's signed notes of this note's procedure date (this note included), first signed first.
+
+    One patient's day is one episode: its follow-up questionnaires are asked once (for the
+    day's first note, ``outcome_requests``) and what the patient answers counts for every note
+    of the day, each of which keeps its own in-clinic readings (its pre/post NRS).
+    """
+    notes = list(
+        signed_procedures(patient_id=procedure.patient_id, procedure_date=procedure.procedure_date).order_by(
+            "signed_at", "id"
+        )
+    )
+    if all(note.pk != procedure.pk for note in notes):
+        notes.insert(0, procedure)
+    return notes
+
+
 def readings_for(procedure) -> list[summary.Reading]:
+    """The note's own readings, plus the follow-up and diary answers recorded against another note of its day."""
     clinic = procedure.clinic
+    others = [note.pk for note in same_day_procedures(procedure) if note.pk != procedure.pk]
+    shared = Q(procedure_id__in=others, time_point__in=[*FOLLOW_UP_CHOICES, TimePoint.DIARY.value])
     return [
         summary.Reading(on=local_date(m.measured_at, clinic), time_point=m.time_point, instrument=m.instrument,
                         score=m.score, answers=m.answers or {})
-        for m in Measurement.objects.filter(procedure=procedure)
+        for m in Measurement.objects.filter(Q(procedure=procedure) | shared)
     ]
 
 

@@ -11,6 +11,7 @@ class ProceduresConfig(AppConfig):
     url_prefix = "procedures/"  # pages (core.plugins)
     api_prefix = "procedures"  # /api/v1/procedures/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
+    plugin_hosts = frozenset({"note_links"})  # core.plugins: its `note_links` module collects the note page's links
 
     def ready(self) -> None:
         # Here, not at the top: selectors imports the models, which load only once the app registry is ready.

@@ -30,7 +30,16 @@ from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures import amendments, coding, drafting, images, note_reads, presentation, signing
+from triggerpoint.procedures import (
+    amendments,
+    coding,
+    drafting,
+    images,
+    note_links,
+    note_reads,
+    presentation,
+    signing,
+)
 from triggerpoint.procedures.models import GuidanceImage, Procedure
 from triggerpoint.screening.models import ScreeningRecord
 
@@ -237,6 +246,7 @@ def note(request, patient_id, procedure_id):
     context.update(
         can_edit=can(request.user, "procedure.edit", procedure) and not procedure.is_signed,
         can_amend=can(request.user, "procedure.amend", procedure) and procedure.is_signed,
+        followed_by=note_links.links_for(procedure, request.user) if procedure.is_signed else [],
     )
     return render(request, "procedures/note.html", context)
 

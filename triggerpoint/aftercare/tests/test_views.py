@@ -154,7 +154,8 @@ def test_the_link_opens_the_plan_without_signing_in(plan, client):
 
 def test_the_link_ticks_and_stops_only_its_own_plan(patient, client):
     first = plan_for(signed_procedure(patient))
-    second = plan_for(signed_procedure(patient))
+    # Another day: a second note of the same day would join the first plan instead.
+    second = plan_for(signed_procedure(patient, on=timezone.localdate() - timedelta(days=1)))
     _link, url = link_for(first)
     assert client.post(f"{url}check/", {"day": 1, "task": "heat", "done": "1"}).status_code == 302
     assert TaskCheck.objects.get().plan == first

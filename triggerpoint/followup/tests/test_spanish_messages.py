@@ -56,9 +56,11 @@ def _prefer(patient, language: str, channel: str = "email"):
     ContactPreference.objects.update_or_create(patient=patient, defaults={"preferred_channel": channel})
 
 
-def _messages(patient, physician) -> list[Notification]:
-    procedure = signed_procedure(patient, physician, on=MONDAY, performed_at=PERFORMED)
-    with freeze_time(SIGNED):
+def _messages(patient, physician, weeks_later: int = 0) -> list[Notification]:
+    """The check-in invitations of a procedure (`weeks_later` moves it: one set per patient and day)."""
+    later = timedelta(weeks=weeks_later)
+    procedure = signed_procedure(patient, physician, on=MONDAY + later, performed_at=PERFORMED + later)
+    with freeze_time(SIGNED + later):
         schedule_checkins(procedure)
     return list(Notification.objects.filter(kind=CHECKIN_KIND).order_by("send_after"))
 
@@ -108,8 +110,8 @@ def test_an_english_speaking_patient_still_gets_the_english_check_in(patient, ph
     )
     _prefer(patient, "en", channel="sms")
     Notification.objects.all().delete()
-    sms = _messages(patient, physician)[0].body
-    assert sms.startswith("Alpha Test Clinic: how are you after your injections on November 16? Answer in under a minute:")
+    sms = _messages(patient, physician, weeks_later=1)[0].body
+    assert sms.startswith("Alpha Test Clinic: how are you after your injections on November 23? Answer in under a minute:")
     assert sms.endswith(ENGLISH_SMS_911)
 
 

@@ -133,12 +133,25 @@ def test_a_drug_that_cannot_be_identified_keeps_the_toxin_window_open(patient, p
     assert report_window_days(unknown) == 84
 
 
-def test_the_portal_offers_the_report_form_on_day_20_after_toxin(toxin_procedure, lidocaine_procedure, patient, client):
+def test_the_portal_offers_the_report_form_on_day_20_after_toxin(toxin_procedure, patient, physician, client):
+    # A toxin-free note of another day (a note of the toxin's own day shares its window: the next test).
+    lidocaine_days_before = signed_procedure(patient, physician, on=MONDAY - timedelta(days=5),
+                                             performed_at=PERFORMED - timedelta(days=5), drug="lidocaine")
     with freeze_time(_noon_new_york(20)):
         client.force_login(patient.portal_user)
         opened = client.get(reverse("followup:portal_report", args=[toxin_procedure.public_id]))
-        closed = client.get(reverse("followup:portal_report", args=[lidocaine_procedure.public_id]))
+        closed = client.get(reverse("followup:portal_report", args=[lidocaine_days_before.public_id]))
         link = report_problem_url(toxin_procedure)
     assert opened.status_code == 200 and b"drooping" in opened.content.lower()
     assert closed.status_code == 409
     assert link is not None
+
+
+def test_a_toxin_free_note_of_the_toxin_day_shares_the_12_week_window(toxin_procedure, lidocaine_procedure):
+    """The day's notes are one episode: toxin spread is reported whichever of the day's notes it is reported against."""
+    assert report_window_days(lidocaine_procedure) == 84
+    assert report_window_open(lidocaine_procedure, _noon_new_york(84)) is True
+    assert report_window_open(lidocaine_procedure, _noon_new_york(85)) is False
+    with freeze_time(_noon_new_york(20)):
+        _checkin, result = report_problem(lidocaine_procedure, {"symptoms": ["double_vision"]}, via=AnsweredVia.PORTAL)
+    assert "TRI-TOXIN-SPREAD" in result.rule_ids
