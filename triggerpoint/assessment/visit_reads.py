@@ -151,8 +151,8 @@ def latest_signed_visit(patient, on: date | None = None) -> Visit | None:
     return visits.order_by("-visit_date", "-signed_at").first()
 
 
-def signed_plan(visit: Visit) -> dict[str, Any]:
-    """The treatment plan of a signed visit as it stands now (amendments applied), for the steps after it.
+def plan_of(visit: Visit) -> dict[str, Any]:
+    """The treatment plan of a visit as it stands now (a signed one with its amendments), for the steps after it.
 
     Screening and the procedure note prefill from this: planned sites (muscle, side), planned
     injectates (drug, and the concentration/volume when the plan gave them), the technique and the
@@ -179,6 +179,6 @@ def signed_plan(visit: Visit) -> dict[str, Any]:
 
 
 def latest_signed_plan(patient, on: date | None = None) -> dict[str, Any] | None:
-    """The plan of the patient's latest signed visit (see `signed_plan`), or None when there is none."""
+    """The plan of the patient's latest signed visit (see `plan_of`), or None when there is none."""
     visit = latest_signed_visit(patient, on)
-    return signed_plan(visit) if visit is not None else None
+    return plan_of(visit) if visit is not None else None
