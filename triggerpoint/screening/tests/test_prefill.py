@@ -82,3 +82,31 @@ def test_the_form_is_blank_and_unmarked_without_a_signed_plan(login_as, physicia
     html = login_as(physician).get(f"/screening/patient/{patient.public_id}/new/").content.decode()
     assert "Prefilled from" not in html
     assert "selected" not in html.split('name="site_0_muscle"')[1].split("</select>")[0].replace('value="" selected', "")
+
+
+def test_the_screening_page_keeps_the_mark_on_the_parts_left_as_prefilled(login_as, physician, patient):
+    signed_plan_visit(physician, patient)
+    started = prefill.plan_prefill(patient)
+    plan = dict(started.plan, guidance="landmark", injectates=[{"drug": "bupivacaine"}])
+    with acting_as(physician):
+        screening = services.create_screening(physician, patient, PROCEDURE_DAY, plan, prefill=started)
+    html = login_as(physician).get(f"/screening/patient/{patient.public_id}/{screening.public_id}/").content.decode()
+    assert html.count("Prefilled from the assessment of 2026-11-20") == 2  # sites and technique, not the changed drugs
+    injectates = html.split("<dt>Injectates</dt>")[1].split("</dd>")[0]
+    assert "Bupivacaine" in injectates and "Prefilled" not in injectates
+
+
+def test_creating_from_the_form_records_the_parts_left_as_prefilled(login_as, physician, patient):
+    visit = signed_plan_visit(physician, patient)
+    response = login_as(physician).post(
+        f"/screening/patient/{patient.public_id}/new/",
+        {"planned_procedure_date": PROCEDURE_DAY.isoformat(), "site_0_muscle": "upper_trapezius", "site_0_side": "left",
+         "injectates": ["lidocaine"], "guidance": "ultrasound", "technique": "injection"},
+    )
+    screening = patient.screenings.get()
+    assert response.status_code == 302
+    assert {part: source["id"] for part, source in screening.prefilled_from.items()} == {
+        "injectates": str(visit.public_id), "technique": str(visit.public_id)
+    }  # the side was changed: the sites are the user's
+    assert screening.plan["sites"] == [{"muscle": "upper_trapezius", "side": "left"}]
+    assert screening.plan["guidance"] == "ultrasound"
