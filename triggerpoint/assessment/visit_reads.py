@@ -170,6 +170,7 @@ def plan_of(visit: Visit) -> dict[str, Any]:
         ],
         "injectates": [dict(row) for row in record.get("planned_injectate") or [] if isinstance(row, dict) and row.get("drug")],
         "technique": record.get("planned_technique") or "",
+        "guidance": record.get("planned_guidance") or "",
         "diagnosis_codes": [
             row["code"]
             for row in sorted(diagnoses, key=lambda row: not row.get("is_primary"))  # stable: primary first

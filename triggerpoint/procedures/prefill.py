@@ -6,7 +6,7 @@
 * the shared mix: the planned drugs (the screening's, else the assessment's), with the
   concentration only when the assessment plan wrote one this note can read ("1%", "40 mg/mL",
   "100 units/mL"); volumes stay for the clinician, who sets them per site;
-* guidance: the screening's plan (the assessment does not record it);
+* guidance: the screening's plan, else the assessment's planned guidance;
 * diagnoses: the assessment's ICD-10-CM codes (primary first, amendments applied);
 * payer: the patient's payer from the chart, when it is in the coders' table.
 
@@ -152,6 +152,8 @@ def note_prefill(patient, *, screening=None, assessment=None, guidance: str | No
 
     if guidance is None and screening_plan.get("guidance") in GUIDANCES:
         document["guidance"], sources["guidance"] = screening_plan["guidance"], _screening_source(screening)
+    elif guidance is None and plan and plan.get("guidance") in GUIDANCES:
+        document["guidance"], sources["guidance"] = plan["guidance"], _assessment_source(plan)
 
     if plan and plan["diagnosis_codes"]:
         document["diagnosis_codes"], sources["diagnosis_codes"] = list(plan["diagnosis_codes"]), _assessment_source(plan)

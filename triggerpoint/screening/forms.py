@@ -112,6 +112,8 @@ class PlanForm(forms.Form):
             initial["injectates"] = [row["drug"] for row in plan["injectates"]]
         if plan.get("technique"):
             initial["technique"] = plan["technique"]
+        if plan.get("guidance"):
+            initial["guidance"] = plan["guidance"]
         return initial
 
     def _injectate(self, drug_id: str) -> dict[str, Any]:

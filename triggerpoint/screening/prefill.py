@@ -1,12 +1,10 @@
 """A new screening starts from the patient's signed assessment plan, and says so.
 
-The plan (muscles and sides, injectates, technique) is read through the `assessment_plan` port.
+The plan (muscles and sides, injectates, technique, guidance) is read through the `assessment_plan` port.
 It fills only a screening being created: `plan_prefill` is what the "new screening" form starts
 with, and `Prefill.sources_for` keeps the provenance of each plan part the user left as it was
 (a part they changed is theirs, and is not marked as prefilled). Nothing here changes a stored
 screening.
-
-Guidance is not prefilled: the assessment plan does not record it (the form's default stays).
 """
 
 from __future__ import annotations
@@ -16,9 +14,9 @@ from datetime import date
 from typing import Any
 
 from triggerpoint.screening import assessment_plan
-from triggerpoint.screening.rules import TECHNIQUES
+from triggerpoint.screening.rules import GUIDANCE_MODES, TECHNIQUES
 
-PLAN_PARTS = ("sites", "injectates", "technique")
+PLAN_PARTS = ("sites", "injectates", "technique", "guidance")
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,8 @@ def plan_prefill(patient, on: date | None = None) -> Prefill:
         plan["injectates"] = [{"drug": drug} for drug in drugs]
     if signed.get("technique") in TECHNIQUES:
         plan["technique"] = signed["technique"]
+    if signed.get("guidance") in GUIDANCE_MODES:
+        plan["guidance"] = signed["guidance"]
     if not plan:
         return Prefill()
     return Prefill(plan=plan, source={"source": "assessment", "id": signed["visit"], "date": signed["visit_date"]})

@@ -68,7 +68,8 @@ def test_without_a_screening_the_assessment_plan_gives_sites_and_drugs(on_proced
     document = note_reads.note_document(procedure)
     assert [(s["muscle"], s["side"]) for s in document["sites"]] == [("upper_trapezius", "right")]
     assert [m["drug"] for m in document["mix"]] == ["lidocaine"]
-    assert document["guidance"] == "landmark" and "guidance" not in procedure.prefilled_from
+    assert document["guidance"] == "ultrasound"  # the assessment planned it; no screening said otherwise
+    assert procedure.prefilled_from["guidance"]["source"] == "assessment"
     assert procedure.prefilled_from["sites"]["id"] == str(visit.public_id)
     assert procedure.prefilled_from["sites"]["label"] == "from the assessment of 2026-11-20"
     assert "payer" not in procedure.prefilled_from and document["payer"] == ""

@@ -14,14 +14,15 @@ PROCEDURE_DAY = date(2026, 12, 1)
 
 
 def signed_plan_visit(physician, patient):
-    """A signed assessment planning the right upper trapezius with 1 % lidocaine, injected."""
+    """A signed assessment planning the right upper trapezius with 1 % lidocaine, injected under ultrasound."""
     visit = ready_visit(physician, patient)
     with acting_as(physician):
         visit = visit_drafting.save_visit_draft(
             physician,
             visit,
             visit.version,
-            {"planned_injectate": [{"drug": "lidocaine", "concentration": "1%"}], "planned_technique": "injection"},
+            {"planned_injectate": [{"drug": "lidocaine", "concentration": "1%"}], "planned_technique": "injection",
+             "planned_guidance": "ultrasound"},
         )
         return visit_signing.sign_visit(physician, visit, visit.version)
 
@@ -33,12 +34,14 @@ def test_a_signed_plan_prefills_a_new_screening_and_records_where_each_part_came
         "sites": [{"muscle": "upper_trapezius", "side": "right"}],
         "injectates": [{"drug": "lidocaine"}],
         "technique": "injection",
+        "guidance": "ultrasound",
     }
-    plan = dict(started.plan, guidance="ultrasound")
+    plan = dict(started.plan)
     with acting_as(physician):
         screening = services.create_screening(physician, patient, PROCEDURE_DAY, plan, prefill=started)
     source = {"source": "assessment", "id": str(visit.public_id), "date": "2026-11-20"}
-    assert screening.prefilled_from == {"sites": source, "injectates": source, "technique": source}
+    assert screening.prefilled_from == {"sites": source, "injectates": source, "technique": source, "guidance": source}
+    assert screening.plan["guidance"] == "ultrasound"
     assert screening.plan["sites"] == [{"muscle": "upper_trapezius", "side": "right"}]
     assert screening.plan["injectates"] == [{"drug": "lidocaine"}]
 
@@ -72,7 +75,8 @@ def test_no_signed_plan_prefills_nothing(physician, patient):
 def test_the_new_screening_form_shows_the_prefilled_plan_and_its_source(login_as, physician, patient):
     signed_plan_visit(physician, patient)
     html = login_as(physician).get(f"/screening/patient/{patient.public_id}/new/").content.decode()
-    assert html.count("Prefilled from the assessment of 2026-11-20") == 3
+    assert html.count("Prefilled from the assessment of 2026-11-20") == 4  # sites, injectates, technique, guidance
+    assert re.search(r'<input type="radio" name="guidance" value="ultrasound"[^>]*\bchecked', html)
     assert 'value="upper_trapezius" selected' in html
     assert re.search(r'<input type="checkbox" name="injectates" value="lidocaine"[^>]*\bchecked', html)
     assert not re.search(r'<input type="checkbox" name="injectates" value="bupivacaine"[^>]*\bchecked', html)
@@ -106,7 +110,7 @@ def test_creating_from_the_form_records_the_parts_left_as_prefilled(login_as, ph
     screening = patient.screenings.get()
     assert response.status_code == 302
     assert {part: source["id"] for part, source in screening.prefilled_from.items()} == {
-        "injectates": str(visit.public_id), "technique": str(visit.public_id)
+        "injectates": str(visit.public_id), "technique": str(visit.public_id), "guidance": str(visit.public_id)
     }  # the side was changed: the sites are the user's
     assert screening.plan["sites"] == [{"muscle": "upper_trapezius", "side": "left"}]
     assert screening.plan["guidance"] == "ultrasound"
