@@ -111,6 +111,13 @@ def create(request, patient_id):
             return redirect(_detail_url(screening))
     elif form.is_bound:
         marked = {}
+    elif prefilled:
+        # The form shows the patient's signed assessment plan: a read of their record.
+        audit.record(
+            "screening.plan.prefilled",
+            patient=patient,
+            details={"assessment": prefilled.source["id"], "parts": sorted(prefilled.plan)},
+        )
     return render(request, "screening/create.html", {"patient": patient, "form": form, "prefilled": marked})
 
 

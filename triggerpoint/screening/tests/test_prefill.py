@@ -7,6 +7,7 @@ from datetime import date
 
 from triggerpoint.assessment import visit_drafting, visit_signing
 from triggerpoint.assessment.tests.factories import ready_visit
+from triggerpoint.audit.models import AuditEvent
 from triggerpoint.core.context import acting_as
 from triggerpoint.screening import prefill, services
 
@@ -75,6 +76,8 @@ def test_no_signed_plan_prefills_nothing(physician, patient):
 def test_the_new_screening_form_shows_the_prefilled_plan_and_its_source(login_as, physician, patient):
     signed_plan_visit(physician, patient)
     html = login_as(physician).get(f"/screening/patient/{patient.public_id}/new/").content.decode()
+    event = AuditEvent.objects.get(action="screening.plan.prefilled")
+    assert event.patient_id == patient.pk and event.details["parts"] == ["guidance", "injectates", "sites", "technique"]
     assert html.count("Prefilled from the assessment of 2026-11-20") == 4  # sites, injectates, technique, guidance
     assert re.search(r'<input type="radio" name="guidance" value="ultrasound"[^>]*\bchecked', html)
     assert 'value="upper_trapezius" selected' in html
@@ -85,6 +88,7 @@ def test_the_new_screening_form_shows_the_prefilled_plan_and_its_source(login_as
 def test_the_form_is_blank_and_unmarked_without_a_signed_plan(login_as, physician, patient):
     html = login_as(physician).get(f"/screening/patient/{patient.public_id}/new/").content.decode()
     assert "Prefilled from" not in html
+    assert not AuditEvent.objects.filter(action="screening.plan.prefilled").exists()
     assert "selected" not in html.split('name="site_0_muscle"')[1].split("</select>")[0].replace('value="" selected', "")
 
 
