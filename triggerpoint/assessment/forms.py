@@ -73,6 +73,7 @@ def visit_changes(post: QueryDict) -> dict[str, Any]:
         if post.get(f"inj_drug_{row}")
     ]
     changes["planned_technique"] = post.get("planned_technique", "")
+    changes["planned_guidance"] = post.get("planned_guidance", "")
     changes["adjuncts"] = post.getlist("adjunct")
     changes["follow_up_interval"] = post.get("follow_up_interval", "")
     return changes

@@ -48,6 +48,7 @@ CLASS_LABELS = {
     "not_trigger_point": "Not a trigger point",
 }
 TECHNIQUE_LABELS = {"injection": "Injection", "dry_needling": "Dry needling"}
+GUIDANCE_LABELS = {"landmark": "Landmark (palpation)", "ultrasound": "Ultrasound"}
 
 
 def site_label(muscle: str, side: str) -> str:

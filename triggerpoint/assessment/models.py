@@ -97,6 +97,7 @@ class Visit(ClinicalRecord):
         default=list, blank=True, help_text='[{"drug": id, "concentration": str, "volume_ml": num}]'
     )
     planned_technique = models.CharField(max_length=20, blank=True, help_text="injection | dry_needling")
+    planned_guidance = models.CharField(max_length=12, blank=True, help_text="landmark | ultrasound (blank: not decided)")
     adjuncts = models.JSONField(default=list, blank=True, help_text="plan_adjuncts option ids")
     adjunct_detail = models.CharField(max_length=300, blank=True)
     goals = models.TextField(blank=True, help_text="in the patient's own words")

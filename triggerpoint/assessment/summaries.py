@@ -15,6 +15,7 @@ from triggerpoint.assessment import visit_reads
 from triggerpoint.assessment.labels import (
     CLASS_LABELS,
     FINDING_COLUMNS,
+    GUIDANCE_LABELS,
     SCORE_ROWS,
     TECHNIQUE_LABELS,
     drug_name,
@@ -65,6 +66,7 @@ def readable(record: Mapping[str, Any]) -> dict[str, Any]:
             for i in record.get("planned_injectate") or []
         ],
         "technique": TECHNIQUE_LABELS.get(record.get("planned_technique") or "", ""),
+        "guidance": GUIDANCE_LABELS.get(record.get("planned_guidance") or "", ""),
         "adjuncts": [option_label("plan_adjuncts", a) for a in record.get("adjuncts") or []],
         "follow_up": option_label("follow_up_intervals", record["follow_up_interval"]) if record.get("follow_up_interval") else "",
         "follow_up_plain": _plain_follow_up(record.get("follow_up_interval") or ""),

@@ -24,6 +24,7 @@ from triggerpoint.assessment.fibromyalgia import (
 from triggerpoint.assessment.forms import INJECTATE_ROWS
 from triggerpoint.assessment.labels import (
     CLASS_LABELS,
+    GUIDANCE_LABELS,
     SCORE_ROWS,
     SEVERITY_LABELS,
     SEVERITY_SCALE,
@@ -262,6 +263,7 @@ def visit_page_context(user, visit: Visit, *, errors: list[str] | None = None, p
         "drug_options": sorted(((d.id, d.name) for d in load_drugs().drugs.values()), key=lambda d: d[1]),
         "injectate_rows": [(index + 1, row) for index, row in enumerate(injectate[:INJECTATE_ROWS])],
         "techniques": TECHNIQUE_LABELS.items(),
+        "guidances": GUIDANCE_LABELS.items(),
         "adjunct_options": [
             {"id": o.id, "label": o.label, "checked": o.id in (visit.adjuncts or [])} for o in options.list("plan_adjuncts").options
         ],

@@ -32,7 +32,7 @@ from triggerpoint.assessment.options import HistoryOptions
 from triggerpoint.assessment.schemas import parse_fibromyalgia
 from triggerpoint.catalogues.instrument_scoring import score_nrs, score_peg3
 from triggerpoint.core import plausible
-from triggerpoint.core.choices import TECHNIQUES
+from triggerpoint.core.choices import GUIDANCES, TECHNIQUES
 from triggerpoint.core.rules import RuleInputError
 
 TEXT_FIELDS: dict[str, int] = {
@@ -66,6 +66,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "planned_sites",
     "planned_injectate",
     "planned_technique",
+    "planned_guidance",
     "adjuncts",
     "adjunct_detail",
     "goals",
@@ -391,6 +392,11 @@ def parse_visit_changes(
         if technique and technique not in TECHNIQUES:
             problems.append(f"planned_technique must be one of {', '.join(TECHNIQUES)}, not {technique!r}")
         clean["planned_technique"] = technique
+    if "planned_guidance" in changes:
+        guidance = changes["planned_guidance"] or ""
+        if guidance and guidance not in GUIDANCES:
+            problems.append(f"planned_guidance must be one of {', '.join(GUIDANCES)}, not {guidance!r}")
+        clean["planned_guidance"] = guidance
     if "adjuncts" in changes:
         adjuncts = changes["adjuncts"] or []
         if not isinstance(adjuncts, list) or not all(isinstance(a, str) for a in adjuncts):

@@ -141,3 +141,45 @@ def last_visit_dates(patient_ids: list[int]) -> dict[int, date]:
     """Each patient's latest assessment visit date (patients.last_visits asks for a page of results)."""
     rows = Visit.objects.filter(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("visit_date"))
     return {row["patient_id"]: row["latest"] for row in rows}
+
+
+def latest_signed_visit(patient, on: date | None = None) -> Visit | None:
+    """The patient's latest signed visit (on or before `on` when given): what "the plan" of a later step means."""
+    visits = Visit.objects.filter(patient=patient, status="signed")
+    if on is not None:
+        visits = visits.filter(visit_date__lte=on)
+    return visits.order_by("-visit_date", "-signed_at").first()
+
+
+def plan_of(visit: Visit) -> dict[str, Any]:
+    """The treatment plan of a visit as it stands now (a signed one with its amendments), for the steps after it.
+
+    Screening and the procedure note prefill from this: planned sites (muscle, side), planned
+    injectates (drug, and the concentration/volume when the plan gave them), the technique and the
+    diagnosis codes (primary first). `visit` and `visit_date` say where the values came from.
+    """
+    record = current_record(visit)
+    diagnoses = [row for row in record.get("diagnoses") or [] if isinstance(row, dict)]
+    return {
+        "visit": str(visit.public_id),
+        "visit_date": visit.visit_date.isoformat(),
+        "sites": [
+            {"muscle": row["muscle"], "side": row["side"]}
+            for row in record.get("planned_sites") or []
+            if isinstance(row, dict) and row.get("muscle") and row.get("side")
+        ],
+        "injectates": [dict(row) for row in record.get("planned_injectate") or [] if isinstance(row, dict) and row.get("drug")],
+        "technique": record.get("planned_technique") or "",
+        "guidance": record.get("planned_guidance") or "",
+        "diagnosis_codes": [
+            row["code"]
+            for row in sorted(diagnoses, key=lambda row: not row.get("is_primary"))  # stable: primary first
+            if row.get("code")
+        ],
+    }
+
+
+def latest_signed_plan(patient, on: date | None = None) -> dict[str, Any] | None:
+    """The plan of the patient's latest signed visit (see `plan_of`), or None when there is none."""
+    visit = latest_signed_visit(patient, on)
+    return plan_of(visit) if visit is not None else None

@@ -147,6 +147,7 @@ class AuditAction(StrEnum):
     SCREENING_CONSENT_PRINTED = "screening.consent.printed"
     SCREENING_CONSENT_SIGNED = "screening.consent.signed"
     SCREENING_CONSENT_VIEWED = "screening.consent.viewed"
+    SCREENING_PLAN_PREFILLED = "screening.plan.prefilled"
     SCREENING_PREPARATION_PRINTED = "screening.preparation.printed"
     SCREENING_PREPARATION_VIEWED = "screening.preparation.viewed"
     SCREENING_QUESTIONNAIRE_LINK_SENT = "screening.questionnaire.link_sent"

@@ -112,7 +112,9 @@ class NoteSummaryOut(Schema):
 
 class CreateNoteIn(Schema):
     procedure_date: ScheduledDate | None = None
-    guidance: Literal["landmark", "ultrasound"] = "landmark"
+    guidance: Literal["landmark", "ultrasound"] | None = Field(
+        None, description="Default: the linked screening's planned guidance, else landmark."
+    )
     screening_id: UUID | None = None
     consent_id: UUID | None = None
     assessment_id: UUID | None = None
@@ -197,6 +199,8 @@ def _detail(procedure: Procedure) -> dict[str, Any]:
         "consent": str(procedure.consent.public_id) if procedure.consent_id else None,
         "assessment": str(procedure.assessment.public_id) if procedure.assessment_id else None,
         "note": note_reads.note_document(procedure),
+        # The draft's fields still as prefilled from the plan, with their source (procedures.prefill).
+        "prefilled_from": procedure.prefilled_from,
         # A signed note shows what the software said at the time; a draft shows a live run.
         "dose_check": procedure.dose_check if procedure.is_signed else checks.as_dict()["dose_check"],
         "codes": procedure.codes if procedure.is_signed else checks.as_dict()["codes"],

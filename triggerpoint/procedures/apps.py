@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 from triggerpoint.patients import last_visits, payers
 from triggerpoint.procedures import coding
-from triggerpoint.screening import history
+from triggerpoint.screening import assessment_plan, history
 
 
 class ProceduresConfig(AppConfig):
@@ -15,6 +15,7 @@ class ProceduresConfig(AppConfig):
 
     def ready(self) -> None:
         # Here, not at the top: selectors imports the models, which load only once the app registry is ready.
+        from triggerpoint.assessment import visit_reads
         from triggerpoint.procedures import selectors
 
         # Screening (one layer down) reads the signed history through its port.
@@ -23,6 +24,9 @@ class ProceduresConfig(AppConfig):
             clinic_steroid_sessions_12m=selectors.clinic_steroid_sessions_12m,
             planned_session_checks=selectors.planned_session_checks,
         )
+        # Screening and assessment are one layer and independent: the screening's plan prefill
+        # reads the signed assessment plan through screening's port, wired here.
+        assessment_plan.provide(visit_reads.latest_signed_plan)
         last_visits.provide("signed procedures", selectors.last_procedure_dates)
         # The chart records a patient's payer with an id of the coders' payer table.
         payers.provide(lambda: [(p.id, p.name) for p in coding.load_code_tables().payers.values()])

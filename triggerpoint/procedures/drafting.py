@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from triggerpoint.accounts.policy import require
-from triggerpoint.assessment.models import Visit
+from triggerpoint.assessment import visit_reads
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.procedures import prefill
 from triggerpoint.procedures.draft import HEADER_FIELDS, NoteDocument, given_doses
 from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
 from triggerpoint.procedures.note_reads import clinic_today, parse_document
@@ -37,16 +38,8 @@ def default_links(patient, on: date) -> dict[str, Any]:
         consent = (
             Consent.objects.filter(screening=screening, signed_at__isnull=False).order_by("-signed_at").first()
         )
-    assessment = (
-        Visit.objects.filter(patient=patient, status="signed", visit_date__lte=on).order_by("-visit_date").first()
-    )
+    assessment = visit_reads.latest_signed_visit(patient, on)
     return {"screening": screening, "consent": consent, "assessment": assessment}
-
-
-def _assessment_diagnoses(assessment) -> list[str]:
-    if assessment is None:
-        return []
-    return [d.code for d in assessment.diagnoses.all()]
 
 
 @transaction.atomic
@@ -58,12 +51,15 @@ def create_draft(
     screening=None,
     consent=None,
     assessment=None,
-    guidance: str = "landmark",
+    guidance: str | None = None,
 ) -> Procedure:
     """Open a draft note for `patient`, linked to the day's screening, its consent and the assessment.
 
-    Links not given are looked up (the screening planned for that day, its signed
-    consent, the latest signed assessment); the assessment's diagnoses are copied.
+    Links not given are looked up (the screening planned for that day, its signed consent, the
+    latest signed assessment). The draft opens with what was planned (`prefill.note_prefill`:
+    sites, the shared mix's drugs, guidance, diagnoses, payer), each prefilled field recorded in
+    `prefilled_from` with its source. `guidance` given here is the user's choice and wins over the
+    screening's; not given, it is the screening's, else landmark.
     """
     require(user, "procedure.edit", patient)
     on = procedure_date or clinic_today(patient.clinic)
@@ -77,23 +73,28 @@ def create_draft(
             problems.append(f"the {label} belongs to another patient")
     if consent is not None and screening is not None and consent.screening_id != screening.pk:
         problems.append("the consent belongs to another screening")
-    if guidance not in ("landmark", "ultrasound"):
+    if guidance is not None and guidance not in ("landmark", "ultrasound"):
         problems.append(f"guidance must be landmark or ultrasound, got {guidance!r}")
     if problems:
         raise RuleInputError(problems)
+    planned = prefill.note_prefill(patient, screening=screening, assessment=assessment, guidance=guidance)
+    note = parse_document({"procedure_date": on.isoformat(), "guidance": guidance or "landmark", **planned.document})
     procedure = Procedure(
         clinic=patient.clinic,
         patient=patient,
         performed_by=user,
         procedure_date=on,
-        guidance=guidance,
+        guidance=note.guidance,
         screening=screening,
         consent=consent,
         assessment=assessment,
-        diagnosis_codes=_assessment_diagnoses(assessment),
+        diagnosis_codes=list(note.diagnosis_codes),
+        payer=note.payer or "",
+        prefilled_from=planned.prefilled_from(note),
     )
     procedure.full_clean()
     procedure.save()
+    _replace_children(procedure, note)
     audit.record(
         "procedures.procedure.created",
         obj=procedure,
@@ -102,6 +103,7 @@ def create_draft(
             "screening": str(screening.public_id) if screening else None,
             "consent": str(consent.public_id) if consent else None,
             "assessment": str(assessment.public_id) if assessment else None,
+            "prefilled": {name: source["source"] for name, source in procedure.prefilled_from.items()},
         },
     )
     return procedure
@@ -140,7 +142,9 @@ def autosave_draft(user, procedure: Procedure, expected_version: int, payload: A
         if name == "procedure_date" and value is None:
             value = current.procedure_date
         setattr(current, name, value)
-    current.save_versioned(expected_version, fields=list(HEADER_FIELDS))
+    # A prefilled field the user has changed is theirs: it is no longer marked as prefilled.
+    current.prefilled_from = prefill.still_prefilled(current.prefilled_from, note)
+    current.save_versioned(expected_version, fields=[*HEADER_FIELDS, "prefilled_from"])
     _replace_children(current, note)
     audit.record(
         "procedures.procedure.autosaved",

@@ -96,6 +96,9 @@ class Procedure(ClinicalRecord):
     notes = models.TextField(blank=True)
     payer = models.CharField(max_length=40, blank=True, help_text="Payer policy id for coding warnings.")
     diagnosis_codes = models.JSONField(default=list, blank=True, help_text="ICD-10-CM codes linked from the assessment.")
+    # The fields the draft opened with from the plan, still as prefilled:
+    # {"sites": {"source": "screening"|"assessment"|"patient", "id", "date", "label", "value"}} (procedures.prefill).
+    prefilled_from = models.JSONField(default=dict, blank=True)
     # Snapshots taken at signing so the signed note shows exactly what was checked.
     weight_kg_used = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     dose_check = models.JSONField(null=True, blank=True)

@@ -91,7 +91,7 @@ def new_note(request, patient_id):
         if not errors:
             try:
                 procedure = drafting.create_draft(
-                    request.user, patient, procedure_date=on, guidance=request.POST.get("guidance") or "landmark",
+                    request.user, patient, procedure_date=on, guidance=request.POST.get("guidance") or None,
                     **links,
                 )
             except (RuleInputError, ValidationError) as error:
@@ -132,6 +132,10 @@ def _editor_context(request, procedure: Procedure, **extra) -> dict:
         "muscle_catalog": presentation.muscle_catalog(atlas),
         "drug_catalog": presentation.drug_catalog(),
         "planned_sites": presentation.planned_sites(procedure.assessment, atlas),
+        # Each field still as prefilled from the plan: its badge, and the value the script compares
+        # with what is on screen (the badge goes when the user changes the field).
+        "prefilled": procedure.prefilled_from or {},
+        "prefilled_values": {name: source.get("value") for name, source in (procedure.prefilled_from or {}).items()},
         "payers": sorted(coding.load_code_tables().payers.values(), key=lambda p: p.name),
         "complication_choices": presentation.COMPLICATION_CHOICES,
         "discharge_choices": presentation.DISCHARGE_CHOICES,

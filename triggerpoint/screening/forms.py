@@ -101,6 +101,21 @@ class PlanForm(forms.Form):
     def site_rows(self):
         return [(self[f"site_{i}_muscle"], self[f"site_{i}_side"]) for i in range(PLAN_SITE_ROWS)]
 
+    @staticmethod
+    def initial_from(plan: dict[str, Any]) -> dict[str, Any]:
+        """The form's starting values for (part of) a plan, e.g. the prefill from the signed assessment."""
+        initial: dict[str, Any] = {}
+        for index, site in enumerate((plan.get("sites") or [])[:PLAN_SITE_ROWS]):
+            initial[f"site_{index}_muscle"] = site.get("muscle") or ""
+            initial[f"site_{index}_side"] = site.get("side") or ""
+        if "injectates" in plan:
+            initial["injectates"] = [row["drug"] for row in plan["injectates"]]
+        if plan.get("technique"):
+            initial["technique"] = plan["technique"]
+        if plan.get("guidance"):
+            initial["guidance"] = plan["guidance"]
+        return initial
+
     def _injectate(self, drug_id: str) -> dict[str, Any]:
         """The drug with the form the plan says: epinephrine applies to local anesthetics, the vial to every drug."""
         item: dict[str, Any] = {"drug": drug_id}

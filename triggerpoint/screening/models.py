@@ -35,6 +35,8 @@ class ScreeningRecord(ClinicalRecord):
     planned_procedure_date = models.DateField()
     # {"sites": [{"muscle", "side"}], "injectates": [{"drug"}], "guidance": "landmark"|"ultrasound"}
     plan = models.JSONField(default=dict)
+    # Which plan parts were prefilled and left as they were: {"sites": {"source": "assessment", "id", "date"}}
+    prefilled_from = models.JSONField(default=dict, blank=True)
     # The questionnaire answers: {"events": [...], "today": {...}, "pregnant": bool, ...}
     answers = models.JSONField(default=dict, blank=True)
     answers_source = models.CharField(max_length=20, blank=True)  # staff | patient_link | portal

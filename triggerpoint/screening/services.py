@@ -31,6 +31,7 @@ from triggerpoint.screening.models import (
     ScreeningRecord,
     ScreeningStatus,
 )
+from triggerpoint.screening.prefill import Prefill
 from triggerpoint.screening.preparation import Instruction, build_preparation
 from triggerpoint.screening.rules import (
     RULES,
@@ -51,8 +52,14 @@ class ScreeningStateError(ValueError):
 
 # ------------------------------------------------------------------ screening records
 @transaction.atomic
-def create_screening(user, patient, planned_procedure_date: date, plan: dict[str, Any]) -> ScreeningRecord:
-    """A screening for one planned procedure; the plan is checked against the atlas and drug catalogue."""
+def create_screening(
+    user, patient, planned_procedure_date: date, plan: dict[str, Any], *, prefill: Prefill | None = None
+) -> ScreeningRecord:
+    """A screening for one planned procedure; the plan is checked against the atlas and drug catalogue.
+
+    `prefill` is what the form started with (`prefill.plan_prefill`): each plan part still as
+    prefilled is recorded in `prefilled_from` with its source; a part the user changed is not.
+    """
     require(user, "screening.edit", patient)
     parsed = parse_plan(plan)  # RuleInputError lists every unknown muscle, drug or mode
     stored_plan = {
@@ -68,11 +75,16 @@ def create_screening(user, patient, planned_procedure_date: date, plan: dict[str
         patient=patient,
         planned_procedure_date=planned_procedure_date,
         plan=stored_plan,
+        prefilled_from=prefill.sources_for(stored_plan) if prefill else {},
     )
     audit.record(
         "screening.screening.created",
         obj=screening,
-        details={"planned_procedure_date": planned_procedure_date.isoformat(), "plan": stored_plan},
+        details={
+            "planned_procedure_date": planned_procedure_date.isoformat(),
+            "plan": stored_plan,
+            "prefilled_from": screening.prefilled_from,
+        },
     )
     return screening
 

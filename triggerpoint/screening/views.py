@@ -27,7 +27,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.screening import history, questionnaire_link, services
+from triggerpoint.screening import history, prefill, questionnaire_link, services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
 from triggerpoint.screening.forms import (
@@ -93,18 +93,32 @@ def patient_screenings(request, patient_id):
 @require_http_methods(["GET", "POST"])
 def create(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "screening.edit")
-    form = PlanForm(request.POST or None)
+    # The form starts from the latest signed assessment plan; each prefilled part is marked.
+    prefilled = prefill.plan_prefill(patient)
+    form = PlanForm(request.POST or None, initial=PlanForm.initial_from(prefilled.plan))
+    marked = {part: prefilled.label for part in prefilled.plan}
     if request.method == "POST" and form.is_valid():
+        plan = form.plan()
+        marked = {part: prefilled.label for part in prefilled.sources_for(plan)}
         try:
             screening = services.create_screening(
-                request.user, patient, form.cleaned_data["planned_procedure_date"], form.plan()
+                request.user, patient, form.cleaned_data["planned_procedure_date"], plan, prefill=prefilled
             )
         except RuleInputError as exc:
             form.add_error(None, _problems(exc))
         else:
             messages.success(request, "Screening created. Record the answers or send the patient the questionnaire link.")
             return redirect(_detail_url(screening))
-    return render(request, "screening/create.html", {"patient": patient, "form": form})
+    elif form.is_bound:
+        marked = {}
+    elif prefilled:
+        # The form shows the patient's signed assessment plan: a read of their record.
+        audit.record(
+            "screening.plan.prefilled",
+            patient=patient,
+            details={"assessment": prefilled.source["id"], "parts": sorted(prefilled.plan)},
+        )
+    return render(request, "screening/create.html", {"patient": patient, "form": form, "prefilled": marked})
 
 
 @staff_required("screening.view")

@@ -80,3 +80,13 @@ def test_signing_needs_exactly_one_primary_diagnosis_and_a_baseline_score():
     two_primaries = signing_problems(diagnosis_codes=["M79.12", "M54.2"], primary_count=2, examined_sites={},
                                      planned_sites=[], nrs_average=4)
     assert not two_primaries.ready and "exactly one" in two_primaries.problems[0]
+
+
+@pytest.mark.parametrize("value", ["landmark", "ultrasound", ""])
+def test_the_planned_guidance_is_landmark_ultrasound_or_not_decided(value, catalogues):
+    assert parse_visit_changes({"planned_guidance": value}, _context(), catalogues)["planned_guidance"] == value
+
+
+def test_an_unknown_planned_guidance_is_refused(catalogues):
+    with pytest.raises(RuleInputError, match="planned_guidance must be one of landmark, ultrasound"):
+        parse_visit_changes({"planned_guidance": "fluoroscopy"}, _context(), catalogues)

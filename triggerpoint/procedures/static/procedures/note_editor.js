@@ -112,7 +112,27 @@
     if (live && box && live.getAttribute("data-live-blocks") === "true") box.open = true;
   });
 
+  // Fields the note opened with from the plan: a badge says where each came from until the user
+  // changes it (the server drops the mark on the next save, the same comparison as here).
+  var prefilledValues = readJSON("note-prefilled");
+
+  function prefilledComparable(name) {
+    if (name === "sites") return (doc.sites || []).map(function (s) { return [s.muscle, s.side]; });
+    if (name === "mix") return (doc.mix || []).map(function (c) { return c.drug; }).sort();
+    if (name === "diagnosis_codes") return doc.diagnosis_codes || [];
+    return doc[name] || "";
+  }
+
+  function refreshPrefilled() {
+    Object.keys(prefilledValues).forEach(function (name) {
+      if (JSON.stringify(prefilledComparable(name)) === JSON.stringify(prefilledValues[name])) return;
+      root.querySelectorAll('[data-prefilled-for="' + name + '"]').forEach(function (badge) { badge.hidden = true; });
+      delete prefilledValues[name];
+    });
+  }
+
   function changed() {
+    refreshPrefilled();
     autosave.changed();
     scheduleLive();
     renderMixSummary();
