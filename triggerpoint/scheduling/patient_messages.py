@@ -12,6 +12,8 @@ sends nothing.
   time; the patient gets a "your appointment has moved" message with an updated .ics (same UID,
   higher SEQUENCE, so the phone's calendar moves the event); live appointment links now expire
   at the new time.
+- **Screening planned later:** a procedure booked before its screening existed gets the preparation
+  when the screening for its day is created (`screening.signals.screening_created`).
 - **Cancelled:** every waiting message of the appointment is cancelled (never sent) and its links
   are revoked.
 
@@ -41,6 +43,7 @@ from triggerpoint.scheduling.calendar import appointment_to_ics
 from triggerpoint.scheduling.models import Appointment, AppointmentKind
 from triggerpoint.screening import facts as screening_facts
 from triggerpoint.screening import services as screening_services
+from triggerpoint.screening import signals as screening_signals
 from triggerpoint.screening.models import ScreeningRecord
 from triggerpoint.screening.preparation import patient_date
 
@@ -244,8 +247,22 @@ def on_status_changed(sender, appointment: Appointment, status=None, **kwargs) -
         outbox.revoke_links(LINK_PURPOSE, appointment)
 
 
+def on_screening_created(sender, screening: ScreeningRecord, **kwargs) -> None:
+    """A screening planned after its procedure was booked: the preparation message can now be scheduled."""
+    zone = screening.clinic.zone
+    day_start = datetime.combine(screening.planned_procedure_date, time(0), tzinfo=zone)
+    booked = (Appointment.objects.select_related("patient", "clinic", "appointment_type")
+              .filter(patient_id=screening.patient_id, appointment_type__kind=AppointmentKind.PROCEDURE,
+                      status__in=(rules.BOOKED, rules.CONFIRMED), starts_at__gte=max(day_start, timezone.now()),
+                      starts_at__lt=day_start + timedelta(days=1)))
+    for appointment in booked:
+        _preparation_message(appointment)
+
+
 def connect() -> None:
     signals.appointment_booked.connect(on_booked, dispatch_uid="scheduling.patient_messages.booked")
     signals.appointment_moved.connect(on_moved, dispatch_uid="scheduling.patient_messages.moved")
     signals.appointment_cancelled.connect(on_cancelled, dispatch_uid="scheduling.patient_messages.cancelled")
     signals.appointment_status_changed.connect(on_status_changed, dispatch_uid="scheduling.patient_messages.status")
+    screening_signals.screening_created.connect(on_screening_created,
+                                                dispatch_uid="scheduling.patient_messages.screening_created")

@@ -28,7 +28,7 @@ from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.errors import ImmutableRecord
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as notifications
-from triggerpoint.screening import facts
+from triggerpoint.screening import facts, signals
 from triggerpoint.screening.answers import merge_answers, parse_answers
 from triggerpoint.screening.consent import ConsentDocument, build_consent
 from triggerpoint.screening.content import load_patient_text
@@ -87,6 +87,7 @@ def create_screening(user, patient, planned_procedure_date: date, plan: dict[str
         obj=screening,
         details={"planned_procedure_date": planned_procedure_date.isoformat(), "plan": stored_plan},
     )
+    signals.screening_created.send(sender=ScreeningRecord, screening=screening)
     return screening
 
 

@@ -273,3 +273,18 @@ def test_opting_out_of_reminders_cancels_the_appointment_reminder_but_not_the_co
         set_reminder_opt_out(patient, True)
     assert of_kind(appointment, patient_messages.REMINDER, Status.CANCELLED).count() == 1
     assert of_kind(appointment, patient_messages.CONFIRMATION, Status.PENDING).count() == 1
+
+
+def test_a_screening_planned_after_the_booking_schedules_the_preparation_then(sched, patient, physician, front_desk):
+    clinic = sched["clinic"]
+    day = next_monday(clinic, weeks=2)
+    appointment = book(front_desk, sched, patient, physician, at(clinic, day, "10:00"))
+    other_day = book(front_desk, sched, patient, physician, at(clinic, day + timedelta(days=1), "10:00"))
+    assert not of_kind(appointment, patient_messages.PREPARATION).exists()  # nothing to link to yet
+    screening = screening_on(physician, patient, day)
+    preparation = of_kind(appointment, patient_messages.PREPARATION).get()
+    assert preparation.link.target_id == str(screening.public_id)
+    assert preparation.send_after == datetime.combine(day - timedelta(days=3), time(9), tzinfo=clinic.zone)
+    assert not of_kind(other_day, patient_messages.PREPARATION).exists()
+    screening_on(physician, patient, day)  # a second screening for the same day: still one message
+    assert of_kind(appointment, patient_messages.PREPARATION).count() == 1
