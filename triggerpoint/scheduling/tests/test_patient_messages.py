@@ -233,6 +233,10 @@ def test_asking_for_another_time_is_recorded_for_the_front_desk(sched, patient, 
     assert event.patient_id == patient.pk and event.details["message"] == "Martes por la tarde"
     staff = Notification.objects.get(kind="scheduling.reschedule_request")
     assert staff.to == "desk@example.org" and "Martes por la tarde" in staff.body and patient.family_name not in staff.body
+    from triggerpoint.conftest import verified_client
+
+    day_view = verified_client(client, desk).get(f"/schedule/?date={appointment.starts_at.astimezone(clinic_a.zone).date()}")
+    assert "Patient asked for another time" in day_view.content.decode()  # the front desk sees it on the day
 
 
 def test_an_expired_or_foreign_token_shows_the_link_invalid_page(sched, patient, physician, front_desk, client):
