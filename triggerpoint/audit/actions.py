@@ -136,8 +136,11 @@ class AuditAction(StrEnum):
     # scheduling
     SCHEDULING_APPOINTMENT_BOOKED = "scheduling.appointment.booked"
     SCHEDULING_APPOINTMENT_CANCELLED = "scheduling.appointment.cancelled"
+    SCHEDULING_APPOINTMENT_CONFIRMED_BY_PATIENT = "scheduling.appointment.confirmed_by_patient"
+    SCHEDULING_APPOINTMENT_LINK_OPENED = "scheduling.appointment.link_opened"
     SCHEDULING_APPOINTMENT_MOVED = "scheduling.appointment.moved"
     SCHEDULING_APPOINTMENT_NO_SHOW = "scheduling.appointment.no_show"
+    SCHEDULING_APPOINTMENT_RESCHEDULE_REQUESTED = "scheduling.appointment.reschedule_requested"
     SCHEDULING_APPOINTMENT_STATUS_CHANGED = "scheduling.appointment.status_changed"
     SCHEDULING_APPOINTMENT_VIEWED = "scheduling.appointment.viewed"
     SCHEDULING_SCHEDULE_VIEWED = "scheduling.schedule.viewed"

@@ -37,8 +37,12 @@ def sms_gateway():
     return import_string(settings.SMS_GATEWAY)()
 
 
-def send_email(to: str, subject: str, body: str) -> None:
+def send_email(to: str, subject: str, body: str, attachments: list[dict] | tuple = ()) -> None:
+    """Send one email; `attachments` are the outbox row's files (filename, content_type, text content)."""
     try:
-        EmailMessage(subject=subject, body=body, to=[to]).send(fail_silently=False)
+        message = EmailMessage(subject=subject, body=body, to=[to])
+        for item in attachments:
+            message.attach(item["filename"], item["content"], item["content_type"])
+        message.send(fail_silently=False)
     except (OSError, Exception) as exc:  # smtplib errors subclass OSError or SMTPException
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc

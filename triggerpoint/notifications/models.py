@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -60,6 +60,9 @@ class Notification(models.Model):
     link = models.ForeignKey(
         "notifications.PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications",
     )
+    # Files sent with an email (an appointment's .ics): [{"filename", "content_type", "content"}], text content.
+    # SMS carries none.
+    attachments = models.JSONField(default=list, blank=True)
     send_after = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -112,11 +115,15 @@ class PatientLink(models.Model):
         return f"{self.purpose} link for {self.target_id}"
 
     @classmethod
-    def issue(cls, patient, purpose: str, target_id: str, valid_for: timedelta) -> tuple[PatientLink, str]:
+    def issue(cls, patient, purpose: str, target_id: str, valid_for: timedelta | None = None, *,
+              expires_at: datetime | None = None) -> tuple[PatientLink, str]:
+        """A new link valid for `valid_for` from now, or until `expires_at` (an appointment's start)."""
+        if (valid_for is None) == (expires_at is None):
+            raise ValueError("give either valid_for or expires_at")
         raw = secrets.token_urlsafe(24)
         link = cls.objects.create(
             clinic=patient.clinic, patient=patient, purpose=purpose, target_id=str(target_id),
-            token_hash=hash_link_token(raw), expires_at=timezone.now() + valid_for,
+            token_hash=hash_link_token(raw), expires_at=expires_at or timezone.now() + valid_for,
         )
         return link, raw
 

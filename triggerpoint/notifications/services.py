@@ -49,7 +49,7 @@ RETRY = RetryPolicy()
 #: the patient needs a little time to open it, and a link that is dead on arrival only
 #: sends them to an error page (hazard HAZ-EXPIRED-LINK-SENT).
 LINK_MIN_REMAINING = timedelta(minutes=15)
-REMINDER_KINDS_PREFIXES = ("aftercare.", "followup.checkin", "outcomes.request", "screening.")
+REMINDER_KINDS_PREFIXES = ("aftercare.", "followup.checkin", "outcomes.request", "screening.", "scheduling.reminder")
 
 
 def enqueue(
@@ -66,6 +66,7 @@ def enqueue(
     send_after: datetime | None = None,
     related=None,
     link: PatientLink | None = None,
+    attachments: list[dict] | None = None,
 ) -> Notification:
     """Write a notification in the caller's transaction; delivery is scheduled after commit.
 
@@ -89,6 +90,7 @@ def enqueue(
         idempotency_key=idempotency_key,
         send_after=send_after or timezone.now(),
         link=link,
+        attachments=list(attachments or []) if channel == Channel.EMAIL else [],
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(getattr(related, "public_id", "") or getattr(related, "pk", "")) if related is not None else "",
     )
@@ -156,7 +158,7 @@ def deliver(notification_id: int, now: datetime | None = None) -> str:
         return Status.WITHDRAWN
     try:
         if note.channel == Channel.EMAIL:
-            send_email(note.to, note.subject or "Message from your clinic", note.body)
+            send_email(note.to, note.subject or "Message from your clinic", note.body, note.attachments)
         else:
             sms_gateway().send(note.to, note.body)
     except DeliveryError as exc:
@@ -208,7 +210,12 @@ def deliver_due(now: datetime | None = None, limit: int = 500) -> dict[str, int]
     return counts
 
 
-def cancel_pending(*, patient=None, related=None, kind_prefix: str = "") -> int:
+def cancel_pending(*, patient=None, related=None, kind_prefix: str = "", reason: str = "cancelled") -> int:
+    """Cancel messages not yet sent (a scheduled reminder whose appointment moved or was cancelled).
+
+    A message already claimed by a worker (sending) or sent is left alone: only pending rows change,
+    in one UPDATE, so a cancellation and a delivery cannot both win. Returns how many were cancelled.
+    """
     qs = Notification.objects.filter(status=Status.PENDING)
     if patient is not None:
         qs = qs.filter(patient=patient)
@@ -216,7 +223,7 @@ def cancel_pending(*, patient=None, related=None, kind_prefix: str = "") -> int:
         qs = qs.filter(related_type=related._meta.label_lower, related_id=str(getattr(related, "public_id", related.pk)))
     if kind_prefix:
         qs = qs.filter(kind__startswith=kind_prefix)
-    return qs.update(status=Status.CANCELLED, last_error="cancelled")
+    return qs.update(status=Status.CANCELLED, last_error=reason[:2000])
 
 
 @transaction.atomic
@@ -231,6 +238,19 @@ def set_reminder_opt_out(patient, opted_out: bool) -> ContactPreference:
             cancel_pending(patient=patient, kind_prefix=prefix)
     audit.record("patients.reminders.opted_out" if opted_out else "patients.reminders.opted_in", obj=patient)
     return pref
+
+
+def patient_channel(patient) -> tuple[str, str] | None:
+    """(channel, address) for a message to the patient: their preferred channel when the chart has that
+    address, else the other one; None when the chart has neither an email nor a phone."""
+    preferred = ContactPreference.objects.filter(patient=patient).values_list("preferred_channel", flat=True).first()
+    options = [(Channel.EMAIL, patient.email), (Channel.SMS, patient.phone)]
+    if preferred == Channel.SMS:
+        options.reverse()
+    for channel, address in options:
+        if (address or "").strip():
+            return str(channel), address.strip()
+    return None
 
 
 def notifications_for(patient):
@@ -251,10 +271,27 @@ class LinkInvalid(Exception):
         self.patient = patient
 
 
-def issue_link(patient, purpose: str, target, valid_for: timedelta) -> tuple[PatientLink, str]:
-    """Create a link for one object; returns the row and the raw token (only ever sent, never stored)."""
+def issue_link(patient, purpose: str, target, valid_for: timedelta | None = None, *,
+               expires_at: datetime | None = None) -> tuple[PatientLink, str]:
+    """Create a link for one object, valid for `valid_for` or until `expires_at`; returns the row and the
+    raw token (only ever sent, never stored)."""
     target_id = str(getattr(target, "public_id", target))
-    return PatientLink.issue(patient, purpose, target_id, valid_for)
+    return PatientLink.issue(patient, purpose, target_id, valid_for, expires_at=expires_at)
+
+
+def revoke_links(purpose: str, target) -> int:
+    """Revoke every live link of `purpose` to `target` (a cancelled appointment's links); messages that
+    carry them and are still waiting are then withdrawn at delivery instead of sent."""
+    target_id = str(getattr(target, "public_id", target))
+    return PatientLink.objects.filter(purpose=purpose, target_id=target_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
+def set_link_expiry(purpose: str, target, expires_at: datetime) -> int:
+    """Make the live links of `purpose` to `target` expire at `expires_at` (a moved appointment's links)."""
+    target_id = str(getattr(target, "public_id", target))
+    return PatientLink.objects.filter(purpose=purpose, target_id=target_id, revoked_at__isnull=True).update(
+        expires_at=expires_at)
 
 
 def link_url(path: str) -> str:

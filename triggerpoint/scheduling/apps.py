@@ -7,3 +7,9 @@ class SchedulingConfig(AppConfig):
     url_prefix = "schedule/"  # pages (core.plugins)
     api_prefix = "scheduling"  # /api/v1/scheduling/ (core.plugins)
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The patient's confirmation, reminder and preparation messages follow the appointment's signals.
+        from triggerpoint.scheduling import patient_messages
+
+        patient_messages.connect()

@@ -1,4 +1,4 @@
-"""Signals other apps listen to (screening's preparation messages, the worklist, the chart).
+"""Signals other apps listen to (the patient's messages in `patient_messages`; apps above: the worklist, the chart).
 
 Each is sent INSIDE the transaction that changed the appointment, so a receiver that writes
 rows (an outbox message timed to the appointment) commits or rolls back with the change.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triggerpoint.scheduling import views
+from triggerpoint.scheduling import patient_views, views
 
 app_name = "scheduling"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/appointments/<uuid:public_id>/status/", views.step, name="step"),
     path("patients/<uuid:patient_id>/appointments/<uuid:public_id>/cancel/", views.cancel, name="cancel"),
     path("patients/<uuid:patient_id>/appointments/<uuid:public_id>/no-show/", views.no_show, name="no_show"),
+    # The patient's tokenised link (no login): confirm the visit or ask for another time.
+    path("a/<str:token>/", patient_views.appointment_link, name="patient_link"),
 ]

@@ -89,6 +89,9 @@ class ScreeningPolicy:
     missing_steroid_history_severity: str = "info"
     # Widespread pain: these conditions need documented trigger points.
     widespread_pain_conditions: frozenset[str] = frozenset({"fibromyalgia", "widespread_pain"})
+    # A booked procedure: the preparation instructions and the questionnaire link go out this many days
+    # before it (early enough to answer and to plan around blood thinners, late enough to be remembered).
+    preparation_days_before: int = 3
 
     def __post_init__(self) -> None:
         problems = []
@@ -97,7 +100,8 @@ class ScreeningPolicy:
                 problems.append(f"{name} must be one of {', '.join(SEVERITIES)}")
         if self.recent_event_severity in SEVERITIES and SEVERITY_RANK[self.recent_event_severity] < 1:
             problems.append("recent_event_severity must be at least 'review' (the clinic's 4-week rule)")
-        for name in ("recent_event_window_days", "steroid_glucose_watch_days", "steroid_series_max", "steroid_yearly_max"):
+        for name in ("recent_event_window_days", "steroid_glucose_watch_days", "steroid_series_max", "steroid_yearly_max",
+                     "preparation_days_before"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 problems.append(f"{name} must be a positive whole number")
         for name in ("pneumothorax_risk_conditions", "widespread_pain_conditions"):

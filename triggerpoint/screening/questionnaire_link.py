@@ -18,7 +18,7 @@ from triggerpoint.notifications import services as notifications
 from triggerpoint.screening.content import load_patient_text
 from triggerpoint.screening.models import ScreeningRecord
 from triggerpoint.screening.preparation import patient_date
-from triggerpoint.screening.services import ScreeningStateError
+from triggerpoint.screening.services import ScreeningStateError, preparation_for
 from triggerpoint.screening.wording import language_of
 
 QUESTIONNAIRE_PURPOSE = "screening.questionnaire"
@@ -81,6 +81,25 @@ def questionnaire_link_message(patient, screening: ScreeningRecord, url: str, ex
         clinic.name,
     ])
     return words["email_subject"].format(**values), body
+
+
+def preparation_message(patient, screening: ScreeningRecord, url: str, expires: date,
+                        channel: str) -> tuple[str, str]:
+    """The questionnaire-link message with the preparation instructions written out in it.
+
+    Sent days before a booked procedure (scheduling.patient_messages): the patient reads how to get
+    ready without opening anything, and the link leads to the questions. An SMS stays the short
+    link message (the instructions are one tap away on the questionnaire page).
+    """
+    subject, body = questionnaire_link_message(patient, screening, url, expires, channel)
+    if channel != "email":
+        return subject, body
+    language = language_of(patient)
+    heading = load_patient_text().group("portal", language)["how_to_get_ready"]
+    instructions = "\n".join(f"• {item.text}" for item in preparation_for(screening, language))
+    parts = body.split("\n\n")
+    parts[-2:-2] = [f"{heading}:\n{instructions}"]  # before "the link works until ..." and the signature
+    return subject, "\n\n".join(parts)
 
 
 def screening_for_link(raw_token: str) -> ScreeningRecord:

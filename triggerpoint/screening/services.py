@@ -24,7 +24,7 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.screening import facts
+from triggerpoint.screening import facts, signals
 from triggerpoint.screening.answers import merge_answers, parse_answers
 from triggerpoint.screening.models import (
     BLOCKING_STATUSES,
@@ -86,6 +86,7 @@ def create_screening(
             "prefilled_from": screening.prefilled_from,
         },
     )
+    signals.screening_created.send(sender=ScreeningRecord, screening=screening)
     return screening
 
 

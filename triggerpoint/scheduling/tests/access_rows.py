@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 DESK = {"physician", "nurse", "front_desk", "clinic_admin"}
+EVERYONE = DESK | {"analyst", "portal_patient", "other_clinic", "anonymous"}
 _counter = {"n": 0}
 
 
@@ -47,6 +48,7 @@ def rows(patient):
     form = {"patient_mrn": patient.mrn, "appointment_type": str(types["follow_up"].public_id),
             "clinician": "dr.matrix", "date": (monday + timedelta(days=2)).isoformat(), "time": "10:00"}
     base = f"/schedule/patients/{patient.public_id}/appointments"
+    token = _patient_token(patient)
     api = f"/api/v1/scheduling/patients/{patient.public_id}/appointments"
     return [
         ("scheduling:day", "get", "/schedule/", None, DESK, {200}),
@@ -76,4 +78,15 @@ def rows(patient):
         ("api:list_appointment_types", "get", "/api/v1/scheduling/appointment-types", None, DESK, {200}),
         ("api:list_rooms", "get", "/api/v1/scheduling/rooms", None, DESK, {200}),
         ("api:list_clinicians", "get", "/api/v1/scheduling/clinicians", None, DESK, {200}),
+        # the patient's appointment link: the token is the key, whoever holds it (no login)
+        ("scheduling:patient_link", "get", f"/schedule/a/{token}/", None, EVERYONE, {200}),
+        ("scheduling:patient_link", "post", f"/schedule/a/{token}/", {"action": "confirm"}, EVERYONE, {200}),
     ]
+
+
+def _patient_token(patient) -> str:
+    from triggerpoint.notifications.services import issue_link
+    from triggerpoint.scheduling.patient_messages import LINK_PURPOSE
+
+    _link, token = issue_link(patient, LINK_PURPOSE, _appointment(patient), timedelta(days=7))
+    return token
