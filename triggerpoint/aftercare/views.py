@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, require
-from triggerpoint.aftercare import documents, plan_pages, services
+from triggerpoint.aftercare import documents, plan_pages, record_inputs, services
 from triggerpoint.aftercare.education import article_slugs, get_article
 from triggerpoint.aftercare.models import AftercarePlan, CheckSource
 from triggerpoint.aftercare.plan_template import SUPPORTED_LANGUAGES
@@ -264,7 +264,7 @@ def create_plan(request, patient_id, procedure_id):
     context = {
         "patient": patient,
         "procedure": procedure,
-        "request_preview": services.plan_request_for(procedure),
+        "request_preview": record_inputs.plan_request_for(procedure),
         "problems": problems,
     }
     return render(request, "aftercare/create_plan.html", context, status=422 if problems else 200)

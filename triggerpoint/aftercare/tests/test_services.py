@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from triggerpoint.aftercare import plan_pages, services
+from triggerpoint.aftercare import plan_pages, record_inputs, services
 from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.aftercare.plan_template import load_template
 from triggerpoint.aftercare.receivers import create_plan_on_signature
@@ -53,7 +53,7 @@ def test_signing_a_procedure_creates_its_plan_from_the_sites_injectates_and_cond
 
 def test_an_antidiabetic_medication_counts_as_diabetes_and_no_steroid_means_no_glucose_note(patient):
     Medication.objects.create(clinic=patient.clinic, patient=patient, name="Metformin", drug_class="antidiabetic")
-    assert services.patient_conditions(patient) == ["diabetes"]
+    assert record_inputs.patient_conditions(patient) == ["diabetes"]
     plan = plan_for(signed_procedure(patient, drugs=("lidocaine",)))
     assert "steroid_blood_glucose" not in task_ids(plan)
     assert "warning_chest" not in task_ids(plan)  # masseter is not over the thorax
@@ -63,7 +63,7 @@ def test_a_stopped_antidiabetic_does_not_count(patient):
     Medication.objects.create(
         clinic=patient.clinic, patient=patient, name="Metformin", drug_class="antidiabetic", active=False
     )
-    assert services.patient_conditions(patient) == []
+    assert record_inputs.patient_conditions(patient) == []
 
 
 def test_botulinum_toxin_gives_its_notes(patient):

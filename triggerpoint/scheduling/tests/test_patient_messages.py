@@ -20,6 +20,7 @@ from triggerpoint.scheduling import patient_messages, services, signals
 from triggerpoint.scheduling.calendar import clinic_location
 from triggerpoint.scheduling.models import Appointment, OpeningHours
 from triggerpoint.scheduling.tests.conftest import at, next_monday
+from triggerpoint.screening import questionnaire_link
 from triggerpoint.screening import services as screening_services
 from triggerpoint.screening.models import ClinicScreeningPolicy
 from triggerpoint.screening.tests.conftest import LUMBAR_PLAN
@@ -119,7 +120,7 @@ def test_a_procedure_gets_preparation_and_the_questionnaire_link_the_clinics_num
 
     preparation = of_kind(appointment, patient_messages.PREPARATION).get()
     assert preparation.send_after == datetime.combine(day - timedelta(days=5), time(9), tzinfo=clinic.zone)
-    assert preparation.link.purpose == screening_services.QUESTIONNAIRE_PURPOSE
+    assert preparation.link.purpose == questionnaire_link.QUESTIONNAIRE_PURPOSE
     assert preparation.link.target_id == str(screening.public_id)
     assert "/screening/q/" in preparation.body and "How to get ready:" in preparation.body
     instructions = screening_services.preparation_for(screening, "en")
@@ -248,7 +249,7 @@ def test_an_expired_or_foreign_token_shows_the_link_invalid_page(sched, patient,
     assert response.status_code == 404 and "expired" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == "booked"
-    _other, questionnaire_token = issue_link(patient, screening_services.QUESTIONNAIRE_PURPOSE, appointment,
+    _other, questionnaire_token = issue_link(patient, questionnaire_link.QUESTIONNAIRE_PURPOSE, appointment,
                                              timedelta(days=3))
     assert client.get(f"/schedule/a/{questionnaire_token}/").status_code == 404
     assert client.get("/schedule/a/nonsense/").status_code == 404
