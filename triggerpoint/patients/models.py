@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from triggerpoint.core.models import ClinicalRecord
+from triggerpoint.patients.folding import fold
 from triggerpoint.patients.payers import validate_payer
 
 
@@ -66,6 +67,9 @@ class Patient(ClinicalRecord):
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # "family given", folded (accents, case, punctuation gone): what the search box matches names against.
+    # Kept by save() and save_versioned(); on PostgreSQL a trigram index serves "contains" (migration 0005).
+    search_name = models.CharField(max_length=210, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]
@@ -74,6 +78,21 @@ class Patient(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
+
+    NAME_FIELDS = ("given_name", "family_name")
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(f"{self.family_name} {self.given_name}")
+        fields = kwargs.get("update_fields")
+        if fields is not None and set(self.NAME_FIELDS) & set(fields):
+            kwargs["update_fields"] = [*fields, "search_name"]
+        super().save(*args, **kwargs)
+
+    def save_versioned(self, expected_version: int, fields: list[str]) -> None:
+        if set(self.NAME_FIELDS) & set(fields):
+            self.search_name = fold(f"{self.family_name} {self.given_name}")
+            fields = [*fields, "search_name"]
+        super().save_versioned(expected_version, fields)
 
     @property
     def full_name(self) -> str:

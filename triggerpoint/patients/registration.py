@@ -20,7 +20,6 @@ audited (`patients.duplicate.dismissed`) with the candidates' public ids, then t
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -30,6 +29,7 @@ from django.db import IntegrityError, transaction
 from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.patients import services
+from triggerpoint.patients.folding import name_key, phone_digits
 from triggerpoint.patients.models import MrnCounter, Patient
 
 MRN_SHAPE = re.compile(r"^(?P<prefix>\D*?)(?P<number>\d+)$")
@@ -39,25 +39,6 @@ _ATTEMPTS = 5
 
 
 # --- normalisation ------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed (é → e, ñ → n, ß → ss), everything but letters and digits a space."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
-
-
-def name_key(*parts: str) -> str:
-    """The words of a name, folded and sorted: order-insensitive ("Garcia, Jose" == "Jose Garcia")."""
-    return " ".join(sorted(fold(" ".join(parts)).split()))
-
-
-def phone_digits(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits
 
 
 # --- MRN ----------------------------------------------------------------------------------

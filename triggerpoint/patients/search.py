@@ -7,12 +7,15 @@ What the box understands (the whole query is tried as each in turn):
 * a phone number: 7 or more digits with any punctuation (``555-010-2345``, ``(555) 010 2345``); only the
   digits are compared, so any stored format matches; a leading US country code 1 is ignored;
 * otherwise words: each word must appear in the given or family name (accents and case ignored:
-  ``garcia`` finds García) or in the MRN (partial: ``0037`` finds RIV-100037); ``last, first`` (a comma)
-  matches the family name with the part before the comma and the given name with the part after.
+  ``garcia`` finds García; matched against the stored folded key ``Patient.search_name``, which a trigram
+  index serves on PostgreSQL) or, for a word with digits, in the MRN (partial: ``0037`` finds RIV-100037);
+  ``last, first`` (a comma) matches the family name with the part before the comma and the given name
+  with the part after.
 
-The database does the matching (an accent-folding regular expression, which both SQLite — Django
-supplies REGEXP — and PostgreSQL run), so only the page of results is loaded. Each result carries its
-last visit (assessment visit or signed procedure, from `last_visits`). Every patient shown is audited by the caller (`audit.record_patient_views`).
+The database does the matching (the folded key for names; after a comma, an accent-folding regular
+expression, which both SQLite — Django supplies REGEXP — and PostgreSQL run, tells the family name from
+the given name), so only the page of results is loaded. Each result carries its
+last visit (assessment visit or signed procedure, from `last_visits`). Every patient shown is audited (`audit.record_patient_views`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from django.db.models import Q
 from triggerpoint.accounts.policy import scope_to_user
 from triggerpoint.audit import services as audit
 from triggerpoint.patients import last_visits
+from triggerpoint.patients.folding import fold, phone_digits
 from triggerpoint.patients.models import Patient
-from triggerpoint.patients.registration import fold, phone_digits
 
 ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 US_SLASHES = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")  # month/day/year
@@ -82,14 +85,25 @@ def build_filter(query: str) -> Q | None:
         return Q(phone__regex=_digits_regex(digits)) | Q(mrn__icontains=query)
     if "," in query:
         last, _, first = query.partition(",")
-        return _name_q("family_name", last) & _name_q("given_name", first)
+        # The folded key narrows (an index serves it on PostgreSQL); the fields say which part is which.
+        return _search_name_q(query) & _name_q("family_name", last) & _name_q("given_name", first)
     q = Q()
     for term in query.split():
-        words = fold(term).split()
-        term_q = Q(mrn__icontains=term)
-        if words:
-            term_q |= _name_q("family_name", term) | _name_q("given_name", term)
+        has_digits = any(ch.isdigit() for ch in term)
+        if not fold(term) and not has_digits:
+            continue  # punctuation alone narrows nothing
+        term_q = _search_name_q(term) if fold(term) else Q(pk__in=[])
+        if has_digits:  # MRNs have digits; a word without any is a name
+            term_q |= Q(mrn__icontains=term)
         q &= term_q
+    return q
+
+
+def _search_name_q(text: str) -> Q:
+    """Every folded word of `text` in the patient's folded "family given" (`Patient.search_name`)."""
+    q = Q()
+    for word in fold(text).split():
+        q &= Q(search_name__contains=word)
     return q
 
 

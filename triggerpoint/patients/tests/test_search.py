@@ -117,3 +117,17 @@ def test_the_last_visit_counts_signed_procedures_too_and_only_for_the_results(fr
     with CaptureQueriesContext(connection) as one:
         assert len(search.find_patients(front_desk, "garcia, ana")) == 1
     assert len(three.captured_queries) == len(one.captured_queries)  # one query per provider, not per patient
+
+
+@pytest.mark.django_db
+def test_the_folded_search_key_follows_every_name_change(front_desk, clinic_a):
+    from triggerpoint.patients import services
+    from triggerpoint.patients.models import Patient
+
+    patient = make_patient(clinic_a, "RIV-100900", "Zoë", "Groß-Ibáñez", date_of_birth=date(1970, 3, 3))
+    assert Patient.objects.get(pk=patient.pk).search_name == "gross ibanez zoe"
+    services.update_patient(front_desk, patient, patient.version, {"family_name": "Núñez"})  # a versioned update
+    assert Patient.objects.get(pk=patient.pk).search_name == "nunez zoe"
+    assert {p.pk for p in search.find_patients(front_desk, "nunez")} == {patient.pk}
+    assert search.find_patients(front_desk, "ibanez") == []
+    assert {p.pk for p in search.find_patients(front_desk, "zoe, -")} == set()  # "last, first": Zoë is the given name
