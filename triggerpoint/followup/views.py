@@ -58,7 +58,7 @@ from triggerpoint.followup.toxin import day_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
 from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures import selectors as procedure_selectors
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +224,7 @@ def report_link(request, token: str):
         link = resolve_link(token, REPORT_PURPOSE)
     except LinkInvalid as exc:
         return _invalid_link(request, exc)
-    procedure = Procedure.objects.select_related("patient__clinic", "clinic").filter(
-        public_id=link.target_id, patient=link.patient).first()
+    procedure = procedure_selectors.procedure_for_patient(link.patient, link.target_id, "patient__clinic", "clinic")
     if procedure is None:
         return _invalid_link(request, LinkInvalid("This link is not valid."))
     action = reverse("followup:report_link", args=[token])
@@ -281,7 +280,7 @@ def portal_report_start(request):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def portal_report(request, procedure_id):
-    procedure = get_record_for_user(request.user, Procedure, procedure_id, "followup.report")
+    procedure = procedure_selectors.get_procedure_for_user(request.user, procedure_id, "followup.report")
     patient = procedure.patient
     if procedure.status != "signed":
         raise Http404("No such procedure.")

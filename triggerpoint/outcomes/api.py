@@ -17,7 +17,7 @@ from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
 from triggerpoint.outcomes.models import Measurement, Source
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.selectors import procedure_for_patient
 
 router = Router(tags=["outcomes"])
 
@@ -72,7 +72,7 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
         problems.append("answers: required, an object of item id to value")
     procedure = None
     if payload.get("procedure"):
-        procedure = Procedure.objects.filter(patient=patient, public_id=str(payload["procedure"])).first() \
+        procedure = procedure_for_patient(patient, payload["procedure"]) \
             if _is_uuid(payload["procedure"]) else None
         if procedure is None:
             problems.append("procedure: no such procedure for this patient")

@@ -23,8 +23,7 @@ from triggerpoint.outcomes import analytics, display, exports, outcome_requests,
 from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatus, Source, TimePoint
 from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures.models import Procedure
-from triggerpoint.procedures.selectors import signed_procedures
+from triggerpoint.procedures.selectors import procedure_for_patient, signed_procedures
 
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -135,7 +134,7 @@ def record_measurement(request, public_id):
     procedure_id = request.POST.get("procedure", "")
     try:
         if procedure_id:
-            procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
+            procedure = procedure_for_patient(patient, procedure_id)
             if procedure is None:
                 raise RuleInputError("unknown procedure for this patient")
         if instrument_id not in inst.load_instruments():

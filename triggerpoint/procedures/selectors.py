@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db.models import Max
 
+from triggerpoint.accounts.policy import get_record_for_user
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures import coding
@@ -256,3 +257,14 @@ def last_procedure_dates(patient_ids: list[int]) -> dict[int, date]:
     """Each patient's latest signed procedure date (patients.last_visits asks for a page of results)."""
     rows = signed_procedures(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("procedure_date"))
     return {row["patient_id"]: row["latest"] for row in rows}
+
+
+def procedure_for_patient(patient, public_id, *related: str) -> Procedure | None:
+    """This patient's procedure note with that public id (any status), or None — for another app that was
+    handed the id by a link or a form and must not reach into this app's table."""
+    return Procedure.objects.select_related(*related).filter(patient=patient, public_id=str(public_id)).first()
+
+
+def get_procedure_for_user(user, public_id, action: str) -> Procedure:
+    """The procedure note if this user may `action` it (404 out of scope, 403 for the wrong role)."""
+    return get_record_for_user(user, Procedure, public_id, action)
