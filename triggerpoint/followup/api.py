@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_datetime
 from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 
-from triggerpoint.accounts.models import User
+from triggerpoint.accounts import selectors as staff_accounts
 from triggerpoint.accounts.policy import get_record_for_user, require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import contract_body
@@ -463,7 +463,7 @@ def followup_update_oncall(request: HttpRequest, payload: dict = Body(...)):  # 
                 if not isinstance(entry, dict):
                     problems.append(f"rota[{index}]: must be an object")
                     continue
-                person = User.objects.filter(username=entry.get("username"), clinic=user.clinic).first()
+                person = staff_accounts.staff_member(user.clinic, entry.get("username"))
                 if person is None:
                     problems.append(f"rota[{index}].username: no staff member {entry.get('username')!r} in this clinic")
                 times = {}

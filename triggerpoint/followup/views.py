@@ -27,8 +27,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
+from triggerpoint.accounts import selectors as staff_accounts
 from triggerpoint.accounts.decorators import patient_required, staff_required
-from triggerpoint.accounts.models import User
 from triggerpoint.accounts.policy import can, get_record_for_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
@@ -444,8 +444,7 @@ def _parse_local(raw: str, zone) -> datetime | None:
 def oncall(request):
     """The clinic's paging order, acknowledgement window and check-in plan."""
     clinic = request.user.clinic
-    candidates = [u for u in User.objects.filter(clinic=clinic, is_active=True).order_by("last_name", "username")
-                  if can(u, "alert.acknowledge")]
+    candidates = [u for u in staff_accounts.active_staff(clinic) if can(u, "alert.acknowledge")]
     errors: list[str] = []
     if request.method == "POST":
         rota = []

@@ -13,7 +13,7 @@ from datetime import date
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext, gettext_noop
 
-from triggerpoint.accounts.models import User
+from triggerpoint.accounts.selectors import display_names
 from triggerpoint.assessment.diagnoses import load_icd_table
 from triggerpoint.atlas.catalog import BODY_REGION_LABELS, load_atlas
 from triggerpoint.catalogues import instrument_scoring
@@ -105,7 +105,7 @@ def report_labels(clinic_id: int) -> dict[str, dict[str, str]]:
     labels["injectate"] = {v: drug_label(v) for v in values.get("injectate", ())}
     labels["guidance"] = {v: GUIDANCE_LABELS.get(v, v) for v in values.get("guidance", ())}
     ids = [int(v) for v in values.get("clinician", ()) if v.isdigit()]
-    names = {str(u.pk): (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=ids)}
+    names = display_names(ids)
     labels["clinician"] = {v: names.get(v, "Unknown clinician") for v in values.get("clinician", ())}
     return labels
 

@@ -1,0 +1,26 @@
+"""Reads of staff accounts that other apps need (who can be put on call, a clinician's display name).
+
+Other apps ask here instead of filtering the user table themselves, so what "active staff of a
+clinic" means stays in this app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from triggerpoint.accounts.models import User
+
+
+def active_staff(clinic):
+    """The clinic's active staff accounts, by last name then username."""
+    return User.objects.filter(clinic=clinic, is_active=True).order_by("last_name", "username")
+
+
+def staff_member(clinic, username: str) -> User | None:
+    """The clinic's staff account with this username (active or not), or None."""
+    return User.objects.filter(clinic=clinic, username=username).first()
+
+
+def display_names(user_ids: Iterable[int]) -> dict[str, str]:
+    """{str(user pk): full name, or username when none} for these users."""
+    return {str(u.pk): (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=list(user_ids))}
