@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Max
+from django.urls import reverse
 
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
@@ -256,3 +257,13 @@ def last_procedure_dates(patient_ids: list[int]) -> dict[int, date]:
     """Each patient's latest signed procedure date (patients.last_visits asks for a page of results)."""
     rows = signed_procedures(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("procedure_date"))
     return {row["patient_id"]: row["latest"] for row in rows}
+
+
+def notes_for_appointments(appointment_ids: list[int]) -> dict[int, str]:
+    """appointment id -> the address of the note written for it (the newest, drafts included), in one query."""
+    found: dict[int, str] = {}
+    rows = (Procedure.objects.filter(appointment_id__in=appointment_ids)
+            .order_by("appointment_id", "-created_at").values_list("appointment_id", "public_id", "patient__public_id"))
+    for appointment_id, public_id, patient_id in rows:
+        found.setdefault(appointment_id, reverse("procedures:note", args=[patient_id, public_id]))
+    return found
