@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from freezegun import freeze_time
 
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.conftest import make_patient, verified_client
@@ -19,6 +20,7 @@ from triggerpoint.scheduling import selectors
 from triggerpoint.scheduling.models import Appointment
 from triggerpoint.scheduling.tests.conftest import set_up_clinic
 from triggerpoint.screening.models import Consent, ScreeningRecord
+from triggerpoint.shell.demo_clinic import build_demo
 
 
 @pytest.fixture
@@ -207,3 +209,14 @@ def test_a_draft_with_no_arrival_today_links_no_appointment(sched, physician, da
     patient = make_patient(sched["clinic"], "T-NONE", "No", "Ne")
     _book(sched, patient, physician, 9 * 60)  # booked, not arrived
     assert drafting.create_draft(physician, patient, procedure_date=day).appointment_id is None
+
+
+def test_the_demo_clinics_today_shows_readiness_chips(client, db):
+    """A newcomer opening the demo sees today's diary on the worklist, with chips to read and fix."""
+    with freeze_time("2026-12-09 15:00:00"):  # 10:00 in the demo clinic (New York)
+        ctx = build_demo(patients=16, seed=7, today=date(2026, 12, 9), only_apps=("scheduling", "screening"))
+        verified_client(client, ctx.staff["dr.rivera"])
+        html = client.get("/worklist/").content.decode()
+    today = html.split('id="today-worklist"')[1].split("</table>")[0]
+    assert today.count('class="chip chip-') >= 5 * 4  # at least four appointments, five chips each
+    assert 'value="arrived"' in today or 'value="in_room"' in today
