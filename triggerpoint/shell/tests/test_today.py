@@ -62,8 +62,8 @@ def _row(html: str, appointment) -> str:
 
 def _chip(row: str, label: str) -> tuple[str, str]:
     """(state, hidden reason) of the chip called `label` in a row."""
-    for item in re.findall(r'<li class="chip chip-\w+">.*?</li>', row, re.S):
-        match = re.search(rf'<li class="chip chip-(\w+)">.*?>{label}</(?:a|span)>\s*<span class="sr-only"[^>]*>(.*?)</span>',
+    for item in re.findall(r'<li class="ready ready-\w+">.*?</li>', row, re.S):
+        match = re.search(rf'<li class="ready ready-(\w+)">.*?>{label}</(?:a|span)>\s*<span class="sr-only"[^>]*>(.*?)</span>',
                           item, re.S)
         if match:
             return match.group(1), match.group(2)
@@ -218,5 +218,5 @@ def test_the_demo_clinics_today_shows_readiness_chips(client, db):
         verified_client(client, ctx.staff["dr.rivera"])
         html = client.get("/worklist/").content.decode()
     today = html.split('id="today-worklist"')[1].split("</table>")[0]
-    assert today.count('class="chip chip-') >= 5 * 4  # at least four appointments, five chips each
+    assert today.count('class="ready ready-') >= 5 * 4  # at least four appointments, five chips each
     assert 'value="arrived"' in today or 'value="in_room"' in today
