@@ -253,9 +253,13 @@ def clinic_steroid_sessions_12m(patient, before: date) -> int:
     )
 
 
-def last_procedure_dates(patient_ids: list[int]) -> dict[int, date]:
-    """Each patient's latest signed procedure date (patients.last_visits asks for a page of results)."""
-    rows = signed_procedures(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("procedure_date"))
+def last_procedure_dates(patient_ids: Iterable[int], before: date | None = None) -> dict[int, date]:
+    """Each patient's latest signed procedure date (patients.last_visits asks for a page of results);
+    with `before`, the latest before that day (the worklist's repeat check leaves today's session out)."""
+    filters: dict[str, Any] = {"patient_id__in": list(patient_ids)}
+    if before is not None:
+        filters["procedure_date__lt"] = before
+    rows = signed_procedures(**filters).values("patient_id").annotate(latest=Max("procedure_date"))
     return {row["patient_id"]: row["latest"] for row in rows}
 
 

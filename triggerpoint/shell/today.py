@@ -16,9 +16,10 @@ from django.urls import reverse
 from triggerpoint.accounts.policy import can
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.followup.selectors import open_alerts
+from triggerpoint.outcomes.repeat_policies import DEFAULT_REPEAT_POLICY
 from triggerpoint.patients.selectors import allergies_asked
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
-from triggerpoint.procedures.selectors import notes_for_appointments
+from triggerpoint.procedures.selectors import last_procedure_dates, notes_for_appointments
 from triggerpoint.scheduling import rules, selectors
 from triggerpoint.scheduling.services import clinician_name
 from triggerpoint.scheduling.views import STEP_BUTTONS
@@ -50,6 +51,7 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
     alerts: dict[int, list] = {}
     for alert in open_alerts(clinic).filter(patient_id__in=patient_ids).order_by("created_at"):
         alerts.setdefault(alert.patient_id, []).append(alert)
+    last_sessions = last_procedure_dates(patient_ids, before=day)
     notes = notes_for_appointments([a.pk for a in appointments]) if can(user, "procedure.view") else {}
     zone, step_base = clinic.zone, reverse("scheduling:day")
     rows = []
@@ -57,6 +59,7 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
         patient = a.patient
         procedure = selectors.is_procedure_visit(a)
         chips = _chips(patient, procedure, screenings.get(patient.pk), alerts.get(patient.pk, []), day)
+        chips.insert(4, _repeat_chip(patient, procedure, last_sessions.get(patient.pk), day))
         if not clinical:
             chips = [_neutral(chips)]
         rows.append({
@@ -121,6 +124,23 @@ def _weight_chip(patient, procedure: bool, day) -> Chip:
     if not patient.weight_kg or not measured:
         return Chip("Weight", state, "No dated weight: the dose check needs one.", edit)
     return Chip("Weight", state, f"Weight from {measured.isoformat()} is older than {limit} days.", edit)
+
+
+def _repeat_chip(patient, procedure: bool, last, day) -> Chip:
+    """Too soon after the last session? The default payer policy's interval (outcomes.repeat_policies); the
+    screening page has the full check by area (procedures' planned_session_checks), so the link goes there."""
+    if not procedure:
+        return Chip("Repeat", NOT_APPLICABLE, "Not a procedure visit: no repeat interval to check.")
+    screening_url = reverse("screening:patient_screenings", args=[patient.public_id])
+    weeks = DEFAULT_REPEAT_POLICY.min_weeks_since_same_area
+    if last is None:
+        return Chip("Repeat", OK, "No earlier signed procedure.", screening_url)
+    days = (day - last).days
+    if weeks is not None and days < weeks * 7:
+        return Chip("Repeat", ATTENTION, f"Last procedure {last.isoformat()} ({days} days ago): under the {weeks} weeks "
+                                         "the payer policy asks between sessions in the same area; check the areas.",
+                    screening_url)
+    return Chip("Repeat", OK, f"Last procedure {last.isoformat()} ({days} days ago).", screening_url)
 
 
 def _neutral(chips: list[Chip]) -> Chip:

@@ -14,6 +14,8 @@ from freezegun import freeze_time
 from triggerpoint.audit.models import AuditEvent
 from triggerpoint.conftest import make_patient, verified_client
 from triggerpoint.followup.models import Alert, CheckIn
+from triggerpoint.followup.tests.factories import signed_procedure
+from triggerpoint.outcomes.repeat_policies import DEFAULT_REPEAT_POLICY
 from triggerpoint.procedures import drafting
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
 from triggerpoint.scheduling import selectors
@@ -91,7 +93,7 @@ def test_chips_say_what_is_ready_and_what_needs_attention_with_the_reason(client
     html = client.get("/worklist/").content.decode()
     assert html.index("T-FINE") < html.index("T-PEND") < html.index("T-ALRT")  # time order
     row = _row(html, a_fine)
-    for label in ("Screening", "Consent", "Allergies", "Weight", "Alerts"):
+    for label in ("Screening", "Consent", "Allergies", "Weight", "Repeat", "Alerts"):
         assert _chip(row, label)[0] == "ok", label
     row = _row(html, a_pending)
     assert _chip(row, "Screening") == ("attention", "needs attention: Screening not evaluated yet (answers or facts missing).")
@@ -220,3 +222,17 @@ def test_the_demo_clinics_today_shows_readiness_chips(client, db):
     today = html.split('id="today-worklist"')[1].split("</table>")[0]
     assert today.count('class="ready ready-') >= 5 * 4  # at least four appointments, five chips each
     assert 'value="arrived"' in today or 'value="in_room"' in today
+
+
+def test_a_session_too_soon_after_the_last_one_needs_attention(client, sched, physician, day):
+    weeks = DEFAULT_REPEAT_POLICY.min_weeks_since_same_area
+    soon = make_patient(sched["clinic"], "T-SOON", "So", "On")
+    signed_procedure(soon, physician, on=day - timedelta(days=weeks * 7 - 1))
+    later = make_patient(sched["clinic"], "T-LATER", "La", "Ter")
+    signed_procedure(later, physician, on=day - timedelta(days=weeks * 7))
+    a_soon, a_later = _book(sched, soon, physician, 9 * 60), _book(sched, later, physician, 10 * 60)
+    verified_client(client, physician)
+    html = client.get("/worklist/").content.decode()
+    state, reason = _chip(_row(html, a_soon), "Repeat")
+    assert state == "attention" and f"{weeks * 7 - 1} days ago" in reason
+    assert _chip(_row(html, a_later), "Repeat")[0] == "ok"
