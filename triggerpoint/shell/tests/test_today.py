@@ -205,6 +205,18 @@ def test_a_draft_opened_for_todays_arrived_procedure_links_the_appointment_and_t
     row = _row(html, here)
     assert f"/{procedure.public_id}/" in row and ">Note</a>" in row
     assert ">Note</a>" not in _row(html, booked_only)
+    day_view = client.get(f"/schedule/?date={day.isoformat()}").content.decode()
+    row = re.search(rf'<tr[^>]*id="appt-{here.public_id}".*?</tr>', day_view, re.S).group(0)
+    assert f"/{procedure.public_id}/" in row and ">Note</a>" in row
+
+
+def test_the_front_desk_gets_no_note_link(client, sched, physician, front_desk, day):
+    patient = make_patient(sched["clinic"], "T-DNOTE", "Dn", "Ote")
+    here = _book(sched, patient, physician, 9 * 60, status="arrived")
+    drafting.create_draft(physician, patient, procedure_date=day)
+    verified_client(client, front_desk)
+    assert ">Note</a>" not in _row(client.get("/worklist/").content.decode(), here)
+    assert ">Note</a>" not in client.get(f"/schedule/?date={day.isoformat()}").content.decode()
 
 
 def test_a_draft_with_no_arrival_today_links_no_appointment(sched, physician, day):
