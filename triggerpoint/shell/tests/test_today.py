@@ -146,6 +146,14 @@ def test_roles_without_the_worklist_are_refused(client, sched, role, request, ph
     assert b"T-REF" not in response.content
 
 
+def test_a_patient_signed_in_to_the_portal_gets_no_worklist(client, sched, patient, physician, day):
+    _book(sched, patient, physician, 9 * 60)
+    client.force_login(patient.portal_user)
+    response = client.get("/worklist/")
+    assert response.status_code in (302, 403)
+    assert b"today-worklist" not in response.content
+
+
 def test_mine_shows_only_the_clinicians_appointments(client, sched, physician, nurse, day):
     mine = make_patient(sched["clinic"], "T-MINE", "Mi", "Mine")
     theirs = make_patient(sched["clinic"], "T-THEIRS", "Th", "Theirs")
