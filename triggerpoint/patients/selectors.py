@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from triggerpoint.accounts.policy import audit_refusal, require_audited
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.models import AllergyStatus, Patient
 
 
 def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view") -> Patient:
@@ -31,3 +31,8 @@ def patient_by_mrn(clinic: Any, mrn: str) -> Patient | None:
     """The clinic's patient with exactly this MRN (the front desk books by the number on the card), or None."""
     mrn = (mrn or "").strip()
     return Patient.objects.filter(clinic=clinic, mrn__iexact=mrn).first() if mrn else None
+
+
+def allergies_asked(patient: Patient) -> bool:
+    """Has anyone recorded the patient's allergy status ("no known drug allergies" counts; "unknown" does not)?"""
+    return patient.allergy_status != AllergyStatus.UNKNOWN

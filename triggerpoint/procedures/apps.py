@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 from triggerpoint.patients import last_visits, payers
 from triggerpoint.procedures import coding
+from triggerpoint.scheduling import appointment_notes
 from triggerpoint.screening import assessment_plan, history
 
 
@@ -28,5 +29,7 @@ class ProceduresConfig(AppConfig):
         # reads the signed assessment plan through screening's port, wired here.
         assessment_plan.provide(visit_reads.latest_signed_plan)
         last_visits.provide("signed procedures", selectors.last_procedure_dates)
+        # The day view links each appointment to the note written for it (scheduling sits below).
+        appointment_notes.provide(selectors.notes_for_appointments)
         # The chart records a patient's payer with an id of the coders' payer table.
         payers.provide(lambda: [(p.id, p.name) for p in coding.load_code_tables().payers.values()])

@@ -23,6 +23,7 @@ from triggerpoint.procedures import prefill
 from triggerpoint.procedures.draft import HEADER_FIELDS, NoteDocument, given_doses
 from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
 from triggerpoint.procedures.note_reads import clinic_today, parse_document
+from triggerpoint.scheduling.selectors import procedure_appointment_here
 from triggerpoint.screening.models import Consent, ScreeningRecord
 
 
@@ -91,6 +92,7 @@ def create_draft(
         diagnosis_codes=list(note.diagnosis_codes),
         payer=note.payer or "",
         prefilled_from=planned.prefilled_from(note),
+        appointment=procedure_appointment_here(patient, on),
     )
     procedure.full_clean()
     procedure.save()
@@ -103,6 +105,7 @@ def create_draft(
             "screening": str(screening.public_id) if screening else None,
             "consent": str(consent.public_id) if consent else None,
             "assessment": str(assessment.public_id) if assessment else None,
+            "appointment": str(procedure.appointment.public_id) if procedure.appointment else None,
             "prefilled": {name: source["source"] for name, source in procedure.prefilled_from.items()},
         },
     )

@@ -85,6 +85,12 @@ class Procedure(ClinicalRecord):
     assessment = models.ForeignKey(
         "assessment.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="procedures"
     )
+    # The day's procedure appointment the note was written for (set when the draft opens and the patient has
+    # arrived for one); the worklist's row links to the note through it. Here, not on the appointment:
+    # scheduling sits below procedures.
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="procedures"
+    )
     guidance = models.CharField(max_length=12, choices=Guidance.choices, default=Guidance.LANDMARK)
     guidance_images = models.JSONField(default=list, blank=True, help_text="References to ultrasound still images.")
     pre_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS_VALIDATORS)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Max
+from django.urls import reverse
 
 from triggerpoint.accounts.policy import get_record_for_user
 from triggerpoint.atlas.catalog import load_atlas
@@ -253,9 +254,13 @@ def clinic_steroid_sessions_12m(patient, before: date) -> int:
     )
 
 
-def last_procedure_dates(patient_ids: list[int]) -> dict[int, date]:
-    """Each patient's latest signed procedure date (patients.last_visits asks for a page of results)."""
-    rows = signed_procedures(patient_id__in=patient_ids).values("patient_id").annotate(latest=Max("procedure_date"))
+def last_procedure_dates(patient_ids: Iterable[int], before: date | None = None) -> dict[int, date]:
+    """Each patient's latest signed procedure date (patients.last_visits asks for a page of results);
+    with `before`, the latest before that day (the worklist's repeat check leaves today's session out)."""
+    filters: dict[str, Any] = {"patient_id__in": list(patient_ids)}
+    if before is not None:
+        filters["procedure_date__lt"] = before
+    rows = signed_procedures(**filters).values("patient_id").annotate(latest=Max("procedure_date"))
     return {row["patient_id"]: row["latest"] for row in rows}
 
 
@@ -268,3 +273,13 @@ def procedure_for_patient(patient, public_id, *related: str) -> Procedure | None
 def get_procedure_for_user(user, public_id, action: str) -> Procedure:
     """The procedure note if this user may `action` it (404 out of scope, 403 for the wrong role)."""
     return get_record_for_user(user, Procedure, public_id, action)
+
+
+def notes_for_appointments(appointment_ids: list[int]) -> dict[int, str]:
+    """appointment id -> the address of the note written for it (the newest, drafts included), in one query."""
+    found: dict[int, str] = {}
+    rows = (Procedure.objects.filter(appointment_id__in=appointment_ids)
+            .order_by("appointment_id", "-created_at").values_list("appointment_id", "public_id", "patient__public_id"))
+    for appointment_id, public_id, patient_id in rows:
+        found.setdefault(appointment_id, reverse("procedures:note", args=[patient_id, public_id]))
+    return found

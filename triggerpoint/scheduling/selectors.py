@@ -12,7 +12,7 @@ from django.utils import timezone
 from triggerpoint.accounts.models import Role, User
 from triggerpoint.accounts.policy import audit_refusal, require_audited
 from triggerpoint.scheduling import rules
-from triggerpoint.scheduling.models import Appointment, AppointmentType, OpeningHours, Room
+from triggerpoint.scheduling.models import Appointment, AppointmentKind, AppointmentType, OpeningHours, Room
 
 
 def day_bounds(clinic, day: date) -> tuple[datetime, datetime]:
@@ -58,6 +58,15 @@ def next_appointment_for_patient(patient, *, kind: str | None = None, after: dat
     if kind is not None:
         queryset = queryset.filter(appointment_type__kind=kind)
     return queryset.order_by("starts_at").first()
+
+
+def procedure_appointment_here(patient, day: date):
+    """The patient's procedure appointment on `day` they have arrived for (arrived or in the room), if any:
+    the one a note opened that day is written for."""
+    start, end = day_bounds(patient.clinic, day)
+    return (_base().filter(patient=patient, starts_at__gte=start, starts_at__lt=end,
+                           appointment_type__kind=AppointmentKind.PROCEDURE, status__in=[rules.ARRIVED, rules.IN_ROOM])
+            .order_by("starts_at", "pk").first())
 
 
 def appointments_for_patient(patient):
@@ -106,3 +115,8 @@ def get_clinic_record(user: Any, model, public_id: Any):
     if record is None:
         raise Http404(f"No such {model._meta.verbose_name}.")
     return record
+
+
+def is_procedure_visit(appointment: Appointment) -> bool:
+    """Is this a trigger point procedure visit (screening, consent and the dose check's weight apply)?"""
+    return appointment.appointment_type.kind == AppointmentKind.PROCEDURE

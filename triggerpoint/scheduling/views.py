@@ -25,7 +25,7 @@ from triggerpoint.core import plausible
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.patients.selectors import get_patient_for_user, patient_by_mrn
-from triggerpoint.scheduling import rules, selectors, services
+from triggerpoint.scheduling import appointment_notes, rules, selectors, services
 from triggerpoint.scheduling.models import AppointmentType, Room
 
 # Buttons the day view offers for each status: (target status, label), in the order of the day.
@@ -74,8 +74,9 @@ def _query(day: date, clinician, room) -> str:
     return "?" + "&".join(parts)
 
 
-def _rows(appointments, zone, now, chart_links: bool):
+def _rows(appointments, zone, now, chart_links: bool, notes: dict[int, str] | None = None):
     """Everything a row shows, prepared once here: the template only prints (a 400-row day stays cheap)."""
+    notes = notes or {}
     base = reverse("scheduling:day")
     charts = reverse("patients:search")  # the chart is <patients>/<id>/ (patients.urls)
     rows = []
@@ -92,6 +93,7 @@ def _rows(appointments, zone, now, chart_links: bool):
             # the appointment's own routes (scheduling.urls), built without a reverse() per button
             "url": f"{base}patients/{patient.public_id}/appointments/{a.public_id}/",
             "chart": f"{charts}{patient.public_id}/" if chart_links else "",
+            "note": notes.get(a.pk, ""),
             "steps": STEP_BUTTONS.get(a.status, []),
             "can_move": a.status in rules.MOVABLE,
             "can_cancel": rules.CANCELLED in rules.TRANSITIONS[a.status],
@@ -135,8 +137,9 @@ def day_view(request):
     context = _common(request, day, clinician, room)
     held = [a for a in appointments if a.status in rules.BLOCKING]
     chart_links = can(request.user, "patient.view")  # clinic admins book but do not open charts
+    notes = appointment_notes.note_urls(a.pk for a in appointments) if can(request.user, "procedure.view") else {}
     context.update(
-        rows=_rows(appointments, clinic.zone, timezone.now(), chart_links),
+        rows=_rows(appointments, clinic.zone, timezone.now(), chart_links, notes),
         counts={"total": len(held), "arrived": sum(a.status in (rules.ARRIVED, rules.IN_ROOM) for a in appointments),
                 "done": sum(a.status == rules.DONE for a in appointments), "gone": len(appointments) - len(held)},
         previous=_query(day - timedelta(days=1), clinician, room),

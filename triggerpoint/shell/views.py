@@ -9,6 +9,7 @@ from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
 from triggerpoint.patients.models import Patient
+from triggerpoint.shell import today
 from triggerpoint.shell.sections import patient_ids_shown, portal_sections_for, sections_for
 
 
@@ -30,7 +31,8 @@ def home(request):
 @staff_required("worklist.view")
 def worklist(request):
     recent = list(Patient.objects.filter(clinic=request.user.clinic).order_by("-updated_at")[:10])
-    sections = sections_for(request.user)
+    # "Today" first: the day's appointments with each patient's readiness (?mine=1: the clinician's own).
+    sections = today.sections(request.user, mine=request.GET.get("mine") == "1") + sections_for(request.user)
     # Every patient named on the page, in one insert: the recently updated list and each section's rows.
     shown = [patient.pk for patient in recent] + patient_ids_shown(sections)
     audit.record_patient_views("shell.worklist.viewed", shown, clinic=request.user.clinic,

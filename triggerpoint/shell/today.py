@@ -1,0 +1,150 @@
+"""The worklist's "Today": the clinic's appointments in time order, each patient's readiness at a glance.
+
+Each chip is ok / attention / not applicable, with the reason (read on hover and on keyboard focus)
+and a link to where it is fixed. The facts come from each app's public reads, a fixed number of
+queries for the whole day (appointments, screenings with their consent, open alerts, notes):
+a 30-row day costs what a 3-row day does. The front desk sees one neutral chip instead of the
+clinical ones (`patient.view_clinical`): whether a clinician needs to look, never why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from triggerpoint.accounts.policy import can
+from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.followup.selectors import open_alerts
+from triggerpoint.outcomes.repeat_policies import DEFAULT_REPEAT_POLICY
+from triggerpoint.patients.selectors import allergies_asked
+from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
+from triggerpoint.procedures.selectors import last_procedure_dates, notes_for_appointments
+from triggerpoint.scheduling import rules, selectors
+from triggerpoint.scheduling.services import clinician_name
+from triggerpoint.scheduling.views import STEP_BUTTONS
+from triggerpoint.screening.selectors import screening_readiness, screenings_for_day
+
+OK, ATTENTION, NOT_APPLICABLE = "ok", "attention", "na"
+# Only the first steps of the day are one click from the worklist; done/no-show stay on the day view.
+ONE_CLICK = {rules.ARRIVED, rules.IN_ROOM}
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    state: str
+    reason: str
+    fix_url: str = ""
+
+
+def sections(user, mine: bool = False) -> list[WorklistSection]:
+    """The "Today" section for staff who work the worklist (physicians, nurses, front desk)."""
+    if not user.clinic_id or not can(user, "worklist.view"):
+        return []
+    clinic = user.clinic
+    day = selectors.clinic_today(clinic)
+    appointments = list(selectors.appointments_for_day(clinic, day, clinician=user if mine else None))
+    clinical = can(user, "patient.view_clinical")
+    patient_ids = {a.patient_id for a in appointments}
+    screenings = screenings_for_day(patient_ids, day)
+    alerts: dict[int, list] = {}
+    for alert in open_alerts(clinic).filter(patient_id__in=patient_ids).order_by("created_at"):
+        alerts.setdefault(alert.patient_id, []).append(alert)
+    last_sessions = last_procedure_dates(patient_ids, before=day)
+    notes = notes_for_appointments([a.pk for a in appointments]) if can(user, "procedure.view") else {}
+    zone, step_base = clinic.zone, reverse("scheduling:day")
+    rows = []
+    for a in appointments:
+        patient = a.patient
+        procedure = selectors.is_procedure_visit(a)
+        chips = _chips(patient, procedure, screenings.get(patient.pk), alerts.get(patient.pk, []), day)
+        chips.insert(4, _repeat_chip(patient, procedure, last_sessions.get(patient.pk), day))
+        if not clinical:
+            chips = [_neutral(chips)]
+        rows.append({
+            "a": a, "patient": patient, "chips": chips,
+            "start": a.starts_at.astimezone(zone).strftime("%H:%M"),
+            "clinician": clinician_name(a.clinician),
+            "chart": reverse("patients:chart", args=[patient.public_id]),
+            "step_url": f"{step_base}patients/{patient.public_id}/appointments/{a.public_id}/status/",
+            "steps": [(t, label) for t, label in STEP_BUTTONS.get(a.status, []) if t in ONE_CLICK],
+            "note_url": notes.get(a.pk, ""),
+        })
+    return [WorklistSection(
+        title="Today", template="core/_today.html", priority=0, count=len(rows),
+        context={"rows": rows, "day": day, "mine": mine, "clinical": clinical,
+                 "next": reverse("core:worklist") + ("?mine=1" if mine else "")})]
+
+
+def _chips(patient, procedure: bool, screening, alerts: list, day) -> list[Chip]:
+    """The readiness of one patient for one visit; screening and consent only matter before a procedure."""
+    chips = []
+    if not procedure:
+        chips.append(Chip("Screening", NOT_APPLICABLE, "Not a procedure visit: no screening needed."))
+        chips.append(Chip("Consent", NOT_APPLICABLE, "Not a procedure visit: no consent needed."))
+    elif screening is None:
+        chips.append(Chip("Screening", ATTENTION, "No screening for this procedure yet.",
+                          reverse("screening:create", args=[patient.public_id])))
+        chips.append(Chip("Consent", ATTENTION, "No consent: it is generated from the screening.",
+                          reverse("screening:create", args=[patient.public_id])))
+    else:
+        url = reverse("screening:detail", args=[patient.public_id, screening.public_id])
+        chips.append(_screening_chip(screening, url))
+        chips.append(Chip("Consent", OK, "Consent signed.", url) if screening.consent_signed
+                     else Chip("Consent", ATTENTION, "Consent not signed yet.", url))
+    chart = reverse("patients:chart", args=[patient.public_id])
+    if allergies_asked(patient):
+        chips.append(Chip("Allergies", OK, f"Allergies recorded: {patient.get_allergy_status_display()}.", chart))
+    else:
+        chips.append(Chip("Allergies", ATTENTION, "Allergy status not recorded (never asked).", chart))
+    chips.append(_weight_chip(patient, procedure, day))
+    if alerts:
+        alert = alerts[0]
+        chips.append(Chip("Alerts", ATTENTION, f"{len(alerts)} open follow-up alert{'s' if len(alerts) > 1 else ''}.",
+                          reverse("followup:alert", args=[patient.public_id, alert.public_id])))
+    else:
+        chips.append(Chip("Alerts", OK, "No open follow-up alerts."))
+    return chips
+
+
+def _screening_chip(screening, url: str) -> Chip:
+    ready, reason = screening_readiness(screening)
+    return Chip("Screening", OK if ready else ATTENTION, reason, url)
+
+
+def _weight_chip(patient, procedure: bool, day) -> Chip:
+    """The dose check's own recency rule (procedures' note dosing policy), so both say the same."""
+    edit = reverse("patients:edit", args=[patient.public_id])
+    limit = NOTE_DOSING_POLICY.weight_max_age_days
+    measured = patient.weight_measured_on
+    if patient.weight_kg and measured and (day - measured).days <= limit:
+        return Chip("Weight", OK, f"Weight measured {measured.isoformat()}.", edit)
+    state = ATTENTION if procedure else NOT_APPLICABLE
+    if not patient.weight_kg or not measured:
+        return Chip("Weight", state, "No dated weight: the dose check needs one.", edit)
+    return Chip("Weight", state, f"Weight from {measured.isoformat()} is older than {limit} days.", edit)
+
+
+def _repeat_chip(patient, procedure: bool, last, day) -> Chip:
+    """Too soon after the last session? The default payer policy's interval (outcomes.repeat_policies); the
+    screening page has the full check by area (procedures' planned_session_checks), so the link goes there."""
+    if not procedure:
+        return Chip("Repeat", NOT_APPLICABLE, "Not a procedure visit: no repeat interval to check.")
+    screening_url = reverse("screening:patient_screenings", args=[patient.public_id])
+    weeks = DEFAULT_REPEAT_POLICY.min_weeks_since_same_area
+    if last is None:
+        return Chip("Repeat", OK, "No earlier signed procedure.", screening_url)
+    days = (day - last).days
+    if weeks is not None and days < weeks * 7:
+        return Chip("Repeat", ATTENTION, f"Last procedure {last.isoformat()} ({days} days ago): under the {weeks} weeks "
+                                         "the payer policy asks between sessions in the same area; check the areas.",
+                    screening_url)
+    return Chip("Repeat", OK, f"Last procedure {last.isoformat()} ({days} days ago).", screening_url)
+
+
+def _neutral(chips: list[Chip]) -> Chip:
+    """What the front desk may see: whether a clinician needs to look, not what they will find."""
+    if any(chip.state == ATTENTION for chip in chips):
+        return Chip("Needs clinician review", ATTENTION, "A clinician needs to check this patient before the visit.")
+    return Chip("Ready", OK, "Nothing for a clinician to check before the visit.")
