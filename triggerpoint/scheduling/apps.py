@@ -10,6 +10,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         # The patient's confirmation, reminder and preparation messages follow the appointment's signals.
+        # Imported in ready(): patient_messages imports the models, which load only after every app's module.
         from triggerpoint.scheduling import patient_messages
 
         patient_messages.connect()

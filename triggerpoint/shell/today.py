@@ -38,6 +38,10 @@ class Chip:
     fix_url: str = ""
 
 
+# Right after follow-up's urgent alerts (priority 0), before every other section.
+TODAY_PRIORITY = 1
+
+
 def sections(user, mine: bool = False) -> list[WorklistSection]:
     """The "Today" section for staff who work the worklist (physicians, nurses, front desk)."""
     if not user.clinic_id or not can(user, "worklist.view"):
@@ -72,7 +76,7 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
             "note_url": notes.get(a.pk, ""),
         })
     return [WorklistSection(
-        title="Today", template="core/_today.html", priority=0, count=len(rows),
+        title="Today", template="core/_today.html", priority=TODAY_PRIORITY, count=len(rows),
         context={"rows": rows, "day": day, "mine": mine, "clinical": clinical,
                  "next": reverse("core:worklist") + ("?mine=1" if mine else "")})]
 

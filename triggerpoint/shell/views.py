@@ -31,8 +31,10 @@ def home(request):
 @staff_required("worklist.view")
 def worklist(request):
     recent = list(Patient.objects.filter(clinic=request.user.clinic).order_by("-updated_at")[:10])
-    # "Today" first: the day's appointments with each patient's readiness (?mine=1: the clinician's own).
-    sections = today.sections(request.user, mine=request.GET.get("mine") == "1") + sections_for(request.user)
+    # Urgent follow-up alerts stay on top (a warning sign must reach the clinician first); then "Today": the
+    # day's appointments with each patient's readiness (?mine=1: the clinician's own); then the other sections.
+    sections = sorted(today.sections(request.user, mine=request.GET.get("mine") == "1") + sections_for(request.user),
+                      key=lambda section: section.priority)
     # Every patient named on the page, in one insert: the recently updated list and each section's rows.
     shown = [patient.pk for patient in recent] + patient_ids_shown(sections)
     audit.record_patient_views("shell.worklist.viewed", shown, clinic=request.user.clinic,

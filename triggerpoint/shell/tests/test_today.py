@@ -91,7 +91,9 @@ def test_chips_say_what_is_ready_and_what_needs_attention_with_the_reason(client
     a_visit = _book(sched, pending, physician, 12 * 60, kind="follow_up")
     verified_client(client, physician)
     html = client.get("/worklist/").content.decode()
-    assert html.index("T-FINE") < html.index("T-PEND") < html.index("T-ALRT")  # time order
+    assert html.index('id="today-worklist"') > html.index("Follow-up alerts")  # an urgent alert stays on top
+    today_section = html.split('id="today-worklist"')[1]
+    assert today_section.index("T-FINE") < today_section.index("T-PEND") < today_section.index("T-ALRT")  # time order
     row = _row(html, a_fine)
     for label in ("Screening", "Consent", "Allergies", "Weight", "Repeat", "Alerts"):
         assert _chip(row, label)[0] == "ok", label
