@@ -8,6 +8,7 @@ into another batch.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -30,7 +31,12 @@ def new_batch_id() -> str:
 def mark_billed(user, note_ids: Iterable[str], *, batch: str | None = None) -> list[BillingHandoff]:
     """Mark these signed notes billed in one batch; notes already billed keep their first mark."""
     require(user, "billing.mark")
-    ids = {str(note_id) for note_id in note_ids}
+    ids = set()
+    for note_id in note_ids:
+        try:
+            ids.add(str(uuid.UUID(str(note_id))))
+        except ValueError:
+            continue  # not a note id at all: it names nothing to bill
     notes = list(scope_to_user(signed_procedures(public_id__in=ids), user, "billing.mark").select_related("patient"))
     if not notes:
         raise NothingToBill("Choose at least one signed note of this clinic.")

@@ -114,3 +114,11 @@ def test_bad_filters_say_why_and_never_fail(client, login_as, front_desk, query)
     login_as(front_desk)
     response = client.get(f"/billing/?{query}")
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+
+
+def test_a_form_with_a_broken_note_id_says_so_and_never_fails(client, login_as, front_desk):
+    login_as(front_desk)
+    response = client.post("/billing/mark/", {"note": ["not-a-uuid", "123"]}, follow=True)
+    assert response.status_code == 200
+    assert "Choose at least one signed note of this clinic." in response.content.decode()
+    assert not BillingHandoff.objects.exists()
