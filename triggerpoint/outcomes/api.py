@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -72,8 +71,7 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
         problems.append("answers: required, an object of item id to value")
     procedure = None
     if payload.get("procedure"):
-        procedure = procedure_for_patient(patient, payload["procedure"]) \
-            if _is_uuid(payload["procedure"]) else None
+        procedure = procedure_for_patient(patient, payload["procedure"])
         if procedure is None:
             problems.append("procedure: no such procedure for this patient")
     measured_at = None
@@ -92,14 +90,6 @@ def outcomes_record_measurement(request, public_id: str, payload: dict = Body(..
         source=Source.CLINIC if request.auth.clinic_id else Source.PORTAL, procedure=procedure, measured_at=measured_at,
     )
     return Status(201, {"measurements": [_measurement(m) for m in created]})
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 class RepeatQuery(Schema):

@@ -15,6 +15,7 @@ this module only reads the database.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -267,7 +268,11 @@ def last_procedure_dates(patient_ids: Iterable[int], before: date | None = None)
 def procedure_for_patient(patient, public_id, *related: str) -> Procedure | None:
     """This patient's procedure note with that public id (any status), or None — for another app that was
     handed the id by a link or a form and must not reach into this app's table."""
-    return Procedure.objects.select_related(*related).filter(patient=patient, public_id=str(public_id)).first()
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None  # a form or link that names no note at all: nothing found, never a 500
+    return Procedure.objects.select_related(*related).filter(patient=patient, public_id=key).first()
 
 
 def get_procedure_for_user(user, public_id, action: str) -> Procedure:

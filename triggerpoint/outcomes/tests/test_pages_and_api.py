@@ -261,3 +261,17 @@ def test_the_research_download_carries_its_manifest_and_a_study_key_is_posted_no
     assert subjects[0] == subjects[1]
     assert client.post("/outcomes/analytics/research.zip", {"study_key": "short"}).status_code == 400
     assert client.get("/outcomes/analytics/research.csv").status_code == 404  # no data file without its manifest
+
+
+@pytest.mark.django_db
+def test_recording_with_a_procedure_field_that_is_no_note_id_says_so(login_as, physician, client, patient):
+    """A real patient, a broken procedure field: a message on the page, nothing stored, never a 500."""
+    from triggerpoint.outcomes.models import Measurement
+
+    login_as(physician)
+    response = client.post(f"/outcomes/patients/{patient.public_id}/measurements/",
+                           {"instrument": "nrs_pain", "time_point": "other", "nrs_pain__now": "4",
+                            "procedure": "not-a-note"}, follow=True)
+    assert response.status_code == 200
+    assert "unknown procedure for this patient" in response.content.decode()
+    assert not Measurement.objects.filter(patient=patient).exists()
