@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -25,6 +26,21 @@ def _media_in_a_temporary_folder(tmp_path_factory):
 
     with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _test_code_lives_on_the_clinics_day(settings):
+    """Test code speaks for a signed-in user, so its "today" is the clinic's, as in a request.
+
+    `ClinicTimeZoneMiddleware` activates the clinic's zone for every signed-in request; without this,
+    a test computing `timezone.localdate()` got the UTC date, which is already tomorrow for five hours
+    every evening in New York, and tests failed only in that window. The test clinics use the default
+    zone. Runtime code outside a request (worker, tokenised links) must not rely on this: it uses
+    `Clinic.today()`, proven with a frozen evening clock in `clinics/tests/test_clinic_day.py`.
+    """
+    timezone.activate(settings.CLINIC_DEFAULT_TIME_ZONE)
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.utils import timezone, translation
+from django.utils import translation
 
 from triggerpoint.aftercare.education import Article, get_article
 from triggerpoint.aftercare.models import AftercarePlan
@@ -150,7 +150,7 @@ class AdherenceRow:
 
 
 def clinic_today(plan: AftercarePlan) -> date:
-    return timezone.now().astimezone(plan.clinic.zone).date()
+    return plan.clinic.today()
 
 
 def plan_view(plan: AftercarePlan, today: date | None = None) -> PlanView:

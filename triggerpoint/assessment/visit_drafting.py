@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.assessment.models import Visit, VisitStatus
@@ -54,7 +53,7 @@ def create_visit(user, patient, *, visit_date: date | None = None, chief_complai
         clinic=patient.clinic,
         patient=patient,
         clinician=user,
-        visit_date=visit_date or timezone.localdate(),
+        visit_date=visit_date or patient.clinic.today(),
         chief_complaint=(chief_complaint or "").strip()[:300],
     )
     visit.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -46,3 +47,10 @@ class Clinic(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self) -> date:
+        """The date at the clinic now. Clinical days (procedure dates, the 4-week screening window, when a
+        questionnaire is due) are the clinic's local days: for five hours every evening in New York the UTC
+        date is already tomorrow, and code outside a signed-in request (tokenised patient links, the worker)
+        has no clinic time zone activated."""
+        return timezone.localdate(timezone=self.zone)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import dateformat, timezone
+from django.utils import dateformat
 from django.utils.translation import gettext, gettext_noop
 
 from triggerpoint.accounts.selectors import display_names
@@ -146,7 +146,7 @@ def _injectates_text(procedure) -> str:
 
 def patient_overview(patient, today: date | None = None, chart_width: int = 960, chart_height: int = 320) -> dict:
     """Everything the per-patient outcomes page shows (procedures, readings, chart, requests)."""
-    today = today or timezone.localdate()
+    today = today or patient.clinic.today()
     nrs = inst.get_instrument("nrs_pain")
     pgic = inst.get_instrument("pgic")
     procedures = list(

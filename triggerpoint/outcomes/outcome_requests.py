@@ -157,7 +157,7 @@ def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
         channel, to = Channel.SMS, patient.phone
     else:
         return  # no contact: the request waits in the portal and on the chart
-    today = timezone.localdate()
+    today = patient.clinic.today()
     valid_days = max((request.answer_by - today).days + 1, 1)
     link, raw = outbox.issue_link(patient, LINK_PURPOSE, request, timedelta(days=valid_days))
     url = outbox.link_url(reverse("outcomes:respond", args=[raw]))

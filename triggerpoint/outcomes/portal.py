@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from triggerpoint.core.worklist import WorklistSection
@@ -14,7 +14,7 @@ def sections(user) -> list[WorklistSection]:
     patient = getattr(user, "portal_patient", None)
     if patient is None:
         return []
-    today = timezone.localdate()
+    today = patient.clinic.today()
     due = list(
         OutcomeRequest.objects.filter(
             patient=patient, status=RequestStatus.PENDING, due_on__lte=today, answer_by__gte=today

@@ -141,7 +141,7 @@ class IncompleteAnswers(RuleInputError):
 
 def answer_request(request: OutcomeRequest, instrument_answers: Mapping[str, Mapping], source: str) -> list[Measurement]:
     """A patient's answers to one outcome request (link or portal)."""
-    today = timezone.localdate()
+    today = request.clinic.today()
     problems = []
     if request.status != RequestStatus.PENDING:
         problems.append("this questionnaire was already answered or is closed")

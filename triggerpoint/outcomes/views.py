@@ -345,7 +345,7 @@ def _answer(request, outcome_request: OutcomeRequest, source: str, template_extr
     patient = outcome_request.patient
     language = display.patient_language(patient)
     with _in_language_of(patient):
-        today = timezone.localdate()
+        today = patient.clinic.today()
         if outcome_request.status != RequestStatus.PENDING or today > outcome_request.answer_by:
             return render(request, "outcomes/thanks.html", {"closed": outcome_request.status != RequestStatus.COMPLETED,
                                                              "lang": language, **template_extra})

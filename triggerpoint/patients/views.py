@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from triggerpoint.accounts.decorators import staff_required
@@ -41,7 +40,7 @@ def patient_chart(request, public_id):
     clinical = can(request.user, "patient.view_clinical", patient)
     context = {
         "patient": patient,
-        "age": patient.age_on(timezone.localdate()),
+        "age": patient.age_on(patient.clinic.today()),
         "clinical": clinical,
         "allergies": list(patient.allergies.all()) if clinical else [],
         "medications": list(patient.medications.filter(active=True)) if clinical else [],

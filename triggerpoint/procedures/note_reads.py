@@ -13,8 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.catalogues.drugs import load_drugs
@@ -35,7 +33,7 @@ NOTE_DOSING_POLICY = dosing.DosingPolicy(require_weight_date=True)
 
 def clinic_today(clinic) -> date:
     """The date at the clinic (procedure dates are the clinic's local days, not UTC days)."""
-    return timezone.localdate(timezone=clinic.zone)
+    return clinic.today()
 
 
 def note_document(procedure: Procedure) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def day_bounds(clinic, day: date) -> tuple[datetime, datetime]:
 
 
 def clinic_today(clinic) -> date:
-    return timezone.now().astimezone(clinic.zone).date()
+    return clinic.today()
 
 
 def _base():

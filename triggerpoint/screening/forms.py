@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from triggerpoint.atlas.catalog import SIDES, load_atlas
 from triggerpoint.catalogues.drugs import LOCAL_ANESTHETIC_CLASSES, load_drugs
@@ -312,7 +311,7 @@ class QuestionnaireForm(forms.Form):
         if self.errors:
             return data
         try:
-            self.answers = parse_answers(answers, self.screening.planned_procedure_date, timezone.localdate())
+            self.answers = parse_answers(answers, self.screening.planned_procedure_date, self.screening.clinic.today())
         except RuleInputError as exc:
             for problem in exc.problems:
                 self.add_error(None, self._plain_problem(problem))

@@ -5,8 +5,6 @@ In the patient's preferred language (``data/patient_text.yaml``, group ``portal`
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from triggerpoint.accounts.policy import can
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.screening.models import Consent, ScreeningRecord
@@ -19,7 +17,7 @@ def sections(user) -> list[WorklistSection]:
     if patient is None or not can(user, "screening.answer", patient):
         return []
     upcoming = list(
-        ScreeningRecord.objects.filter(patient=patient, planned_procedure_date__gte=timezone.localdate()).order_by(
+        ScreeningRecord.objects.filter(patient=patient, planned_procedure_date__gte=patient.clinic.today()).order_by(
             "planned_procedure_date"
         )
     )

@@ -130,7 +130,7 @@ def record_answers(
         require(user, "screening.answer", screening)
     if source != "staff" and (screening.reviewed_at or screening.overridden_at):
         raise ScreeningStateError("Your answers were already reviewed. Please call the clinic to change them.")
-    today = timezone.localdate()
+    today = screening.clinic.today()
     cleaned = parse_answers(answers, screening.planned_procedure_date, today)
     screening.answers = merge_answers(screening.answers or {}, cleaned)
     screening.answers_source = source

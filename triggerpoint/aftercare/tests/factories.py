@@ -38,7 +38,7 @@ def signed_procedure(
         clinic=patient.clinic,
         patient=patient,
         performed_by=doctor,
-        procedure_date=on or timezone.localdate(),
+        procedure_date=on or patient.clinic.today(),
     )
     for position, (muscle, side) in enumerate(sites):
         InjectionSite.objects.create(procedure=procedure, position=position, muscle=muscle, side=side)

@@ -237,7 +237,7 @@ def test_the_chart_timeline_lists_the_plan_and_its_messages_by_status(plan, phys
     Notification.objects.filter(pk=first.pk).update(status=Status.FAILED, attempts=12, last_error="SMTP 554")
     services.stop_reminders(plan, via="staff")
     missing = signed_procedure(plan.patient, send_signal=False)
-    too_old = signed_procedure(plan.patient, send_signal=False, on=timezone.localdate() - timedelta(days=11))
+    too_old = signed_procedure(plan.patient, send_signal=False, on=plan.clinic.today() - timedelta(days=11))
     html = login_as(physician).get(f"/patients/{plan.patient.public_id}/timeline/").content.decode()
     assert "Aftercare plan for the procedure of" in html
     total = services.reminders_for(plan).count()

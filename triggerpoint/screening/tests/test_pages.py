@@ -169,7 +169,7 @@ def test_the_questionnaire_page_is_csp_clean_and_skips_the_pregnancy_question_fo
 
 def test_the_worklist_lists_screenings_needing_review_until_signed_off(login_as, physician, nurse, answered, front_desk):
     with acting_as(nurse):
-        services.record_answers(answered, {"events": [{"type": "fever", "date": answered.created_at.date().isoformat()}]},
+        services.record_answers(answered, {"events": [{"type": "fever", "date": timezone.localtime(answered.created_at).date().isoformat()}]},
                                 source="staff", user=nurse)
     answered.refresh_from_db()
     assert answered.status == "review"
