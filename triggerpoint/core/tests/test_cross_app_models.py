@@ -21,7 +21,6 @@ import triggerpoint
 PACKAGE = Path(triggerpoint.__file__).resolve().parent
 
 KNOWN = {
-    ("accounts.identity", "clinics"),
     ("aftercare.demo", "notifications"),
     ("aftercare.services", "notifications"),
     ("aftercare.services", "patients"),
@@ -38,18 +37,14 @@ KNOWN = {
     ("outcomes.outcome_requests", "patients"),
     ("outcomes.registry", "procedures"),
     ("outcomes.registry_population", "patients"),
-    ("patients.apps", "accounts"),
     ("procedures.api", "assessment"),
     ("procedures.api", "screening"),
     ("procedures.drafting", "screening"),
     ("procedures.views", "assessment"),
     ("procedures.views", "screening"),
     ("procedures.worklist", "screening"),
-    ("scheduling.patient_link", "accounts"),
     ("scheduling.patient_messages", "notifications"),
     ("scheduling.patient_messages", "screening"),
-    ("scheduling.selectors", "accounts"),
-    ("scheduling.services", "accounts"),
     ("shell.audit_log_filters", "audit"),
     ("shell.audit_log_filters", "patients"),
     ("shell.demo_clinic", "accounts"),
