@@ -288,3 +288,14 @@ def notes_for_appointments(appointment_ids: list[int]) -> dict[int, str]:
     for appointment_id, public_id, patient_id in rows:
         found.setdefault(appointment_id, reverse("procedures:note", args=[patient_id, public_id]))
     return found
+
+
+def locked_procedure(procedure) -> Procedure:
+    """The note read again under a row lock held until the caller's transaction ends (deleted or not), with its
+    clinic and patient: another app that makes one thing per note (an aftercare plan) checks and creates under it."""
+    return Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
+
+
+def is_signed(procedure) -> bool:
+    """Is this note signed (the legal record)? What "signed" means stays in this app."""
+    return procedure.status == ProcedureStatus.SIGNED

@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from triggerpoint.notifications import services as outbox
-from triggerpoint.notifications.models import Notification
+from triggerpoint.notifications.selectors import message_exists
 from triggerpoint.patients.language import page_language
 from triggerpoint.scheduling import rules, signals
 from triggerpoint.scheduling.calendar import appointment_to_ics
@@ -153,7 +153,7 @@ def _visit_message(appointment: Appointment, which: str, send_after: datetime | 
     language, words = words_for(patient)
     kind = {"booked": CONFIRMATION, "moved": MOVED, "reminder": REMINDER}[which]
     key = f"{kind}:{appointment.public_id}:{appointment.version}"
-    if Notification.objects.filter(idempotency_key=key).exists():  # a repeated signal: nothing new
+    if message_exists(key):  # a repeated signal: nothing new
         return None
     link, url = _appointment_link(appointment)
     values = visit_values(appointment, language, words, url)
@@ -190,7 +190,7 @@ def _preparation_message(appointment: Appointment):
     if appointment.appointment_type.kind != AppointmentKind.PROCEDURE:
         return None
     key = f"{PREPARATION}:{appointment.public_id}:{appointment.version}"
-    if Notification.objects.filter(idempotency_key=key).exists():
+    if message_exists(key):
         return None
     screening = preparation_screening(appointment)
     address = outbox.patient_channel(appointment.patient)

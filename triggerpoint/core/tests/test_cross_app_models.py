@@ -21,20 +21,8 @@ import triggerpoint
 PACKAGE = Path(triggerpoint.__file__).resolve().parent
 
 KNOWN = {
-    ("aftercare.demo", "notifications"),
-    ("aftercare.services", "notifications"),
-    ("aftercare.services", "patients"),
-    ("aftercare.services", "procedures"),
-    ("aftercare.timeline", "notifications"),
-    ("aftercare.views", "procedures"),
-    ("aftercare.worklist", "notifications"),
-    ("followup.checkins", "notifications"),
-    ("followup.checkins", "patients"),
-    ("followup.report_window", "notifications"),
     ("outcomes.demo", "procedures"),
     ("outcomes.exports", "patients"),
-    ("outcomes.outcome_requests", "notifications"),
-    ("outcomes.outcome_requests", "patients"),
     ("outcomes.registry", "procedures"),
     ("outcomes.registry_population", "patients"),
     ("procedures.api", "assessment"),
@@ -43,7 +31,6 @@ KNOWN = {
     ("procedures.views", "assessment"),
     ("procedures.views", "screening"),
     ("procedures.worklist", "screening"),
-    ("scheduling.patient_messages", "notifications"),
     ("scheduling.patient_messages", "screening"),
     ("shell.audit_log_filters", "audit"),
     ("shell.audit_log_filters", "patients"),
