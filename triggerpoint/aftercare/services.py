@@ -41,7 +41,7 @@ from triggerpoint.notifications import selectors as outbox_reads
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.choices import Status
 from triggerpoint.patients.services import lock_patient
-from triggerpoint.procedures.selectors import is_signed, locked_procedure
+from triggerpoint.procedures.selectors import locked_procedure
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def create_plan_for_procedure(
     existing = plan_covering(procedure)
     if existing is not None:
         return existing
-    if not is_signed(procedure):
+    if not procedure.is_signed:
         raise PlanRefused("procedure: only a signed procedure note gets an aftercare plan")
     lock_patient(procedure.patient_id)
     now = now or timezone.now()

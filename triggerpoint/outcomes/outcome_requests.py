@@ -28,7 +28,7 @@ from triggerpoint.outcomes.schedule import IN_CLINIC_POINTS, OutcomeSchedule, ou
 from triggerpoint.outcomes.services import local_date, refresh_procedure_outcome, same_day_procedures
 from triggerpoint.patients.language import page_language
 from triggerpoint.patients.services import lock_patient
-from triggerpoint.procedures.selectors import is_signed, signed_procedures
+from triggerpoint.procedures.selectors import signed_procedures
 
 REQUEST_KIND = "outcomes.request"
 LINK_PURPOSE = "outcomes.request"
@@ -48,7 +48,7 @@ def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
     own pre/post NRS), not a second series asking the patient the same questions about the same
     day; the answers count for both notes (``services.readings_for``).
     """
-    if not is_signed(procedure):
+    if not procedure.is_signed:
         raise RuleInputError(f"procedure {procedure.public_id} is not signed; outcomes are asked after signing")
     plan = outcome_schedule()
     patient = procedure.patient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,3 +37,17 @@ def patient_by_mrn(clinic: Any, mrn: str) -> Patient | None:
 def allergies_asked(patient: Patient) -> bool:
     """Has anyone recorded the patient's allergy status ("no known drug allergies" counts; "unknown" does not)?"""
     return patient.allergy_status != AllergyStatus.UNKNOWN
+
+
+def birth_dates_and_sexes(clinic_id: int) -> Iterator[tuple[int, Any, str]]:
+    """(patient pk, date of birth, sex) of every patient of the clinic, deleted ones too (a research export
+    keeps their history), streamed in chunks: one query however many patients."""
+    return Patient.all_objects.filter(clinic_id=clinic_id).values_list("pk", "date_of_birth", "sex").iterator(
+        chunk_size=20000
+    )
+
+
+def patient_table() -> type[Patient]:
+    """For a bulk loader of synthetic patients (the outcomes registry, `triggerpoint demo --procedures N`) only:
+    it writes rows column by column at a scale `services.create_patient` is not for."""
+    return Patient

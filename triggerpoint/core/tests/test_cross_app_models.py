@@ -21,10 +21,6 @@ import triggerpoint
 PACKAGE = Path(triggerpoint.__file__).resolve().parent
 
 KNOWN = {
-    ("outcomes.demo", "procedures"),
-    ("outcomes.exports", "patients"),
-    ("outcomes.registry", "procedures"),
-    ("outcomes.registry_population", "patients"),
     ("procedures.api", "assessment"),
     ("procedures.api", "screening"),
     ("procedures.drafting", "screening"),
