@@ -9,6 +9,7 @@ audited and the invitation sits in the outbox like a real one.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -44,3 +45,9 @@ def extend(ctx) -> None:
         "Users (/accounts/users/, as admin.patel): nurse.moreau is deactivated; desk.nguyen was invited and "
         "has an unopened enrolment link in the outbox; analyst.kim has never signed in."
     )
+
+
+def create_account(username: str, *, password: str | None, **fields: Any) -> User:
+    """A new account (staff when `fields` names a clinic, else a portal account), for the demo builder
+    (`shell.demo_clinic`): the demo's staff and its portal patient."""
+    return User.objects.create_user(username, password=password, **fields)

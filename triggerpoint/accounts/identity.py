@@ -31,7 +31,6 @@ from django_otp import device_classes
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from triggerpoint.clinics.models import Clinic
 from triggerpoint.core import generations
 
 DEVICE_FIELDS = ("id", "user_id", "name", "confirmed")
@@ -140,7 +139,7 @@ def connect_signals() -> None:
     post_delete.connect(_user_changed, sender=user_model, dispatch_uid=f"{uid}.user_deleted")
     post_save.connect(_device_changed, sender=TOTPDevice, dispatch_uid=f"{uid}.device_saved")
     post_delete.connect(_device_changed, sender=TOTPDevice, dispatch_uid=f"{uid}.device_deleted")
-    post_save.connect(_clinic_changed, sender=Clinic, dispatch_uid=f"{uid}.clinic_saved")
+    post_save.connect(_clinic_changed, sender="clinics.Clinic", dispatch_uid=f"{uid}.clinic_saved")
     post_save.connect(_group_changed, sender=Group, dispatch_uid=f"{uid}.group_saved")
     pre_delete.connect(_group_changed, sender=Group, dispatch_uid=f"{uid}.group_deleted")
     m2m_changed.connect(_membership_changed, sender=user_model.groups.through, dispatch_uid=f"{uid}.groups")

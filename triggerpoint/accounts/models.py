@@ -8,33 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    PHYSICIAN = "physician", "Physician"
-    NURSE = "nurse", "Nurse"
-    FRONT_DESK = "front_desk", "Front desk"
-    ANALYST = "analyst", "Analyst"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
-
-
-STAFF_ROLES = frozenset(Role.values)
-
-_portal_patient_lookup: Callable[[Any], Any] | None = None
-
-
-def set_portal_patient_lookup(lookup: Callable[[Any], Any]) -> None:
-    """Called by the patients app at start-up: how a portal account finds its patient record."""
-    global _portal_patient_lookup
-    _portal_patient_lookup = lookup
+from triggerpoint.accounts import portal_lookup
+from triggerpoint.accounts.roles import STAFF_ROLES, Role
 
 
 class User(AbstractUser):
@@ -59,12 +40,10 @@ class User(AbstractUser):
         """The patient record this portal account belongs to, or None for staff.
 
         The patients app (one layer up) supplies the lookup: `PatientsConfig.ready` registers
-        `patients.selectors.portal_patient_of` with `set_portal_patient_lookup`.
+        `patients.selectors.portal_patient_of` with `portal_lookup.set_portal_patient_lookup`.
         """
         if not hasattr(self, "_portal_patient_cache"):
-            if _portal_patient_lookup is None:
-                raise ImproperlyConfigured("No portal patient lookup: is triggerpoint.patients installed?")
-            self._portal_patient_cache = _portal_patient_lookup(self)
+            self._portal_patient_cache = portal_lookup.portal_patient_of(self)
         return self._portal_patient_cache
 
     def role_labels(self) -> list[str]:

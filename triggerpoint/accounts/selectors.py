@@ -24,3 +24,13 @@ def staff_member(clinic, username: str) -> User | None:
 def display_names(user_ids: Iterable[int]) -> dict[str, str]:
     """{str(user pk): full name, or username when none} for these users."""
     return {str(u.pk): (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=list(user_ids))}
+
+
+def active_staff_in_roles(clinic, roles: Iterable[str]):
+    """The clinic's active staff accounts holding any of these roles, each once (unordered)."""
+    return User.objects.filter(clinic=clinic, is_active=True, groups__name__in=list(roles)).distinct()
+
+
+def account_named(username: str) -> User | None:
+    """The account with exactly this username (staff or portal, any clinic), or None."""
+    return User.objects.filter(username=username).first()

@@ -303,3 +303,9 @@ def complete_enrolment(link: EnrolmentLink, *, code: str, new_password: str | No
     audit.record("accounts.second_factor.enrolled", obj=user, clinic=user.clinic, actor=user,
                  details={"username": user.username, "purpose": link.purpose})
     return device
+
+
+def lock_account(user: User) -> None:
+    """Lock the account's row until the caller's transaction ends (PostgreSQL; SQLite writes are serial anyway):
+    another app serialises its own changes per person (a clinician's bookings) on it."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))

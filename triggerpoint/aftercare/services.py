@@ -37,10 +37,11 @@ from triggerpoint.aftercare.record_inputs import (
 )
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.notifications import selectors as outbox_reads
 from triggerpoint.notifications import services as outbox
-from triggerpoint.notifications.models import ContactPreference, Notification, Status
-from triggerpoint.patients.models import Patient
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.notifications.choices import Status
+from triggerpoint.patients.services import lock_patient
+from triggerpoint.procedures.selectors import locked_procedure
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +107,13 @@ def create_plan_for_procedure(
     """
     # Lock the procedure row so two concurrent calls cannot both pass the "no plan yet" check,
     # and the patient's row so two notes of one day signed at once cannot both start a plan.
-    procedure = Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
+    procedure = locked_procedure(procedure)
     existing = plan_covering(procedure)
     if existing is not None:
         return existing
-    if procedure.status != "signed":
+    if not procedure.is_signed:
         raise PlanRefused("procedure: only a signed procedure note gets an aftercare plan")
-    Patient.all_objects.select_for_update().filter(pk=procedure.patient_id).first()
+    lock_patient(procedure.patient_id)
     now = now or timezone.now()
     day_plan = (
         AftercarePlan.objects.select_for_update()
@@ -210,7 +211,7 @@ def _send_update_message(plan: AftercarePlan, procedure, policy: ReminderPolicy,
     if not plan.reminder_channel:
         return
     patient = plan.patient
-    preference = ContactPreference.objects.filter(patient=patient).first()
+    preference = outbox_reads.contact_preference(patient)
     if preference is not None and preference.reminders_opted_out:
         return
     choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
@@ -256,14 +257,14 @@ def _reschedule_reminders(plan: AftercarePlan, built: BuiltPlan, policy: Reminde
     if not plan.reminder_channel:
         return  # no email or mobile number when the plan was made: there is no series to keep in step
     patient = plan.patient
-    preference = ContactPreference.objects.filter(patient=patient).first()
+    preference = outbox_reads.contact_preference(patient)
     choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
     if choice is None:
         return
     schedule = reminder_schedule(built, plan.clinic.zone, policy.morning, policy.evening, plan_key=str(plan.public_id))
     _timely, late = split_late(schedule, now, policy)
     late_keys = {reminder.key for reminder in late}
-    stored = {note.idempotency_key: note for note in reminders_for(plan).filter(kind=REMINDER_KIND)}
+    stored = {note.idempotency_key: note for note in reminders_for(plan, kinds=[REMINDER_KIND])}
     added = updated = 0
     with translation.override(plan.language):
         for reminder in schedule:
@@ -277,17 +278,12 @@ def _reschedule_reminders(plan: AftercarePlan, built: BuiltPlan, policy: Reminde
                 )
                 added += 1
                 if reminder.key in late_keys:
-                    Notification.objects.filter(pk=note.pk, status=Status.PENDING).update(
-                        status=Status.CANCELLED, last_error=TOO_LATE_REASON
-                    )
+                    outbox.cancel_waiting([note.pk], TOO_LATE_REASON)
             elif note.status == Status.PENDING and not note.attempts and (note.subject, note.body) != (subject, body):
-                updated += Notification.objects.filter(pk=note.pk, status=Status.PENDING, attempts=0).update(
-                    subject=subject, body=body
-                )
+                updated += outbox.reword_waiting(note, subject=subject, body=body)
     wanted = {reminder.key for reminder in schedule}
-    withdrawn = Notification.objects.filter(
-        pk__in=[note.pk for key, note in stored.items() if key not in wanted], status=Status.PENDING
-    ).update(status=Status.CANCELLED, last_error=NO_LONGER_PLANNED_REASON)
+    withdrawn = outbox.cancel_waiting([note.pk for key, note in stored.items() if key not in wanted],
+                                      NO_LONGER_PLANNED_REASON)
     if preference is not None and preference.reminders_opted_out:
         outbox.cancel_pending(related=plan)
     audit.record(
@@ -300,7 +296,7 @@ def _reschedule_reminders(plan: AftercarePlan, built: BuiltPlan, policy: Reminde
 def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPolicy, now: datetime) -> None:
     """Issue the plan link and write the link message plus every reminder to the outbox."""
     patient = plan.patient
-    preference = ContactPreference.objects.filter(patient=patient).first()
+    preference = outbox_reads.contact_preference(patient)
     choice = choose_channel(preference.preferred_channel if preference else "email", patient.email, patient.phone)
     if choice is None:
         plan.reminder_note = "No email or mobile number on file: the plan was not sent and no reminders are scheduled."
@@ -348,9 +344,7 @@ def _schedule_messages(plan: AftercarePlan, built: BuiltPlan, policy: ReminderPo
             )
             if reminder.key in late_keys:
                 # Written, so the chart shows what the patient missed, but never sent.
-                Notification.objects.filter(pk=note.pk, status=Status.PENDING).update(
-                    status=Status.CANCELLED, last_error=TOO_LATE_REASON
-                )
+                outbox.cancel_waiting([note.pk], TOO_LATE_REASON)
     if preference is not None and preference.reminders_opted_out:
         outbox.cancel_pending(related=plan)
     audit.record(
@@ -408,11 +402,9 @@ def _reminder_message(plan: AftercarePlan, reminder: Reminder, channel: str) -> 
     return _("Aftercare reminder from %(clinic)s") % {"clinic": clinic.name}, body
 
 
-def reminders_for(plan: AftercarePlan):
-    """The plan's outbox rows (link message and reminders), in send order."""
-    return Notification.objects.filter(
-        related_type=AftercarePlan._meta.label_lower, related_id=str(plan.public_id)
-    ).order_by("send_after", "id")
+def reminders_for(plan: AftercarePlan, kinds: list[str] | None = None):
+    """The plan's outbox rows (link message and reminders, or only these kinds), in send order."""
+    return outbox_reads.messages_about(AftercarePlan._meta.label_lower, [plan.public_id], kinds=kinds)
 
 
 # ------------------------------------------------------------------ the patient's actions
@@ -466,7 +458,7 @@ def set_task_done(plan: AftercarePlan, day_number: int, key: str, done: bool, so
 
 
 @transaction.atomic
-def stop_reminders(plan: AftercarePlan, via: str) -> ContactPreference:
+def stop_reminders(plan: AftercarePlan, via: str):
     """The patient's opt-out: pending reminders are cancelled now and none are sent later."""
     preference = outbox.set_reminder_opt_out(plan.patient, True)
     audit.record("aftercare.reminders.stopped", obj=plan, details={"via": via})
@@ -474,4 +466,4 @@ def stop_reminders(plan: AftercarePlan, via: str) -> ContactPreference:
 
 
 def reminders_stopped(patient) -> bool:
-    return ContactPreference.objects.filter(patient=patient, reminders_opted_out=True).exists()
+    return outbox_reads.reminders_opted_out(patient)

@@ -18,7 +18,8 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.aftercare import services
 from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.aftercare.plan_template import load_template
-from triggerpoint.notifications.models import Notification, Status
+from triggerpoint.notifications import selectors as outbox_reads
+from triggerpoint.notifications.choices import Status
 from triggerpoint.patients.timeline import TimelineEntry
 from triggerpoint.procedures.selectors import signed_procedures
 
@@ -27,7 +28,7 @@ def _plan_url(patient, plan: AftercarePlan) -> str:
     return reverse("aftercare:plan", args=[patient.public_id, plan.public_id])
 
 
-def _status(note: Notification) -> str:
+def _status(note) -> str:
     if note.status == Status.PENDING and note.attempts:
         return "retrying"
     return note.status
@@ -59,9 +60,7 @@ def entries(patient, user) -> list[TimelineEntry]:
         )
     if can(user, "reminder.view", patient) and plans:
         by_id = {str(plan.public_id): plan for plan in plans}
-        notes = Notification.objects.filter(
-            patient=patient, related_type=AftercarePlan._meta.label_lower, related_id__in=list(by_id)
-        ).only("related_id", "kind", "status", "attempts", "channel", "last_error", "sent_at", "send_after", "body")
+        notes = outbox_reads.messages_about(AftercarePlan._meta.label_lower, list(by_id), patient=patient).only("related_id", "kind", "status", "attempts", "channel", "last_error", "sent_at", "send_after", "body")
         counts: dict[str, dict[str, int]] = {}
         for note in notes:
             plan = by_id[note.related_id]

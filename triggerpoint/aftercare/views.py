@@ -33,7 +33,7 @@ from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.patients.language import link_page_language
 from triggerpoint.patients.selectors import get_patient_for_user
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.selectors import procedure_for_patient
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.
 LIBRARY_ORDER = (
@@ -244,7 +244,7 @@ def plan_stop_reminders(request, patient_id, plan_id):
 @require_http_methods(["GET", "POST"])
 def create_plan(request, patient_id, procedure_id):
     patient = get_patient_for_user(request.user, patient_id, "aftercare.edit")
-    procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
+    procedure = procedure_for_patient(patient, procedure_id)
     if procedure is None:
         raise Http404("No such procedure.")
     existing = services.plan_covering(procedure)

@@ -6,12 +6,10 @@ outbox could not deliver shows here until it is sent or a person has dealt with 
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from triggerpoint.accounts.policy import can
 from triggerpoint.aftercare.services import MESSAGE_KINDS
 from triggerpoint.core.worklist import WorklistSection
-from triggerpoint.notifications.models import Notification, Status
+from triggerpoint.notifications.selectors import undelivered_patient_messages
 
 SHOWN = 20
 
@@ -19,12 +17,7 @@ SHOWN = 20
 def sections(user) -> list[WorklistSection]:
     if not user.clinic_id or not can(user, "reminder.view"):
         return []
-    troubled = (
-        Notification.objects.filter(clinic_id=user.clinic_id, kind__in=MESSAGE_KINDS, patient__isnull=False)
-        .filter(Q(status=Status.FAILED) | Q(status=Status.PENDING, attempts__gt=0))
-        .select_related("patient")
-        .order_by("send_after")
-    )
+    troubled = undelivered_patient_messages(user.clinic_id, MESSAGE_KINDS)
     count = troubled.count()
     if not count:
         return []

@@ -143,6 +143,16 @@ def last_visit_dates(patient_ids: list[int]) -> dict[int, date]:
     return {row["patient_id"]: row["latest"] for row in rows}
 
 
+def recent_visits(patient, count: int = 10) -> list[Visit]:
+    """The patient's latest assessment visits (any status), latest visit date first."""
+    return list(Visit.objects.filter(patient=patient).order_by("-visit_date")[:count])
+
+
+def visit_of_patient(patient, public_id: Any) -> Visit | None:
+    """This patient's visit with that public id (any status), or None (another patient's is None too)."""
+    return Visit.objects.filter(public_id=public_id, patient=patient).first()
+
+
 def latest_signed_visit(patient, on: date | None = None) -> Visit | None:
     """The patient's latest signed visit (on or before `on` when given): what "the plan" of a later step means."""
     visits = Visit.objects.filter(patient=patient, status="signed")

@@ -43,9 +43,9 @@ from triggerpoint.followup.report_window import (
 from triggerpoint.followup.schedule import DEFAULT_PLAN, due_times
 from triggerpoint.followup.toxin import day_included_toxin, procedures_of_day
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS, TriageResult, parse_triage_request, triage
-from triggerpoint.notifications.models import ContactPreference
+from triggerpoint.notifications.selectors import preferred_channel
 from triggerpoint.notifications.services import enqueue, issue_link, link_url
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.services import lock_patient
 
 CHECKIN_PURPOSE = "followup.checkin"
 CHECKIN_KIND = "followup.checkin"
@@ -60,7 +60,7 @@ class CheckInClosed(Exception):
 
 def _message_channel(patient) -> tuple[str, str] | None:
     """(channel, address) for patient messages: their preferred channel if they have that address."""
-    preferred = ContactPreference.objects.filter(patient=patient).values_list("preferred_channel", flat=True).first()
+    preferred = preferred_channel(patient)
     options = [("email", patient.email), ("sms", patient.phone)]
     if preferred == "sms":
         options.reverse()
@@ -95,7 +95,7 @@ def schedule_checkins(procedure, now: datetime | None = None) -> list[CheckIn]:
     created: list[CheckIn] = []
     with transaction.atomic():
         # The patient's row is the lock: two notes of one day signed at once must not both start a set.
-        Patient.all_objects.select_for_update().filter(pk=patient.pk).first()
+        lock_patient(patient.pk)
         day_set = (
             CheckIn.all_objects.filter(
                 patient_id=patient.pk, kind=CheckInKind.SCHEDULED, procedure__procedure_date=procedure.procedure_date

@@ -18,8 +18,7 @@ from triggerpoint.followup.schedule import CheckInPlan, report_window_closes
 from triggerpoint.followup.schedule import report_window_open as _window_open
 from triggerpoint.followup.toxin import day_included_toxin, procedures_of_day
 from triggerpoint.followup.windows import load_windows
-from triggerpoint.notifications.models import PatientLink
-from triggerpoint.notifications.services import issue_link, link_url
+from triggerpoint.notifications.services import extend_links, issue_link, link_url
 from triggerpoint.procedures.selectors import signed_procedures
 
 REPORT_PURPOSE = "followup.report"
@@ -86,7 +85,4 @@ def extend_report_links(procedure, now: datetime | None = None) -> int:
     now = now or timezone.now()
     closes = report_window_closes(procedure.procedure_date, procedure.clinic.zone, _report_plan(procedure))
     targets = [str(note.public_id) for note in procedures_of_day(procedure)]
-    return PatientLink.objects.filter(
-        patient_id=procedure.patient_id, purpose=REPORT_PURPOSE, target_id__in=targets,
-        revoked_at__isnull=True, expires_at__gt=now, expires_at__lt=closes,
-    ).update(expires_at=closes)
+    return extend_links(procedure.patient_id, REPORT_PURPOSE, targets, closes, now)

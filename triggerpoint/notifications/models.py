@@ -22,21 +22,7 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
-
-class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (gave up)"
-    CANCELLED = "cancelled", "Cancelled"
-    # The message carried a patient link that expired (or was revoked) before it could be
-    # delivered: a dead link is worse than no message, so it is never sent.
-    WITHDRAWN = "withdrawn", "Withdrawn (link no longer valid)"
+from triggerpoint.notifications.choices import Channel, Status
 
 
 class Notification(models.Model):

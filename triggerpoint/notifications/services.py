@@ -226,6 +226,21 @@ def cancel_pending(*, patient=None, related=None, kind_prefix: str = "", reason:
     return qs.update(status=Status.CANCELLED, last_error=reason[:2000])
 
 
+def cancel_waiting(notification_ids: list[int], reason: str) -> int:
+    """Cancel these messages if they are still waiting (never claimed by a worker), recording why.
+
+    One UPDATE, so a cancellation and a delivery cannot both win; returns how many were cancelled.
+    """
+    return Notification.objects.filter(pk__in=list(notification_ids), status=Status.PENDING).update(
+        status=Status.CANCELLED, last_error=reason[:2000]
+    )
+
+
+def reword_waiting(note: Notification, *, subject: str, body: str) -> int:
+    """New wording for a message no worker has tried yet (1), or nothing (0) once an attempt was made."""
+    return Notification.objects.filter(pk=note.pk, status=Status.PENDING, attempts=0).update(subject=subject, body=body)
+
+
 @transaction.atomic
 def set_reminder_opt_out(patient, opted_out: bool) -> ContactPreference:
     """Stop (or restart) reminders; pending reminders are cancelled at once, not at send time only."""
@@ -292,6 +307,18 @@ def set_link_expiry(purpose: str, target, expires_at: datetime) -> int:
     target_id = str(getattr(target, "public_id", target))
     return PatientLink.objects.filter(purpose=purpose, target_id=target_id, revoked_at__isnull=True).update(
         expires_at=expires_at)
+
+
+def extend_links(patient_id: int, purpose: str, target_ids: list[str], until: datetime, now: datetime) -> int:
+    """Lengthen the patient's live links of `purpose` to these targets so they last `until`.
+
+    Only lengthens (a link already lasting that long is untouched), never shortens, and never revives a
+    revoked or expired link. Returns how many links changed.
+    """
+    return PatientLink.objects.filter(
+        patient_id=patient_id, purpose=purpose,
+        target_id__in=[str(t) for t in target_ids], revoked_at__isnull=True, expires_at__gt=now, expires_at__lt=until,
+    ).update(expires_at=until)
 
 
 def link_url(path: str) -> str:

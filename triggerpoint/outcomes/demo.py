@@ -26,8 +26,8 @@ from triggerpoint.outcomes import (
     services,
 )
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, ProcedureOutcome, RequestStatus
-from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
-from triggerpoint.procedures.selectors import signed_procedures
+from triggerpoint.procedures.demo import signed_history_note
+from triggerpoint.procedures.selectors import procedures_with_sites, signed_procedures
 
 HISTORY_PROCEDURES = 300
 PATIENTS_PER_REGISTRY_PROCEDURE = 0.25
@@ -66,11 +66,7 @@ def _history(ctx, practitioners) -> int:
         latest_days_ago=20,
         show_progress=False,
     )
-    procedures = list(
-        Procedure.objects.filter(pk__in=made.procedure_ids.tolist()).select_related("clinic").prefetch_related(
-            "sites", "injectates"
-        )
-    )
+    procedures = procedures_with_sites(made.procedure_ids.tolist())
     _history_requests(procedures)
     # The demo patients may also have procedures from other modules' demos: recompute each
     # row the exact way (next-procedure windows across both); rollups are rebuilt afterwards.
@@ -122,20 +118,7 @@ def _portal_patient_due_questionnaire(ctx) -> None:
     physician = ctx.staff["dr.rivera"]
     with acting_as(physician):
         if recent is None:
-            recent = Procedure.objects.create(
-                clinic=patient.clinic, patient=patient, performed_by=physician, procedure_date=day,
-                performed_at=timezone.now() - timedelta(days=15), guidance="ultrasound", pre_nrs=7, post_nrs=2,
-                observation_minutes=20, discharge_condition="stable", payer="medicare_lcd", diagnosis_codes=["M54.2"],
-            )
-            for position, (muscle, side) in enumerate(
-                (("upper_trapezius", "left"), ("upper_trapezius", "right"), ("levator_scapulae", "left"))
-            ):
-                InjectionSite.objects.create(procedure=recent, position=position, muscle=muscle, side=side, insertions=2)
-            Injectate.objects.create(procedure=recent, drug="lidocaine", concentration_percent=1, volume_ml=6, dose_mg=60)
-            recent.status = "signed"
-            recent.signed_at = recent.performed_at + timedelta(minutes=40)
-            recent.signed_by = physician
-            recent.save()
+            recent = signed_history_note(patient, physician, day, performed_at=timezone.now() - timedelta(days=15))
         outcome_requests.schedule_outcome_requests(recent)
 
 

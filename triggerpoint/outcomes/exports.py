@@ -30,9 +30,10 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from typing import Any
 
 from triggerpoint.outcomes.models import ProcedureOutcome
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.selectors import birth_dates_and_sexes
 
 DEIDENTIFIED_COLUMNS = (
     "subject", "procedure_number", "procedure_year", "days_since_first_procedure", "age_band", "sex",
@@ -158,10 +159,11 @@ def deidentified_rows(
         queryset = queryset.filter(procedure_date__gte=date_from)
     if date_to is not None:
         queryset = queryset.filter(procedure_date__lte=date_to)
-    patients = dict(
-        Patient.all_objects.filter(clinic_id=clinic_id).values_list("pk", "date_of_birth").iterator(chunk_size=20000)
-    )
-    sexes = dict(Patient.all_objects.filter(clinic_id=clinic_id).values_list("pk", "sex").iterator(chunk_size=20000))
+    patients: dict[int, Any] = {}
+    sexes: dict[int, str] = {}
+    for patient_id, born, sex in birth_dates_and_sexes(clinic_id):
+        patients[patient_id] = born
+        sexes[patient_id] = sex
     for outcome in queryset.order_by("patient_id", "procedure_date", "procedure_id").iterator(chunk_size=20000):
         numbers[outcome.patient_id] = numbers.get(outcome.patient_id, 0) + 1
         day = outcome.procedure_date

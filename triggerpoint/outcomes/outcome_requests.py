@@ -21,12 +21,13 @@ from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
-from triggerpoint.notifications.models import Channel, ContactPreference
+from triggerpoint.notifications.choices import Channel
+from triggerpoint.notifications.selectors import contact_preference
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestStatus, Source, TimePoint
 from triggerpoint.outcomes.schedule import IN_CLINIC_POINTS, OutcomeSchedule, outcome_schedule
 from triggerpoint.outcomes.services import local_date, refresh_procedure_outcome, same_day_procedures
 from triggerpoint.patients.language import page_language
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.services import lock_patient
 from triggerpoint.procedures.selectors import signed_procedures
 
 REQUEST_KIND = "outcomes.request"
@@ -47,12 +48,12 @@ def schedule_outcome_requests(procedure) -> list[OutcomeRequest]:
     own pre/post NRS), not a second series asking the patient the same questions about the same
     day; the answers count for both notes (``services.readings_for``).
     """
-    if procedure.status != "signed":
+    if not procedure.is_signed:
         raise RuleInputError(f"procedure {procedure.public_id} is not signed; outcomes are asked after signing")
     plan = outcome_schedule()
     patient = procedure.patient
     # The patient's row is the lock: two notes of one day signed at once must not both start a series.
-    Patient.all_objects.select_for_update().filter(pk=patient.pk).first()
+    lock_patient(patient.pk)
     day_series = (
         OutcomeRequest.objects.filter(
             patient_id=patient.pk, procedure__procedure_date=procedure.procedure_date,
@@ -149,7 +150,7 @@ def _record_note_readings(procedure, requests: list[OutcomeRequest]) -> None:
 def _send_request(request: OutcomeRequest, plan: OutcomeSchedule) -> None:
     """Queue the questionnaire message (outbox) with a tokenised link; portal-only when no contact."""
     patient = request.patient
-    preference = ContactPreference.objects.filter(patient=patient).first()
+    preference = contact_preference(patient)
     wants_sms = preference is not None and preference.preferred_channel == Channel.SMS
     if patient.email and not (wants_sms and patient.phone):
         channel, to = Channel.EMAIL, patient.email

@@ -54,7 +54,7 @@ from triggerpoint.outcomes.registry_population import (
     weighted_choice,
 )
 from triggerpoint.outcomes.registry_summary import vectorised_summary
-from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure
+from triggerpoint.procedures.selectors import note_tables
 
 
 @dataclass
@@ -242,12 +242,13 @@ def generate(
     n_meas = 2 * n + 2 * int(sum(f["answered"].sum() for f in follow.values()))
     total = n + n_sites + n_inj + n_meas + n
     bar = tqdm(total=total, desc=progress_label, unit="row", disable=not show_progress, mininterval=1.0)
-    with bulk.fast_load([InjectionSite, Injectate, Procedure, Measurement, ProcedureOutcome], total):
-        proc_ids = bulk.next_ids(Procedure, n)
-        site_ids = bulk.next_ids(InjectionSite, n_sites)
+    tables = note_tables()
+    with bulk.fast_load([tables.site, tables.injectate, tables.procedure, Measurement, ProcedureOutcome], total):
+        proc_ids = bulk.next_ids(tables.procedure, n)
+        site_ids = bulk.next_ids(tables.site, n_sites)
 
         bulk.insert_columns(
-            InjectionSite,
+            tables.site,
             {
                 "id": site_ids,
                 "procedure_id": proc_ids[site_proc],
@@ -271,7 +272,7 @@ def generate(
         is_saline = inj_drug == "saline"
         volume = np.where(inj_unit == "mg_per_ml", 1.0, volume)
         bulk.insert_columns(
-            Injectate,
+            tables.injectate,
             {
                 "procedure_id": proc_ids[inj_proc],
                 "drug": inj_drug.tolist(),
@@ -292,7 +293,7 @@ def generate(
         payer = np.asarray([p for p, _ in PAYERS])[weighted_choice(rng, [w for _, w in PAYERS], n)]
         codes = np.asarray([json.dumps([c[0]]) for c in CONDITIONS])[condition]
         bulk.insert_columns(
-            Procedure,
+            tables.procedure,
             {
                 "id": proc_ids,
                 "public_id": bulk.uuid_hex(rng, n),
@@ -390,7 +391,7 @@ def generate(
             progress=bar.update,
         )
     bar.close()
-    bulk.reset_sequences([Procedure, InjectionSite])
+    bulk.reset_sequences([tables.procedure, tables.site])
     result.procedures = n
     result.sites = n_sites
     result.injectates = n_inj

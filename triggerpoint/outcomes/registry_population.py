@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 
 from triggerpoint.outcomes import bulk
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.selectors import patient_table
 
 # condition (primary ICD-10-CM), weight, muscles (weights), relief shift
 CONDITIONS: tuple[tuple[str, float, tuple[tuple[str, float], ...], float], ...] = (
@@ -83,15 +83,17 @@ def weighted_choice(rng: np.random.Generator, weights: Sequence[float], size: in
 def create_patients(rng: np.random.Generator, clinic_ids: Sequence[int], count: int, today: date,
                     clinic_weights: Sequence[float], progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Synthetic registry patients; returns (ids, clinic ids)."""
-    ids = bulk.next_ids(Patient, count)
+    table = patient_table()
+    ids = bulk.next_ids(table, count)
     clinic_of = np.asarray(clinic_ids)[weighted_choice(rng, clinic_weights, count)]
-    with bulk.fast_load([Patient], count):
+    with bulk.fast_load([table], count):
         _insert_patients(rng, ids, clinic_of, count, today, progress)
-    bulk.reset_sequences([Patient])
+    bulk.reset_sequences([table])
     return ids, clinic_of
 
 
 def _insert_patients(rng, ids, clinic_of, count, today, progress) -> None:
+    table = patient_table()
     sex = np.where(rng.random(count) < 0.62, "female", "male")
     ages = rng.integers(20 * 365, 85 * 365, count)
     dob = np.datetime64(today) - ages.astype("timedelta64[D]")
@@ -99,7 +101,7 @@ def _insert_patients(rng, ids, clinic_of, count, today, progress) -> None:
     family = np.asarray(FAMILY)[rng.integers(0, len(FAMILY), count)]
     now = bulk.datetime_text(np.full(count, np.datetime64(f"{today.isoformat()}T08:00:00")))
     bulk.insert_columns(
-        Patient,
+        table,
         {
             "id": ids,
             "public_id": bulk.uuid_hex(rng, count),

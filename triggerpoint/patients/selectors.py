@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 
 from triggerpoint.accounts.policy import audit_refusal, require_audited
@@ -36,3 +38,56 @@ def patient_by_mrn(clinic: Any, mrn: str) -> Patient | None:
 def allergies_asked(patient: Patient) -> bool:
     """Has anyone recorded the patient's allergy status ("no known drug allergies" counts; "unknown" does not)?"""
     return patient.allergy_status != AllergyStatus.UNKNOWN
+
+
+def birth_dates_and_sexes(clinic_id: int) -> Iterator[tuple[int, Any, str]]:
+    """(patient pk, date of birth, sex) of every patient of the clinic, deleted ones too (a research export
+    keeps their history), streamed in chunks: one query however many patients."""
+    return Patient.all_objects.filter(clinic_id=clinic_id).values_list("pk", "date_of_birth", "sex").iterator(
+        chunk_size=20000
+    )
+
+
+def patient_table() -> type[Patient]:
+    """For a bulk loader of synthetic patients (the outcomes registry, `triggerpoint demo --procedures N`) only:
+    it writes rows column by column at a scale `services.create_patient` is not for."""
+    return Patient
+
+
+def is_patient(value: Any) -> bool:
+    """Is this value a patient record (a worklist row that is the patient itself)?"""
+    return isinstance(value, Patient)
+
+
+def recently_updated(clinic: Any, count: int = 10) -> list[Patient]:
+    """The clinic's patients whose records changed most recently, newest first."""
+    return list(Patient.objects.filter(clinic=clinic).order_by("-updated_at")[:count])
+
+
+def has_patients_outside_demo() -> bool:
+    """Does the database hold any patient (deleted ones too) of a clinic that is not a demo clinic?"""
+    return Patient.all_objects.exclude(clinic__is_demo=True).exists()
+
+
+def patient_ids_matching(clinic: Any, *, public_id: str = "", text: str = ""):
+    """A query of the ids of the clinic's patients with that public id, or whose MRN is exactly `text` or whose
+    given or family name holds every word of it ("last, first" works too); for another app's filter
+    (`patient__in=`), run as a subquery of that one query."""
+    patients = Patient.objects.filter(clinic=clinic)
+    if public_id:
+        patients = patients.filter(public_id=public_id)
+    if text:
+        patients = patients.filter(_patient_match(text))
+    return patients.values("pk")
+
+
+def _patient_match(text: str) -> Q:
+    """MRN exactly, or every word of the text in the given or family name."""
+    match = Q(mrn__iexact=text)
+    words = [w for w in text.replace(",", " ").split() if w]
+    if words:
+        name = Q()
+        for word in words:
+            name &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+        match |= name
+    return match

@@ -150,3 +150,12 @@ def add_risk_factor(user, patient: Patient, kind: str, note: str = "") -> RiskFa
     risk.save()
     audit.record("patients.risk_factor.added", obj=risk, patient=patient, details={"kind": kind})
     return risk
+
+
+def lock_patient(patient_id: int) -> None:
+    """Lock the patient's row (deleted or not) until the caller's transaction ends.
+
+    Other apps serialise per patient on it: two notes of one day signed at once must not both start
+    a plan or a set of check-ins.
+    """
+    Patient.all_objects.select_for_update().filter(pk=patient_id).first()

@@ -21,7 +21,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import model_validator
 
 from triggerpoint.accounts.policy import require, scope_to_user
-from triggerpoint.assessment.models import Visit
+from triggerpoint.assessment.visit_reads import visit_of_patient
 from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
@@ -32,7 +32,7 @@ from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
 from triggerpoint.procedures.responses import CodesOut, DoseCheckOut
 from triggerpoint.procedures.schemas import CodesIn, DoseCheckIn
-from triggerpoint.screening.models import Consent, ScreeningRecord
+from triggerpoint.screening.selectors import consent_of_patient, screening_of_patient
 
 router = Router(tags=["procedures"])
 
@@ -238,13 +238,13 @@ def create_note(request, patient_id: UUID, payload: CreateNoteIn):
     links: dict[str, Any] = {}
 
     problems = []
-    for name, model, value in (
-        ("screening", ScreeningRecord, payload.screening_id),
-        ("consent", Consent, payload.consent_id),
-        ("assessment", Visit, payload.assessment_id),
+    for name, lookup, value in (
+        ("screening", screening_of_patient, payload.screening_id),
+        ("consent", consent_of_patient, payload.consent_id),
+        ("assessment", visit_of_patient, payload.assessment_id),
     ):
         if value is not None:
-            linked = model.objects.filter(public_id=value, patient=patient).first()
+            linked = lookup(patient, value)
             if linked is None:
                 problems.append(f"{name}_id: no such {name} for this patient")
             links[name] = linked

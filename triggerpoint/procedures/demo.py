@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from triggerpoint.core.context import acting_as
 from triggerpoint.procedures import amendments, drafting, note_reads, signing
-from triggerpoint.procedures.models import Procedure
+from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
 
 NECK_SHOULDER = [("upper_trapezius", "left"), ("upper_trapezius", "right"), ("levator_scapulae", "left"),
                  ("rhomboids", "right"), ("infraspinatus", "left")]
@@ -139,3 +139,27 @@ def extend(ctx) -> None:
         f"procedures: {len(signed)} signed procedure notes (dose-checked, coded; procedure_signed sent"
         f"{', one amended' if amended else ''}; {total_mg:.0f} mg local anaesthetic in all), {drafts} drafts"
     )
+
+
+def signed_history_note(patient, physician, day, *, performed_at: datetime) -> Procedure:
+    """A plain signed note of an earlier session, stored as it stands (for another app's demo history, e.g.
+    the outcomes demo's portal patient): lidocaine 1 % to three neck and shoulder sites under ultrasound.
+
+    Written directly, not through `signing`, so `procedure_signed` does not fire: the caller decides
+    what follows from it.
+    """
+    note = Procedure.objects.create(
+        clinic=patient.clinic, patient=patient, performed_by=physician, procedure_date=day,
+        performed_at=performed_at, guidance="ultrasound", pre_nrs=7, post_nrs=2,
+        observation_minutes=20, discharge_condition="stable", payer="medicare_lcd", diagnosis_codes=["M54.2"],
+    )
+    for position, (muscle, side) in enumerate(
+        (("upper_trapezius", "left"), ("upper_trapezius", "right"), ("levator_scapulae", "left"))
+    ):
+        InjectionSite.objects.create(procedure=note, position=position, muscle=muscle, side=side, insertions=2)
+    Injectate.objects.create(procedure=note, drug="lidocaine", concentration_percent=1, volume_ml=6, dose_mg=60)
+    note.status = ProcedureStatus.SIGNED
+    note.signed_at = note.performed_at + timedelta(minutes=40)
+    note.signed_by = physician
+    note.save()
+    return note

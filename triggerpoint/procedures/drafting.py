@@ -24,21 +24,13 @@ from triggerpoint.procedures.draft import HEADER_FIELDS, NoteDocument, given_dos
 from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
 from triggerpoint.procedures.note_reads import clinic_today, parse_document
 from triggerpoint.scheduling.selectors import procedure_appointment_here
-from triggerpoint.screening.models import Consent, ScreeningRecord
-
-
-def _latest_for_day(queryset, on: date):
-    return queryset.filter(planned_procedure_date=on).order_by("-created_at").first()
+from triggerpoint.screening.selectors import screening_planned_for, signed_consent_of
 
 
 def default_links(patient, on: date) -> dict[str, Any]:
     """The screening for that day, its signed consent and the patient's latest signed assessment."""
-    screening = _latest_for_day(ScreeningRecord.objects.filter(patient=patient), on)
-    consent = None
-    if screening is not None:
-        consent = (
-            Consent.objects.filter(screening=screening, signed_at__isnull=False).order_by("-signed_at").first()
-        )
+    screening = screening_planned_for(patient, on)
+    consent = signed_consent_of(screening) if screening is not None else None
     assessment = visit_reads.latest_signed_visit(patient, on)
     return {"screening": screening, "consent": consent, "assessment": assessment}
 

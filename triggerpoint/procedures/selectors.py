@@ -30,7 +30,7 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.procedures import coding
 from triggerpoint.procedures.exposure import PriorDose, load_limits
-from triggerpoint.procedures.models import Procedure, ProcedureStatus
+from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
 
 # Far enough back for every window in the limits table (toxins 90 days, steroids 365 days).
 HISTORY_DAYS = 365
@@ -288,3 +288,33 @@ def notes_for_appointments(appointment_ids: list[int]) -> dict[int, str]:
     for appointment_id, public_id, patient_id in rows:
         found.setdefault(appointment_id, reverse("procedures:note", args=[patient_id, public_id]))
     return found
+
+
+def locked_procedure(procedure) -> Procedure:
+    """The note read again under a row lock held until the caller's transaction ends (deleted or not), with its
+    clinic and patient: another app that makes one thing per note (an aftercare plan) checks and creates under it."""
+    return Procedure.all_objects.select_for_update().select_related("clinic", "patient").get(pk=procedure.pk)
+
+
+@dataclass(frozen=True)
+class NoteTables:
+    """The tables a procedure note is stored in: the note, its injection sites, its injectates."""
+
+    procedure: type[Procedure]
+    site: type[Any]
+    injectate: type[Any]
+
+
+def note_tables() -> NoteTables:
+    """For a bulk loader of synthetic notes (the outcomes registry, `triggerpoint demo --procedures N`) only:
+    it writes rows consistent by construction, column by column, at a scale the signing services are not for."""
+    return NoteTables(procedure=Procedure, site=InjectionSite, injectate=Injectate)
+
+
+def procedures_with_sites(procedure_ids: Iterable[int]) -> list[Procedure]:
+    """These notes (any status) with their clinic, sites and injectates loaded: three queries however many."""
+    return list(
+        Procedure.objects.filter(pk__in=list(procedure_ids)).select_related("clinic").prefetch_related(
+            "sites", "injectates"
+        )
+    )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can, require
-from triggerpoint.assessment.models import Visit
+from triggerpoint.assessment import visit_reads
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.atlas.suggest import suggest as rank_muscles
 from triggerpoint.atlas.suggest import validate_drawing
@@ -41,7 +41,7 @@ from triggerpoint.procedures import (
     signing,
 )
 from triggerpoint.procedures.models import GuidanceImage, Procedure
-from triggerpoint.screening.models import ScreeningRecord
+from triggerpoint.screening.selectors import recent_screenings
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -68,8 +68,8 @@ def _procedure_for(user, patient_id, procedure_id, action: str) -> Procedure:
 def new_note(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "procedure.edit")
 
-    screenings = list(ScreeningRecord.objects.filter(patient=patient).order_by("-planned_procedure_date")[:10])
-    assessments = list(Visit.objects.filter(patient=patient).order_by("-visit_date")[:10])
+    screenings = recent_screenings(patient, 10)
+    assessments = visit_reads.recent_visits(patient, 10)
     errors: list[str] = []
     if request.method == "POST":
         try:

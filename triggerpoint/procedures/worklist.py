@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from triggerpoint.accounts.policy import can, scope_to_user
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.procedures.models import Procedure, ProcedureStatus
-from triggerpoint.screening.models import ScreeningRecord
+from triggerpoint.screening.selectors import screened_for_day
 
 
 def sections(user) -> list[WorklistSection]:
@@ -38,13 +37,9 @@ def _ready_today(user) -> list[WorklistSection]:
         return []
 
     today = timezone.localdate(timezone=user.clinic.zone)
-    screenings = (
-        scope_to_user(ScreeningRecord.objects.select_related("patient"), user, "screening.view")
-        .filter(planned_procedure_date=today)
-        .exclude(Exists(Procedure.objects.filter(patient=OuterRef("patient"), procedure_date=today)))
-        .order_by("patient__family_name")
+    rows = screened_for_day(
+        user, today, without_patients=Procedure.objects.filter(procedure_date=today).values("patient_id")
     )
-    rows = list(screenings[:50])
     if not rows:
         return []
     return [

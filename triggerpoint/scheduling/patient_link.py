@@ -13,7 +13,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from triggerpoint.accounts.models import Role, User
+from triggerpoint.accounts.roles import Role
+from triggerpoint.accounts.selectors import active_staff_in_roles
 from triggerpoint.audit import services as audit
 from triggerpoint.notifications import services as outbox
 from triggerpoint.scheduling import rules, signals
@@ -84,8 +85,8 @@ def _tell_front_desk(appointment: Appointment, message: str) -> None:
     body = (f"A patient asked for another time for the appointment on {start:%a %d %b %Y %H:%M} "
             f"(MRN {appointment.patient.mrn}). Please call them and move it.\n\n"
             + (f"Their message: {message}" if message else "They left no message."))
-    front_desk = User.objects.filter(clinic=appointment.clinic, is_active=True, groups__name=Role.FRONT_DESK)
-    for user in front_desk.exclude(email="").distinct():
+    front_desk = active_staff_in_roles(appointment.clinic, [Role.FRONT_DESK])
+    for user in front_desk.exclude(email=""):
         outbox.enqueue(clinic=appointment.clinic, kind="scheduling.reschedule_request", channel="email",
                        to=user.email, subject="A patient asked to reschedule", body=body,
                        idempotency_key=f"scheduling.reschedule_request:{appointment.public_id}:"

@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from triggerpoint.notifications import services as outbox
-from triggerpoint.notifications.models import Notification
+from triggerpoint.notifications.selectors import message_exists
 from triggerpoint.patients.language import page_language
 from triggerpoint.scheduling import rules, signals
 from triggerpoint.scheduling.calendar import appointment_to_ics
@@ -44,8 +44,8 @@ from triggerpoint.scheduling.models import Appointment, AppointmentKind
 from triggerpoint.screening import facts as screening_facts
 from triggerpoint.screening import questionnaire_link
 from triggerpoint.screening import signals as screening_signals
-from triggerpoint.screening.models import ScreeningRecord
 from triggerpoint.screening.preparation import patient_date
+from triggerpoint.screening.selectors import screening_planned_for
 
 LINK_PURPOSE = "scheduling.appointment"
 CONFIRMATION = "scheduling.confirmation"
@@ -153,7 +153,7 @@ def _visit_message(appointment: Appointment, which: str, send_after: datetime | 
     language, words = words_for(patient)
     kind = {"booked": CONFIRMATION, "moved": MOVED, "reminder": REMINDER}[which]
     key = f"{kind}:{appointment.public_id}:{appointment.version}"
-    if Notification.objects.filter(idempotency_key=key).exists():  # a repeated signal: nothing new
+    if message_exists(key):  # a repeated signal: nothing new
         return None
     link, url = _appointment_link(appointment)
     values = visit_values(appointment, language, words, url)
@@ -171,11 +171,11 @@ def _visit_message(appointment: Appointment, which: str, send_after: datetime | 
                           link=link, attachments=attachments)
 
 
-def preparation_screening(appointment: Appointment) -> ScreeningRecord | None:
-    """The screening for this procedure: the patient's screening planned for the appointment's day."""
+def preparation_screening(appointment: Appointment):
+    """The screening for this procedure (a screening record, or None): the patient's screening planned for the
+    appointment's day."""
     day = appointment.starts_at.astimezone(appointment.clinic.zone).date()
-    return (ScreeningRecord.objects.filter(patient=appointment.patient, planned_procedure_date=day,
-                                           deleted_at__isnull=True).order_by("-created_at").first())
+    return screening_planned_for(appointment.patient, day)
 
 
 def preparation_time(appointment: Appointment, days_before: int) -> datetime:
@@ -190,7 +190,7 @@ def _preparation_message(appointment: Appointment):
     if appointment.appointment_type.kind != AppointmentKind.PROCEDURE:
         return None
     key = f"{PREPARATION}:{appointment.public_id}:{appointment.version}"
-    if Notification.objects.filter(idempotency_key=key).exists():
+    if message_exists(key):
         return None
     screening = preparation_screening(appointment)
     address = outbox.patient_channel(appointment.patient)
@@ -247,7 +247,7 @@ def on_status_changed(sender, appointment: Appointment, status=None, **kwargs) -
         outbox.revoke_links(LINK_PURPOSE, appointment)
 
 
-def on_screening_created(sender, screening: ScreeningRecord, **kwargs) -> None:
+def on_screening_created(sender, screening, **kwargs) -> None:
     """A screening planned after its procedure was booked: the preparation message can now be scheduled."""
     zone = screening.clinic.zone
     day_start = datetime.combine(screening.planned_procedure_date, time(0), tzinfo=zone)

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from triggerpoint.accounts.models import Role, User
 from triggerpoint.accounts.policy import audit_refusal, require_audited
+from triggerpoint.accounts.roles import Role
+from triggerpoint.accounts.selectors import active_staff_in_roles
 from triggerpoint.scheduling import rules
 from triggerpoint.scheduling.models import Appointment, AppointmentKind, AppointmentType, OpeningHours, Room
 
@@ -91,8 +92,7 @@ def rooms(clinic):
 
 def clinicians(clinic):
     """Staff who see patients (physicians and nurses) of the clinic, by name."""
-    return (User.objects.filter(clinic=clinic, is_active=True, groups__name__in=[Role.PHYSICIAN, Role.NURSE])
-            .distinct().order_by("last_name", "first_name", "username"))
+    return active_staff_in_roles(clinic, [Role.PHYSICIAN, Role.NURSE]).order_by("last_name", "first_name", "username")
 
 
 def get_appointment_for_user(user: Any, public_id: Any, action: str, patient_id: Any = None) -> Appointment:

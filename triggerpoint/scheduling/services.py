@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from triggerpoint.accounts.models import Role, User
 from triggerpoint.accounts.policy import require
+from triggerpoint.accounts.roles import Role
+from triggerpoint.accounts.services import lock_account
 from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import Finding
 from triggerpoint.scheduling import rules, selectors, signals
@@ -87,7 +88,7 @@ def _check_resources(clinic, appointment_type: AppointmentType, clinician, room:
 
 def _lock_resources(clinician, room: Room | None) -> None:
     """Serialise bookings per clinician and per room (PostgreSQL row locks; SQLite writes are serial anyway)."""
-    list(User.objects.select_for_update().filter(pk=clinician.pk).values_list("pk", flat=True))
+    lock_account(clinician)
     if room is not None:
         list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk", flat=True))
 

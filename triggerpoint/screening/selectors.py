@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 
+from triggerpoint.accounts.policy import scope_to_user
 from triggerpoint.screening.models import Consent, ScreeningRecord, ScreeningStatus
 
 # A screening counts for a visit when it was planned for that day or in the weeks before (a re-screen is
@@ -40,3 +42,40 @@ def screening_readiness(screening: ScreeningRecord) -> tuple[bool, str]:
     if screening.reviewed_at or screening.overridden_at:
         return True, f"Screening {result}, signed off."
     return False, f"Screening result: {result}; a physician has not signed it off."
+
+
+def screening_planned_for(patient, on_date: date) -> ScreeningRecord | None:
+    """The patient's newest screening planned for exactly that day (the one a note or a preparation message
+    of that day goes with), or None."""
+    return ScreeningRecord.objects.filter(patient=patient, planned_procedure_date=on_date).order_by("-created_at").first()
+
+
+def signed_consent_of(screening: ScreeningRecord) -> Consent | None:
+    """The screening's most recently signed consent, or None when none is signed."""
+    return Consent.objects.filter(screening=screening, signed_at__isnull=False).order_by("-signed_at").first()
+
+
+def recent_screenings(patient, count: int = 10) -> list[ScreeningRecord]:
+    """The patient's latest screenings, latest planned date first (a new note's "link a screening" list)."""
+    return list(ScreeningRecord.objects.filter(patient=patient).order_by("-planned_procedure_date")[:count])
+
+
+def screening_of_patient(patient, public_id: Any) -> ScreeningRecord | None:
+    """This patient's screening with that public id, or None (another patient's is None too)."""
+    return ScreeningRecord.objects.filter(public_id=public_id, patient=patient).first()
+
+
+def consent_of_patient(patient, public_id: Any) -> Consent | None:
+    """This patient's consent with that public id (signed or not), or None."""
+    return Consent.objects.filter(public_id=public_id, patient=patient).first()
+
+
+def screened_for_day(user, on_date: date, *, without_patients: Any = None, count: int = 50) -> list[ScreeningRecord]:
+    """Screenings this user may see planned for `on_date`, with their patients, by family name (at most `count`);
+    `without_patients` (a query of patient ids) leaves those patients out, in the same query."""
+    screenings = scope_to_user(ScreeningRecord.objects.select_related("patient"), user, "screening.view").filter(
+        planned_procedure_date=on_date
+    )
+    if without_patients is not None:
+        screenings = screenings.exclude(patient_id__in=without_patients)
+    return list(screenings.order_by("patient__family_name")[:count])

@@ -12,12 +12,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from triggerpoint.audit.actions import actions_starting_with
-from triggerpoint.audit.models import AuditEvent
-from triggerpoint.patients.models import Patient
+from triggerpoint.audit.selectors import clinic_events
+from triggerpoint.patients.selectors import patient_ids_matching
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -66,36 +66,19 @@ class AuditLogFilter:
         }
         return {k: v for k, v in values.items() if v}
 
-    def apply(self, clinic) -> QuerySet[AuditEvent]:
-        events = AuditEvent.objects.filter(clinic=clinic)
-        patients = Patient.objects.filter(clinic=clinic)
-        if self.patient_id:
-            events = events.filter(patient__in=patients.filter(public_id=self.patient_id).values("pk"))
-        if self.patient:
-            events = events.filter(patient__in=patients.filter(_patient_match(self.patient)).values("pk"))
-        if self.user:
-            events = events.filter(actor_label=self.user)  # exact: usernames are case-sensitive, and the index serves it
-        if self.action:
-            events = events.filter(action__in=actions_starting_with(self.action))
+    def apply(self, clinic) -> QuerySet:
+        patients = None
+        if self.patient_id or self.patient:
+            patients = patient_ids_matching(clinic, public_id=self.patient_id, text=self.patient)
         zone = clinic.zone
-        if self.date_from:
-            events = events.filter(at__gte=dt.datetime.combine(self.date_from, dt.time.min, tzinfo=zone))
+        since = dt.datetime.combine(self.date_from, dt.time.min, tzinfo=zone) if self.date_from else None
+        before = None
         if self.date_to:
-            end = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-            events = events.filter(at__lt=end)
-        return events.select_related("patient")
-
-
-def _patient_match(text: str) -> Q:
-    """MRN exactly, or every word of the text in the given or family name."""
-    match = Q(mrn__iexact=text)
-    words = [w for w in text.replace(",", " ").split() if w]
-    if words:
-        name = Q()
-        for word in words:
-            name &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
-        match |= name
-    return match
+            before = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        return clinic_events(
+            clinic, patients=patients, actor_label=self.user,
+            actions=actions_starting_with(self.action) if self.action else None, since=since, before=before,
+        )
 
 
 class CappedPaginator(Paginator):

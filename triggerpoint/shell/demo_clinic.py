@@ -21,11 +21,14 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from triggerpoint.accounts import mfa
-from triggerpoint.accounts.models import User
-from triggerpoint.clinics.models import Clinic
+from triggerpoint.accounts.demo import create_account
+from triggerpoint.accounts.selectors import account_named
+from triggerpoint.clinics import selectors as clinic_reads
+from triggerpoint.clinics.services import create_clinic
 from triggerpoint.core import plugins
 from triggerpoint.core.context import acting_as
-from triggerpoint.patients.models import Allergy, Medication, Patient, RiskFactor
+from triggerpoint.patients.demo_records import create_demo_patient
+from triggerpoint.patients.selectors import has_patients_outside_demo
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published demo credential, demo clinics only
 
@@ -66,10 +69,10 @@ class DemoContext:
     seed: int
     rng: random.Random
     today: date
-    clinics: list[Clinic]
-    staff: dict[str, User]
-    patients: list[Patient]
-    portal_patient: Patient | None = None
+    clinics: list[Any]  # clinics.Clinic
+    staff: dict[str, Any]  # username -> accounts.User
+    patients: list[Any]  # patients.Patient
+    portal_patient: Any = None  # the patient of the portal account, once made
     notes: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -80,11 +83,11 @@ def totp_key_for(seed: int, username: str) -> str:
 
 
 def demo_present() -> bool:
-    return Clinic.objects.filter(is_demo=True).exists()
+    return clinic_reads.demo_present()
 
 
 def refuse_if_real_data() -> None:
-    if Clinic.objects.filter(is_demo=False).exists() or Patient.all_objects.exclude(clinic__is_demo=True).exists():
+    if clinic_reads.has_real_clinics() or has_patients_outside_demo():
         raise DemoRefused(
             "This database holds non-demo clinics or patients. The demo builder never touches real data; "
             "point DATABASE_URL at an empty database instead."
@@ -98,17 +101,17 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, onl
     rng = random.Random(seed)
     today = today or timezone.localdate()
     clinics = [
-        Clinic.objects.create(name="Riverside Pain & Spine Clinic", slug="riverside", phone="(555) 010-2000",
+        create_clinic(name="Riverside Pain & Spine Clinic", slug="riverside", phone="(555) 010-2000",
                               after_hours_phone="(555) 010-2999", address="100 River Road, Springfield", is_demo=True,
                               mrn_prefix="RIV-", mrn_width=6),
-        Clinic.objects.create(name="Hillcrest Pain Clinic", slug="hillcrest", phone="(555) 010-3000",
+        create_clinic(name="Hillcrest Pain Clinic", slug="hillcrest", phone="(555) 010-3000",
                               after_hours_phone="(555) 010-3999", address="5 Hill Street, Springfield", is_demo=True,
                               mrn_prefix="HIL-", mrn_width=6),
     ]
-    staff: dict[str, User] = {}
+    staff: dict[str, Any] = {}
     for username, first, last, role, clinic_index in STAFF:
-        user = User.objects.create_user(username, email=f"{username}@clinic.example", password=DEMO_PASSWORD,
-                                         first_name=first, last_name=last, clinic=clinics[clinic_index])
+        user = create_account(username, email=f"{username}@clinic.example", password=DEMO_PASSWORD,
+                              first_name=first, last_name=last, clinic=clinics[clinic_index])
         user.groups.add(Group.objects.get_or_create(name=role)[0])
         mfa.provision_totp(user, totp_key_for(seed, username))
         staff[username] = user
@@ -117,8 +120,8 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, onl
         for i in range(patients):
             clinic = clinics[0] if i % 8 != 7 else clinics[1]
             ctx.patients.append(_make_patient(rng, clinic, i, today))
-    portal_user = User.objects.create_user("patient.demo", email="patient.demo@example.org", password=DEMO_PASSWORD,
-                                           first_name=ctx.patients[0].given_name, last_name=ctx.patients[0].family_name)
+    portal_user = create_account("patient.demo", email="patient.demo@example.org", password=DEMO_PASSWORD,
+                                 first_name=ctx.patients[0].given_name, last_name=ctx.patients[0].family_name)
     ctx.patients[0].portal_user = portal_user
     ctx.patients[0].save(update_fields=["portal_user"])
     ctx.portal_patient = ctx.patients[0]
@@ -128,14 +131,13 @@ def build_demo(patients: int = 40, seed: int = 7, today: date | None = None, onl
     return ctx
 
 
-def _make_patient(rng: random.Random, clinic: Clinic, index: int, today: date) -> Patient:
+def _make_patient(rng: random.Random, clinic, index: int, today: date):
     sex = rng.choice(["female", "male"])
     given = rng.choice(GIVEN_F if sex == "female" else GIVEN_M)
     age_days = rng.randint(22 * 365, 82 * 365)
     weight = Decimal(str(round(rng.uniform(52, 110) if sex == "female" else rng.uniform(62, 125), 1)))
     height = Decimal(str(round(rng.uniform(152, 178) if sex == "female" else rng.uniform(165, 192), 1)))
-    patient = Patient.objects.create(
-        clinic=clinic,
+    fields = dict(
         mrn=f"{clinic.slug[:3].upper()}-{100000 + index * 37:06d}",
         given_name=given,
         family_name=rng.choice(FAMILY),
@@ -149,20 +151,14 @@ def _make_patient(rng: random.Random, clinic: Clinic, index: int, today: date) -
         address=f"{rng.randint(1, 999)} Demo Street, Springfield",
         preferred_language="es" if rng.random() < 0.2 else "en",
     )
+    # Drawn in the order the records are stored, so a seed gives the same patients as before.
     allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 1, 2]))
-    for substance, reaction, severity in allergies:
-        Allergy.objects.create(clinic=clinic, patient=patient, substance=substance, reaction=reaction, severity=severity)
-    # Every demo patient was asked (issue 14: "no known drug allergies" is a recorded answer, not an empty list).
-    Patient.objects.filter(pk=patient.pk).update(allergy_status="has_allergies" if allergies else "nkda")
-    patient.allergy_status = "has_allergies" if allergies else "nkda"
-    for name, drug_class in rng.sample(MEDICATIONS, k=rng.randint(0, 3)):
-        Medication.objects.create(clinic=clinic, patient=patient, name=name, drug_class=drug_class)
-    for kind in rng.sample(RISKS, k=rng.choice([0, 0, 1, 1, 2])):
-        if kind == "diabetes" or rng.random() < 0.7:
-            RiskFactor.objects.create(clinic=clinic, patient=patient, kind=kind)
+    medications = rng.sample(MEDICATIONS, k=rng.randint(0, 3))
+    risk_kinds = [kind for kind in rng.sample(RISKS, k=rng.choice([0, 0, 1, 1, 2]))
+                  if kind == "diabetes" or rng.random() < 0.7]
     if sex == "female" and age_days < 40 * 365 and rng.random() < 0.1:
-        RiskFactor.objects.create(clinic=clinic, patient=patient, kind="pregnancy")
-    return patient
+        risk_kinds.append("pregnancy")
+    return create_demo_patient(clinic, fields, allergies=allergies, medications=medications, risk_kinds=risk_kinds)
 
 
 def login_lines(seed: int) -> list[str]:
@@ -170,7 +166,7 @@ def login_lines(seed: int) -> list[str]:
 
     lines = [f"Demo password for every account: {DEMO_PASSWORD}", ""]
     for username, _first, _last, role, _clinic_index in STAFF:
-        user = User.objects.filter(username=username).first()
+        user = account_named(username)
         if user is None:
             continue
         device = TOTPDevice.objects.filter(user=user).first()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from triggerpoint.core import plugins
 from triggerpoint.core.worklist import WorklistSection
-from triggerpoint.patients.models import Patient
+from triggerpoint.patients.selectors import is_patient
 
 
 def sections_for(user) -> list[WorklistSection]:
@@ -37,7 +37,7 @@ def patient_ids_shown(sections: list[WorklistSection]) -> list[int]:
             if not isinstance(value, (list, tuple)):
                 continue
             for item in value:
-                if isinstance(item, Patient):
+                if is_patient(item):
                     patient_id = item.pk
                 elif isinstance(item, dict):
                     patient_id = getattr(item.get("patient"), "pk", None)

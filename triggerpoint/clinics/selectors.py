@@ -1,0 +1,15 @@
+"""Reads of clinics for other apps (the demo builder's safety checks)."""
+
+from __future__ import annotations
+
+from triggerpoint.clinics.models import Clinic
+
+
+def demo_present() -> bool:
+    """Is there a demo clinic (built by `triggerpoint demo`)?"""
+    return Clinic.objects.filter(is_demo=True).exists()
+
+
+def has_real_clinics() -> bool:
+    """Is there any clinic that is not a demo clinic?"""
+    return Clinic.objects.filter(is_demo=False).exists()
