@@ -31,10 +31,15 @@ STAFF_ROLES = frozenset(Role.values)
 _portal_patient_lookup: Callable[[Any], Any] | None = None
 
 
-def set_portal_patient_lookup(lookup: Callable[[Any], Any]) -> None:
-    """Called by the patients app at start-up: how a portal account finds its patient record."""
-    global _portal_patient_lookup
+_chart_ids_lookup: Callable[[Any], list[int]] | None = None
+
+
+def set_portal_patient_lookup(lookup: Callable[[Any], Any], chart_ids: Callable[[Any], list[int]] | None = None) -> None:
+    """Called by the patients app at start-up: how a portal account finds its patient record, and the
+    charts that make up that patient after a merge (`patients.selectors.chart_ids`)."""
+    global _portal_patient_lookup, _chart_ids_lookup
     _portal_patient_lookup = lookup
+    _chart_ids_lookup = chart_ids
 
 
 class User(AbstractUser):
@@ -66,6 +71,16 @@ class User(AbstractUser):
                 raise ImproperlyConfigured("No portal patient lookup: is triggerpoint.patients installed?")
             self._portal_patient_cache = _portal_patient_lookup(self)
         return self._portal_patient_cache
+
+    @property
+    def portal_chart_ids(self) -> frozenset[int]:
+        """The primary keys of every chart of this portal account's patient (one, or more after a merge)."""
+        patient = self.portal_patient
+        if patient is None:
+            return frozenset()
+        if _chart_ids_lookup is None:
+            return frozenset({patient.pk})
+        return frozenset(_chart_ids_lookup(patient))
 
     def role_labels(self) -> list[str]:
         return [Role(r).label for r in sorted(self.roles)]

@@ -32,7 +32,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.patients.language import link_page_language
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures.models import Procedure
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.
@@ -74,7 +74,7 @@ def _plan_for_user(user, patient_id, plan_id, action: str) -> AftercarePlan:
     patient = get_patient_for_user(user, patient_id, action)
     plan = (
         AftercarePlan.objects.select_related("clinic", "patient", "procedure")
-        .filter(patient=patient, public_id=plan_id)
+        .filter(patient_id__in=chart_ids(patient), public_id=plan_id)
         .first()
     )
     if plan is None:
@@ -244,7 +244,7 @@ def plan_stop_reminders(request, patient_id, plan_id):
 @require_http_methods(["GET", "POST"])
 def create_plan(request, patient_id, procedure_id):
     patient = get_patient_for_user(request.user, patient_id, "aftercare.edit")
-    procedure = Procedure.objects.filter(patient=patient, public_id=procedure_id).first()
+    procedure = Procedure.objects.filter(patient_id__in=chart_ids(patient), public_id=procedure_id).first()
     if procedure is None:
         raise Http404("No such procedure.")
     existing = services.plan_covering(procedure)

@@ -73,6 +73,12 @@ class Patient(ClinicalRecord):
     # The phone's digits only (a leading US country code 1 dropped): what the search box and the duplicate
     # check compare, whatever the format typed. Kept by save() and save_versioned(); indexed (migration 0006).
     phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    # A duplicate chart merged into another (patients.merging): set once, never cleared. The absorbed chart
+    # keeps its signed records (the database refuses to move them) and is read through the survivor; it is
+    # read-only and hidden from search, and every lookup by id, MRN or portal account follows the link.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="absorbed_charts", editable=False)
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]

@@ -95,7 +95,7 @@ def find_likely_duplicates(clinic, data: dict[str, Any]) -> list[Candidate]:
         if reason not in entry.reasons:
             entry.reasons.append(reason)
 
-    base = Patient.objects.filter(clinic=clinic)
+    base = Patient.objects.filter(clinic=clinic, merged_into__isnull=True)  # a merged chart is its survivor
     dob = data.get("date_of_birth")
     wanted = name_key(data.get("given_name", ""), data.get("family_name", ""))
     if dob and wanted:

@@ -107,12 +107,18 @@ def _search_name_q(text: str) -> Q:
 
 def find_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui") -> list[Patient]:
     """Patients of the user's clinic matching `query`, with `last_visit`; every patient shown is audited."""
-    qs = scope_to_user(Patient.objects.all(), user, "patient.list")
+    qs = scope_to_user(Patient.objects.filter(merged_into__isnull=True), user, "patient.list")  # merged: hidden
     condition = build_filter(query)
     if condition is not None:
         qs = qs.filter(condition)
     results = list(qs.order_by("family_name", "given_name", "date_of_birth")[:limit])
-    seen = last_visits.last_visit_dates(p.pk for p in results)
+    # A chart merged into a result is the same patient: its visits count for the result's last visit.
+    owner = {p.pk: p.pk for p in results}
+    if results:
+        owner.update(Patient.all_objects.filter(merged_into_id__in=list(owner)).values_list("pk", "merged_into_id"))
+    seen: dict = {}
+    for pk, day in last_visits.last_visit_dates(owner).items():
+        seen[owner[pk]] = max(day, seen.get(owner[pk], day))
     for patient in results:
         patient.last_visit = seen.get(patient.pk)
     details = {"channel": channel, "query_length": len((query or "").strip()), "results": len(results)}
