@@ -36,7 +36,7 @@ FAMILY = ["García", "Garcia", "Smith", "Nguyen", "Müller", "Johnson", "López"
 def load(clinic, count: int) -> None:
     from triggerpoint.accounts.models import User
     from triggerpoint.assessment.models import Visit
-    from triggerpoint.patients.folding import fold
+    from triggerpoint.patients.folding import fold, phone_digits
     from triggerpoint.patients.models import Patient
 
     have = Patient.objects.filter(clinic=clinic).count()
@@ -47,11 +47,12 @@ def load(clinic, count: int) -> None:
     for n in range(have, count):
         family = f"{rng.choice(FAMILY)}{'' if n % 3 else '-' + rng.choice(FAMILY)}"
         given = rng.choice(GIVEN)
-        batch.append(Patient(  # bulk_create skips save(): the folded search key is set here
+        born = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 30000))
+        phone = f"(555) {rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"
+        batch.append(Patient(  # bulk_create skips save(): the stored search keys are set here
             clinic=clinic, mrn=f"BEN-{n:07d}", given_name=given, family_name=family,
-            search_name=fold(f"{family} {given}"),
-            date_of_birth=date(1930, 1, 1) + timedelta(days=rng.randrange(0, 30000)),
-            phone=f"(555) {rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}", sex="unknown",
+            search_name=fold(f"{family} {given}"), phone_digits=phone_digits(phone),
+            date_of_birth=born, phone=phone, sex="unknown",
         ))
         if len(batch) == 5000:
             Patient.objects.bulk_create(batch)

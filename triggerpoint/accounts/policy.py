@@ -35,6 +35,8 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "patient.create": frozenset({P, N, F}),
     "patient.update": frozenset({P, N, F}),
     "patient.update_clinical": frozenset({P, N}),
+    # merging a duplicate chart into another (patients.merging): the clinic admin, who answers for the records
+    "patient.merge": frozenset({C}),
     "worklist.view": frozenset({P, N, F}),
     # schedule (scheduling app): the day and week views show who comes when (name, DOB, MRN), so they
     # are patient data; clinic admins run the diary in small clinics, so they may book too.
@@ -118,10 +120,14 @@ def _record_clinic_id(record: Any) -> int | None:
     return clinic_id
 
 
+def _is_patient(record: Any) -> bool:
+    return getattr(record, "_meta", None) is not None and record._meta.label == "patients.Patient"
+
+
 def _record_patient_id(record: Any) -> int | None:
     if record is None:
         return None
-    if getattr(record, "_meta", None) is not None and record._meta.label == "patients.Patient":
+    if _is_patient(record):
         return record.pk
     return getattr(record, "patient_id", None)
 
@@ -138,7 +144,9 @@ def can(user: Any, action: str, record: Any = None) -> bool:
             return False
         if record is None:
             return True
-        return _record_patient_id(record) == patient.pk
+        if _is_patient(record):  # the chart itself: the surviving one (a merged chart is reached through it)
+            return record.pk == patient.pk
+        return _record_patient_id(record) in user.portal_chart_ids
     if not user.clinic_id:
         return False
     if not (user.roles & STAFF_PERMISSIONS.get(action, frozenset())):
@@ -162,7 +170,7 @@ def _same_scope(user: Any, record: Any) -> bool:
     if user.clinic_id:
         return _record_clinic_id(record) == user.clinic_id
     patient = getattr(user, "portal_patient", None)
-    return patient is not None and _record_patient_id(record) == patient.pk
+    return patient is not None and _record_patient_id(record) in user.portal_chart_ids
 
 
 def scope_to_user(queryset, user: Any, action: str):
@@ -175,7 +183,7 @@ def scope_to_user(queryset, user: Any, action: str):
     model = queryset.model
     if model._meta.label == "patients.Patient":
         return queryset.filter(pk=patient.pk)
-    return queryset.filter(patient_id=patient.pk)
+    return queryset.filter(patient_id__in=user.portal_chart_ids)
 
 
 def get_record_for_user(user: Any, model: Any, public_id: Any, action: str):

@@ -74,7 +74,7 @@ def _plan_for_user(user, patient_id, plan_id, action: str) -> AftercarePlan:
     patient = get_patient_for_user(user, patient_id, action)
     plan = (
         AftercarePlan.objects.select_related("clinic", "patient", "procedure")
-        .filter(patient=patient, public_id=plan_id)
+        .filter(patient_id__in=chart_ids(patient), public_id=plan_id)
         .first()
     )
     if plan is None:

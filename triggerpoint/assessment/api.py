@@ -43,7 +43,7 @@ from triggerpoint.assessment.schemas import (
 from triggerpoint.core import plausible
 from triggerpoint.core.contract_body import ContractBody
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 
 router = Router(tags=["assessments"])
 
@@ -105,7 +105,7 @@ def _version(payload: dict[str, Any]) -> int:
 def assessment_visits(request, patient_id: UUID):
     patient = get_patient_for_user(request.auth, patient_id, "patient.view")
     require(request.auth, "assessment.view", patient)
-    visits = scope_to_user(Visit.objects.filter(patient=patient), request.auth, "assessment.view")
+    visits = scope_to_user(Visit.objects.filter(patient_id__in=chart_ids(patient)), request.auth, "assessment.view")
     rows = [_summary(v) for v in visits.select_related("patient", "clinician", "signed_by")]
     visit_reads.view_patient_visits(request.auth, patient, len(rows))
     return rows

@@ -35,7 +35,7 @@ from triggerpoint.assessment.diagnoses import search_codes
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitDiagnosis
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 
 
 def _is_htmx(request) -> bool:
@@ -49,7 +49,7 @@ def _is_htmx(request) -> bool:
 @require_GET
 def patient_visits(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "patient.view_clinical")
-    visits = list(scope_to_user(Visit.objects.filter(patient=patient), request.user, "assessment.view"))
+    visits = list(scope_to_user(Visit.objects.filter(patient_id__in=chart_ids(patient)), request.user, "assessment.view"))
     visit_reads.view_patient_visits(request.user, patient, len(visits))
     return render(
         request,

@@ -27,7 +27,7 @@ from triggerpoint.assessment.visit_input import DERIVED_FIELDS, EDITABLE_FIELDS,
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.catalogues.drugs import load_drugs
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 
 STORED_FIELDS = EDITABLE_FIELDS + DERIVED_FIELDS
 
@@ -116,7 +116,7 @@ def get_visit(user, patient_public_id, visit_public_id, action: str) -> Visit:
     patient = get_patient_for_user(user, patient_public_id, "patient.view_clinical" if user.clinic_id else "patient.view")
     try:
         visit = Visit.objects.select_related("patient", "clinician", "signed_by").get(
-            public_id=visit_public_id, patient=patient
+            public_id=visit_public_id, patient_id__in=chart_ids(patient)
         )
     except (Visit.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404("No such visit.") from exc
@@ -155,7 +155,7 @@ def visit_of_patient(patient, public_id: Any) -> Visit | None:
 
 def latest_signed_visit(patient, on: date | None = None) -> Visit | None:
     """The patient's latest signed visit (on or before `on` when given): what "the plan" of a later step means."""
-    visits = Visit.objects.filter(patient=patient, status="signed")
+    visits = Visit.objects.filter(patient_id__in=chart_ids(patient), status="signed")
     if on is not None:
         visits = visits.filter(visit_date__lte=on)
     return visits.order_by("-visit_date", "-signed_at").first()

@@ -46,7 +46,7 @@ from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, u
 from triggerpoint.followup.selectors import checkins_to_review, due_checkins, view_record
 from triggerpoint.followup.triage import published_symptoms, triage
 from triggerpoint.followup.triage_request import TriageRequestIn
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 
 router = Router(tags=["followup"])
 
@@ -305,7 +305,7 @@ def followup_checkins(request: HttpRequest, status: str = "due"):
 def followup_patient_checkins(request: HttpRequest, patient_id: UUID):
     """Every check-in of one patient, newest first."""
     patient = get_patient_for_user(request.auth, patient_id, "followup.view")
-    rows = list(CheckIn.objects.filter(patient=patient).select_related("patient", "procedure").order_by("-due_at"))
+    rows = list(CheckIn.objects.filter(patient_id__in=chart_ids(patient)).select_related("patient", "procedure").order_by("-due_at"))
     audit.record("followup.checkins.viewed", obj=patient, details={"count": len(rows)})
     return [checkin_out(c) for c in rows]
 

@@ -17,6 +17,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.followup.alerts import acknowledge_alert
 from triggerpoint.followup.checkins import mark_reviewed
 from triggerpoint.followup.models import Alert, AlertStatus, CallNote, CallOutcome, CheckIn
+from triggerpoint.patients.selectors import chart_ids
 
 
 def add_call_note(
@@ -29,7 +30,7 @@ def add_call_note(
     if outcome not in CallOutcome.values:
         raise ValidationError({"outcome": [f"Choose one of {list(CallOutcome.values)}."]})
     for record in (alert, checkin):
-        if record is not None and record.patient_id != patient.pk:
+        if record is not None and record.patient_id not in chart_ids(patient):
             raise ValidationError("That alert or check-in belongs to another patient.")
     if alert is not None and checkin is None:
         checkin = alert.checkin

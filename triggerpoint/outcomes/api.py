@@ -15,7 +15,7 @@ from triggerpoint.core.plausible import ReportDate, ScheduledDate
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.outcomes import analytics, display, services
 from triggerpoint.outcomes.models import Measurement, Source
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures.selectors import procedure_for_patient
 
 router = Router(tags=["outcomes"])
@@ -53,7 +53,7 @@ def outcomes_instruments(request):
 @router.get("/patients/{public_id}/measurements", url_name="outcomes_list_measurements")
 def outcomes_list_measurements(request, public_id: str):
     patient = get_patient_for_user(request.auth, public_id, "outcomes.view")
-    rows = Measurement.objects.filter(patient=patient).select_related("procedure").order_by("measured_at")
+    rows = Measurement.objects.filter(patient_id__in=chart_ids(patient)).select_related("procedure").order_by("measured_at")
     audit.record("outcomes.measurements.listed", obj=patient, details={"channel": "api"})
     return {"measurements": [_measurement(m) for m in rows]}
 

@@ -32,6 +32,7 @@ from triggerpoint.outcomes.models import (
     TimePoint,
 )
 from triggerpoint.outcomes.schedule import FOLLOW_UP_CHOICES, outcome_schedule
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.selectors import signed_procedures
 
 
@@ -71,7 +72,7 @@ def record_measurements(
         problems.append(f"unknown time point {time_point!r}; allowed: {', '.join(TimePoint.values)}")
     if source not in Source.values:
         problems.append(f"unknown source {source!r}; allowed: {', '.join(Source.values)}")
-    if procedure is not None and procedure.patient_id != patient.pk:
+    if procedure is not None and procedure.patient_id not in chart_ids(patient):
         problems.append("the procedure belongs to another patient")
     if procedure is not None and procedure.status != "signed":
         problems.append("outcomes follow a signed procedure; this one is a draft")

@@ -22,7 +22,7 @@ from triggerpoint.notifications.services import LinkInvalid, resolve_link
 from triggerpoint.outcomes import analytics, display, exports, outcome_requests, services
 from triggerpoint.outcomes.models import Dimension, OutcomeRequest, RequestStatus, Source, TimePoint
 from triggerpoint.patients.language import link_page_language
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures.selectors import procedure_for_patient, signed_procedures
 
 EXPORT_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -98,7 +98,7 @@ def _patient_outcomes(request, public_id):
 def repeat_decision(request, public_id):
     """The repeat-injection decision partial (htmx target; the procedures page can load it too)."""
     patient = get_patient_for_user(request.user, public_id, "outcomes.view")
-    last = signed_procedures(patient=patient).order_by("-procedure_date").first()
+    last = signed_procedures(patient_id__in=chart_ids(patient)).order_by("-procedure_date").first()
     planned, regions, payer = _repeat_inputs(request, patient, last)
     context = display.repeat_context(patient, planned, regions, payer)
     audit.record("outcomes.repeat_decision.viewed", obj=patient,
@@ -390,7 +390,7 @@ def portal_request(request, public_id):
     except (OutcomeRequest.DoesNotExist, ValueError) as exc:
         raise Http404("No such questionnaire.") from exc
     require(request.user, "outcomes.record", outcome_request)
-    if outcome_request.patient_id != patient.pk:
+    if outcome_request.patient_id not in chart_ids(patient):
         raise Http404("No such questionnaire.")
     return _answer(request, outcome_request, Source.PORTAL, {"via_link": False})
 

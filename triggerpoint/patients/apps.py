@@ -12,6 +12,6 @@ class PatientsConfig(AppConfig):
     def ready(self) -> None:
         # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.accounts.portal_lookup import set_portal_patient_lookup
-        from triggerpoint.patients.selectors import portal_patient_of
+        from triggerpoint.patients.selectors import chart_ids, portal_patient_of
 
-        set_portal_patient_lookup(portal_patient_of)
+        set_portal_patient_lookup(portal_patient_of, chart_ids)

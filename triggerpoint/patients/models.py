@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from triggerpoint.core.models import ClinicalRecord
-from triggerpoint.patients.folding import fold
+from triggerpoint.patients.folding import fold, phone_digits
 from triggerpoint.patients.payers import validate_payer
 
 
@@ -70,29 +70,49 @@ class Patient(ClinicalRecord):
     # "family given", folded (accents, case, punctuation gone): what the search box matches names against.
     # Kept by save() and save_versioned(); on PostgreSQL a trigram index serves "contains" (migration 0005).
     search_name = models.CharField(max_length=210, blank=True, editable=False)
+    # The phone's digits only (a leading US country code 1 dropped): what the search box and the duplicate
+    # check compare, whatever the format typed. Kept by save() and save_versioned(); indexed (migration 0006).
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    # A duplicate chart merged into another (patients.merging): set once, never cleared. The absorbed chart
+    # keeps its signed records (the database refuses to move them) and is read through the survivor; it is
+    # read-only and hidden from search, and every lookup by id, MRN or portal account follows the link.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="absorbed_charts", editable=False)
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic")]
-        indexes = [models.Index(fields=["clinic", "family_name"])]
+        indexes = [models.Index(fields=["clinic", "family_name"]),
+                   models.Index(fields=["clinic", "phone_digits"], name="patient_clinic_phone_digits")]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
 
     NAME_FIELDS = ("given_name", "family_name")
 
-    def save(self, *args, **kwargs):
+    def _derived_fields(self, fields) -> list[str]:
+        """Set the stored search keys; the ones that `fields` (None: all) touch, to save with them."""
         self.search_name = fold(f"{self.family_name} {self.given_name}")
+        self.phone_digits = phone_digits(self.phone)
+        if fields is None:
+            return []
+        derived = []
+        if set(self.NAME_FIELDS) & set(fields):
+            derived.append("search_name")
+        if "phone" in fields:
+            derived.append("phone_digits")
+        return derived
+
+    def save(self, *args, **kwargs):
         fields = kwargs.get("update_fields")
-        if fields is not None and set(self.NAME_FIELDS) & set(fields):
-            kwargs["update_fields"] = [*fields, "search_name"]
+        derived = self._derived_fields(fields)
+        if derived:
+            kwargs["update_fields"] = [*fields, *derived]
         super().save(*args, **kwargs)
 
     def save_versioned(self, expected_version: int, fields: list[str]) -> None:
-        if set(self.NAME_FIELDS) & set(fields):
-            self.search_name = fold(f"{self.family_name} {self.given_name}")
-            fields = [*fields, "search_name"]
-        super().save_versioned(expected_version, fields)
+        super().save_versioned(expected_version, [*fields, *self._derived_fields(fields)])
 
     @property
     def full_name(self) -> str:

@@ -95,7 +95,7 @@ def find_likely_duplicates(clinic, data: dict[str, Any]) -> list[Candidate]:
         if reason not in entry.reasons:
             entry.reasons.append(reason)
 
-    base = Patient.objects.filter(clinic=clinic)
+    base = Patient.objects.filter(clinic=clinic, merged_into__isnull=True)  # a merged chart is its survivor
     dob = data.get("date_of_birth")
     wanted = name_key(data.get("given_name", ""), data.get("family_name", ""))
     if dob and wanted:
@@ -105,10 +105,9 @@ def find_likely_duplicates(clinic, data: dict[str, Any]) -> list[Candidate]:
                 add(patient, "date of birth and name")
     digits = phone_digits(data.get("phone", ""))
     if len(digits) >= 7:
-        # Stored phones are free text: narrow by the last four digits (contiguous in every usual format), then compare digits.
-        for patient in base.filter(phone__contains=digits[-4:]):
-            if phone_digits(patient.phone) == digits:
-                add(patient, "phone")
+        # The stored digits (Patient.phone_digits, indexed with the clinic) match whatever format either was typed in.
+        for patient in base.filter(phone_digits=digits):
+            add(patient, "phone")
     email = (data.get("email") or "").strip()
     if email:
         for patient in base.filter(email__iexact=email):

@@ -5,7 +5,9 @@ What the box understands (the whole query is tried as each in turn):
 * a date of birth: ``1980-05-17`` (ISO), ``05/17/1980`` (slashes are **US order, month/day/year**),
   ``17.05.1980`` (dots are day.month.year); two-digit years are not accepted (ambiguous century);
 * a phone number: 7 or more digits with any punctuation (``555-010-2345``, ``(555) 010 2345``); only the
-  digits are compared, so any stored format matches; a leading US country code 1 is ignored;
+  digits are compared (against the stored ``Patient.phone_digits``, which a trigram index serves on
+  PostgreSQL), so any stored format matches, and a number without its area code finds the full one;
+  a leading US country code 1 is ignored;
 * otherwise words: each word must appear in the given or family name (accents and case ignored:
   ``garcia`` finds García; matched against the stored folded key ``Patient.search_name``, which a trigram
   index serves on PostgreSQL) or, for a word with digits, in the MRN (partial: ``0037`` finds RIV-100037);
@@ -68,10 +70,6 @@ def _name_q(field: str, text: str) -> Q:
     return q
 
 
-def _digits_regex(digits: str) -> str:
-    return r"\D*".join(digits)
-
-
 def build_filter(query: str) -> Q | None:
     """The filter for `query`, or None for an empty query."""
     query = (query or "").strip()
@@ -82,7 +80,7 @@ def build_filter(query: str) -> Q | None:
         return Q(date_of_birth=born)
     digits = phone_digits(query)
     if PHONE_LIKE.match(query) and len(digits) >= 7:
-        return Q(phone__regex=_digits_regex(digits)) | Q(mrn__icontains=query)
+        return Q(phone_digits__contains=digits) | Q(mrn__icontains=query)
     if "," in query:
         last, _, first = query.partition(",")
         # The folded key narrows (an index serves it on PostgreSQL); the fields say which part is which.
@@ -109,12 +107,18 @@ def _search_name_q(text: str) -> Q:
 
 def find_patients(user, query: str = "", limit: int = 50, *, channel: str = "ui") -> list[Patient]:
     """Patients of the user's clinic matching `query`, with `last_visit`; every patient shown is audited."""
-    qs = scope_to_user(Patient.objects.all(), user, "patient.list")
+    qs = scope_to_user(Patient.objects.filter(merged_into__isnull=True), user, "patient.list")  # merged: hidden
     condition = build_filter(query)
     if condition is not None:
         qs = qs.filter(condition)
     results = list(qs.order_by("family_name", "given_name", "date_of_birth")[:limit])
-    seen = last_visits.last_visit_dates(p.pk for p in results)
+    # A chart merged into a result is the same patient: its visits count for the result's last visit.
+    owner = {p.pk: p.pk for p in results}
+    if results:
+        owner.update(Patient.all_objects.filter(merged_into_id__in=list(owner)).values_list("pk", "merged_into_id"))
+    seen: dict = {}
+    for pk, day in last_visits.last_visit_dates(owner).items():
+        seen[owner[pk]] = max(day, seen.get(owner[pk], day))
     for patient in results:
         patient.last_visit = seen.get(patient.pk)
     details = {"channel": channel, "query_length": len((query or "").strip()), "results": len(results)}

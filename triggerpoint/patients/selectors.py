@@ -1,4 +1,12 @@
-"""What other apps read from the patients app: the patient a user may act on, a portal account's patient."""
+"""What other apps read from the patients app: the patient a user may act on, a portal account's patient,
+and the charts that make up one patient after a merge.
+
+A chart merged into another (`Patient.merged_into`, `patients.merging`) is never answered itself: every
+lookup here by public id, MRN or portal account answers the surviving chart, and `chart_ids(patient)`
+names every chart whose records are the patient's (the survivor's first). Other apps' selectors filter
+`patient_id__in=chart_ids(patient)` instead of `patient=patient` where records of an absorbed chart
+must be read (signed notes and visits cannot be moved).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ from triggerpoint.patients.models import AllergyStatus, Patient
 def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view") -> Patient:
     """The patient, if this user may `action` it; 404 when missing or out of scope, 403 for the wrong role."""
     try:
-        patient = Patient.objects.select_related("clinic").get(public_id=public_id)
+        patient = surviving_chart(Patient.objects.select_related("clinic").get(public_id=public_id))
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
         audit_refusal(user, Patient, public_id, action, None)
         raise Http404("No such patient.") from exc
@@ -24,15 +32,49 @@ def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view"
     return patient
 
 
+def surviving_chart(patient: Patient | None) -> Patient | None:
+    """The chart that stands for `patient`: itself, or the chart it was merged into."""
+    if patient is None or not patient.merged_into_id:
+        return patient
+    # Merges are refused when they would chain, so one step is the rule; the bound only guards bad data.
+    for _ in range(5):
+        patient = Patient.all_objects.select_related("clinic").get(pk=patient.merged_into_id)
+        if not patient.merged_into_id:
+            break
+    return patient
+
+
+def chart_ids(patient: Patient) -> list[int]:
+    """The primary keys of every chart that makes up this patient: the surviving chart first, then the
+    charts merged into it. Records of all of them are this patient's."""
+    if not isinstance(patient, Patient):  # a primary key
+        patient = Patient.all_objects.get(pk=patient)
+    survivor = surviving_chart(patient)
+    cached = getattr(survivor, "_chart_ids", None)
+    if cached is None:
+        absorbed = Patient.all_objects.filter(merged_into_id=survivor.pk).order_by("pk").values_list("pk", flat=True)
+        cached = survivor._chart_ids = [survivor.pk, *absorbed]
+    return list(cached)
+
+
+def absorbed_charts(patient: Patient) -> list[Patient]:
+    """The charts merged into this one (for "merged from MRN …" on the chart), oldest merge first."""
+    return list(Patient.all_objects.filter(merged_into=patient).order_by("merged_at", "pk"))
+
+
 def portal_patient_of(user: Any) -> Patient | None:
-    """The patient record a portal account belongs to, or None (accounts' `User.portal_patient`)."""
-    return Patient.objects.filter(portal_user=user).first()
+    """The patient record a portal account belongs to, or None (accounts' `User.portal_patient`).
+
+    An account of a chart that was merged reaches the surviving chart."""
+    return surviving_chart(Patient.objects.filter(portal_user=user).first())
 
 
 def patient_by_mrn(clinic: Any, mrn: str) -> Patient | None:
-    """The clinic's patient with exactly this MRN (the front desk books by the number on the card), or None."""
+    """The clinic's patient with exactly this MRN (the front desk books by the number on the card), or None.
+
+    The MRN of a merged chart answers the chart it was merged into."""
     mrn = (mrn or "").strip()
-    return Patient.objects.filter(clinic=clinic, mrn__iexact=mrn).first() if mrn else None
+    return surviving_chart(Patient.objects.filter(clinic=clinic, mrn__iexact=mrn).first()) if mrn else None
 
 
 def allergies_asked(patient: Patient) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from triggerpoint.accounts.policy import require
@@ -36,6 +37,12 @@ class AllergyStatusConflict(ValueError):
     """"No known drug allergies" asked for while the chart lists active allergies (shown to the user as is)."""
 
 
+def require_not_merged(patient: Patient) -> None:
+    """A chart merged into another is read-only: its changes belong on the chart that survived."""
+    if patient.merged_into_id:
+        raise ValidationError(f"Chart {patient.mrn} was merged into another chart and can no longer be changed.")
+
+
 def view_patient(user, patient: Patient, *, channel: str = "ui") -> Patient:
     """Record one read of a patient's data."""
     audit.record("patients.patient.viewed", obj=patient, details={"channel": channel})
@@ -63,6 +70,7 @@ def create_patient(user, clinic, data: dict[str, Any]) -> Patient:
 def update_patient(user, patient: Patient, expected_version: int, changes: dict[str, Any]) -> Patient:
     """Apply demographic changes if nobody saved the record since `expected_version`."""
     require(user, "patient.update", patient)
+    require_not_merged(patient)
     unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
@@ -92,6 +100,7 @@ def _mask(values: dict[str, str]) -> dict[str, str]:
 @transaction.atomic
 def add_allergy(user, patient: Patient, substance: str, reaction: str = "", severity: str = "unknown") -> Allergy:
     require(user, "patient.update_clinical", patient)
+    require_not_merged(patient)
     allergy = Allergy(clinic=patient.clinic, patient=patient, substance=substance, reaction=reaction, severity=severity)
     allergy.full_clean()
     allergy.save()
@@ -109,6 +118,7 @@ def record_no_known_allergies(user, patient: Patient) -> Patient:
     """
     require(user, "patient.update_clinical", patient)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    require_not_merged(patient)
     active = list(patient.allergies.values_list("substance", flat=True))
     if active:
         raise AllergyStatusConflict(
@@ -135,6 +145,7 @@ def _set_allergy_status(patient: Patient, status: str) -> None:
 @transaction.atomic
 def add_medication(user, patient: Patient, name: str, drug_class: str, dose: str = "") -> Medication:
     require(user, "patient.update_clinical", patient)
+    require_not_merged(patient)
     med = Medication(clinic=patient.clinic, patient=patient, name=name, drug_class=drug_class, dose=dose)
     med.full_clean()
     med.save()
@@ -145,6 +156,7 @@ def add_medication(user, patient: Patient, name: str, drug_class: str, dose: str
 @transaction.atomic
 def add_risk_factor(user, patient: Patient, kind: str, note: str = "") -> RiskFactor:
     require(user, "patient.update_clinical", patient)
+    require_not_merged(patient)
     risk = RiskFactor(clinic=patient.clinic, patient=patient, kind=kind, note=note)
     risk.full_clean()
     risk.save()

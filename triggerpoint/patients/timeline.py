@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from triggerpoint.core import plugins
+from triggerpoint.patients.selectors import absorbed_charts
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ def actions_for(patient, user) -> list[ChartAction]:
 
 
 def entries_for(patient, user) -> list[TimelineEntry]:
+    """Every app's entries for this chart and for the charts merged into it (their signed records stay there)."""
     collected: list[TimelineEntry] = []
-    for module in _modules():
-        collected.extend(module.entries(patient, user))
+    for chart in [patient, *absorbed_charts(patient)]:
+        for module in _modules():
+            collected.extend(module.entries(chart, user))
     return sorted(collected, key=lambda e: e.at, reverse=True)

@@ -6,6 +6,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_search, name="search"),
     path("new/", views.patient_create, name="create"),
+    path("merge/", views.patient_merge, name="merge"),
     path("<uuid:public_id>/", views.patient_chart, name="chart"),
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
     path("<uuid:public_id>/timeline/", views.patient_timeline, name="timeline"),

@@ -10,7 +10,7 @@ from triggerpoint.accounts.decorators import staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
-from triggerpoint.patients import registration, search, services
+from triggerpoint.patients import merging, registration, search, services
 from triggerpoint.patients.forms import (
     AllergyForm,
     MedicationForm,
@@ -18,7 +18,7 @@ from triggerpoint.patients.forms import (
     RegistrationForm,
     RiskFactorForm,
 )
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import absorbed_charts, get_patient_for_user
 from triggerpoint.patients.timeline import actions_for, entries_for
 
 TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
@@ -36,10 +36,13 @@ def patient_search(request):
 @staff_required("patient.view")
 def patient_chart(request, public_id):
     patient = get_patient_for_user(request.user, public_id, "patient.view")
+    if str(patient.public_id) != str(public_id):  # a merged chart's address: its survivor's, under its own address
+        return redirect("patients:chart", public_id=patient.public_id)
     services.view_patient(request.user, patient)
     clinical = can(request.user, "patient.view_clinical", patient)
     context = {
         "patient": patient,
+        "merged_from": absorbed_charts(patient),
         "age": patient.age_on(patient.clinic.today()),
         "clinical": clinical,
         "allergies": list(patient.allergies.all()) if clinical else [],
@@ -161,3 +164,30 @@ def _record_nkda(request, patient):
     else:
         messages.success(request, "Recorded: no known drug allergies.")
     return redirect("patients:chart", public_id=patient.public_id)
+
+
+@staff_required("patient.merge")
+@require_http_methods(["GET", "POST"])
+def patient_merge(request):
+    """Merge a duplicate chart into the one that survives (clinic admin): two MRNs, then both charts side by
+    side with their record counts, then the merge. Nothing is merged without the confirmation step."""
+    absorbed_mrn = request.POST.get("absorbed_mrn", "").strip()
+    survivor_mrn = request.POST.get("survivor_mrn", "").strip()
+    context = {"absorbed_mrn": absorbed_mrn, "survivor_mrn": survivor_mrn, "problem": ""}
+    if request.method == "GET":
+        return render(request, "patients/merge.html", context)
+    try:
+        if not absorbed_mrn or not survivor_mrn:
+            raise merging.MergeRefused("Enter the MRN of the duplicate chart and the MRN of the chart that stays.")
+        absorbed = merging.chart_for_merge(request.user, absorbed_mrn)
+        survivor = merging.chart_for_merge(request.user, survivor_mrn)
+        if request.POST.get("step") == "merge":
+            merging.merge_charts(request.user, absorbed, survivor)
+            messages.success(request, f"Chart {absorbed.mrn} was merged into {survivor.mrn}. Its records are read "
+                                      f"through {survivor.mrn}, and its links and MRN lead there.")
+            return redirect("patients:merge")
+        context["sides"] = merging.preview(request.user, absorbed, survivor)
+    except merging.MergeRefused as exc:
+        context["problem"] = str(exc)
+        return render(request, "patients/merge.html", context, status=422)
+    return render(request, "patients/merge.html", context)

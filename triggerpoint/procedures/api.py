@@ -26,7 +26,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures import amendments, coding, dosing, drafting, note_reads, signing
 from triggerpoint.procedures.models import Procedure
 from triggerpoint.procedures.note_schema import NoteSaveIn
@@ -147,7 +147,7 @@ class AmendIn(Schema):
 def _procedure_for(user, patient_id: UUID, procedure_id: UUID, action: str) -> Procedure:
     patient = get_patient_for_user(user, patient_id, action)
     procedure = Procedure.objects.select_related("patient", "clinic").filter(
-        public_id=procedure_id, patient=patient
+        public_id=procedure_id, patient_id__in=chart_ids(patient)
     ).first()
     if procedure is None:
         raise Http404("No such procedure note.")
@@ -226,7 +226,7 @@ def _detail(procedure: Procedure) -> dict[str, Any]:
 @router.get("/patients/{patient_id}/notes", response=list[NoteSummaryOut], url_name="procedures_list_notes")
 def list_notes(request, patient_id: UUID):
     patient = get_patient_for_user(request.auth, patient_id, "procedure.view")
-    notes = scope_to_user(Procedure.objects.filter(patient=patient), request.auth, "procedure.view")
+    notes = scope_to_user(Procedure.objects.filter(patient_id__in=chart_ids(patient)), request.auth, "procedure.view")
     notes = list(notes.select_related("performed_by"))
     audit.record("procedures.procedure.listed", patient=patient, details={"count": len(notes), "channel": "api"})
     return [_summary(p) for p in notes]

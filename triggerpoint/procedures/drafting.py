@@ -19,6 +19,7 @@ from triggerpoint.assessment import visit_reads
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures import prefill
 from triggerpoint.procedures.draft import HEADER_FIELDS, NoteDocument, given_doses
 from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
@@ -62,7 +63,7 @@ def create_draft(
     assessment = assessment if assessment is not None else defaults["assessment"]
     problems = []
     for label, linked in (("screening", screening), ("consent", consent), ("assessment", assessment)):
-        if linked is not None and linked.patient_id != patient.pk:
+        if linked is not None and linked.patient_id not in chart_ids(patient):
             problems.append(f"the {label} belongs to another patient")
     if consent is not None and screening is not None and consent.screening_id != screening.pk:
         problems.append("the consent belongs to another screening")

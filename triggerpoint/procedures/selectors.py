@@ -11,6 +11,9 @@ the screening result, so all three count the same notes the same way:
 
 The decisions themselves are pure functions (`exposure`, `coding.repeat_findings`);
 this module only reads the database.
+
+A patient's notes are those of every chart that makes up the patient (`patients.selectors.chart_ids`):
+after a merge the absorbed chart's signed notes stay where they were signed and still count.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from django.urls import reverse
 from triggerpoint.accounts.policy import get_record_for_user
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures import coding
 from triggerpoint.procedures.exposure import PriorDose, load_limits
 from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
@@ -46,7 +50,7 @@ def signed_procedures(**filters):
 
 def _signed_before(patient, on_date: date, exclude_pk: int | None = None, days: int = HISTORY_DAYS):
     queryset = signed_procedures(
-        patient=patient,
+        patient_id__in=chart_ids(patient),
         procedure_date__lte=on_date,
         procedure_date__gt=on_date - timedelta(days=days),
     )
@@ -113,7 +117,7 @@ def steroid_exposure_12m(patient, on_date: date, *, exclude_pk: int | None = Non
 def toxin_last_dose(patient, on_date: date | None = None, *, exclude_pk: int | None = None) -> PriorDose | None:
     """The latest botulinum toxin dose in the patient's signed notes (up to `on_date` when given)."""
     toxins = set(load_drugs().ids_of_class("botulinum_toxin"))
-    queryset = Procedure.objects.filter(patient=patient, status=ProcedureStatus.SIGNED)
+    queryset = Procedure.objects.filter(patient_id__in=chart_ids(patient), status=ProcedureStatus.SIGNED)
     if on_date is not None:
         queryset = queryset.filter(procedure_date__lte=on_date)
     if exclude_pk is not None:
@@ -174,7 +178,7 @@ def latest_payer(patient, on_date: date) -> str | None:
     known = set(coding.load_code_tables().payers)
     return (
         Procedure.objects.filter(
-            patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lte=on_date, payer__in=known
+            patient_id__in=chart_ids(patient), status=ProcedureStatus.SIGNED, procedure_date__lte=on_date, payer__in=known
         )
         .order_by("-procedure_date")
         .values_list("payer", flat=True)
@@ -231,7 +235,7 @@ def last_toxin_session_before(patient, before: date) -> date | None:
     toxin_ids = load_drugs().ids_of_class("botulinum_toxin")
     return (
         Procedure.objects.filter(
-            patient=patient, status=ProcedureStatus.SIGNED, procedure_date__lt=before, injectates__drug__in=toxin_ids
+            patient_id__in=chart_ids(patient), status=ProcedureStatus.SIGNED, procedure_date__lt=before, injectates__drug__in=toxin_ids
         )
         .order_by("-procedure_date")
         .values_list("procedure_date", flat=True)
@@ -244,7 +248,7 @@ def clinic_steroid_sessions_12m(patient, before: date) -> int:
     steroid_ids = load_drugs().ids_of_class("corticosteroid")
     return (
         Procedure.objects.filter(
-            patient=patient,
+            patient_id__in=chart_ids(patient),
             status=ProcedureStatus.SIGNED,
             procedure_date__gte=before - timedelta(days=365),
             procedure_date__lt=before,
@@ -272,7 +276,7 @@ def procedure_for_patient(patient, public_id, *related: str) -> Procedure | None
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None  # a form or link that names no note at all: nothing found, never a 500
-    return Procedure.objects.select_related(*related).filter(patient=patient, public_id=key).first()
+    return Procedure.objects.select_related(*related).filter(patient_id__in=chart_ids(patient), public_id=key).first()
 
 
 def get_procedure_for_user(user, public_id, action: str) -> Procedure:

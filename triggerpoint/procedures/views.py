@@ -29,7 +29,7 @@ from triggerpoint.atlas.suggest import validate_drawing
 from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures import (
     amendments,
     coding,
@@ -51,7 +51,7 @@ def _procedure_for(user, patient_id, procedure_id, action: str) -> Procedure:
     procedure = (
         Procedure.objects.select_related("patient", "clinic", "performed_by", "signed_by", "screening", "consent",
                                          "assessment")
-        .filter(public_id=procedure_id, patient=patient)
+        .filter(public_id=procedure_id, patient_id__in=chart_ids(patient))
         .first()
     )
     if procedure is None:

@@ -19,7 +19,7 @@ from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.contract_body import object_contract_body
 from triggerpoint.core.plausible import ScheduledDate
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.screening import consent_records, questionnaire_link, services
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.rules import evaluate as evaluate_rules
@@ -167,7 +167,7 @@ def _consent_out(consent: Consent) -> dict[str, Any]:
 
 def _screening(user, patient_id: UUID, screening_id: UUID, action: str) -> ScreeningRecord:
     patient = get_patient_for_user(user, patient_id, action)
-    screening = get_object_or_404(ScreeningRecord, public_id=screening_id, patient=patient)
+    screening = get_object_or_404(ScreeningRecord, public_id=screening_id, patient_id__in=chart_ids(patient))
     require(user, action, screening)
     return screening
 
@@ -204,7 +204,7 @@ def screening_evaluate(request, payload: ScreeningRequestIn = EVALUATE_BODY):
 @router.get("/patients/{patient_id}/screenings", response=list[ScreeningOut])
 def list_screenings(request, patient_id: UUID):
     patient = get_patient_for_user(request.auth, patient_id, "screening.view")
-    screenings = list(ScreeningRecord.objects.filter(patient=patient).select_related("patient", "reviewed_by", "overridden_by"))
+    screenings = list(ScreeningRecord.objects.filter(patient_id__in=chart_ids(patient)).select_related("patient", "reviewed_by", "overridden_by"))
     audit.record("screening.screening.listed", patient=patient, details={"channel": "api", "listed": len(screenings)})
     return [_screening_out(s) for s in screenings]
 

@@ -26,7 +26,7 @@ from triggerpoint.accounts.policy import can, require, scope_to_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.screening import history, prefill, questionnaire_link, services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
@@ -49,7 +49,7 @@ def staff_screening(request, patient_id, screening_id, action: str) -> Screening
     screening = get_object_or_404(
         ScreeningRecord.objects.select_related("patient", "clinic", "reviewed_by", "overridden_by"),
         public_id=screening_id,
-        patient=patient,
+        patient_id__in=chart_ids(patient),
     )
     require(request.user, action, screening)
     return screening
@@ -80,7 +80,7 @@ def index(request):
 @staff_required("screening.view")
 def patient_screenings(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "screening.view")
-    screenings = list(ScreeningRecord.objects.filter(patient=patient))
+    screenings = list(ScreeningRecord.objects.filter(patient_id__in=chart_ids(patient)))
     audit.record("screening.screening.listed", patient=patient, details={"listed": len(screenings)})
     return render(
         request,

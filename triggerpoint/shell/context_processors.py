@@ -19,6 +19,7 @@ def shell(request):
             ("Analytics", "outcomes:dashboard", "analytics.view"),
             ("Billing", "billing:worklist", "billing.view"),
             ("Users", "accounts:users", "user.manage"),
+            ("Merge charts", "patients:merge", "patient.merge"),
             ("API tokens", "accounts:tokens", "token.manage"),
             ("Audit log", "audit:log", "audit.view"),
         ):

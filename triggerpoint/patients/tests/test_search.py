@@ -45,6 +45,8 @@ def garcias(clinic_a, clinic_b):
     ("555-010-2345", {"jose"}),
     ("+1 555 010 2345", {"jose"}),
     ("5550109999", {"ana"}),
+    ("010-9999", {"ana"}),  # the number without its area code
+    ("555 010 99", {"ana"}),  # a run of digits inside the number
     ("0037", {"jose"}),
     ("riv-1000", {"jose", "ana"}),
     ("nobody", set()),
@@ -131,3 +133,20 @@ def test_the_folded_search_key_follows_every_name_change(front_desk, clinic_a):
     assert {p.pk for p in search.find_patients(front_desk, "nunez")} == {patient.pk}
     assert search.find_patients(front_desk, "ibanez") == []
     assert {p.pk for p in search.find_patients(front_desk, "zoe, -")} == set()  # "last, first": Zoë is the given name
+
+
+@pytest.mark.django_db
+def test_the_stored_phone_digits_follow_every_phone_change_and_the_search_uses_them(front_desk, clinic_a):
+    from triggerpoint.patients import services
+    from triggerpoint.patients.models import Patient
+
+    patient = make_patient(clinic_a, "RIV-100901", "Ana", "Ruiz", date_of_birth=date(1971, 4, 4), phone="+1 (555) 010-4444")
+    assert Patient.objects.get(pk=patient.pk).phone_digits == "5550104444"
+    services.update_patient(front_desk, patient, patient.version, {"phone": "555.020.7777"})  # a versioned update
+    assert Patient.objects.get(pk=patient.pk).phone_digits == "5550207777"
+    assert {p.pk for p in search.find_patients(front_desk, "(555) 020-7777")} == {patient.pk}
+    assert search.find_patients(front_desk, "555-010-4444") == []
+    patient = Patient.objects.get(pk=patient.pk)
+    patient.phone = ""
+    patient.save(update_fields=["phone"])  # a plain save with update_fields keeps the key too
+    assert Patient.objects.get(pk=patient.pk).phone_digits == ""
