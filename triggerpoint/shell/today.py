@@ -21,8 +21,8 @@ from triggerpoint.patients.selectors import allergies_asked
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
 from triggerpoint.procedures.selectors import last_procedure_dates, notes_for_appointments
 from triggerpoint.scheduling import rules, selectors
+from triggerpoint.scheduling.day_table import STEP_BUTTONS
 from triggerpoint.scheduling.services import clinician_name
-from triggerpoint.scheduling.views import STEP_BUTTONS
 from triggerpoint.screening.selectors import screening_readiness, screenings_for_day
 
 OK, ATTENTION, NOT_APPLICABLE = "ok", "attention", "na"
