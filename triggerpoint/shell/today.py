@@ -22,7 +22,7 @@ from triggerpoint.patients.selectors import allergies_asked
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
 from triggerpoint.procedures.selectors import notes_for_appointments
 from triggerpoint.scheduling import rules, selectors
-from triggerpoint.scheduling.day_table import STEP_BUTTONS
+from triggerpoint.scheduling.day_table import STEP_BUTTONS, status_time
 from triggerpoint.scheduling.services import clinician_name
 from triggerpoint.screening.selectors import screening_readiness, screenings_for_day
 
@@ -73,6 +73,8 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
             "a": a, "patient": patient, "chips": chips,
             "start": a.starts_at.astimezone(zone).strftime("%H:%M"),
             "clinician": clinician_name(a.clinician),
+            "status_at": status_time({"status": a.status, "arrived_at": a.arrived_at, "in_room_at": a.in_room_at,
+                                      "cancel_reason": a.cancel_reason}, zone),
             "chart": reverse("patients:chart", args=[patient.public_id]),
             "step_url": f"{step_base}patients/{patient.public_id}/appointments/{a.public_id}/status/",
             "steps": [(t, label) for t, label in STEP_BUTTONS.get(a.status, []) if t in ONE_CLICK],

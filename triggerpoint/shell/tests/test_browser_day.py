@@ -94,6 +94,8 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     from triggerpoint.screening.tests.test_prefill import signed_plan_visit
 
     base = live_server.url
+    physician.first_name, physician.last_name = "Alice", "Park"
+    physician.save(update_fields=["first_name", "last_name"])
     clinic = clinic_a
     clinic.time_zone = _zone_at_ten_in_the_morning()
     clinic.save(update_fields=["time_zone"])
@@ -125,6 +127,7 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     rows = page.locator("#day-schedule tbody tr")
     expect(rows).to_have_count(2)
     assert "Newcomer, Nora" in rows.nth(0).inner_text() and "Returning, Rhea" in rows.nth(1).inner_text()
+    screenshot(page, "day-01-day-view-booked")
     procedure_visit = Appointment.objects.get(patient=rhea)
     assessment_visit = Appointment.objects.get(patient=nora)
 
@@ -176,7 +179,8 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
         page.locator(f"#today-{appointment.public_id}").get_by_role("button", name="Arrived").click()
         expect(page.locator(f"#today-{appointment.public_id}")).to_contain_text("Arrived")
     assert set(Appointment.objects.values_list("status", flat=True)) == {"arrived"}
-    screenshot(page, "day-01-worklist-front-desk")
+    expect(page.locator(f"#today-{procedure_visit.public_id}")).to_contain_text(re.compile(r"Arrived\s*at \d\d:\d\d"))
+    screenshot(page, "day-02-worklist-front-desk")
 
     # ---- the physician screens Rhea on arrival: her answers are waiting; the temperature is taken
     doctor.goto(f"{base}/worklist/")
@@ -204,7 +208,7 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     doctor.goto(f"{base}/worklist/")
     for label in ("Screening", "Consent", "Allergies", "Weight", "Repeat", "Alerts"):
         expect(row.locator("li.ready-ok", has_text=label)).to_have_count(1)
-    screenshot(doctor, "day-02-worklist-physician")
+    screenshot(doctor, "day-03-worklist-physician")
 
     # ---- 12:00 Nora's assessment
     doctor.locator(f"#today-{assessment_visit.public_id}").get_by_role("button", name="In room").click()
@@ -233,6 +237,9 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     doctor.click("button[value=sign]")
     doctor.wait_for_url("**/summary/")
     assert Visit.objects.get(patient=nora).status == "signed"
+    doctor.goto(f"{base}/schedule/?date={today.isoformat()}&clinician={physician.username}")
+    doctor.locator(f"#appt-{assessment_visit.public_id}").get_by_role("button", name="Done").click()
+    expect(doctor.locator(f"#appt-{assessment_visit.public_id} .pill")).to_have_text("Done")
 
     # ---- 13:00 Rhea's procedure: the note opens with what was planned, each value labelled
     doctor.goto(f"{base}/worklist/")
@@ -259,7 +266,7 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     doctor.select_option('[data-field="skin_prep_agent"]', "chlorhexidine_alcohol")
     doctor.select_option('[data-field="sterile_technique"]', "aseptic_no_touch")
     doctor.wait_for_selector('#note-editor[data-state="saved"]')
-    screenshot(doctor, "day-03-note-prefilled")
+    screenshot(doctor, "day-04-note-prefilled")
     doctor.get_by_role("button", name="Sign note").click()
     doctor.wait_for_selector("text=Procedure note signed.")
     procedure = Procedure.objects.get(patient=rhea)
@@ -281,6 +288,6 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     expect(page.locator(f"#appt-{procedure_visit.public_id} .pill")).to_have_text("In room")
     doctor.goto(f"{base}/schedule/?date={today.isoformat()}")
     expect(doctor.locator(f"#appt-{procedure_visit.public_id}").get_by_role("link", name="Note")).to_have_count(1)
-    screenshot(page, "day-04-day-view-front-desk")
-    screenshot(doctor, "day-05-day-view-physician")
+    screenshot(page, "day-05-day-view-front-desk")
+    screenshot(doctor, "day-06-day-view-physician")
     assert errors == []  # no CSP violations or script errors
