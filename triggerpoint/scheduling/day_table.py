@@ -77,11 +77,11 @@ def render_rows(rows: list[dict[str, Any]], *, zone, now: datetime, base: str, c
         no_show = rules.NO_SHOW in transitions and now >= row["starts_at"]
         actions = []
         if steps or no_show:
-            buttons = "".join(
+            buttons = " ".join(  # spaced as the template spaced them: inline buttons need the gap
                 f'<button type="submit" name="status" value="{target}" class="small{" primary" if i == len(steps) - 1 else ""}">'
                 f"{label}</button>" for i, (target, label) in enumerate(steps))
             if no_show:
-                buttons += f'<button type="submit" formaction="{url}no-show/" class="small">No-show</button>'
+                buttons += f' <button type="submit" formaction="{url}no-show/" class="small">No-show</button>'
             actions.append(f'<form method="post" action="{url}status/" class="inline">{fields}{buttons}</form>')
         if notes.get(row["pk"]):
             actions.append(f'<a class="button small-link" href="{_e(notes[row["pk"]])}">Note</a>')
@@ -104,5 +104,5 @@ def render_rows(rows: list[dict[str, Any]], *, zone, now: datetime, base: str, c
             f'<td data-label="Room">{room}</td>'
             f'<td data-label="Status"><span class="pill st-{status}">{STATUS_LABELS[status]}</span>'
             f"{when}</td>"
-            f'<td data-label="Actions"><div class="row-actions">{"".join(actions)}</div></td></tr>')
+            f'<td data-label="Actions"><div class="row-actions">{" ".join(actions)}</div></td></tr>')
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped by _e; the markup is this module's
