@@ -90,7 +90,11 @@ def main() -> int:
         profile.enable()
         client.get(pages["day view"])
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        sort = os.environ["BENCH_PROFILE"]
+        stats = pstats.Stats(profile).sort_stats(sort if sort in ("cumulative", "tottime") else "tottime")
+        stats.print_stats(40)
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
     day_ms = statistics.median(cpu["day view"]) * 1000
     chart_ms = statistics.median(cpu["chart"]) * 1000
     ratio = day_ms / chart_ms

@@ -15,10 +15,12 @@ INSERT and SELECT on ``audit_auditevent`` (README, "Audit trail").
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from triggerpoint.audit import chain
@@ -46,6 +48,86 @@ class AuditQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db, savepoint=False):
             _link_into_chains(objs, using=self.db)
             return super().bulk_create(objs, *args, **kwargs)
+
+    def append_views(self, views: list[PatientView]) -> list[PatientView]:
+        """Insert many events that differ only by patient (a list shown), chained, one INSERT per batch.
+
+        What `bulk_create` does for a page of 400 patients costs ~25 ms of CPU in Django's per-field
+        preparation of model instances; these rows share every column but the patient, so the shared
+        values are prepared for the database once and the rows go in as multi-row INSERTs (batched as
+        `bulk_create` batches them). Same chain, same columns, same registry check as `bulk_create`.
+        """
+        if not views:
+            return views
+        for action in {view.action for view in views}:
+            check_action(action)
+        self._for_write = True
+        using = self.db
+        connection = connections[using]
+        fields = [AuditEvent._meta.get_field(name) for name in PatientView.__slots__]
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        # Names from the model, values as parameters.
+        insert = f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        row_marks = f"({', '.join(['%s'] * len(fields))})"
+        batch = _rows_per_insert(connection, len(fields))
+        varying = {"object_id", "patient", "clinic", "chain_seq", "prev_hash", "hash"}
+        prepared: dict[tuple[str, int], Any] = {}  # (field, id of the shared value) -> the database's spelling
+
+        def value(view: PatientView, field) -> Any:
+            raw = getattr(view, field.attname)
+            if field.name in varying:
+                return raw
+            key = (field.name, id(raw))
+            if key not in prepared:
+                prepared[key] = field.get_db_prep_save(raw, connection)
+            return prepared[key]
+
+        with transaction.atomic(using=using, savepoint=False):
+            _link_into_chains(views, using=using)
+            with connection.cursor() as cursor:
+                for start in range(0, len(views), batch):
+                    rows = views[start:start + batch]
+                    cursor.execute(insert + ", ".join([row_marks] * len(rows)),
+                                   [value(view, field) for view in rows for field in fields])
+        return views
+
+
+def _rows_per_insert(connection, columns: int) -> int:
+    """How many rows one INSERT may carry: the database's limit on parameters per statement.
+
+    Django assumes SQLite's old compile-time default (999); the library in use says its own limit
+    (250000 for Debian's SQLite 3.40), so a page of 400 patients is one statement, not six.
+    PostgreSQL's wire protocol counts parameters in 16 bits.
+    """
+    limit = 65535
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, limit // columns)
+
+
+class PatientView:
+    """One "this patient was shown" event before it is stored: the columns `append_views` writes, no model.
+
+    Attribute names are the model's (`actor_id`, `patient_id`, ...) so the chain hashes it like an
+    `AuditEvent`; the slots are the model's field names, in the column order of the INSERT.
+    """
+
+    __slots__ = ("at", "actor", "actor_label", "action", "object_type", "object_id", "patient", "clinic", "ip",
+                 "request_id", "details", "chain_seq", "prev_hash", "hash")
+
+    def __init__(self, **values: Any) -> None:
+        self.chain_seq, self.prev_hash, self.hash = None, "", ""
+        for name, value in values.items():
+            setattr(self, name.removesuffix("_id") if name in ("actor_id", "patient_id", "clinic_id") else name, value)
+
+    # The model's attribute names for the foreign keys (what the chain and the callers read).
+    actor_id = property(lambda self: self.actor)
+    patient_id = property(lambda self: self.patient)
+    clinic_id = property(lambda self: self.clinic)
+
+    def __repr__(self) -> str:
+        return f"PatientView({self.action}, patient {self.patient}, seq {self.chain_seq})"
 
 
 class AuditEvent(models.Model):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from triggerpoint.audit.models import AuditEvent
+from django.utils import timezone
+
+from triggerpoint.audit.models import AuditEvent, PatientView
 from triggerpoint.core import context
 
 
@@ -57,7 +59,7 @@ def record_patient_views(
     clinic: Any = None,
     details: dict[str, Any] | None = None,
     actor: Any = None,
-) -> list[AuditEvent]:
+) -> list[PatientView]:
     """Audit that a page or API response showed these patients: one event per patient, one INSERT.
 
     Lists, searches and worklists show many patients at once; ONC 170.315(d)(2)
@@ -67,11 +69,16 @@ def record_patient_views(
     its public id) and are chained like any other event. A patient appearing
     twice in `patients` is recorded once. An empty list records nothing.
 
+    The events are written as `PatientView` rows in one statement (`AuditQuerySet.append_views`):
+    the returned rows carry `patient_id`, `object_id` and their place in the chain, not a primary key.
+
     Usage: ``record_patient_views("patients.patient.listed", page_of_patients, details={"channel": "api"})``.
     """
     common = _actor_fields(actor)
+    common["actor_id"] = getattr(common.pop("actor"), "pk", None)
+    shared = {"action": action, "object_type": "patients.patient", "details": dict(details or {}), "at": timezone.now()}
     seen: set[int] = set()
-    events = []
+    views = []
     fallback_clinic_id = getattr(clinic, "pk", clinic)
     for patient in patients:
         pk = getattr(patient, "pk", patient)
@@ -79,16 +86,10 @@ def record_patient_views(
             continue
         seen.add(pk)
         public_id = getattr(patient, "public_id", None)
-        events.append(AuditEvent(
-            action=action,
-            object_type="patients.patient",
-            object_id=str(public_id) if public_id else "",
-            patient_id=pk,
-            clinic_id=getattr(patient, "clinic_id", None) or fallback_clinic_id,
-            details=dict(details or {}),
-            **common,
-        ))
-    return AuditEvent.objects.bulk_create(events)
+        views.append(PatientView(object_id=str(public_id) if public_id else "", patient_id=pk,
+                                 clinic_id=getattr(patient, "clinic_id", None) or fallback_clinic_id,
+                                 **shared, **common))
+    return AuditEvent.objects.append_views(views)
 
 
 def record_refusals(refusals: list[dict[str, Any]]) -> list[AuditEvent]:

@@ -47,6 +47,11 @@ MET = "met"
 NOT_MET = "not_met"
 INFO = "info"
 
+# The criteria about *when* a session may be held (interval in the same area, sessions in a rolling
+# year), as against the relief and function it must have documented: the worklist's "Repeat" chip
+# shows these on the day of a procedure; the outcomes page shows them all.
+TIMING_RULES = frozenset({"RPT-INTERVAL-6W", "RPT-MAX-3-12M", "RPT-MAX-REGION-YEAR"})
+
 @dataclass(frozen=True)
 class PriorSession:
     """An earlier TPI session (all procedures on one day), as documented."""

@@ -10,6 +10,7 @@ never the other way. Presentation (``display``) reads this module, never the oth
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -296,18 +297,23 @@ def _function_improvement(procedure_measurements: Iterable[Measurement]) -> floa
 
 def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
     """The patient's signed procedures before ``before`` as repeat-rule sessions (one per day)."""
+    return prior_sessions_by_patient([patient.pk], before).get(patient.pk, [])
+
+
+def prior_sessions_by_patient(patient_ids: Iterable[int], before: date) -> dict[int, list[repeat_rule.PriorSession]]:
+    """`prior_sessions` for many patients at once (a day's worklist), in a fixed number of queries."""
     atlas = load_atlas()
     procedures = list(
-        signed_procedures(patient=patient, procedure_date__lt=before)
+        signed_procedures(patient_id__in=list(patient_ids), procedure_date__lt=before)
         .prefetch_related("sites", "outcome_measurements")
-        .order_by("procedure_date")
+        .order_by("patient_id", "procedure_date", "pk")
     )
     outcomes = {o.procedure_id: o for o in ProcedureOutcome.objects.filter(procedure__in=procedures)}
-    by_day: dict[date, list] = {}
+    by_day: dict[tuple[int, date], list] = {}
     for procedure in procedures:
-        by_day.setdefault(procedure.procedure_date, []).append(procedure)
-    sessions = []
-    for day, same_day in sorted(by_day.items()):
+        by_day.setdefault((procedure.patient_id, procedure.procedure_date), []).append(procedure)
+    sessions: dict[int, list[repeat_rule.PriorSession]] = {}
+    for (patient_id, day), same_day in sorted(by_day.items()):
         muscles = {s.muscle for p in same_day for s in p.sites.all()}
         regions = {atlas.muscle(m).body_region for m in muscles if atlas.has_muscle(m)}
         if not regions:
@@ -316,7 +322,7 @@ def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
         reliefs = [o.best_relief for o in found if o is not None and o.best_relief is not None]
         durations = [o.relief_days for o in found if o is not None and o.relief_days is not None]
         functions = [f for p in same_day if (f := _function_improvement(p.outcome_measurements.all())) is not None]
-        sessions.append(
+        sessions.setdefault(patient_id, []).append(
             repeat_rule.PriorSession(
                 date=day,
                 body_regions=frozenset(regions),
@@ -329,15 +335,67 @@ def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
     return sessions
 
 
+@dataclass(frozen=True)
+class RepeatTiming:
+    """Whether a session planned on a day comes too soon or one too many, by the repeat rule's timing criteria.
+
+    `regions` are the areas checked: the planned ones, or — when nothing is planned yet — the areas of
+    the last session (`assumed`), since a repeat usually treats the same areas again.
+    """
+
+    decision: repeat_rule.RepeatDecision | None  # None: no earlier session in any area (a first session)
+    regions: tuple[str, ...]
+    assumed: bool
+    last_session: date | None
+
+    @property
+    def not_met(self) -> list:
+        if self.decision is None:
+            return []
+        return [f for f in self.decision.findings if f.rule in repeat_rule.TIMING_RULES and f.severity == repeat_rule.NOT_MET]
+
+    @property
+    def ok(self) -> bool:
+        return not self.not_met
+
+
+def repeat_timing_for_day(planned_muscles: Mapping[int, Iterable[str] | None], planned_date: date,
+                          payer=None) -> dict[int, RepeatTiming]:
+    """patient id -> `RepeatTiming` of a session on `planned_date` (the worklist's "Repeat" chip).
+
+    The same rule as the repeat check on the outcomes page (`repeat.evaluate_repeat`, the payer's policy,
+    per area), limited to its timing criteria (`repeat.TIMING_RULES`: interval in the same area, sessions
+    in a rolling year); relief documentation is the outcomes page's to show. A fixed number of queries.
+    """
+    policy = _repeat_policy(payer)
+    history = prior_sessions_by_patient(planned_muscles, planned_date)
+    found: dict[int, RepeatTiming] = {}
+    for patient_id, muscles in planned_muscles.items():
+        sessions = history.get(patient_id, [])
+        last = sessions[-1] if sessions else None
+        regions = tuple(regions_of_muscles(muscles or []))
+        assumed = not regions and last is not None
+        if assumed:
+            regions = tuple(sorted(last.body_regions))
+        decision = None
+        if last is not None and regions:
+            decision = repeat_rule.evaluate_repeat(sessions, planned_date, regions, policy)
+        found[patient_id] = RepeatTiming(decision, regions, assumed, last.date if last else None)
+    return found
+
+
+def _repeat_policy(payer) -> repeat_policies.RepeatPolicy:
+    if payer is None or payer == "":
+        return repeat_policies.DEFAULT_REPEAT_POLICY
+    if isinstance(payer, repeat_policies.RepeatPolicy):
+        return payer
+    return repeat_policies.get_repeat_policy(str(payer))
+
+
 def repeat_decision_for(patient, planned_date: date, planned_regions: Iterable[str], payer=None) -> repeat_rule.RepeatDecision:
     """Whether a planned session meets the payer's repeat-injection policy (``payer``: policy id or RepeatPolicy)."""
-    if payer is None or payer == "":
-        policy = repeat_policies.DEFAULT_REPEAT_POLICY
-    elif isinstance(payer, repeat_policies.RepeatPolicy):
-        policy = payer
-    else:
-        policy = repeat_policies.get_repeat_policy(str(payer))
-    return repeat_rule.evaluate_repeat(prior_sessions(patient, planned_date), planned_date, planned_regions, policy)
+    return repeat_rule.evaluate_repeat(prior_sessions(patient, planned_date), planned_date, planned_regions,
+                                       _repeat_policy(payer))
 
 
 def regions_of_muscles(muscles: Iterable[str]) -> list[str]:

@@ -261,7 +261,7 @@ def clinic_steroid_sessions_12m(patient, before: date) -> int:
 
 def last_procedure_dates(patient_ids: Iterable[int], before: date | None = None) -> dict[int, date]:
     """Each patient's latest signed procedure date (patients.last_visits asks for a page of results);
-    with `before`, the latest before that day (the worklist's repeat check leaves today's session out)."""
+    with `before`, the latest before that day (today's session left out)."""
     filters: dict[str, Any] = {"patient_id__in": list(patient_ids)}
     if before is not None:
         filters["procedure_date__lt"] = before

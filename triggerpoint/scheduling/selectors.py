@@ -52,6 +52,22 @@ def appointments_for_day(clinic, day: date, clinician=None, room=None, include_c
                                 include_cancelled=include_cancelled)
 
 
+# What one row of the day view shows, read as plain values: a 400-row day builds no model instances.
+DAY_ROW_FIELDS = (
+    "pk", "public_id", "version", "status", "starts_at", "ends_at", "note", "cancel_reason", "arrived_at",
+    "in_room_at", "patient_id", "patient__public_id", "patient__clinic_id", "patient__given_name",
+    "patient__family_name", "patient__mrn", "patient__date_of_birth", "appointment_type__name",
+    "appointment_type__kind", "clinician__username", "clinician__first_name", "clinician__last_name", "room__name",
+)
+
+
+def day_rows(clinic, day: date, clinician=None, room=None) -> list[dict[str, Any]]:
+    """The day's appointments (cancelled and no-show included) as dicts of `DAY_ROW_FIELDS`, in time order."""
+    start, end = day_bounds(clinic, day)
+    queryset = appointments_between(clinic, start, end, clinician=clinician, room=room)
+    return list(queryset.values(*DAY_ROW_FIELDS))
+
+
 def next_appointment_for_patient(patient, *, kind: str | None = None, after: datetime | None = None):
     """The patient's next appointment still to happen (booked or confirmed), optionally of one kind."""
     queryset = _base().filter(patient=patient, starts_at__gte=after or timezone.now(),

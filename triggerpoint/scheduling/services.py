@@ -11,7 +11,7 @@ waits for the first and then sees it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
@@ -242,6 +242,19 @@ def view_day(user, appointments, *, channel: str, details: dict[str, Any] | None
         audit.record_patient_views("scheduling.schedule.viewed", [a.patient for a in appointments],
                                    clinic=appointments[0].clinic, actor=user,
                                    details={"channel": channel, **(details or {})})
+
+
+def view_day_rows(user, rows, clinic, *, channel: str, details: dict[str, Any] | None = None) -> None:
+    """`view_day` for the day view's plain rows (`selectors.day_rows`): one event per patient shown."""
+    patients = [_PatientShown(row["patient_id"], row["patient__public_id"], row["patient__clinic_id"]) for row in rows]
+    audit.record_patient_views("scheduling.schedule.viewed", patients, clinic=clinic, actor=user,
+                               details={"channel": channel, **(details or {})})
+
+
+class _PatientShown(NamedTuple):
+    pk: int
+    public_id: Any
+    clinic_id: int
 
 
 def view_appointment(user, appointment: Appointment, channel: str) -> None:

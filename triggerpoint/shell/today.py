@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from triggerpoint.accounts.policy import can
+from triggerpoint.atlas.catalog import BODY_REGION_LABELS
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.followup.selectors import open_alerts
-from triggerpoint.outcomes.repeat_policies import DEFAULT_REPEAT_POLICY
+from triggerpoint.outcomes.services import repeat_timing_for_day
 from triggerpoint.patients.selectors import allergies_asked
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
-from triggerpoint.procedures.selectors import last_procedure_dates, notes_for_appointments
+from triggerpoint.procedures.selectors import notes_for_appointments
 from triggerpoint.scheduling import rules, selectors
+from triggerpoint.scheduling.day_table import STEP_BUTTONS, status_time
 from triggerpoint.scheduling.services import clinician_name
-from triggerpoint.scheduling.views import STEP_BUTTONS
 from triggerpoint.screening.selectors import screening_readiness, screenings_for_day
 
 OK, ATTENTION, NOT_APPLICABLE = "ok", "attention", "na"
@@ -55,7 +56,9 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
     alerts: dict[int, list] = {}
     for alert in open_alerts(clinic).filter(patient_id__in=patient_ids).order_by("created_at"):
         alerts.setdefault(alert.patient_id, []).append(alert)
-    last_sessions = last_procedure_dates(patient_ids, before=day)
+    # The repeat rule by area (outcomes), for the areas the day's screening plans.
+    timing = repeat_timing_for_day({a.patient_id: _planned_muscles(screenings.get(a.patient_id)) for a in appointments
+                                    if selectors.is_procedure_visit(a)}, day)
     notes = notes_for_appointments([a.pk for a in appointments]) if can(user, "procedure.view") else {}
     zone, step_base = clinic.zone, reverse("scheduling:day")
     rows = []
@@ -63,13 +66,15 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
         patient = a.patient
         procedure = selectors.is_procedure_visit(a)
         chips = _chips(patient, procedure, screenings.get(patient.pk), alerts.get(patient.pk, []), day)
-        chips.insert(4, _repeat_chip(patient, procedure, last_sessions.get(patient.pk), day))
+        chips.insert(4, _repeat_chip(patient, procedure, timing.get(patient.pk), day))
         if not clinical:
             chips = [_neutral(chips)]
         rows.append({
             "a": a, "patient": patient, "chips": chips,
             "start": a.starts_at.astimezone(zone).strftime("%H:%M"),
             "clinician": clinician_name(a.clinician),
+            "status_at": status_time({"status": a.status, "arrived_at": a.arrived_at, "in_room_at": a.in_room_at,
+                                      "cancel_reason": a.cancel_reason}, zone),
             "chart": reverse("patients:chart", args=[patient.public_id]),
             "step_url": f"{step_base}patients/{patient.public_id}/appointments/{a.public_id}/status/",
             "steps": [(t, label) for t, label in STEP_BUTTONS.get(a.status, []) if t in ONE_CLICK],
@@ -130,21 +135,30 @@ def _weight_chip(patient, procedure: bool, day) -> Chip:
     return Chip("Weight", state, f"Weight from {measured.isoformat()} is older than {limit} days.", edit)
 
 
-def _repeat_chip(patient, procedure: bool, last, day) -> Chip:
-    """Too soon after the last session? The default payer policy's interval (outcomes.repeat_policies); the
-    screening page has the full check by area (procedures' planned_session_checks), so the link goes there."""
+def _planned_muscles(screening) -> list[str]:
+    plan = (screening.plan or {}) if screening is not None else {}
+    return [site.get("muscle") for site in plan.get("sites", []) if isinstance(site, dict) and site.get("muscle")]
+
+
+def _repeat_chip(patient, procedure: bool, timing, day) -> Chip:
+    """Too soon, or one session too many? The repeat rule of outcomes (`outcomes.services.repeat_timing_for_day`:
+    the payer policy's interval in the same area and sessions in a rolling year), for the areas the day's
+    screening plans — or, with nothing planned yet, the areas of the last session. The link goes to the
+    screening, where the plan and the full check by area are."""
     if not procedure:
         return Chip("Repeat", NOT_APPLICABLE, "Not a procedure visit: no repeat interval to check.")
     screening_url = reverse("screening:patient_screenings", args=[patient.public_id])
-    weeks = DEFAULT_REPEAT_POLICY.min_weeks_since_same_area
-    if last is None:
+    if timing is None or timing.last_session is None:
         return Chip("Repeat", OK, "No earlier signed procedure.", screening_url)
-    days = (day - last).days
-    if weeks is not None and days < weeks * 7:
-        return Chip("Repeat", ATTENTION, f"Last procedure {last.isoformat()} ({days} days ago): under the {weeks} weeks "
-                                         "the payer policy asks between sessions in the same area; check the areas.",
-                    screening_url)
-    return Chip("Repeat", OK, f"Last procedure {last.isoformat()} ({days} days ago).", screening_url)
+    days = (day - timing.last_session).days
+    areas = " and ".join(BODY_REGION_LABELS.get(region, region) for region in timing.regions)
+    which = (f"No areas planned yet; checked for the areas of the last session ({areas})" if timing.assumed
+             else f"Planned areas: {areas}")
+    if timing.ok:
+        return Chip("Repeat", OK, f"{which}: the payer policy's interval and session limits are met "
+                                  f"(last procedure {timing.last_session.isoformat()}, {days} days ago).", screening_url)
+    problems = "; ".join(finding.message for finding in timing.not_met)
+    return Chip("Repeat", ATTENTION, f"{which}: {problems}.", screening_url)
 
 
 def _neutral(chips: list[Chip]) -> Chip:

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from triggerpoint.accounts.decorators import patient_required, staff_required
 from triggerpoint.accounts.policy import can
 from triggerpoint.audit import services as audit
+from triggerpoint.patients.last_visits import last_visit_dates
 from triggerpoint.patients.selectors import recently_updated
 from triggerpoint.shell import today
 from triggerpoint.shell.sections import patient_ids_shown, portal_sections_for, sections_for
@@ -30,7 +31,10 @@ def home(request):
 
 @staff_required("worklist.view")
 def worklist(request):
-    recent = recently_updated(request.user.clinic, 10)
+    recent = list(recently_updated(request.user.clinic, 10))
+    seen = last_visit_dates(patient.pk for patient in recent)  # the list's "Last visit" column, as search shows it
+    for patient in recent:
+        patient.last_visit = seen.get(patient.pk)
     # Urgent follow-up alerts stay on top (a warning sign must reach the clinician first); then "Today": the
     # day's appointments with each patient's readiness (?mine=1: the clinician's own); then the other sections.
     sections = sorted(today.sections(request.user, mine=request.GET.get("mine") == "1") + sections_for(request.user),

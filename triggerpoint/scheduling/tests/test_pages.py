@@ -141,6 +141,49 @@ def test_the_day_view_costs_the_same_queries_for_3_or_30_appointments(client, sc
     assert queries() == few
 
 
+def test_the_day_view_query_count_does_not_grow_with_a_big_day_and_every_patient_is_audited(
+        client, sched, front_desk, physician, nurse):
+    """3 or 150 appointments (more than one of Django's SQLite INSERT batches): the same queries, one row and one
+    audit event per patient, in time order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from triggerpoint.conftest import make_patient
+
+    clinic = sched["clinic"]
+    monday = next_monday(clinic)
+    verified_client(client, front_desk)
+    made = []
+
+    def add(count):
+        rows = []
+        for i in range(len(made), len(made) + count):
+            start = at(clinic, monday, "08:00") + timedelta(minutes=4 * (i // 2))
+            rows.append(Appointment(clinic=clinic, patient=make_patient(clinic, f"BIG-{i:03d}"), starts_at=start,
+                                    ends_at=start + timedelta(minutes=20), clinician=physician if i % 2 else nurse,
+                                    appointment_type=sched["types"]["follow_up"],
+                                    status=["booked", "confirmed", "arrived", "in_room", "done", "cancelled"][i % 6]))
+        made.extend(Appointment.objects.bulk_create(rows))
+
+    def page():
+        client.get(f"/schedule/?date={monday.isoformat()}")  # warm: caches refill after new records
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/schedule/?date={monday.isoformat()}")
+        assert response.status_code == 200
+        return response.content.decode(), len(captured)
+
+    add(3)
+    _, few = page()
+    add(147)
+    html, many = page()
+    assert many == few, (few, many)
+    positions = [html.index(f'id="appt-{a.public_id}"') for a in made]
+    assert positions == sorted(positions)  # every appointment, in time order
+    seen = AuditEvent.objects.filter(action="scheduling.schedule.viewed", actor=front_desk, details__view="day")
+    assert seen.count() == 3 * 2 + 150 * 2  # two pages of 3, two of 150: one event per patient per page
+    assert set(seen.values_list("patient_id", flat=True)) == {a.patient_id for a in made}
+
+
 def test_clinic_admins_see_who_comes_without_links_to_charts_they_may_not_open(client, booked, clinic_admin,
                                                                                 front_desk):
     day = booked.starts_at.astimezone(booked.clinic.zone).date().isoformat()

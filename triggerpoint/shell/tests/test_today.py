@@ -172,6 +172,7 @@ def _queries(client, sched, physician, count: int, day) -> int:
     for i in range(count):
         patient = make_patient(sched["clinic"], f"T-Q{count}-{i}", "Q", f"Count{i}")
         _ready(patient, day)
+        signed_procedure(patient, physician, on=day - timedelta(days=10 + i))  # the repeat rule reads each history
         _book(sched, patient, physician, 8 * 60 + i * 10, kind="procedure" if i % 2 else "follow_up")
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/worklist/").status_code == 200
@@ -247,6 +248,7 @@ def test_the_demo_clinics_today_shows_readiness_chips(client, db):
 
 
 def test_a_session_too_soon_after_the_last_one_needs_attention(client, sched, physician, day):
+    """Nothing planned yet: the rule is checked for the areas of the last session (a repeat usually treats them)."""
     weeks = DEFAULT_REPEAT_POLICY.min_weeks_since_same_area
     soon = make_patient(sched["clinic"], "T-SOON", "So", "On")
     signed_procedure(soon, physician, on=day - timedelta(days=weeks * 7 - 1))
@@ -256,5 +258,48 @@ def test_a_session_too_soon_after_the_last_one_needs_attention(client, sched, ph
     verified_client(client, physician)
     html = client.get("/worklist/").content.decode()
     state, reason = _chip(_row(html, a_soon), "Repeat")
-    assert state == "attention" and f"{weeks * 7 - 1} days ago" in reason
-    assert _chip(_row(html, a_later), "Repeat")[0] == "ok"
+    assert state == "attention"
+    assert "No areas planned yet" in reason and f"only {weeks * 7 - 1} days since the cervical region" in reason
+    state, reason = _chip(_row(html, a_later), "Repeat")
+    assert state == "ok" and f"{weeks * 7} days ago" in reason
+
+
+def _planned(patient, day, *muscles):
+    return ScreeningRecord.objects.create(clinic=patient.clinic, patient=patient, planned_procedure_date=day,
+                                          plan={"sites": [{"muscle": m, "side": "left"} for m in muscles]})
+
+
+def test_the_repeat_chip_checks_the_planned_areas_like_the_outcomes_repeat_rule(client, sched, physician, day):
+    """The interval is per area (outcomes.repeat, RPT-INTERVAL-6W): a neck treated 20 days ago does not hold
+    back a low back planned today, and does hold back the neck; the chip says what the outcomes rule says."""
+    from triggerpoint.outcomes.services import repeat_decision_for
+
+    other_area = make_patient(sched["clinic"], "T-AREA", "Ar", "Ea")
+    same_area = make_patient(sched["clinic"], "T-SAME", "Sa", "Me")
+    for patient in (other_area, same_area):
+        signed_procedure(patient, physician, on=day - timedelta(days=20), sites=(("upper_trapezius", "left"),))
+    _planned(other_area, day, "quadratus_lumborum")
+    _planned(same_area, day, "levator_scapulae", "quadratus_lumborum")
+    a_other, a_same = _book(sched, other_area, physician, 9 * 60), _book(sched, same_area, physician, 10 * 60)
+    verified_client(client, physician)
+    html = client.get("/worklist/").content.decode()
+    state, reason = _chip(_row(html, a_other), "Repeat")
+    assert state == "ok" and "Planned areas: Lumbar" in reason
+    state, reason = _chip(_row(html, a_same), "Repeat")
+    assert state == "attention" and "Planned areas: Cervical and Lumbar" in reason
+    outcomes_says = [f.message for f in repeat_decision_for(same_area, day, ["cervical", "lumbar"]).findings
+                     if f.rule == "RPT-INTERVAL-6W" and f.severity == "not_met"]
+    assert outcomes_says and all(message in reason for message in outcomes_says)
+    assert "lumbar region was treated" not in reason  # a first injection there: no interval to keep
+
+
+def test_one_session_too_many_in_a_rolling_year_needs_attention(client, sched, physician, day):
+    limit = DEFAULT_REPEAT_POLICY.max_sessions_per_12_months
+    patient = make_patient(sched["clinic"], "T-MANY", "Ma", "Ny")
+    for n in range(limit):  # each well apart, so only the count can fail
+        signed_procedure(patient, physician, on=day - timedelta(days=60 * (n + 1)))
+    _planned(patient, day, "upper_trapezius")
+    appointment = _book(sched, patient, physician, 9 * 60)
+    verified_client(client, physician)
+    state, reason = _chip(_row(client.get("/worklist/").content.decode(), appointment), "Repeat")
+    assert state == "attention" and f"would be the {limit + 1}th" in reason
