@@ -1,0 +1,170 @@
+"""The standard-codes table: no orphans, every drug covered, codes well-formed, verified rows sourced.
+
+The format checks (SNOMED CT Verhoeff check digit, LOINC mod-10 check digit, RxNorm numeric)
+cannot prove a code means what the row says; they catch a mistyped digit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from triggerpoint.atlas.catalog import load_atlas, read_muscles_document
+from triggerpoint.catalogues import standard_codes
+from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.catalogues.instruments import load_instruments
+from triggerpoint.catalogues.standard_codes import LOINC, RXNORM, SNOMED, UCUM, build_table, entries, lookup
+from triggerpoint.core.choices import SIDES
+from triggerpoint.core.data import DataFileError
+
+ROOT = Path(standard_codes.__file__).resolve().parent.parent
+
+# Verhoeff tables (dihedral group D5 multiplication, permutation, inverse).
+_D = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+]
+_P = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+]
+
+
+def verhoeff_valid(number: str) -> bool:
+    check = 0
+    for position, digit in enumerate(reversed(number)):
+        check = _D[check][_P[position % 8][int(digit)]]
+    return check == 0
+
+
+def sctid_valid(code: str) -> bool:
+    """A SNOMED CT concept id: 6-18 digits, no leading zero, concept partition (00 or 10), Verhoeff digit."""
+    return bool(re.fullmatch(r"[1-9]\d{5,17}", code)) and code[-3:-1] in {"00", "10"} and verhoeff_valid(code)
+
+
+def loinc_valid(code: str) -> bool:
+    """A LOINC code: digits, a hyphen, the mod-10 (Luhn) check digit of the digits."""
+    match = re.fullmatch(r"(\d{1,7})-(\d)", code)
+    if not match:
+        return False
+    total = 0
+    for position, char in enumerate(reversed(match.group(1))):
+        digit = int(char) * (2 if position % 2 == 0 else 1)
+        total += digit // 10 + digit % 10
+    return (10 - total % 10) % 10 == int(match.group(2))
+
+
+def test_the_check_digit_functions_know_good_codes_from_one_digit_typos():
+    # Codes quoted in /work/shared/fhir/README.md, and the same codes with one digit changed.
+    for good in ("7771000", "24028007", "51440002"):
+        assert sctid_valid(good)
+    for typo in ("7771001", "24028017", "51440012", "07771000"):
+        assert not sctid_valid(typo)
+    for good in ("72514-3", "59284-0", "28570-0"):
+        assert loinc_valid(good)
+    for typo in ("72514-4", "72515-3", "59248-0", "72514"):
+        assert not loinc_valid(typo)
+
+
+def _instrument_item_keys() -> set[str]:
+    return {f"{iid}/{item}" for iid, inst in load_instruments().items() for item in inst.item_ids}
+
+
+def _unit_names_in_use() -> set[str]:
+    """Unit names the clinic's tables and records use (mL volumes, mg/units doses, kg weights, mg/kg maxima)."""
+    hcpcs_schema = json.loads((ROOT / "procedures/data/schemas/hcpcs.schema.json").read_text())
+    dose_units = hcpcs_schema["properties"]["codes"]["items"]["properties"]["dose_unit"]["enum"]
+    maxima = (ROOT / "procedures/data/local_anesthetic_max_doses.yaml").read_text()
+    assert "mg_per_kg" in maxima
+    return {"mL", "kg", "mg/kg", *dose_units}
+
+
+def _valid_keys(kind: str) -> set[str]:
+    if kind == "muscle":
+        return set(load_atlas().muscles)
+    if kind == "laterality":
+        # The sides vocabulary, plus the atlas's own zone sides: "midline" zones and "both:" referral.
+        atlas_zone_sides = {zone.side for zone in load_atlas().zones.values()}
+        assert "midline" in atlas_zone_sides
+        assert "both:" in json.dumps(read_muscles_document())
+        return {*SIDES, "midline", "both"}
+    if kind == "drug":
+        return set(load_drugs().ids)
+    if kind == "route":
+        return set(standard_codes.ROUTES)
+    if kind == "unit":
+        assert set(standard_codes.UNITS) <= _unit_names_in_use()
+        return set(standard_codes.UNITS)
+    if kind == "instrument":
+        return set(load_instruments())
+    if kind == "instrument_item":
+        return _instrument_item_keys()
+    raise AssertionError(kind)
+
+
+def test_every_key_names_something_in_our_catalogues():
+    orphans = [f"{row.kind} {row.key}" for row in entries() if row.key not in _valid_keys(row.kind)]
+    assert orphans == []
+
+
+def test_every_catalogue_drug_has_a_row_and_an_unverified_one_says_why():
+    missing = [drug_id for drug_id in load_drugs().ids if standard_codes.entry("drug", drug_id) is None]
+    assert missing == []
+    for row in entries("drug"):
+        if not row.verified:
+            assert len(row.source) > 20, f"{row.key}: an unverified row says what was found"
+
+
+def test_every_side_has_a_verified_laterality_code():
+    for side in SIDES:
+        code = lookup("laterality", side)
+        assert code is not None and code.verified and code.system == SNOMED
+
+
+def test_codes_are_well_formed_for_their_system():
+    expected_system = {
+        "muscle": SNOMED, "laterality": SNOMED, "route": SNOMED, "drug": RXNORM,
+        "unit": UCUM, "instrument": LOINC, "instrument_item": LOINC,
+    }
+    bad = []
+    for row in entries():
+        if row.system != expected_system[row.kind]:
+            bad.append(f"{row.kind} {row.key}: system {row.system}")
+        if row.code is None:
+            continue
+        ok = {
+            SNOMED: sctid_valid,
+            LOINC: loinc_valid,
+            RXNORM: lambda c: re.fullmatch(r"[1-9]\d{0,9}", c) is not None,
+            UCUM: lambda c: re.fullmatch(r"[!-~]+", c) is not None,
+        }[row.system](row.code)
+        if not ok:
+            bad.append(f"{row.kind} {row.key}: {row.code!r} is not a well-formed {row.system} code")
+    assert bad == []
+
+
+def test_verified_rows_have_a_code_a_display_and_a_source():
+    for row in entries():
+        if row.verified:
+            assert row.code and row.display.strip() and row.source.strip(), f"{row.kind} {row.key}"
+
+
+def test_lookup_answers_none_for_a_row_without_a_code_and_for_an_unknown_key():
+    codeless = [row for row in entries() if row.code is None]
+    for row in codeless:
+        assert lookup(row.kind, row.key) is None
+    assert lookup("muscle", "no_such_muscle") is None
+    with pytest.raises(ValueError, match="kind must be one of"):
+        lookup("organ", "heart")
+
+
+def test_a_duplicate_row_is_refused():
+    row = {"kind": "drug", "key": "lidocaine", "system": RXNORM, "code": "6387", "verified": False, "source": "x y z"}
+    with pytest.raises(DataFileError, match="duplicate drug 'lidocaine'"):
+        build_table({"version": 1, "codes": [row, row]})
