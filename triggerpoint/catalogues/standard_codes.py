@@ -18,9 +18,17 @@ Kinds and their keys:
 * ``drug`` - drug ids of the drug catalogue (``catalogues.drugs``), RxNorm;
 * ``route`` - :data:`ROUTES`, SNOMED CT routes of administration;
 * ``unit`` - the unit names the clinic doses in (:data:`UNITS`), UCUM;
-* ``instrument`` - instrument ids (``catalogues.instruments``), LOINC;
+* ``instrument`` - instrument ids (``catalogues.instruments``): the LOINC panel for the
+  questionnaire as a whole;
+* ``instrument_score`` - instrument ids: the LOINC code of the instrument's score (what an
+  Observation of the result carries);
 * ``instrument_item`` - ``"<instrument id>/<item id>"`` (item ids repeat across
   instruments), LOINC.
+
+Each row also says how the code matches (:attr:`CodeEntry.match`): ``exact``, ``broader`` (the
+code names a larger structure, e.g. the whole trapezius for "upper trapezius", or the parent
+ingredient of a salt) or ``related`` (the nearest code, a judgement). A sender should put the
+clinic's own name in the text beside a code that is not ``exact``.
 
 CPT, HCPCS and ICD-10-CM stay where they are (``procedures/data``).
 """
@@ -41,7 +49,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 
-KINDS = ("muscle", "laterality", "drug", "route", "unit", "instrument", "instrument_item")
+KINDS = ("muscle", "laterality", "drug", "route", "unit", "instrument", "instrument_score", "instrument_item")
 
 # Routes a trigger-point injection uses: the needle goes into the muscle; the skin wheal of
 # local anaesthetic is subcutaneous; "infiltration" is how local-anaesthetic labels describe it.
@@ -72,6 +80,7 @@ class CodeEntry:
     display: str
     verified: bool
     source: str
+    match: str = "exact"
 
     def as_standard_code(self) -> StandardCode | None:
         if self.code is None:
@@ -92,6 +101,7 @@ def build_table(document: dict) -> dict[tuple[str, str], CodeEntry]:
             display=row.get("display", ""),
             verified=row["verified"],
             source=row["source"],
+            match=row.get("match", "exact"),
         )
         if (item.kind, item.key) in table:
             problems.append(f"duplicate {item.kind} {item.key!r}")
@@ -130,3 +140,11 @@ def lookup(kind: str, key: str) -> StandardCode | None:
 def entries(kind: str | None = None) -> tuple[CodeEntry, ...]:
     """Every row (of one kind), in file order."""
     return tuple(row for row in load_table().values() if kind is None or row.kind == kind)
+
+
+def coverage() -> dict[str, tuple[int, int, int]]:
+    """Per kind: rows verified, rows with an unverified code, rows with no code (docs/STANDARD_CODES.md)."""
+    counts = {kind: [0, 0, 0] for kind in KINDS}
+    for row in entries():
+        counts[row.kind][0 if row.verified else 1 if row.code else 2] += 1
+    return {kind: (verified, unverified, codeless) for kind, (verified, unverified, codeless) in counts.items()}

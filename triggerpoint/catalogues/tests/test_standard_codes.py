@@ -101,7 +101,7 @@ def _valid_keys(kind: str) -> set[str]:
     if kind == "unit":
         assert set(standard_codes.UNITS) <= _unit_names_in_use()
         return set(standard_codes.UNITS)
-    if kind == "instrument":
+    if kind in ("instrument", "instrument_score"):
         return set(load_instruments())
     if kind == "instrument_item":
         return _instrument_item_keys()
@@ -130,7 +130,7 @@ def test_every_side_has_a_verified_laterality_code():
 def test_codes_are_well_formed_for_their_system():
     expected_system = {
         "muscle": SNOMED, "laterality": SNOMED, "route": SNOMED, "drug": RXNORM,
-        "unit": UCUM, "instrument": LOINC, "instrument_item": LOINC,
+        "unit": UCUM, "instrument": LOINC, "instrument_score": LOINC, "instrument_item": LOINC,
     }
     bad = []
     for row in entries():
@@ -168,3 +168,56 @@ def test_a_duplicate_row_is_refused():
     row = {"kind": "drug", "key": "lidocaine", "system": RXNORM, "code": "6387", "verified": False, "source": "x y z"}
     with pytest.raises(DataFileError, match="duplicate drug 'lidocaine'"):
         build_table({"version": 1, "codes": [row, row]})
+
+
+def test_one_code_names_one_thing_unless_a_row_says_it_is_broader():
+    """Two keys sharing an exact code is a copy-paste slip (a code for the wrong muscle)."""
+    exact_owner: dict[tuple[str, str], str] = {}
+    clashes = []
+    for row in entries():
+        if row.code is None or row.match != "exact" or row.kind.startswith("instrument"):
+            continue
+        owner = exact_owner.setdefault((row.system, row.code), f"{row.kind} {row.key}")
+        if owner != f"{row.kind} {row.key}":
+            clashes.append(f"{row.code}: {owner} and {row.kind} {row.key}")
+    assert clashes == []
+
+
+def test_every_item_code_belongs_to_an_instrument_that_has_the_item():
+    items = _instrument_item_keys()
+    for row in entries("instrument_item"):
+        instrument_id, _, item_id = row.key.partition("/")
+        assert row.key in items, f"{instrument_id} has no item {item_id!r}"
+
+
+def test_peg_codes_are_the_ones_the_published_pain_cds_uses():
+    # AHRQ CDS Connect Pain Management Summary CQL: items 75893-8, 91145-3, 91146-1; mean score 91147-9.
+    assert [lookup("instrument_item", f"peg3/{item}").code for item in ("pain", "enjoyment", "activity")] == [
+        "75893-8", "91145-3", "91146-1"]
+    score = lookup("instrument_score", "peg3")
+    assert score.code == "91147-9" and score.verified
+
+
+def test_a_schema_violation_names_the_row():
+    from triggerpoint.core.data import schema_problems
+
+    schema = ROOT / "catalogues/data/schemas/standard_codes.schema.json"
+    bad = {"version": 1, "codes": [{"kind": "muscle", "key": "deltoid", "system": SNOMED, "code": None,
+                                     "verified": True, "source": "somewhere"}]}
+    problems = schema_problems(bad, schema, "standard_codes.yaml")
+    assert any("codes/0" in problem for problem in problems)
+
+
+def coverage_table() -> str:
+    lines = ["| kind | verified | unverified (code recorded) | no code found | catalogue items |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for kind, (verified, unverified, codeless) in standard_codes.coverage().items():
+        lines.append(f"| {kind} | {verified} | {unverified} | {codeless} | {len(_valid_keys(kind))} |")
+    return "\n".join(lines)
+
+
+def test_the_coverage_table_in_the_docs_matches_the_data():
+    doc = (ROOT.parent / "docs" / "STANDARD_CODES.md").read_text(encoding="utf-8")
+    start, end = "<!-- coverage:start -->", "<!-- coverage:end -->"
+    assert doc[doc.index(start) + len(start):doc.index(end)].strip() == coverage_table(), (
+        "docs/STANDARD_CODES.md is stale; paste coverage_table() between the markers")
