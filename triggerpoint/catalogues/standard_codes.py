@@ -39,17 +39,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from triggerpoint.catalogues.code_formats import LOINC, RXNORM, SNOMED, UCUM, well_formed
 from triggerpoint.core import data
 from triggerpoint.core.data import DataFileError
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-
 KINDS = ("muscle", "laterality", "drug", "route", "unit", "instrument", "instrument_score", "instrument_item")
+
+# The one code system each kind is coded in.
+SYSTEM_OF_KIND = {
+    "muscle": SNOMED, "laterality": SNOMED, "route": SNOMED, "drug": RXNORM, "unit": UCUM,
+    "instrument": LOINC, "instrument_score": LOINC, "instrument_item": LOINC,
+}
 
 # Routes a trigger-point injection uses: the needle goes into the muscle; the skin wheal of
 # local anaesthetic is subcutaneous; "infiltration" is how local-anaesthetic labels describe it.
@@ -89,7 +91,8 @@ class CodeEntry:
 
 
 def build_table(document: dict) -> dict[tuple[str, str], CodeEntry]:
-    """Rows by (kind, key) from a schema-valid document, refusing duplicates."""
+    """Rows by (kind, key) from a schema-valid document, refusing duplicates, a code in the wrong
+    system for its kind, and a code whose check digit or shape is wrong (a typo)."""
     table: dict[tuple[str, str], CodeEntry] = {}
     problems: list[str] = []
     for row in document["codes"]:
@@ -105,6 +108,10 @@ def build_table(document: dict) -> dict[tuple[str, str], CodeEntry]:
         )
         if (item.kind, item.key) in table:
             problems.append(f"duplicate {item.kind} {item.key!r}")
+        if item.system != SYSTEM_OF_KIND[item.kind]:
+            problems.append(f"{item.kind} {item.key!r}: a {item.kind} is coded in {SYSTEM_OF_KIND[item.kind]}")
+        elif item.code is not None and not well_formed(item.system, item.code):
+            problems.append(f"{item.kind} {item.key!r}: {item.code!r} is not a well-formed {item.system} code")
         table[(item.kind, item.key)] = item
     if problems:
         raise DataFileError("standard_codes.yaml: " + "; ".join(problems))
