@@ -157,28 +157,34 @@ def by_uuid(field_name: str, prefix: str = "") -> Filter:
     return apply
 
 
+EVERYTHING = Q(pk__isnull=False)
+NOTHING = Q(pk__in=[])
+
+
 def date_q(field_name: str, value: DateValue) -> Q:
-    """The records whose day (a date field) satisfies one prefixed date value (see `params`)."""
-    start, end = value.start, value.end
-    f = field_name
-    within = Q(**{f"{f}__gte": start}) & (Q(**{f"{f}__lt": end}) if end else Q())
+    """The records whose day (a date field) satisfies one prefixed date value (see `params`).
+
+    (An empty `Q()` is never used: OR-ed with another it vanishes instead of matching everything.)"""
+    start, end, f = value.start, value.end, field_name
+    on_or_after_start = Q(**{f"{f}__gte": start})
+    before_end = Q(**{f"{f}__lt": end}) if end else EVERYTHING
     if value.prefix == "eq":
-        return within
+        return on_or_after_start & before_end
     if value.prefix == "ne":
-        return ~within
+        return ~(on_or_after_start & before_end)
     if value.prefix in ("gt", "sa"):
-        return Q(**{f"{f}__gte": end}) if end else Q(pk__in=[])
+        return Q(**{f"{f}__gte": end}) if end else NOTHING
     if value.prefix in ("lt", "eb"):
         return Q(**{f"{f}__lt": start})
     if value.prefix == "ge":
-        return Q(**{f"{f}__gte": start})
-    return Q(**{f"{f}__lt": end}) if end else Q()  # le
+        return on_or_after_start
+    return before_end  # le
 
 
 def by_date(field_name: str) -> Filter:
     def apply(queryset: QuerySet, values: list[DateValue]) -> QuerySet:
-        q = Q(pk__in=[])
-        for value in values:
+        q = date_q(field_name, values[0])
+        for value in values[1:]:
             q |= date_q(field_name, value)
         return queryset.filter(q)
 
