@@ -217,6 +217,10 @@ def _criteria(request, resource: ResourceType) -> tuple[list[tuple[SearchParam, 
         check_text("parameter name", key)
         if key in ("_format", "_count", "_offset"):
             continue
+        if key == "_total":  # the total is always counted exactly
+            if any(check_text(key, v) not in ("none", "estimate", "accurate") for v in values):
+                raise invalid("Parameter '_total' must be none, estimate or accurate.")
+            continue
         if key == "_revinclude":
             for value in values:
                 if check_text(key, value) != REVINCLUDE:
@@ -228,7 +232,7 @@ def _criteria(request, resource: ResourceType) -> tuple[list[tuple[SearchParam, 
         if param is None:
             known = ", ".join(p.name for p in resource.search_params)
             raise invalid(f"Unknown search parameter {key[:60]!r} for {resource.name}; supported: {known}, "
-                          "_count, _revinclude, _format.")
+                          "_count, _total, _revinclude, _format.")
         if modifier:
             raise invalid(f"Modifier :{modifier[:30]} is not supported on {name!r}.")
         for raw in values:

@@ -235,8 +235,9 @@ def test_no_credentials_and_a_wrong_token_are_401_with_www_authenticate(client, 
 
 
 def test_a_revoked_token_is_refused(client, fhir_demo):
-    from triggerpoint.accounts.models import ApiToken
     from django.utils import timezone
+
+    from triggerpoint.accounts.models import ApiToken
 
     token, raw = ApiToken.issue(fhir_demo.staff["dr.rivera"], "soon revoked")
     assert client.get("/fhir/R4/Patient", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
