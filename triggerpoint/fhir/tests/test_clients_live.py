@@ -103,3 +103,4 @@ def test_fhirclient_parses_what_the_us_core_searches_return(live_server, small_d
 
     capability = server.request_json("metadata")
     assert capability["fhirVersion"] == "4.0.1"
+    server.session.close()  # no keep-alive connection left for the live server to serve after the test
