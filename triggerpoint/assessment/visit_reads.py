@@ -189,10 +189,10 @@ def signed_visits(**filters):
     """Signed assessment visits narrowed by `filters` (clinic_id, patient_id__in, visit_date__gte…).
 
     The one way other apps (the FHIR interface) ask for visits as a record: drafts are not one. The
-    clinician, the patient with their clinic, the diagnoses and the amendments come loaded."""
+    clinician, the patient with their clinic and the diagnoses come loaded."""
     return (Visit.objects.filter(status="signed", **filters)
             .select_related("clinician", "patient", "patient__clinic")
-            .prefetch_related("diagnoses", "amendments"))
+            .prefetch_related("diagnoses"))
 
 
 def signed_visit_diagnoses(**filters):

@@ -56,8 +56,9 @@ def name_starts_with(queryset, text: str):
 
 
 def allergies(**filters):
-    """Recorded allergies (one row per substance) narrowed by `filters` (clinic_id, patient_id__in…)."""
-    return Allergy.objects.select_related("patient", "patient__clinic").filter(**filters)
+    """Recorded allergies (one row per substance) of charts that are not deleted, narrowed by `filters`."""
+    return Allergy.objects.select_related("patient", "patient__clinic").filter(patient__deleted_at__isnull=True,
+                                                                               **filters)
 
 
 def patients_without_known_drug_allergies(**filters):

@@ -335,3 +335,13 @@ def test_a_deep_json_body_and_other_methods_are_refused_with_an_operation_outcom
     response = client.put("/fhir/R4/Patient/x", data='{"resourceType": "Patient"}', content_type=FHIR, **headers)
     _outcome(response, 405)
     assert response["Allow"] == "GET, HEAD"
+
+
+def test_a_page_costs_a_fixed_handful_of_queries_however_many_records_it_holds(client, fhir_demo, token_for,
+                                                                          django_assert_max_num_queries):
+    headers = token_for(fhir_demo.staff["dr.rivera"])
+    client.get("/fhir/R4/Patient?_count=0", **headers)  # the token's first use writes its own event
+    for kind in ("Patient", "AllergyIntolerance", "Condition", "Encounter"):
+        with django_assert_max_num_queries(12):
+            body = client.get(f"/fhir/R4/{kind}?_count=100", **headers).json()
+        assert len(body["entry"]) >= 10, kind
