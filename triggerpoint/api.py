@@ -11,14 +11,12 @@ from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
-from triggerpoint.accounts.models import ApiToken, hash_token
-from triggerpoint.audit import services as audit
+from triggerpoint.accounts.bearer import user_for_token
 from triggerpoint.core import context, plugins
 from triggerpoint.core.api_errors import WWW_AUTHENTICATE, document_error_responses
 from triggerpoint.core.client_ip import client_ip
@@ -35,21 +33,10 @@ class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>`: a revocable token issued by `triggerpoint token create` or /auth/token."""
 
     def authenticate(self, request, token):
-        row = ApiToken.objects.usable().select_related("user").filter(token_hash=hash_token(token)).first()
-        if row is None or not row.user.is_active:
-            return None
-        now = timezone.now()
-        _set_actor(row.user)
-        if row.last_used_at is None:
-            # A token's first use is a security event (ONC (d)(2)): a token used by someone it was not
-            # meant for shows up in the audit trail. The conditional update makes it one event even
-            # when two first requests race.
-            if ApiToken.objects.filter(pk=row.pk, last_used_at__isnull=True).update(last_used_at=now):
-                audit.record("accounts.token.first_used", actor=row.user, clinic=row.user.clinic,
-                             details={"token": row.name, "client_ip": client_ip(request)})
-        elif (now - row.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        return row.user
+        user = user_for_token(token, client_ip(request))
+        if user is not None:
+            _set_actor(user)
+        return user
 
 
 class VerifiedSession(APIKeyCookie):

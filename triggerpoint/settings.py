@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "triggerpoint.billing",
     "triggerpoint.notifications",
     "triggerpoint.shell",
+    "triggerpoint.fhir",
 ]
 
 MIDDLEWARE = [

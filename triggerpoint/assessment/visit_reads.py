@@ -193,3 +193,30 @@ def latest_signed_plan(patient, on: date | None = None) -> dict[str, Any] | None
     """The plan of the patient's latest signed visit (see `plan_of`), or None when there is none."""
     visit = latest_signed_visit(patient, on)
     return plan_of(visit) if visit is not None else None
+
+
+def signed_visits(**filters):
+    """Signed assessment visits narrowed by `filters` (clinic_id, patient_id__in, visit_date__gte…).
+
+    The one way other apps (the FHIR interface) ask for visits as a record: drafts are not one. The
+    clinician, the patient with their clinic and the diagnoses come loaded."""
+    return (Visit.objects.filter(status="signed", **filters)
+            .select_related("clinician", "patient", "patient__clinic")
+            .prefetch_related("diagnoses"))
+
+
+def signed_visit_diagnoses(**filters):
+    """Diagnoses of signed visits narrowed by `filters` (clinic_id, visit__patient_id__in…), visit and amendments loaded."""
+    return (VisitDiagnosis.objects.filter(visit__status="signed", **filters)
+            .select_related("visit", "visit__patient", "visit__patient__clinic")
+            .prefetch_related("visit__amendments"))
+
+
+def amended_diagnosis_codes(visit: Visit) -> set[str] | None:
+    """The diagnosis codes of a signed visit after its amendments, or None when no amendment changed them."""
+    codes = None
+    for amendment in visit.amendments.all():
+        change = amendment.changes.get("diagnoses")
+        if change is not None:
+            codes = {row.get("code") for row in change.get("after") or [] if isinstance(row, dict)}
+    return codes

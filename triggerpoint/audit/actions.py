@@ -69,6 +69,10 @@ class AuditAction(StrEnum):
     BILLING_NOTE_REOPENED = "billing.note.reopened"
     # shell (pages that assemble the apps)
     SHELL_WORKLIST_VIEWED = "shell.worklist.viewed"
+    # fhir (the FHIR R4 interface)
+    FHIR_EVERYTHING_READ = "fhir.everything.read"
+    FHIR_RESOURCE_READ = "fhir.resource.read"
+    FHIR_RESOURCE_SEARCHED = "fhir.resource.searched"
     # followup
     FOLLOWUP_ALERT_ACKNOWLEDGED = "followup.alert.acknowledged"
     FOLLOWUP_ALERT_ESCALATED = "followup.alert.escalated"

@@ -12,7 +12,8 @@ One place, before any view or API handler runs:
 * **A body over DATA_UPLOAD_MAX_MEMORY_SIZE**: Django refuses it when the body is read; here
   the refusal becomes the API's JSON error (413) instead of an HTML 400 page.
 
-API paths (`/api/`) get the API's JSON error shape (`core.api_errors`); pages get a plain 400.
+API paths (`/api/`) get the API's JSON error shape (`core.api_errors`), FHIR paths (`/fhir/`) an
+OperationOutcome; pages get a plain 400.
 Uploaded files are not scanned (binary content may contain any byte).
 """
 
@@ -22,13 +23,14 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
 from triggerpoint.core.api_errors import error_response
 
 MAX_JSON_DEPTH = 64
 API_PREFIX = "/api/"
+FHIR_PREFIX = "/fhir/"
 
 # A JSON string, or an unterminated one running to the end: each quote starts at most one scan, so
 # removing strings is linear (a pattern needing the closing quote rescans from every quote: quadratic).
@@ -116,6 +118,11 @@ class HostileInputMiddleware:
         status, reason = refused
         if request.path.startswith(API_PREFIX):
             return error_response(status, reason, request)
+        if request.path.startswith(FHIR_PREFIX):  # the FHIR interface answers every error as an OperationOutcome
+            outcome = {"resourceType": "OperationOutcome",
+                       "issue": [{"severity": "error", "code": "too-long" if status == 413 else "invalid",
+                                  "diagnostics": reason}]}
+            return JsonResponse(outcome, status=status, content_type="application/fhir+json")
         if status == 413:
             return HttpResponse(reason, status=413, content_type="text/plain; charset=utf-8")
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")

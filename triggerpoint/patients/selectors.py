@@ -18,7 +18,8 @@ from django.db.models import Q
 from django.http import Http404
 
 from triggerpoint.accounts.policy import audit_refusal, require_audited
-from triggerpoint.patients.models import AllergyStatus, Patient
+from triggerpoint.patients.folding import fold
+from triggerpoint.patients.models import Allergy, AllergyStatus, Patient
 
 
 def get_patient_for_user(user: Any, public_id: Any, action: str = "patient.view") -> Patient:
@@ -133,3 +134,34 @@ def _patient_match(text: str) -> Q:
             name &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
         match |= name
     return match
+
+
+def patients(**filters):
+    """The clinic's patients narrowed by `filters` (clinic_id, pk__in, public_id__in…), with their clinic loaded.
+
+    The FHIR interface asks here so what a chart is (soft-deleted ones are not) stays in this app."""
+    return Patient.objects.select_related("clinic").filter(**filters)
+
+
+def name_starts_with(queryset, text: str):
+    """Patients one of whose name words starts with `text`, accents and case ignored (FHIR `name` search)."""
+    key = fold(text)
+    if not key:
+        return queryset.none()
+    return queryset.filter(Q(search_name__startswith=key) | Q(search_name__contains=f" {key}"))
+
+
+def allergies(**filters):
+    """Recorded allergies (one row per substance) of charts that are not deleted, narrowed by `filters`."""
+    return Allergy.objects.select_related("patient", "patient__clinic").filter(patient__deleted_at__isnull=True,
+                                                                               **filters)
+
+
+def patients_without_known_drug_allergies(**filters):
+    """Patients whose recorded answer is "no known drug allergies" (asked, none), narrowed by `filters`."""
+    return patients(allergy_status=AllergyStatus.NKDA, **filters)
+
+
+def patients_with_sex(queryset, codes):
+    """Patients recorded with one of these sexes (female, male, other, unknown)."""
+    return queryset.filter(sex__in=list(codes))

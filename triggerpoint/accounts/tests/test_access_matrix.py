@@ -19,7 +19,7 @@ STAFF_DESK = {"physician", "nurse", "front_desk"}
 
 
 APPS_WITH_ROWS = ("atlas", "assessment", "scheduling", "screening", "procedures", "aftercare", "followup", "outcomes",
-                  "billing")
+                  "billing", "fhir")
 
 
 def _routes(p):

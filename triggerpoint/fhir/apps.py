@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class FhirConfig(AppConfig):
+    name = "triggerpoint.fhir"
+    label = "fhir"
+    url_prefix = "fhir/R4/"  # the FHIR R4 base (core.plugins mounts `fhir.urls` there)
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The resource types register themselves on import; they import other apps' selectors (models).
+        from triggerpoint.fhir import resources  # noqa: F401

@@ -1,0 +1,105 @@
+"""The CapabilityStatement (`GET /fhir/R4/metadata`), generated from the registry: it claims what is served.
+
+Each registered type lists its interactions (read, search-type), its search parameters, the US Core
+SHALL combinations it serves and its profile. The statement `instantiates` the US Core 6.1.0 server
+CapabilityStatement only when the registry serves what that requires at minimum: the US Core
+Patient profile with its required searches, plus at least one more US Core profile. Security says
+how to authenticate: our bearer tokens or a session, and SMART Backend Services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triggerpoint.fhir import auth, registry
+
+US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"
+PATIENT_REQUIRED = {"_id", "identifier", "name", "birthdate", "gender"}
+COMBINATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination"
+EXPECTATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation"
+RELEASE_DATE = "2026-12-06"
+
+
+def claims_us_core() -> bool:
+    types = registry.all_types()
+    patient = registry.get("Patient")
+    if patient is None or patient.profile is None:
+        return False
+    if not PATIENT_REQUIRED <= {p.name for p in patient.search_params}:
+        return False
+    return any(t.name != "Patient" and t.profile and t.profile.startswith(registry.US_CORE) for t in types)
+
+
+def _resource(resource: registry.ResourceType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": resource.name,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "searchParam": [
+            {k: v for k, v in {"name": p.name, "definition": p.definition, "type": p.type,
+                               "documentation": p.documentation or None}.items() if v}
+            for p in resource.search_params
+        ],
+    }
+    if resource.profile:
+        entry["supportedProfile"] = [resource.profile]
+    combos = [c for c in resource.combinations if len(c) > 1]
+    if combos:
+        entry["extension"] = [
+            {"url": COMBINATION, "extension": [
+                {"url": EXPECTATION, "valueCode": "SHALL"},
+                *({"url": "required", "valueString": name} for name in combo),
+            ]}
+            for combo in combos
+        ]
+    provenance = registry.get("Provenance")
+    if provenance is not None and provenance.param("target") is not None and resource.name != "Provenance":
+        entry["searchRevInclude"] = ["Provenance:target"]
+    if resource.operations:
+        entry["operation"] = [{"name": name, "definition": url} for name, url in resource.operations]
+    return entry
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    security: dict[str, Any] = {
+        "cors": False,
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                 "code": "SMART-on-FHIR"}],
+                     "text": "Bearer tokens: SMART Backend Services (client_credentials with a signed JWT), or "
+                             "a clinic API token"}],
+        "description": "Send `Authorization: Bearer <token>`. A clinic API token acts as its user with the "
+                       "clinic's role policy; a SMART Backend Services token is limited to its system/*.read "
+                       "scopes. A browser session that passed the second factor works too.",
+    }
+    if auth.SMART_TOKEN_URL:
+        security["extension"] = [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [{"url": "token", "valueUri": auth.SMART_TOKEN_URL}],
+        }]
+    statement: dict[str, Any] = {
+        "resourceType": "CapabilityStatement",
+        "id": "triggerpoint",
+        "url": f"{base}metadata",
+        "name": "TriggerPointClinicFhirServer",
+        "title": "Trigger Point Clinic FHIR R4 server",
+        "status": "active",
+        "experimental": False,
+        "date": RELEASE_DATE,
+        "publisher": "Trigger Point Clinic",
+        "description": "Read and search access to the clinic's records as FHIR R4 resources (US Core 6.1.0 "
+                       "profiles where one exists).",
+        "kind": "instance",
+        "software": {"name": "Trigger Point Clinic"},
+        "implementation": {"description": "Trigger Point Clinic FHIR R4", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["json", "application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": security,
+            "resource": [_resource(r) for r in registry.all_types()],
+        }],
+    }
+    if claims_us_core():
+        statement["instantiates"] = [US_CORE_SERVER]
+    return statement

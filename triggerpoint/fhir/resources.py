@@ -1,0 +1,216 @@
+"""The resource types /fhir/R4/ serves, registered with `registry.register` (see `registry` for how to add one).
+
+Records are read only through the owning apps' selectors; the mappers in `mapping/` are pure.
+Policy actions mirror the pages and /api/v1/: Patient needs `patient.view` (front desk too),
+AllergyIntolerance `patient.view_clinical`, Condition and Encounter `assessment.view`
+(clinicians; `procedure.view` is granted to the same roles).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import uuid
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from triggerpoint.assessment.visit_reads import amended_diagnosis_codes, signed_visit_diagnoses, signed_visits
+from triggerpoint.fhir.errors import invalid
+from triggerpoint.fhir.mapping import allergy, condition, encounter, patient
+from triggerpoint.fhir.params import Token
+from triggerpoint.fhir.registry import (
+    US_CORE_SP,
+    ResourceType,
+    SearchParam,
+    Source,
+    by_date,
+    by_uuid,
+    register,
+)
+from triggerpoint.patients import selectors as patients
+from triggerpoint.procedures.selectors import signed_procedures
+
+
+def id_param(resource: str) -> SearchParam:
+    return SearchParam("_id", "token", f"{US_CORE_SP}us-core-{resource.lower()}-id"
+                       if resource in ("Patient", "Encounter") else "http://hl7.org/fhir/SearchParameter/Resource-id",
+                       "The resource's logical id.")
+
+
+def patient_param(resource: str) -> SearchParam:
+    return SearchParam("patient", "reference", f"{US_CORE_SP}us-core-{resource.lower()}-patient",
+                       "The patient (`Patient/<id>` or `<id>`).", target="Patient")
+
+
+def codes_in(allowed: set[str], system: str | None, name: str, *, strict: bool = False):
+    """A token filter for a value every record of the source shares: all records or none.
+
+    `strict`: a code outside `allowed` (in the parameter's value set) is a 400, not an empty result."""
+
+    def apply(queryset: QuerySet, values: list[Token]) -> QuerySet:
+        for value in values:
+            if strict and value.code not in allowed:
+                raise invalid(f"Parameter {name!r}: {value.code!r} is not one of {', '.join(sorted(allowed))}.")
+        hit = any(v.code in allowed and v.system in (None, system) for v in values)
+        return queryset if hit else queryset.none()
+
+    return apply
+
+
+# ---------------------------------------------------------------- Patient
+GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
+
+
+def _patient_identifier(queryset: QuerySet, values: list[Token]) -> QuerySet:
+    q = Q(pk__in=[])
+    for value in values:
+        if not value.code:
+            raise invalid("Parameter 'identifier' needs a value (system|value or value).")
+        if value.system is None:
+            q |= Q(mrn=value.code)
+        elif value.system.startswith("urn:uuid:"):
+            try:
+                q |= Q(mrn=value.code, clinic__public_id=uuid.UUID(value.system[len("urn:uuid:"):]))
+            except ValueError:
+                continue
+    return queryset.filter(q)
+
+
+def _patient_name(queryset: QuerySet, values: list[str]) -> QuerySet:
+    return functools.reduce(operator.or_, (patients.name_starts_with(queryset, v) for v in values))
+
+
+def _patient_gender(queryset: QuerySet, values: list[Token]) -> QuerySet:
+    codes = []
+    for value in values:
+        if value.code not in patient.GENDERS:
+            raise invalid(f"Parameter 'gender': {value.code!r} is not one of female, male, other, unknown.")
+        if value.system in (None, GENDER_SYSTEM):
+            codes.append(value.code)
+    return patients.patients_with_sex(queryset, codes)
+
+
+register(ResourceType(
+    name="Patient",
+    action="patient.view",
+    profile=patient.PROFILE,
+    patient_param="_id",
+    search_params=(
+        id_param("Patient"),
+        SearchParam("identifier", "token", f"{US_CORE_SP}us-core-patient-identifier",
+                    "The MRN: `value`, or `system|value` with the clinic's system (urn:uuid:<clinic id>)."),
+        SearchParam("name", "string", f"{US_CORE_SP}us-core-patient-name",
+                    "A given or family name starting with the value (accents and case ignored)."),
+        SearchParam("birthdate", "date", f"{US_CORE_SP}us-core-patient-birthdate",
+                    "Date of birth, with the prefixes eq, ne, gt, lt, ge, le."),
+        SearchParam("gender", "token", f"{US_CORE_SP}us-core-patient-gender", "female | male | other | unknown."),
+    ),
+    combinations=(("birthdate", "name"), ("gender", "name")),
+    operations=(("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),),
+    sources=(Source(
+        records=lambda scope: patients.patients(**scope.lookup("pk")),
+        to_resource=patient.to_fhir,
+        patient_of=lambda record: record,
+        filters={"_id": by_uuid("public_id"), "identifier": _patient_identifier, "name": _patient_name,
+                 "birthdate": by_date("date_of_birth"), "gender": _patient_gender},
+        order_by=("family_name", "given_name", "pk"),
+    ),),
+))
+
+# ---------------------------------------------------------------- AllergyIntolerance
+ACTIVE = codes_in({"active"}, allergy.CLINICAL, "clinical-status")
+
+register(ResourceType(
+    name="AllergyIntolerance",
+    action="patient.view_clinical",
+    profile=allergy.PROFILE,
+    search_params=(
+        id_param("AllergyIntolerance"),
+        patient_param("AllergyIntolerance"),
+        SearchParam("clinical-status", "token", f"{US_CORE_SP}us-core-allergyintolerance-clinical-status",
+                    "active (every allergy we record is active)."),
+    ),
+    combinations=(("patient",), ("clinical-status", "patient")),
+    sources=(
+        Source(
+            records=lambda scope: patients.allergies(**scope.lookup("patient_id")),
+            to_resource=allergy.to_fhir,
+            patient_of=lambda record: record.patient,
+            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"), "clinical-status": ACTIVE},
+        ),
+        Source(
+            records=lambda scope: patients.patients_without_known_drug_allergies(**scope.lookup("pk")),
+            to_resource=allergy.nkda_to_fhir,
+            patient_of=lambda record: record,
+            filters={"_id": by_uuid("public_id", prefix=allergy.NKDA_ID_PREFIX), "patient": by_uuid("public_id"),
+                     "clinical-status": ACTIVE},
+        ),
+    ),
+))
+
+# ---------------------------------------------------------------- Condition (encounter diagnoses)
+
+
+def _condition(diagnosis: Any) -> dict[str, Any]:
+    return condition.to_fhir(diagnosis, amended_diagnosis_codes(diagnosis.visit))
+
+
+register(ResourceType(
+    name="Condition",
+    action="assessment.view",
+    profile=condition.PROFILE,
+    search_params=(
+        id_param("Condition"),
+        patient_param("Condition"),
+        SearchParam("category", "token", f"{US_CORE_SP}us-core-condition-category", "encounter-diagnosis."),
+        SearchParam("encounter", "reference", f"{US_CORE_SP}us-core-condition-encounter",
+                    "The assessment visit (`Encounter/<id>`).", target="Encounter"),
+    ),
+    combinations=(("patient",), ("category", "patient")),
+    sources=(Source(
+        records=lambda scope: signed_visit_diagnoses(**scope.lookup("visit__patient_id")),
+        to_resource=_condition,
+        patient_of=lambda record: record.visit.patient,
+        filters={"_id": by_uuid("public_id"), "patient": by_uuid("visit__patient__public_id"),
+                 "category": codes_in({"encounter-diagnosis"}, condition.CATEGORY["coding"][0]["system"], "category"),
+                 "encounter": by_uuid("visit__public_id")},
+        order_by=("visit__visit_date", "pk"),
+    ),),
+))
+
+# ---------------------------------------------------------------- Encounter (assessment and procedure visits)
+FINISHED = codes_in({"finished"}, "http://hl7.org/fhir/encounter-status", "status")
+
+register(ResourceType(
+    name="Encounter",
+    action="assessment.view",
+    profile=encounter.PROFILE,
+    search_params=(
+        id_param("Encounter"),
+        patient_param("Encounter"),
+        SearchParam("date", "date", f"{US_CORE_SP}us-core-encounter-date",
+                    "The visit's day, with the prefixes eq, ne, gt, lt, ge, le."),
+        SearchParam("status", "token", f"{US_CORE_SP}us-core-encounter-status", "finished (only signed visits)."),
+    ),
+    combinations=(("patient",), ("date", "patient")),
+    sources=(
+        Source(
+            records=lambda scope: signed_visits(**scope.lookup("patient_id")),
+            to_resource=encounter.visit_to_fhir,
+            patient_of=lambda record: record.patient,
+            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"),
+                     "date": by_date("visit_date"), "status": FINISHED},
+            order_by=("visit_date", "pk"),
+        ),
+        Source(
+            records=lambda scope: signed_procedures(**scope.lookup("patient_id")).select_related(
+                "performed_by", "patient", "patient__clinic"),
+            to_resource=encounter.procedure_to_fhir,
+            patient_of=lambda record: record.patient,
+            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"),
+                     "date": by_date("procedure_date"), "status": FINISHED},
+            order_by=("procedure_date", "pk"),
+        ),
+    ),
+))

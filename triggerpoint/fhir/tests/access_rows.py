@@ -1,0 +1,25 @@
+"""Rows of the role × action matrix for /fhir/R4/ (the same policy as the pages and /api/v1/).
+
+Searches without a patient in the path answer another clinic's physician with their own clinic's
+(empty) results, as every list does; record paths name the matrix's patient, so they are refused.
+"""
+
+from __future__ import annotations
+
+ALL = {"physician", "nurse", "front_desk", "analyst", "clinic_admin", "portal_patient", "other_clinic", "anonymous"}
+DESK_AND_PORTAL = {"physician", "nurse", "front_desk", "portal_patient"}
+CLINICAL = {"physician", "nurse"}
+
+
+def rows(patient):
+    pid = patient.public_id
+    return [
+        ("fhir:metadata", "get", "/fhir/R4/metadata", None, ALL, {200}),
+        ("fhir:search", "get", "/fhir/R4/Patient", None, DESK_AND_PORTAL, {200}),
+        ("fhir:search", "get", "/fhir/R4/AllergyIntolerance", None, CLINICAL, {200}),
+        ("fhir:search", "get", "/fhir/R4/Condition", None, CLINICAL, {200}),
+        ("fhir:search", "get", "/fhir/R4/Encounter", None, CLINICAL, {200}),
+        ("fhir:read", "get", f"/fhir/R4/Patient/{pid}", None, DESK_AND_PORTAL, {200}),
+        ("fhir:everything", "get", f"/fhir/R4/Patient/{pid}/$everything", None, DESK_AND_PORTAL, {200}),
+        ("fhir:unknown", "get", "/fhir/R4/no/such/thing", None, set(), {404}),
+    ]

@@ -1,0 +1,114 @@
+"""The CapabilityStatement matches what is served: a walk calls every declared search on the demo clinic.
+
+For each resource type the statement lists, a real resource of the demo's richest patient is read,
+a value for each declared search parameter is taken from it (`VALUES`), and the search must find
+that resource — alone, and in every combination the statement declares. A newly registered
+parameter without a way to take its value from a resource fails here until one is added.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+from triggerpoint.fhir import capability, registry
+from triggerpoint.fhir.tests.conftest import richest_patient
+
+pytestmark = pytest.mark.django_db
+
+COMBINATION = capability.COMBINATION
+
+
+def _reference_to(resource: dict, target: str) -> str | None:
+    """The first `Reference.reference` in the resource that names a `target`."""
+    stack = [resource]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            ref = node.get("reference")
+            if isinstance(ref, str) and ref.startswith(f"{target}/"):
+                return ref
+            stack.extend(v for k, v in node.items() if k != "reference")
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+# (resource type, parameter) -> the search value that must find this resource.
+VALUES = {
+    ("Patient", "identifier"): lambda r: f"{r['identifier'][0]['system']}|{r['identifier'][0]['value']}",
+    ("Patient", "name"): lambda r: r["name"][0]["family"][:3],
+    ("Patient", "birthdate"): lambda r: r["birthDate"],
+    ("Patient", "gender"): lambda r: r["gender"],
+    ("AllergyIntolerance", "clinical-status"): lambda r: r["clinicalStatus"]["coding"][0]["code"],
+    ("Condition", "category"): lambda r: r["category"][0]["coding"][0]["code"],
+    ("Encounter", "date"): lambda r: "ge" + r["period"]["start"][:10],
+    ("Encounter", "status"): lambda r: r["status"],
+}
+
+
+def _value(resource_type: str, param: dict, resource: dict) -> str:
+    if param["name"] == "_id":
+        return resource["id"]
+    if param["type"] == "reference":
+        found = _reference_to(resource, "Patient" if param["name"] == "patient" else param["name"].capitalize())
+        assert found, f"{resource_type}.{param['name']}: the resource names no such reference"
+        return found
+    take = VALUES.get((resource_type, param["name"]))
+    assert take is not None, f"add to VALUES how to take {resource_type}.{param['name']} from a resource"
+    return take(resource)
+
+
+def test_the_statement_is_valid_r4_and_claims_us_core_for_what_is_registered(client):
+    body = client.get("/fhir/R4/metadata").json()
+    CapabilityStatement.model_validate(body)
+    assert body["fhirVersion"] == "4.0.1"
+    assert body["instantiates"] == ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"]
+    served = [r["type"] for r in body["rest"][0]["resource"]]
+    assert served == [r.name for r in registry.all_types()]
+    assert {"Patient", "AllergyIntolerance", "Condition", "Encounter"} <= set(served)
+    security = body["rest"][0]["security"]
+    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    patient = next(r for r in body["rest"][0]["resource"] if r["type"] == "Patient")
+    assert patient["supportedProfile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]
+    assert {p["name"] for p in patient["searchParam"]} >= {"_id", "identifier", "name", "birthdate", "gender"}
+    assert patient["operation"][0]["name"] == "everything"
+
+
+def test_without_the_patient_searches_us_core_is_not_claimed(monkeypatch):
+    patient = registry.get("Patient")
+    monkeypatch.setitem(registry._REGISTRY, "Patient",
+                        registry.ResourceType(**{**patient.__dict__, "search_params": patient.search_params[:1]}))
+    assert "instantiates" not in capability.capability_statement("http://x/fhir/R4/")
+    monkeypatch.setitem(registry._REGISTRY, "Patient", patient)
+    assert "instantiates" in capability.capability_statement("http://x/fhir/R4/")
+
+
+def test_every_declared_search_and_combination_finds_a_real_resource(client, fhir_demo, token_for):
+    headers = token_for(fhir_demo.staff["dr.rivera"])
+    patient = richest_patient(fhir_demo)
+    statement = client.get("/fhir/R4/metadata").json()
+    calls = 0
+    for declared in statement["rest"][0]["resource"]:
+        kind = declared["type"]
+        param_name = "_id" if kind == "Patient" else "patient"
+        listing = client.get(f"/fhir/R4/{kind}", {param_name: str(patient.public_id), "_count": 100}, **headers)
+        assert listing.status_code == 200, listing.content[:300]
+        resources = [e["resource"] for e in listing.json()["entry"]]
+        assert resources, f"the demo's richest patient has no {kind}: the walk would prove nothing"
+        for resource in resources[:3]:
+            params = {p["name"]: p for p in declared["searchParam"]}
+            values = {name: _value(kind, p, resource) for name, p in params.items()}
+            combos = [(name,) for name in params]
+            combos += [tuple(x["valueString"] for x in ext["extension"] if x["url"] == "required")
+                       for ext in declared.get("extension", []) if ext["url"] == COMBINATION]
+            for combo in combos:
+                query = {name: values[name] for name in combo}
+                response = client.get(f"/fhir/R4/{kind}", {**query, "_count": 100}, **headers)
+                calls += 1
+                assert response.status_code == 200, (kind, query, response.content[:300])
+                bundle = response.json()
+                ids = [e["resource"]["id"] for e in bundle["entry"]]
+                assert resource["id"] in ids, (kind, query, "did not find the resource it was taken from")
+                assert bundle["total"] >= len(ids)
+    assert calls >= 20

@@ -1,0 +1,15 @@
+"""The FHIR R4 base, mounted at /fhir/R4/ (`FhirConfig.url_prefix`). Anything else under it is a 404 OperationOutcome."""
+
+from django.urls import re_path
+
+from triggerpoint.fhir import views
+
+app_name = "fhir"
+
+urlpatterns = [
+    re_path(r"^metadata/?$", views.metadata, name="metadata"),
+    re_path(r"^Patient/(?P<resource_id>[^/]+)/\$everything/?$", views.everything, name="everything"),
+    re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/?$", views.search, name="search"),
+    re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/(?P<resource_id>[^/]+)/?$", views.read, name="read"),
+    re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),
+]
