@@ -224,6 +224,9 @@ class SmartAssertionUse(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "jti"], name="smart_assertion_jti_once")]
 
+    def __str__(self) -> str:
+        return f"jti {self.jti[:16]} of client {self.client_id}"
+
 
 class SmartAccessToken(models.Model):
     """An opaque bearer token for a SMART client; only its SHA-256 is stored."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa as crypto_rsa
 from joserfc.jwk import ECKey, OctKey
 
@@ -51,15 +51,12 @@ def _private_pem():
 
 
 def _small_rsa_jwk():
-    key = crypto_rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key = crypto_rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the weak key refused
     numbers = key.public_key().public_numbers()
-    import base64
 
     def b64(n: int) -> str:
         return base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
 
-    assert pem
     return json.dumps({"kty": "RSA", "kid": "small", "n": b64(numbers.n), "e": b64(numbers.e)})
 
 

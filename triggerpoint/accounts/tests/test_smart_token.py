@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -78,14 +79,8 @@ def test_a_client_signing_its_assertion_gets_a_token_and_the_fhir_layer_its_gran
     assert grant.allows("Observation", "read") and grant.allows("Observation", "search-type")
     assert not grant.allows("Procedure") and not grant.allows("Encounter", "search-type")
     assert not grant.allows("Patient", "update") and not grant.allows("Patient", "create")
-    with pytest.raises(dataclasses_frozen()):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         grant.client_id = "other"  # type: ignore[misc]
-
-
-def dataclasses_frozen():
-    import dataclasses
-
-    return dataclasses.FrozenInstanceError
 
 
 def test_the_token_lives_five_minutes(client, registered, rsa):
