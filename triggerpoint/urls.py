@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from triggerpoint.accounts import smart_views
 from triggerpoint.api import api
 from triggerpoint.core import plugins
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", include("triggerpoint.shell.urls")),
     path("audit/", include("triggerpoint.shell.audit_urls")),
     path("api/v1/", api.urls),
+    path(".well-known/smart-configuration", smart_views.smart_configuration, name="smart_configuration"),
 ]
 urlpatterns += [path(prefix, include(module)) for prefix, _config, module in plugins.prefixed("urls", "url_prefix")]
 

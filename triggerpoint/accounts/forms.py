@@ -85,6 +85,20 @@ class TokenForm(forms.Form):
     expires_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, max_value=365, initial=90)
 
 
+class SmartClientForm(forms.Form):
+    """A SMART Backend Services client: who it is, its public keys, the most it may read."""
+
+    name = forms.CharField(label=_("Client name"), max_length=100,
+                           help_text=_("The system that will connect, e.g. County Hospital EHR."))
+    keys = forms.CharField(label=_("Public keys"), max_length=50_000,
+                           widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"}),
+                           help_text=_("The client's JWKS (JSON with a \"keys\" list), one JWK, or a PEM public key. "
+                                       "RSA (RS384) or EC P-384 (ES384). Never paste a private key."))
+    scopes = forms.CharField(label=_("Allowed scopes"), max_length=2000, initial="system/*.read",
+                             help_text=_("Space-separated, read only: system/*.read, system/Patient.read, "
+                                         "system/Observation.rs …"))
+
+
 class EnrolForm(forms.Form):
     """First sign-in from an enrolment link: a password (new, or the current one after a reset) and the app's code."""
 

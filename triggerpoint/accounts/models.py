@@ -160,3 +160,79 @@ class EnrolmentLink(models.Model):
     @property
     def is_open(self) -> bool:
         return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+# ------------------------------------------------------------------ SMART Backend Services (accounts/smart.py)
+class SmartClientQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class SmartClient(models.Model):
+    """A system (an EHR, a registry, a data warehouse) that reads the clinic's FHIR API on its own behalf.
+
+    Registered by the clinic admin with the client's public keys (a JWKS: private key material is
+    refused, `smart_clients.parse_public_keys`). The client proves who it is by signing a short-lived
+    JWT with its private key (SMART Backend Services, RFC 7523); the clinic never holds a secret of
+    it. Keys are given, never fetched from a `jwks_url`: the server makes no outbound requests.
+    """
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="smart_clients")
+    name = models.CharField(max_length=100)
+    client_id = models.CharField(max_length=64, unique=True)
+    jwks = models.JSONField()  # {"keys": [public JWK, ...]}, each with a kid
+    scopes = models.JSONField(default=list)  # the most this client may be granted, e.g. ["system/*.read"]
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_token_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SmartClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @staticmethod
+    def new_client_id() -> str:
+        return "smart-" + secrets.token_urlsafe(18)
+
+    @property
+    def key_ids(self) -> list[str]:
+        return [key.get("kid", "") for key in (self.jwks or {}).get("keys", [])]
+
+
+class SmartAssertionUse(models.Model):
+    """A client assertion's `jti`, kept until the assertion expires so it cannot be used twice.
+
+    The unique constraint decides a race: of two requests replaying one assertion at once,
+    the second insert fails and that request is refused.
+    """
+
+    client = models.ForeignKey(SmartClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "jti"], name="smart_assertion_jti_once")]
+
+    def __str__(self) -> str:
+        return f"jti {self.jti[:16]} of client {self.client_id}"
+
+
+class SmartAccessToken(models.Model):
+    """An opaque bearer token for a SMART client; only its SHA-256 is stored."""
+
+    client = models.ForeignKey(SmartClient, on_delete=models.CASCADE, related_name="access_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token for {self.client.client_id} until {self.expires_at:%H:%M:%S}"

@@ -88,6 +88,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({C}),
     "token.manage": frozenset({C}),
     "user.manage": frozenset({C}),
+    "smart_client.manage": frozenset({C}),  # SMART Backend Services clients (accounts/smart_clients.py)
     # pure clinical calculators exposed on the API (no patient data)
     "rules.evaluate": frozenset({P, N}),
     "rules.codes": frozenset({P, N, F}),

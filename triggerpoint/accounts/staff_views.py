@@ -22,10 +22,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from triggerpoint.accounts import mfa, services
+from triggerpoint.accounts import mfa, services, smart, smart_clients
 from triggerpoint.accounts.decorators import staff_required
-from triggerpoint.accounts.forms import EnrolForm, RolesForm, StaffUserForm, TokenForm
-from triggerpoint.accounts.models import ApiToken, EnrolmentLink, User
+from triggerpoint.accounts.forms import EnrolForm, RolesForm, SmartClientForm, StaffUserForm, TokenForm
+from triggerpoint.accounts.models import ApiToken, EnrolmentLink, SmartClient, User
 from triggerpoint.accounts.policy import audit_refusal
 from triggerpoint.audit import services as audit
 
@@ -173,6 +173,62 @@ def user_token_create(request, user_id: int):
     except services.Refused as exc:
         return _detail(request, user, token_form=form, error=str(exc), status=400)
     return render(request, "accounts/token_created.html", {"account": user, "token": token, "raw": raw}, status=201)
+
+
+# ------------------------------------------------------------------ SMART Backend Services clients
+def _smart_client_of_my_clinic(request, client_pk: int) -> SmartClient:
+    """A SMART client of the admin's clinic; 404 (audited) for anything else, so ids never leak."""
+    client = SmartClient.objects.filter(pk=client_pk).first()
+    if client is None or client.clinic_id != request.user.clinic_id:
+        audit_refusal(request.user, SmartClient, client_pk, "smart_client.manage", client)
+        raise Http404("No such client.")
+    return client
+
+
+@staff_required("smart_client.manage")
+def smart_client_list(request):
+    clients = SmartClient.objects.filter(clinic_id=request.user.clinic_id).select_related("created_by")
+    return render(request, "accounts/smart_clients.html",
+                  {"clients": clients, "token_endpoint": smart.token_endpoint_url()})
+
+
+@staff_required("smart_client.manage")
+@require_http_methods(["GET", "POST"])
+def smart_client_create(request):
+    form = SmartClientForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                client = smart_clients.register_client(request.user, name=data["name"], keys=data["keys"],
+                                                       scopes=data["scopes"])
+            except services.Refused as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("%(name)s is registered. Give the client its client_id: %(id)s.")
+                                 % {"name": client.name, "id": client.client_id})
+                return redirect("accounts:smart_client_detail", client_pk=client.pk)
+        return render(request, "accounts/smart_client_form.html", {"form": form}, status=400)
+    return render(request, "accounts/smart_client_form.html", {"form": form})
+
+
+@staff_required("smart_client.manage")
+def smart_client_detail(request, client_pk: int):
+    client = _smart_client_of_my_clinic(request, client_pk)
+    return render(request, "accounts/smart_client_detail.html",
+                  {"client": client, "token_endpoint": smart.token_endpoint_url()})
+
+
+@staff_required("smart_client.manage")
+@require_http_methods(["GET", "POST"])
+def smart_client_deactivate(request, client_pk: int):
+    client = _smart_client_of_my_clinic(request, client_pk)
+    if request.method == "GET":
+        return render(request, "accounts/smart_client_deactivate.html", {"client": client})
+    if smart_clients.deactivate_client(request.user, client):
+        messages.success(request, _("%(name)s was deactivated: it gets no new tokens and its current ones stopped "
+                                    "working.") % {"name": client.name})
+    return redirect("accounts:smart_client_detail", client_pk=client.pk)
 
 
 # ------------------------------------------------------------------ enrolment (public, token-gated)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triggerpoint.accounts import staff_views, views
+from triggerpoint.accounts import smart_views, staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -18,4 +18,10 @@ urlpatterns = [
     path("users/<int:user_id>/reset-second-factor/", staff_views.user_reset_second_factor,
          name="user_reset_second_factor"),
     path("users/<int:user_id>/tokens/", staff_views.user_token_create, name="user_token_create"),
+    path("smart-clients/", staff_views.smart_client_list, name="smart_clients"),
+    path("smart-clients/new/", staff_views.smart_client_create, name="smart_client_create"),
+    path("smart-clients/<int:client_pk>/", staff_views.smart_client_detail, name="smart_client_detail"),
+    path("smart-clients/<int:client_pk>/deactivate/", staff_views.smart_client_deactivate,
+         name="smart_client_deactivate"),
+    path("smart/token", smart_views.token, name="smart_token"),
 ]

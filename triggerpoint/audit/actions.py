@@ -23,6 +23,10 @@ class AuditAction(StrEnum):
     ACCOUNTS_SECOND_FACTOR_ENROLLED = "accounts.second_factor.enrolled"
     ACCOUNTS_SECOND_FACTOR_REJECTED = "accounts.second_factor.rejected"
     ACCOUNTS_SECOND_FACTOR_RESET = "accounts.second_factor.reset"
+    ACCOUNTS_SMART_CLIENT_DEACTIVATED = "accounts.smart_client.deactivated"
+    ACCOUNTS_SMART_CLIENT_REGISTERED = "accounts.smart_client.registered"
+    ACCOUNTS_SMART_TOKEN_ISSUED = "accounts.smart_token.issued"  # noqa: S105 - an audit code, not a secret
+    ACCOUNTS_SMART_TOKEN_REFUSED = "accounts.smart_token.refused"  # noqa: S105 - an audit code, not a secret
     ACCOUNTS_SESSION_LOCKED_OUT = "accounts.session.locked_out"
     ACCOUNTS_SESSION_SIGN_IN_FAILED = "accounts.session.sign_in_failed"
     ACCOUNTS_SESSION_SIGNED_IN = "accounts.session.signed_in"

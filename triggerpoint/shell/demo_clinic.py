@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from triggerpoint.accounts import demo as accounts_demo
 from triggerpoint.accounts import mfa
 from triggerpoint.accounts.demo import create_account
 from triggerpoint.accounts.selectors import account_named
@@ -177,4 +178,5 @@ def login_lines(seed: int) -> list[str]:
             lines.append(f"      TOTP secret {mfa.base32_secret(device)}   code right now: {code}")
             lines.append(f"      {mfa.otpauth_uri(device)}")
     lines.append("  patient.demo   patient portal (no second factor)")
+    lines.extend(accounts_demo.smart_login_lines())
     return lines
