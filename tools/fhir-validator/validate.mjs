@@ -155,6 +155,20 @@ function* extensionsOf(node, path) {
   }
 }
 
+// Medplum re-parses the profile StructureDefinition on every call (about 3 ms for an extension); the same
+// extension value (a patient's race, say) recurs across a batch, so its result is kept, keyed by its JSON.
+const extensionCache = new Map();
+function extensionIssues(ext, sd) {
+  const key = `${sd.url} ${JSON.stringify(ext)}`;
+  let found = extensionCache.get(key);
+  if (!found) {
+    found = medplumIssues('medplum-profile', { type: 'Extension', value: ext }, { typed: true, profile: sd }, sd.url);
+    if (extensionCache.size >= 10000) extensionCache.clear();
+    extensionCache.set(key, found);
+  }
+  return found;
+}
+
 function validateOne(resource, index) {
   const issues = [];
   const profiles = [];
@@ -197,9 +211,8 @@ function validateOne(resource, index) {
     for (const [ext, path] of extensionsOf(resource, resource.resourceType)) {
       const sd = ext && typeof ext.url === 'string' ? usCoreProfiles.get(ext.url) : undefined;
       if (sd && sd.type === 'Extension') {
-        for (const issue of medplumIssues('medplum-profile', { type: 'Extension', value: ext }, { typed: true, profile: sd }, sd.url)) {
-          issue.path = issue.path ? issue.path.replace(/^Extension/, path) : path;
-          issues.push(issue);
+        for (const issue of extensionIssues(ext, sd)) {
+          issues.push({ ...issue, path: issue.path ? issue.path.replace(/^Extension/, path) : path });
         }
         checked.push(`medplum-profile ${sd.url} at ${path}`);
       }

@@ -193,16 +193,23 @@ def _cli(text: str) -> tuple[int, dict]:
     return done.returncode, json.loads(done.stdout)
 
 
-def test_command_line_reads_ndjson_and_bundles_and_exits_1_on_errors(fhir_validator):
+def test_command_line_reads_ndjson_and_exits_1_on_errors(fhir_validator):
     good = example("Patient-example.json")
     bad = example("Patient-example.json")
     del bad["identifier"]
-    code, out = _cli("\n".join(json.dumps(r) for r in (good, good)) + "\n")
-    assert (code, out["resource_count"], out["error_count"]) == (0, 2, 0)
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": good}, {"resource": bad}]}
-    code, out = _cli(json.dumps(bundle))
-    assert (code, out["resource_count"], out["ok"]) == (1, 2, False)
+    code, out = _cli("\n".join(json.dumps(r) for r in (good, bad, good)) + "\n")
+    assert (code, out["resource_count"], out["error_count"]) == (1, 3, 1)
+    assert [bool(r["issues"]) for r in out["results"]] == [False, True, False]
     assert out["versions"]["@medplum/core"].startswith("4.5.") and out["versions"]["fhir"] == "4.12.0"
+
+
+def test_a_bundle_is_validated_entry_by_entry(fhir_validator):
+    good = example("Patient-example.json")
+    bad = example("Procedure-rehab.json")
+    bad["status"] = "finished"
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": good}, {"resource": bad}]}
+    found = validator.errors(validator.validate(bundle))
+    assert [(i.index, i.resource_type, i.path) for i in found] == [(1, "Procedure", "Procedure.status")]
 
 
 # --- skip or fail when Node is missing -----------------------------------------------------------------------

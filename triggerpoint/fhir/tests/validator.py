@@ -145,7 +145,7 @@ class _Server:
             raise ValidatorUnavailable(f"validate.mjs exited ({code}): {self._stderr_tail()}")
         return json.loads(line)
 
-    def batch(self, resources: list[dict]) -> dict:
+    def batch(self, resources: list[dict] | dict) -> dict:
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(resources, separators=(",", ":")).encode() + b"\n")
         self.process.stdin.flush()
@@ -191,10 +191,11 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def report(resources: list[dict]) -> dict:
-    """The raw JSON report of validate.mjs for one batch (timings, versions, per-resource issues)."""
-    if not isinstance(resources, list):
-        raise TypeError("validate() takes a list of resources (dicts)")
+def report(resources: list[dict] | dict) -> dict:
+    """The raw JSON report of validate.mjs for one batch (timings, versions, per-resource issues).
+    `resources` is a list of resources or a Bundle (its entries' resources are validated)."""
+    if not (isinstance(resources, list) or (isinstance(resources, dict) and resources.get("resourceType") == "Bundle")):
+        raise TypeError("validate() takes a list of resources (dicts) or a Bundle")
     with _lock:
         out = _get_server().batch(resources)
     if "fatal" in out:
@@ -202,8 +203,9 @@ def report(resources: list[dict]) -> dict:
     return out
 
 
-def validate(resources: list[dict]) -> list[Issue]:
-    """Every issue (all severities) the independent validators find in the batch."""
+def validate(resources: list[dict] | dict) -> list[Issue]:
+    """Every issue (all severities) the independent validators find in the batch (a list or a Bundle);
+    `Issue.index` is the resource's position in the list or among the Bundle's entries."""
     issues = []
     for result in report(resources)["results"]:
         for issue in result["issues"]:
