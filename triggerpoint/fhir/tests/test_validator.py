@@ -184,6 +184,32 @@ def test_one_batch_reports_each_resource_at_its_index(fhir_validator):
     assert {i.index for i in found} == {1}
 
 
+# --- a quirk of Medplum 4.5.2 that the FHIR mapping must respect -----------------------------------------------
+
+
+def test_risk_assessment_prediction_needs_a_probability_for_medplum(fhir_validator):
+    """R4 invariant ras-2 is `probability is decimal implies (probability as decimal) <= 100`. Medplum 4.5.2
+    evaluates it to empty, so to "not met", when a prediction has no probability[x]: HL7's own R4 examples
+    RiskAssessment-breastcancer-risk and RiskAssessment-prognosis fail it. An exported RiskAssessment passes
+    when every prediction carries probabilityDecimal (0-100); above 100 is a genuine error."""
+    def risk(**prediction):
+        return {"resourceType": "RiskAssessment", "id": "r", "status": "final", "subject": {"reference": "Patient/p"},
+                "prediction": [{"outcome": {"text": "flare within 4 weeks"}, **prediction}]}
+
+    assert errors_of(risk(probabilityDecimal=30)) == []
+    assert [i.message[:24] for i in errors_of(risk(probabilityDecimal=130))] == ["Constraint ras-2 not met"]
+    assert [i.message[:24] for i in errors_of(risk())] == ["Constraint ras-2 not met"]
+
+
+def test_fhirjs_rejects_a_translation_beside_a_required_code(fhir_validator):
+    """FHIR.js 4.12.0 checks every coding of a required-bound CodeableConcept, not "at least one" as R4 asks:
+    the mapping must not add local translations to such concepts (clinicalStatus, verificationStatus...)."""
+    allergy = example("AllergyIntolerance-example.json")
+    allergy["clinicalStatus"]["coding"].append({"system": "urn:triggerpoint:local", "code": "A"})
+    found = errors_of(allergy)
+    assert [(i.validator, i.path) for i in found] == [("fhirjs", "AllergyIntolerance.clinicalStatus")]
+
+
 # --- the command line: array, Bundle and NDJSON on stdin -----------------------------------------------------
 
 
