@@ -36,4 +36,25 @@ if [ ! -f "$STAMP" ] || [ requirements.lock -nt "$STAMP" ] || [ pyproject.toml -
   "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e .
   touch "$STAMP"
 fi
+
+# The independent FHIR validators (issue 18) are npm packages pinned by tools/fhir-validator/package-lock.json.
+# Installed only when node and npm exist; reinstalled only when the lock file changes. Without them the FHIR
+# validation tests skip and say why (CI sets TRIGGERPOINT_REQUIRE_NODE=1, so there they fail instead).
+FHIR_VALIDATOR="$ROOT/tools/fhir-validator"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  FV_STAMP="$FHIR_VALIDATOR/node_modules/.installed"
+  if [ ! -f "$FV_STAMP" ] || [ "$FHIR_VALIDATOR/package-lock.json" -nt "$FV_STAMP" ] || [ "$FHIR_VALIDATOR/package.json" -nt "$FV_STAMP" ]; then
+    echo "Installing the FHIR validators (npm ci in tools/fhir-validator) ..."
+    FV_LOG=$(mktemp)
+    if npm ci --prefix "$FHIR_VALIDATOR" --no-audit --no-fund --loglevel=error >"$FV_LOG" 2>&1; then
+      touch "$FV_STAMP"
+    else
+      echo "npm ci in tools/fhir-validator failed; the FHIR validation tests will skip (or fail on CI). npm said:" >&2
+      tail -n 20 "$FV_LOG" >&2
+    fi
+    rm -f "$FV_LOG"
+  fi
+else
+  echo "NOTE: node/npm not found; the FHIR validation tests will be SKIPPED (they need Node 20.19+; CI has it)."
+fi
 export PATH="$VENV/bin:$PATH"

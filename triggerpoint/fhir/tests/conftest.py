@@ -2,6 +2,7 @@
 
 Each test still runs inside its own transaction (pytest-django's `db`), nested in the module's,
 which is rolled back when the module ends.
+The independent validators (Node) are one process per session (`fhir_validator`).
 """
 
 from __future__ import annotations
@@ -39,3 +40,14 @@ def richest_patient(demo):
     return max(riverside, key=lambda p: (signed_visit_diagnoses(visit__patient=p).exists(),
                                          signed_procedures(patient=p).exists(), p.allergies.exists(),
                                          signed_visits(patient=p).count() + signed_procedures(patient=p).count(), p.pk))
+
+from triggerpoint.fhir.tests import validator
+
+
+@pytest.fixture(scope="session")
+def fhir_validator():
+    """The independent FHIR validators (Medplum + FHIR.js on Node). Skips, saying why, without Node or
+    the npm packages; fails instead when TRIGGERPOINT_REQUIRE_NODE=1 (CI)."""
+    validator.require()
+    yield validator
+    validator.shutdown()
