@@ -18,9 +18,17 @@ Kinds and their keys:
 * ``drug`` - drug ids of the drug catalogue (``catalogues.drugs``), RxNorm;
 * ``route`` - :data:`ROUTES`, SNOMED CT routes of administration;
 * ``unit`` - the unit names the clinic doses in (:data:`UNITS`), UCUM;
-* ``instrument`` - instrument ids (``catalogues.instruments``), LOINC;
+* ``instrument`` - instrument ids (``catalogues.instruments``): the LOINC panel for the
+  questionnaire as a whole;
+* ``instrument_score`` - instrument ids: the LOINC code of the instrument's score (what an
+  Observation of the result carries);
 * ``instrument_item`` - ``"<instrument id>/<item id>"`` (item ids repeat across
   instruments), LOINC.
+
+Each row also says how the code matches (:attr:`CodeEntry.match`): ``exact``, ``broader`` (the
+code names a larger structure, e.g. the whole trapezius for "upper trapezius", or the parent
+ingredient of a salt) or ``related`` (the nearest code, a judgement). A sender should put the
+clinic's own name in the text beside a code that is not ``exact``.
 
 CPT, HCPCS and ICD-10-CM stay where they are (``procedures/data``).
 """
@@ -31,17 +39,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from triggerpoint.catalogues.code_formats import LOINC, RXNORM, SNOMED, UCUM, well_formed
 from triggerpoint.core import data
 from triggerpoint.core.data import DataFileError
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
+KINDS = ("muscle", "laterality", "drug", "route", "unit", "instrument", "instrument_score", "instrument_item")
 
-KINDS = ("muscle", "laterality", "drug", "route", "unit", "instrument", "instrument_item")
+# The one code system each kind is coded in.
+SYSTEM_OF_KIND = {
+    "muscle": SNOMED, "laterality": SNOMED, "route": SNOMED, "drug": RXNORM, "unit": UCUM,
+    "instrument": LOINC, "instrument_score": LOINC, "instrument_item": LOINC,
+}
 
 # Routes a trigger-point injection uses: the needle goes into the muscle; the skin wheal of
 # local anaesthetic is subcutaneous; "infiltration" is how local-anaesthetic labels describe it.
@@ -72,6 +82,7 @@ class CodeEntry:
     display: str
     verified: bool
     source: str
+    match: str = "exact"
 
     def as_standard_code(self) -> StandardCode | None:
         if self.code is None:
@@ -80,7 +91,8 @@ class CodeEntry:
 
 
 def build_table(document: dict) -> dict[tuple[str, str], CodeEntry]:
-    """Rows by (kind, key) from a schema-valid document, refusing duplicates."""
+    """Rows by (kind, key) from a schema-valid document, refusing duplicates, a code in the wrong
+    system for its kind, and a code whose check digit or shape is wrong (a typo)."""
     table: dict[tuple[str, str], CodeEntry] = {}
     problems: list[str] = []
     for row in document["codes"]:
@@ -92,9 +104,14 @@ def build_table(document: dict) -> dict[tuple[str, str], CodeEntry]:
             display=row.get("display", ""),
             verified=row["verified"],
             source=row["source"],
+            match=row.get("match", "exact"),
         )
         if (item.kind, item.key) in table:
             problems.append(f"duplicate {item.kind} {item.key!r}")
+        if item.system != SYSTEM_OF_KIND[item.kind]:
+            problems.append(f"{item.kind} {item.key!r}: a {item.kind} is coded in {SYSTEM_OF_KIND[item.kind]}")
+        elif item.code is not None and not well_formed(item.system, item.code):
+            problems.append(f"{item.kind} {item.key!r}: {item.code!r} is not a well-formed {item.system} code")
         table[(item.kind, item.key)] = item
     if problems:
         raise DataFileError("standard_codes.yaml: " + "; ".join(problems))
@@ -130,3 +147,11 @@ def lookup(kind: str, key: str) -> StandardCode | None:
 def entries(kind: str | None = None) -> tuple[CodeEntry, ...]:
     """Every row (of one kind), in file order."""
     return tuple(row for row in load_table().values() if kind is None or row.kind == kind)
+
+
+def coverage() -> dict[str, tuple[int, int, int]]:
+    """Per kind: rows verified, rows with an unverified code, rows with no code (docs/STANDARD_CODES.md)."""
+    counts = {kind: [0, 0, 0] for kind in KINDS}
+    for row in entries():
+        counts[row.kind][0 if row.verified else 1 if row.code else 2] += 1
+    return {kind: (verified, unverified, codeless) for kind, (verified, unverified, codeless) in counts.items()}

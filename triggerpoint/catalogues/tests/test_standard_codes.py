@@ -7,58 +7,28 @@ cannot prove a code means what the row says; they catch a mistyped digit.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from triggerpoint.atlas.catalog import load_atlas, read_muscles_document
 from triggerpoint.catalogues import standard_codes
+from triggerpoint.catalogues.code_formats import loinc_valid, sctid_valid, well_formed
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.catalogues.instruments import load_instruments
-from triggerpoint.catalogues.standard_codes import LOINC, RXNORM, SNOMED, UCUM, build_table, entries, lookup
+from triggerpoint.catalogues.standard_codes import (
+    LOINC,
+    RXNORM,
+    SNOMED,
+    SYSTEM_OF_KIND,
+    build_table,
+    entries,
+    lookup,
+)
 from triggerpoint.core.choices import SIDES
 from triggerpoint.core.data import DataFileError
 
 ROOT = Path(standard_codes.__file__).resolve().parent.parent
-
-# Verhoeff tables (dihedral group D5 multiplication, permutation, inverse).
-_D = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-]
-_P = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-]
-
-
-def verhoeff_valid(number: str) -> bool:
-    check = 0
-    for position, digit in enumerate(reversed(number)):
-        check = _D[check][_P[position % 8][int(digit)]]
-    return check == 0
-
-
-def sctid_valid(code: str) -> bool:
-    """A SNOMED CT concept id: 6-18 digits, no leading zero, concept partition (00 or 10), Verhoeff digit."""
-    return bool(re.fullmatch(r"[1-9]\d{5,17}", code)) and code[-3:-1] in {"00", "10"} and verhoeff_valid(code)
-
-
-def loinc_valid(code: str) -> bool:
-    """A LOINC code: digits, a hyphen, the mod-10 (Luhn) check digit of the digits."""
-    match = re.fullmatch(r"(\d{1,7})-(\d)", code)
-    if not match:
-        return False
-    total = 0
-    for position, char in enumerate(reversed(match.group(1))):
-        digit = int(char) * (2 if position % 2 == 0 else 1)
-        total += digit // 10 + digit % 10
-    return (10 - total % 10) % 10 == int(match.group(2))
-
 
 def test_the_check_digit_functions_know_good_codes_from_one_digit_typos():
     # Codes quoted in /work/shared/fhir/README.md, and the same codes with one digit changed.
@@ -101,7 +71,7 @@ def _valid_keys(kind: str) -> set[str]:
     if kind == "unit":
         assert set(standard_codes.UNITS) <= _unit_names_in_use()
         return set(standard_codes.UNITS)
-    if kind == "instrument":
+    if kind in ("instrument", "instrument_score"):
         return set(load_instruments())
     if kind == "instrument_item":
         return _instrument_item_keys()
@@ -128,25 +98,21 @@ def test_every_side_has_a_verified_laterality_code():
 
 
 def test_codes_are_well_formed_for_their_system():
-    expected_system = {
-        "muscle": SNOMED, "laterality": SNOMED, "route": SNOMED, "drug": RXNORM,
-        "unit": UCUM, "instrument": LOINC, "instrument_item": LOINC,
-    }
-    bad = []
-    for row in entries():
-        if row.system != expected_system[row.kind]:
-            bad.append(f"{row.kind} {row.key}: system {row.system}")
-        if row.code is None:
-            continue
-        ok = {
-            SNOMED: sctid_valid,
-            LOINC: loinc_valid,
-            RXNORM: lambda c: re.fullmatch(r"[1-9]\d{0,9}", c) is not None,
-            UCUM: lambda c: re.fullmatch(r"[!-~]+", c) is not None,
-        }[row.system](row.code)
-        if not ok:
-            bad.append(f"{row.kind} {row.key}: {row.code!r} is not a well-formed {row.system} code")
+    bad = [f"{row.kind} {row.key}" for row in entries()
+           if row.system != SYSTEM_OF_KIND[row.kind] or (row.code is not None and not well_formed(row.system, row.code))]
     assert bad == []
+
+
+def test_a_mistyped_code_or_a_code_in_the_wrong_system_fails_at_load():
+    typo = {"kind": "muscle", "key": "deltoid", "system": SNOMED, "code": "35259003", "verified": False,
+            "source": "a typo of 35259002"}
+    wrong_system = {"kind": "drug", "key": "lidocaine", "system": LOINC, "code": "72514-3", "verified": False,
+                    "source": "a LOINC code on a drug"}
+    with pytest.raises(DataFileError) as raised:
+        build_table({"version": 1, "codes": [typo, wrong_system]})
+    assert raised.value.problems == [
+        "standard_codes.yaml: muscle 'deltoid': '35259003' is not a well-formed http://snomed.info/sct code; "
+        "drug 'lidocaine': a drug is coded in http://www.nlm.nih.gov/research/umls/rxnorm"]
 
 
 def test_verified_rows_have_a_code_a_display_and_a_source():
@@ -168,3 +134,56 @@ def test_a_duplicate_row_is_refused():
     row = {"kind": "drug", "key": "lidocaine", "system": RXNORM, "code": "6387", "verified": False, "source": "x y z"}
     with pytest.raises(DataFileError, match="duplicate drug 'lidocaine'"):
         build_table({"version": 1, "codes": [row, row]})
+
+
+def test_one_code_names_one_thing_unless_a_row_says_it_is_broader():
+    """Two keys sharing an exact code is a copy-paste slip (a code for the wrong muscle)."""
+    exact_owner: dict[tuple[str, str], str] = {}
+    clashes = []
+    for row in entries():
+        if row.code is None or row.match != "exact" or row.kind.startswith("instrument"):
+            continue
+        owner = exact_owner.setdefault((row.system, row.code), f"{row.kind} {row.key}")
+        if owner != f"{row.kind} {row.key}":
+            clashes.append(f"{row.code}: {owner} and {row.kind} {row.key}")
+    assert clashes == []
+
+
+def test_every_item_code_belongs_to_an_instrument_that_has_the_item():
+    items = _instrument_item_keys()
+    for row in entries("instrument_item"):
+        instrument_id, _, item_id = row.key.partition("/")
+        assert row.key in items, f"{instrument_id} has no item {item_id!r}"
+
+
+def test_peg_codes_are_the_ones_the_published_pain_cds_uses():
+    # AHRQ CDS Connect Pain Management Summary CQL: items 75893-8, 91145-3, 91146-1; mean score 91147-9.
+    assert [lookup("instrument_item", f"peg3/{item}").code for item in ("pain", "enjoyment", "activity")] == [
+        "75893-8", "91145-3", "91146-1"]
+    score = lookup("instrument_score", "peg3")
+    assert score.code == "91147-9" and score.verified
+
+
+def test_a_schema_violation_names_the_row():
+    from triggerpoint.core.data import schema_problems
+
+    schema = ROOT / "catalogues/data/schemas/standard_codes.schema.json"
+    bad = {"version": 1, "codes": [{"kind": "muscle", "key": "deltoid", "system": SNOMED, "code": None,
+                                     "verified": True, "source": "somewhere"}]}
+    problems = schema_problems(bad, schema, "standard_codes.yaml")
+    assert any("codes/0" in problem for problem in problems)
+
+
+def coverage_table() -> str:
+    lines = ["| kind | verified | unverified (code recorded) | no code found | catalogue items |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for kind, (verified, unverified, codeless) in standard_codes.coverage().items():
+        lines.append(f"| {kind} | {verified} | {unverified} | {codeless} | {len(_valid_keys(kind))} |")
+    return "\n".join(lines)
+
+
+def test_the_coverage_table_in_the_docs_matches_the_data():
+    doc = (ROOT.parent / "docs" / "STANDARD_CODES.md").read_text(encoding="utf-8")
+    start, end = "<!-- coverage:start -->", "<!-- coverage:end -->"
+    assert doc[doc.index(start) + len(start):doc.index(end)].strip() == coverage_table(), (
+        "docs/STANDARD_CODES.md is stale; paste coverage_table() between the markers")
