@@ -13,12 +13,13 @@ Registration:
 Shape: US Core Observation Screening Assessment (category ``survey``, the profile US Core 6.1.0 gives
 survey answers). A one-item instrument (percent relief, PGIC) is one Observation; a multi-item one
 (NRS now/average/worst, PEG) is one Observation per answered item plus the instrument's result whose
-``hasMember`` lists them (LOINC's panel pattern). Each is ``derivedFrom`` the QuestionnaireResponse of
+``hasMember`` lists them (LOINC's panel pattern; an instrument scored by one item, NRS's average pain, has that item as the
+result). Each is ``derivedFrom`` the QuestionnaireResponse of
 the same measurement and ``partOf`` the Procedure it follows (the note the outcome belongs to).
 
-Codes: LOINC only where the standard-codes table has a verified row (NRS "pain now" 72514-3 today);
-PEG's panel and item codes were seen in public repositories but not verified, and no LOINC code was
-found for PGIC, so those carry our own system (``<base>/CodeSystem/instrument`` and
+Codes: LOINC only where the standard-codes table (``catalogues.standard_codes``) has a verified row -
+results by ``instrument_score``, items by ``instrument_item``; a row that is unverified or has no code
+(NRS "worst", PGIC, percent relief) is sent in our own system (``<base>/CodeSystem/instrument-score``,
 ``.../instrument-item``) with the instrument's wording as display: marked ours, never invented.
 Values: ranges as ``{score}`` UCUM quantities (percent relief in ``%``), PGIC's choice as a coded
 answer with its label.
@@ -53,11 +54,16 @@ DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 
 def parts(measurement) -> list[str]:
-    """The Observations a measurement makes: its result, plus each answered item when there are several."""
+    """The Observations a measurement makes: its result, plus each other answered item when there are several.
+
+    An instrument scored by one of its items (``item:<id>``, NRS's average pain) has that item as its result,
+    so the item is not sent twice.
+    """
     instrument = get_instrument(measurement.instrument)
     if len(instrument.items) == 1:
         return [RESULT]
-    answered = [item.id for item in instrument.items if (measurement.answers or {}).get(item.id) is not None]
+    answered = [item.id for item in instrument.items
+                if (measurement.answers or {}).get(item.id) is not None and item.id != instrument.scored_item_id]
     return [RESULT, *answered]
 
 
@@ -88,8 +94,9 @@ def item_coding(instrument, item, base_url: str) -> dict[str, Any]:
     return coding
 
 
-def instrument_coding(instrument, base_url: str) -> dict[str, Any]:
-    coding, _verified = standard_coding("instrument", instrument.id, base_url, instrument.name)
+def score_coding(instrument, base_url: str) -> dict[str, Any]:
+    """The code of the instrument's result: its LOINC score code when verified (PEG mean score 91147-9)."""
+    coding, _verified = standard_coding("instrument_score", instrument.id, base_url, f"{instrument.name} score")
     return coding
 
 
@@ -97,7 +104,7 @@ def codes_of(measurement, part: str, base_url: str) -> dict[str, Any]:
     """The Observation.code of one part (for the registry's ``code=`` search)."""
     instrument = get_instrument(measurement.instrument)
     if part == RESULT and len(instrument.items) > 1:
-        return codeable(instrument_coding(instrument, base_url), instrument.name)
+        return codeable(score_coding(instrument, base_url), f"{instrument.name} score")
     item = instrument.item(part or instrument.items[0].id)
     return codeable(item_coding(instrument, item, base_url), item.text.en)
 

@@ -152,10 +152,19 @@ def test_outcomes_are_survey_observations_linked_to_the_procedure_with_verified_
     now = by_id[f"{nrs.public_id}-now"]
     assert (now.code.coding[0].system, now.code.coding[0].code) == (LOINC, "72514-3")
     assert (float(now.valueQuantity.value), now.valueQuantity.code) == (3, "{score}")
+    result = by_id[str(nrs.public_id)]  # scored by average pain: the result is that item, not sent twice
+    assert float(result.valueQuantity.value) == 4 and f"{nrs.public_id}-average" not in by_id
+    assert sorted(m.reference for m in result.hasMember) == sorted(
+        f"Observation/{nrs.public_id}-{item}" for item in ("now", "worst"))
+    worst = by_id[f"{nrs.public_id}-worst"].code.coding[0]
+    assert (worst.system, worst.code) == _expected_code("instrument_item", "nrs_pain/worst") or (
+        worst.system == f"{BASE}/CodeSystem/instrument-item" and worst.code == "nrs_pain/worst")
 
     peg = measurements["peg3"]
     panel = by_id[str(peg.public_id)]
     assert float(panel.valueQuantity.value) == pytest.approx(5.0)
+    expected = _expected_code("instrument_score", "peg3") or (f"{BASE}/CodeSystem/instrument-score", "peg3")
+    assert (panel.code.coding[0].system, panel.code.coding[0].code) == expected
     assert sorted(m.reference for m in panel.hasMember) == sorted(
         f"Observation/{peg.public_id}-{item}" for item in ("pain", "enjoyment", "activity"))
     for item in ("pain", "enjoyment", "activity"):
