@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
 from datetime import datetime
 
 from triggerpoint.accounts.policy import require
@@ -37,18 +35,9 @@ def checkins_to_review(clinic):
             .prefetch_related("procedure__sites", "procedure__injectates"))
 
 
-def alerts_for_patients(patient_ids: Iterable[int], clinic):
-    """The patients' triage alerts in the clinic, any status, newest first (the FHIR interface)."""
-    return (Alert.objects.filter(patient_id__in=list(patient_ids), clinic=clinic)
+
+def alerts(**filters):
+    """Triage alerts of any status (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), newest first."""
+    return (Alert.objects.filter(**filters)
             .select_related("patient", "procedure", "checkin", "clinic", "acknowledged_by", "resolved_by")
-            .order_by("-raised_at"))
-
-
-def alert(clinic, public_id) -> Alert | None:
-    """The clinic's alert with that public id, or None (also for a value that is not an id)."""
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        return None
-    return (Alert.objects.filter(clinic=clinic, public_id=key)
-            .select_related("patient", "procedure", "checkin", "clinic", "acknowledged_by", "resolved_by").first())
+            .order_by("-raised_at", "-pk"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -43,39 +42,17 @@ def screening_readiness(screening: ScreeningRecord) -> tuple[bool, str]:
     return False, f"Screening result: {result}; a physician has not signed it off."
 
 
-def _key(public_id):
-    try:
-        return uuid.UUID(str(public_id))
-    except ValueError:
-        return None
+
+def signed_consents(**filters):
+    """Signed consents (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), newest first."""
+    return (Consent.objects.filter(signed_at__isnull=False, **filters)
+            .select_related("patient", "screening", "clinic").order_by("-signed_at", "-pk"))
 
 
-def signed_consents_for_patients(patient_ids: Iterable[int], clinic):
-    """The patients' signed consents in the clinic, newest first (the FHIR interface)."""
-    return (Consent.objects.filter(patient_id__in=list(patient_ids), clinic=clinic, signed_at__isnull=False)
-            .select_related("patient", "screening", "clinic", "signed_recorded_by").order_by("-signed_at"))
-
-
-def signed_consent(clinic, public_id) -> Consent | None:
-    """The clinic's signed consent with that public id, or None (also for a value that is not an id)."""
-    key = _key(public_id)
-    if key is None:
-        return None
-    return (Consent.objects.filter(clinic=clinic, public_id=key, signed_at__isnull=False)
-            .select_related("patient", "screening", "clinic", "signed_recorded_by").first())
-
-
-def evaluated_screenings_for_patients(patient_ids: Iterable[int], clinic):
-    """The patients' evaluated screenings in the clinic (those with findings to report), newest first."""
-    return (ScreeningRecord.objects.filter(patient_id__in=list(patient_ids), clinic=clinic, evaluated_at__isnull=False)
-            .exclude(status=ScreeningStatus.PENDING)
-            .select_related("patient", "clinic", "reviewed_by", "overridden_by").order_by("-evaluated_at"))
-
-
-def evaluated_screening(clinic, public_id) -> ScreeningRecord | None:
-    key = _key(public_id)
-    if key is None:
-        return None
-    return (ScreeningRecord.objects.filter(clinic=clinic, public_id=key, evaluated_at__isnull=False)
-            .exclude(status=ScreeningStatus.PENDING)
-            .select_related("patient", "clinic", "reviewed_by", "overridden_by").first())
+def screenings_with_findings(**filters):
+    """Evaluated screenings whose result is not "ready" (a finding needs review, defers or contraindicates),
+    newest first, with the notes written from them."""
+    return (ScreeningRecord.objects.filter(evaluated_at__isnull=False, **filters)
+            .exclude(status__in=[ScreeningStatus.PENDING, ScreeningStatus.READY])
+            .select_related("patient", "clinic", "reviewed_by", "overridden_by").prefetch_related("procedures")
+            .order_by("-evaluated_at", "-pk"))

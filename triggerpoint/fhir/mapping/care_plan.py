@@ -1,11 +1,11 @@
 """CarePlan: the aftercare plan a patient was given after a procedure (US Core CarePlan).
 
-Registration:
+Registration (see ``clinical_common`` for the common surface):
 
-* ``to_resource(plan, *, base_url: str) -> dict`` - one ``aftercare.AftercarePlan``, id = its public id;
-* ``get(resource_id: str, clinic) -> AftercarePlan | None``;
-* ``resources_for_patient(patient_ids, clinic) -> QuerySet[AftercarePlan]`` (``patient+category``:
-  the category is always ``assess-plan``).
+* ``records(**filters) -> QuerySet[AftercarePlan]`` (``PATIENT_FIELD`` ``patient_id``, ``CLINIC_FIELD``
+  ``clinic_id``, ``patient`` search on ``patient__public_id``; ``category`` is always ``assess-plan``);
+* ``to_resource(plan, *, base_url=None) -> dict`` - id = the plan's public id; ``patient_of``,
+  ``filter_ids``, ``get``, ``resources_for_patient``.
 
 US Core CarePlan asks for category ``assess-plan``, status, intent and a narrative: the narrative is
 the plan as handed out, day by day (its tasks in the language the patient was given). ``period``
@@ -17,6 +17,7 @@ were signed for.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.utils import timezone
@@ -26,9 +27,12 @@ from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     PROFILE_CARE_PLAN,
     day,
+    first_by_id,
+    for_patients,
     instant,
     patient_reference,
     prune,
+    uuids,
 )
 
 ASSESS_PLAN = {"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
@@ -36,12 +40,27 @@ ASSESS_PLAN = {"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/car
                "text": "Aftercare after trigger point injection"}
 
 
-def resources_for_patient(patient_ids, clinic):
-    return aftercare_selectors.plans_for_patients(patient_ids, clinic)
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+
+
+def records(**filters):
+    return aftercare_selectors.plans(**filters)
+
+
+def patient_of(plan):
+    return plan.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids))
 
 
 def get(resource_id: str, clinic):
-    return aftercare_selectors.plan(clinic, resource_id)
+    return first_by_id(sys.modules[__name__], resource_id, clinic)
+
+
+def resources_for_patient(patient_ids, clinic):
+    return for_patients(sys.modules[__name__], patient_ids, clinic)
 
 
 def narrative_lines(plan) -> list[str]:
@@ -60,7 +79,7 @@ def _div(lines: list[str]) -> str:
     return f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'
 
 
-def to_resource(plan, *, base_url: str) -> dict[str, Any]:
+def to_resource(plan, *, base_url: str | None = None) -> dict[str, Any]:
     notes = [plan.procedure, *plan.also_covers.all()]
     signed = [note for note in notes if note.is_signed]
     addresses: list[dict[str, Any]] = []

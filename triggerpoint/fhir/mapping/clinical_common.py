@@ -14,8 +14,17 @@ Reference scheme (ids are public UUIDs, never integer keys):
 * ``Practitioner``: staff users have no public id, so a practitioner is named by display only
   (:func:`practitioner_reference`) until a Practitioner resource is served.
 
-``base_url`` is the FHIR base (``https://host/fhir/R4``); links to the existing pages (PDFs) are
-made from the site root before ``/fhir/``. Our own code systems live under ``<base>/CodeSystem/``.
+``base_url`` is the FHIR base (``https://host/fhir/R4``; default ``settings.SITE_URL`` + ``/fhir/R4``, so a
+registry that calls ``to_resource(record)`` with one argument gets stable URLs); links to the existing
+pages (PDFs) are made from the site root before ``/fhir/``. Our own code systems live under
+``<base>/CodeSystem/``.
+
+Registration surface of every mapper module (h-fhir's ``registry.Source`` takes these as they are):
+``records(**filters) -> QuerySet`` (one row per resource; ``PATIENT_FIELD``/``CLINIC_FIELD`` name the
+filters a scope applies, ``PATIENT_UUID_FIELD`` the ``patient=`` search's field), ``to_resource(row,
+*, base_url=None) -> dict``, ``patient_of(row)``, ``filter_ids(queryset, ids) -> QuerySet`` (the
+``_id`` search and read), and ``get(resource_id, clinic)`` / ``resources_for_patient(patient_ids,
+clinic)`` built from them.
 """
 
 from __future__ import annotations
@@ -47,6 +56,62 @@ LATERALITY_FALLBACK = {
     "right": ("24028007", "Right"),
     "both": ("51440002", "Right and left"),
 }
+
+
+def default_base_url() -> str:
+    from django.conf import settings
+
+    return f"{settings.SITE_URL.rstrip('/')}/fhir/R4"
+
+
+def base_or_default(base_url: str | None) -> str:
+    return (base_url or default_base_url()).rstrip("/")
+
+
+def uuids(ids, prefix: str = "") -> list:
+    """The UUIDs named by resource ids (with ``prefix`` when given); an id that names nothing is left out."""
+    import uuid
+
+    found = []
+    for value in ids:
+        text = str(value)
+        if prefix:
+            if not text.startswith(prefix):
+                continue
+            text = text[len(prefix):]
+        try:
+            found.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    return found
+
+
+def numbered_ids(ids, separator: str) -> list[tuple]:
+    """(UUID, n) pairs from ids ``<uuid><separator><n>`` (n >= 1); anything else is left out."""
+    found = []
+    for value in ids:
+        head, sep, number = str(value).rpartition(separator)
+        if not sep or not number.isdigit() or int(number) < 1:
+            continue
+        key = uuids([head])
+        if key:
+            found.append((key[0], int(number)))
+    return found
+
+
+def scoped(module, clinic, **filters):
+    """``module.records`` for one clinic (``CLINIC_FIELD``) narrowed by ``filters``."""
+    return module.records(**{module.CLINIC_FIELD: clinic.pk}, **filters)
+
+
+def first_by_id(module, resource_id: str, clinic):
+    """The clinic's record a resource id names, or None (an id that is not one of ours finds nothing)."""
+    return module.filter_ids(scoped(module, clinic), [resource_id]).first()
+
+
+def for_patients(module, patient_ids, clinic):
+    """The clinic's records of these patients (``patient=`` and ``$everything``)."""
+    return scoped(module, clinic, **{f"{module.PATIENT_FIELD}__in": list(patient_ids)})
 
 
 def own_system(base_url: str, name: str) -> str:

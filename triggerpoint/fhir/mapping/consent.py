@@ -1,10 +1,11 @@
 """Consent: the patient's signed consent to the trigger point procedure, with its PDF (base R4).
 
-Registration:
+Registration (see ``clinical_common`` for the common surface):
 
-* ``to_resource(consent, *, base_url: str) -> dict`` - one signed ``screening.Consent``, id = its public id;
-* ``get(resource_id: str, clinic) -> Consent | None``;
-* ``resources_for_patient(patient_ids, clinic) -> QuerySet[Consent]``.
+* ``records(**filters) -> QuerySet[Consent]`` - signed consents (``PATIENT_FIELD`` ``patient_id``,
+  ``CLINIC_FIELD`` ``clinic_id``, ``patient`` search on ``patient__public_id``);
+* ``to_resource(consent, *, base_url=None) -> dict`` - id = the consent's public id; ``patient_of``,
+  ``filter_ids``, ``get``, ``resources_for_patient``.
 
 US Core 6.1.0 has no Consent profile. Scope ``treatment`` (consent-scope), category LOINC 59284-0
 "Consent Document" (README's checked LOINC code), ``dateTime`` the signing time, the signer as
@@ -16,17 +17,22 @@ the attachment's title. ``provision`` permits the planned procedure for the scre
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.urls import reverse
 
 from triggerpoint.fhir.mapping.clinical_common import (
     LOINC,
+    base_or_default,
+    first_by_id,
+    for_patients,
     instant,
     organization_reference,
     patient_reference,
     prune,
     site_root,
+    uuids,
 )
 from triggerpoint.screening import selectors as screening_selectors
 
@@ -36,15 +42,31 @@ CATEGORY = {"coding": [{"system": LOINC, "code": "59284-0", "display": "Consent 
 OPT_IN = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN", "display": "opt-in"}]}
 
 
-def resources_for_patient(patient_ids, clinic):
-    return screening_selectors.signed_consents_for_patients(patient_ids, clinic)
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+
+
+def records(**filters):
+    return screening_selectors.signed_consents(**filters)
+
+
+def patient_of(consent):
+    return consent.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids))
 
 
 def get(resource_id: str, clinic):
-    return screening_selectors.signed_consent(clinic, resource_id)
+    return first_by_id(sys.modules[__name__], resource_id, clinic)
 
 
-def to_resource(consent, *, base_url: str) -> dict[str, Any]:
+def resources_for_patient(patient_ids, clinic):
+    return for_patients(sys.modules[__name__], patient_ids, clinic)
+
+
+def to_resource(consent, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
     url = site_root(base_url) + reverse(
         "screening:consent_pdf", args=[consent.patient.public_id, consent.screening.public_id, consent.public_id])
     document = consent.document or {}

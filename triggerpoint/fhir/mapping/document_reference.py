@@ -1,14 +1,17 @@
 """DocumentReference: the signed procedure note's PDF and the assessment visit's summary PDF.
 
-Registration:
+Registration: two sources, one row = one resource.
 
-* ``to_resource(record, *, base_url: str) -> dict`` - ``record`` is a signed ``procedures.Procedure``
-  (id ``note-<procedure public id>``) or a signed ``assessment.Visit`` (id ``visit-<visit public id>``);
-* ``get(resource_id: str, clinic) -> Procedure | Visit | None``;
-* ``resources_for_patient(patient_ids, clinic, visits=None) -> iterator`` - the patients' signed notes,
-  then their signed visits: the ``visits`` given (the Encounter mapper's signed visits, when the
-  registry has them), else the visits the signed notes were written from. A visit with no note is
-  only listed when ``visits`` is given (assessment has no selector for signed visits yet).
+* notes: ``records(**filters)`` = ``procedure.records`` (signed notes; ``PATIENT_FIELD`` ``patient_id``,
+  ``CLINIC_FIELD`` ``clinic_id``, ``patient`` on ``patient__public_id``), ``filter_ids`` (id
+  ``note-<procedure public id>``);
+* visits: the signed assessment visits the Encounter source already reads
+  (``assessment.visit_reads.signed_visits`` on h-fhir's branch) with ``filter_visit_ids`` (id
+  ``visit-<visit public id>``); the same ``to_resource`` maps both;
+* ``to_resource(note or visit, *, base_url=None) -> dict``; ``patient_of``; ``get(id, clinic)`` (a visit
+  only when a signed note was written from it - without the visit selector in this branch);
+  ``resources_for_patient(patient_ids, clinic, visits=None)`` - notes, then the ``visits`` given, else
+  the visits the notes were written from.
 
 US Core DocumentReference: status ``current``, category ``clinical-note``, type LOINC 28570-0
 "Procedure note" for the note and 11488-4 "Consult note" for the assessment (both in US Core 6.1.0's
@@ -20,6 +23,7 @@ audited like any page), ``contentType`` application/pdf.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,17 +33,19 @@ from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     LOINC,
     PROFILE_DOCUMENT_REFERENCE,
+    base_or_default,
+    first_by_id,
+    for_patients,
     instant,
     organization_reference,
-    parse_uuid,
     patient_reference,
     practitioner_reference,
     procedure_encounter_reference,
     prune,
     site_root,
     start_of_day,
+    uuids,
 )
-from triggerpoint.procedures import selectors as procedure_selectors
 
 CATEGORY = {"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
                         "code": "clinical-note", "display": "Clinical Note"}], "text": "Clinical Note"}
@@ -56,8 +62,27 @@ def document_id(record) -> str:
     return (VISIT_PREFIX if is_visit(record) else NOTE_PREFIX) + str(record.public_id)
 
 
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+
+
+def records(**filters):
+    return procedure_mapper.records(**filters)
+
+
+def patient_of(record):
+    return record.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids, NOTE_PREFIX))
+
+
+def filter_visit_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids, VISIT_PREFIX))
+
+
 def resources_for_patient(patient_ids, clinic, visits: Iterable | None = None) -> Iterator:
-    notes = list(procedure_mapper.resources_for_patient(patient_ids, clinic))
+    notes = list(for_patients(sys.modules[__name__], patient_ids, clinic))
     yield from notes
     if visits is None:
         seen = {}
@@ -74,13 +99,10 @@ def resources_for_patient(patient_ids, clinic, visits: Iterable | None = None) -
 def get(resource_id: str, clinic):
     text = str(resource_id)
     if text.startswith(NOTE_PREFIX):
-        return procedure_mapper.get(text.removeprefix(NOTE_PREFIX), clinic)
-    if text.startswith(VISIT_PREFIX):
-        key = parse_uuid(text.removeprefix(VISIT_PREFIX))
-        if key is None:
-            return None
-        note = (procedure_selectors.signed_procedures(assessment__public_id=key, clinic=clinic)
-                .select_related("assessment__patient", "assessment__signed_by", "assessment__clinic").first())
+        return first_by_id(sys.modules[__name__], text, clinic)
+    keys = uuids([text], VISIT_PREFIX)
+    if keys:
+        note = procedure_mapper.records(clinic_id=clinic.pk, assessment__public_id=keys[0]).first()
         visit = note.assessment if note is not None else None
         return visit if visit is not None and visit.signed_at is not None else None
     return None
@@ -90,8 +112,8 @@ def _attachment(url: str, title: str, created) -> dict[str, Any]:
     return {"contentType": "application/pdf", "language": "en-US", "url": url, "title": title, "creation": created}
 
 
-def to_resource(record, *, base_url: str) -> dict[str, Any]:
-    root = site_root(base_url)
+def to_resource(record, *, base_url: str | None = None) -> dict[str, Any]:
+    root = site_root(base_or_default(base_url))
     if is_visit(record):
         url = root + reverse("assessment:summary_pdf", args=[record.patient.public_id, record.public_id])
         title = f"Assessment visit {record.visit_date.isoformat()}"

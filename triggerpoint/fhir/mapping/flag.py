@@ -1,13 +1,15 @@
 """Screening findings as DetectedIssue, follow-up triage alerts as Flag (base R4; US Core has no profile).
 
-Registration:
+Registration: two resource types, one row = one resource each.
 
-* ``to_resource(record, *, base_url: str) -> dict`` - ``record`` is a ``followup.Alert`` (a Flag, id =
-  its public id) or a ``(screening, n, finding)`` triple (a DetectedIssue, id ``<screening public id>-<n>``);
-* ``get(resource_id: str, clinic)`` - the Alert for a Flag id, the triple for a DetectedIssue id
-  (the registry knows which type was asked: ``get_flag`` / ``get_detected_issue``);
-* ``flags_for_patient(patient_ids, clinic) -> QuerySet[Alert]`` and
-  ``detected_issues_for_patient(patient_ids, clinic) -> iterator of (screening, n, finding)``.
+* Flag: ``flag_records(**filters) -> QuerySet[Alert]`` (``patient_id``, ``clinic_id``; ``patient`` on
+  ``patient__public_id``), ``flag_resource(alert, *, base_url=None)``, id = the alert's public id,
+  ``filter_ids``, ``get_flag(id, clinic)``, ``flags_for_patient(patient_ids, clinic)``;
+* DetectedIssue: ``issue_records(**filters) -> QuerySet[ScreeningRecord]`` (evaluated screenings whose
+  result is review, defer or contraindicated; same fields), ``detected_issue_resource(screening, *,
+  base_url=None)``, id = the screening's public id, ``filter_ids``, ``get_detected_issue(id, clinic)``,
+  ``detected_issues_for_patient(patient_ids, clinic)``;
+* ``to_resource(alert or screening, *, base_url=None)`` picks by the record; ``patient_of(record)``.
 
 Why two resources. A screening finding ("on apixaban: hold before the injection", "fever: defer") is a
 problem found with one planned action, the procedure: that is what DetectedIssue is for (R4: "an
@@ -18,23 +20,24 @@ warning about the patient for whoever sees them next, open until a clinician res
 Flag (R4: "prospective warnings of potential issues when providing care to the patient"), active
 while open or acknowledged and inactive once resolved, with its period.
 
-Findings of severity ``info`` are not issues and are left out. Rule ids are codes of our own system.
+One DetectedIssue per screening result (not per finding): the result is what a physician reviews or
+overrides, so its severity is the worst finding's and each finding above ``info`` is evidence (rule
+id as a code of our own system, the message as text). A "ready" screening raises no issue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from triggerpoint.fhir.mapping.clinical_common import (
-    fhir_id,
+    base_or_default,
     instant,
     own_system,
-    parse_uuid,
     patient_reference,
     practitioner_reference,
     procedure_encounter_reference,
     prune,
+    uuids,
 )
 from triggerpoint.followup import selectors as followup_selectors
 from triggerpoint.screening import selectors as screening_selectors
@@ -42,19 +45,32 @@ from triggerpoint.screening import selectors as screening_selectors
 ISSUE_SEVERITY = {"contraindicated": "high", "defer": "high", "review": "moderate"}
 FLAG_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category", "code": "clinical",
                              "display": "Clinical"}]}
-MITIGATION_ACTION = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+
+
+def patient_of(record):
+    return record.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids))
 
 
 # ---------------------------------------------------------------- Flag: triage alerts
+def flag_records(**filters):
+    return followup_selectors.alerts(**filters)
+
+
 def flags_for_patient(patient_ids, clinic):
-    return followup_selectors.alerts_for_patients(patient_ids, clinic)
+    return flag_records(clinic_id=clinic.pk, patient_id__in=list(patient_ids))
 
 
 def get_flag(resource_id: str, clinic):
-    return followup_selectors.alert(clinic, resource_id)
+    return filter_ids(flag_records(clinic_id=clinic.pk), [resource_id]).first()
 
 
-def flag_resource(alert, *, base_url: str) -> dict[str, Any]:
+def flag_resource(alert, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
     reasons = (alert.checkin.triage or {}).get("reasons") or []
     messages = [reason.get("message", "") for reason in reasons if reason.get("message")]
     disposition = alert.get_disposition_display()
@@ -74,25 +90,21 @@ def flag_resource(alert, *, base_url: str) -> dict[str, Any]:
     return prune(resource)
 
 
-# ---------------------------------------------------------------- DetectedIssue: screening findings
-def issues_of(screening) -> list[tuple[int, dict]]:
-    return [(n, finding) for n, finding in enumerate(screening.findings or [], start=1)
-            if finding.get("severity") in ISSUE_SEVERITY]
+# ---------------------------------------------------------------- DetectedIssue: screening results
+def issue_records(**filters):
+    return screening_selectors.screenings_with_findings(**filters)
 
 
-def detected_issues_for_patient(patient_ids, clinic) -> Iterator[tuple]:
-    for screening in screening_selectors.evaluated_screenings_for_patients(patient_ids, clinic):
-        for n, finding in issues_of(screening):
-            yield screening, n, finding
+def detected_issues_for_patient(patient_ids, clinic):
+    return issue_records(clinic_id=clinic.pk, patient_id__in=list(patient_ids))
 
 
 def get_detected_issue(resource_id: str, clinic):
-    text = str(resource_id)
-    screening = screening_selectors.evaluated_screening(clinic, text[:36]) if parse_uuid(text[:36]) else None
-    number = text[37:]
-    if screening is None or text[36:37] != "-" or not number.isdigit():
-        return None
-    return next(((screening, n, f) for n, f in issues_of(screening) if n == int(number)), None)
+    return filter_ids(issue_records(clinic_id=clinic.pk), [resource_id]).first()
+
+
+def issues_of(screening) -> list[dict]:
+    return [finding for finding in screening.findings or [] if finding.get("severity") in ISSUE_SEVERITY]
 
 
 def mitigation(screening) -> list[dict[str, Any]]:
@@ -106,28 +118,31 @@ def mitigation(screening) -> list[dict[str, Any]]:
     return found
 
 
-def detected_issue_resource(record, *, base_url: str) -> dict[str, Any]:
-    screening, n, finding = record
-    rule = finding.get("rule") or finding.get("id") or "screening-finding"
+def detected_issue_resource(screening, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
+    findings = issues_of(screening)
+    system = own_system(base_url, "screening-rule")
     implicated = [{"reference": f"Procedure/{note.public_id}"} for note in screening.procedures.all() if note.is_signed]
     resource = {
         "resourceType": "DetectedIssue",
-        "id": fhir_id(f"{screening.public_id}-{n}"),
+        "id": str(screening.public_id),
         "status": "final",
-        "code": {"coding": [{"system": own_system(base_url, "screening-rule"), "code": rule}],
-                 "text": f"Pre-procedure screening: {finding.get('severity')}"},
-        "severity": ISSUE_SEVERITY[finding["severity"]],
+        "code": {"coding": [{"system": own_system(base_url, "screening-result"), "code": screening.status,
+                             "display": screening.get_status_display()}],
+                 "text": f"Pre-procedure screening: {screening.get_status_display().lower()}"},
+        "severity": ISSUE_SEVERITY.get(screening.status, "moderate"),
         "patient": patient_reference(screening.patient),
         "identifiedDateTime": instant(screening.evaluated_at),
         "implicated": implicated,
-        "detail": finding.get("message"),
-        "reference": None,
+        "evidence": [{"code": [{"coding": [{"system": system, "code": f["rule_id"], "display": f.get("rule_title")}]
+                                if f.get("rule_id") else [], "text": f.get("message")}]} for f in findings],
+        "detail": " ".join(f.get("message", "") for f in findings) or None,
         "mitigation": mitigation(screening),
     }
     return prune(resource)
 
 
-def to_resource(record, *, base_url: str) -> dict[str, Any]:
-    if isinstance(record, tuple):
+def to_resource(record, *, base_url: str | None = None) -> dict[str, Any]:
+    if hasattr(record, "findings"):
         return detected_issue_resource(record, base_url=base_url)
     return flag_resource(record, base_url=base_url)

@@ -1,10 +1,13 @@
 """MedicationAdministration: each injectate of a signed note (base R4; US Core has no profile).
 
-Registration:
+Registration (see ``clinical_common`` for the common surface):
 
-* ``to_resource((procedure, n, injectate), *, base_url: str) -> dict`` - injectate ``n`` (1-based);
-* ``get(resource_id: str, clinic) -> (procedure, n, injectate) | None`` - id ``<procedure public id>-m<n>``;
-* ``resources_for_patient(patient_ids, clinic) -> iterator of (procedure, n, injectate)``.
+* ``records(**filters) -> QuerySet[Injectate]`` - the injectates of signed notes; ``PATIENT_FIELD``
+  ``procedure__patient_id``, ``CLINIC_FIELD`` ``procedure__clinic_id``, ``patient`` search on
+  ``procedure__patient__public_id``;
+* ``to_resource(injectate, *, base_url=None) -> dict``; ``patient_of(injectate)``;
+* ``filter_ids(queryset, ids)`` - id ``<procedure public id>-m<n>``, n the injectate's place in the note;
+  ``get(id, clinic)``, ``resources_for_patient(patient_ids, clinic)``.
 
 What it says: ``partOf`` the Procedure, ``context`` its Encounter, given by the performing clinician
 at the time the note records. The drug is a contained Medication so the vial's lot and expiry
@@ -19,7 +22,7 @@ injection goes into the muscle), coded by the standard-codes table's ``route`` r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +31,12 @@ from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     UCUM,
+    base_or_default,
     codeable,
     fhir_id,
-    parse_uuid,
+    first_by_id,
+    for_patients,
+    numbered_ids,
     patient_reference,
     practitioner_reference,
     procedure_encounter_reference,
@@ -41,35 +47,54 @@ from triggerpoint.procedures import selectors as procedure_selectors
 
 ROUTE = "intramuscular"
 UCUM_FALLBACK = {"mg": "mg", "mL": "mL", "units": "{units}"}
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "procedure__patient_id", "procedure__clinic_id", "procedure__patient__public_id"
+
+
+def records(**filters):
+    return (procedure_selectors.signed_injectates(**filters)
+            .select_related("procedure__patient", "procedure__clinic", "procedure__performed_by")
+            .prefetch_related("procedure__injectates").order_by("-procedure__procedure_date", "procedure_id", "pk"))
+
+
+def patient_of(injectate):
+    return injectate.procedure.patient
+
+
+def _order(row) -> tuple:
+    return (row.site_id or 0, row.pk)
 
 
 def ordered_injectates(procedure) -> list:
-    return sorted(procedure.injectates.all(), key=lambda row: ((row.site_id or 0), row.pk))
+    return sorted(procedure.injectates.all(), key=_order)
+
+
+def injectate_number(injectate) -> int:
+    return next(n for n, other in enumerate(ordered_injectates(injectate.procedure), start=1) if other.pk == injectate.pk)
 
 
 def administration_id(procedure, n: int) -> str:
     return fhir_id(f"{procedure.public_id}-m{n}")
 
 
-def resources_for_patient(patient_ids, clinic) -> Iterator[tuple]:
-    notes = procedure_mapper.resources_for_patient(patient_ids, clinic)
-    for procedure in notes:
-        for n, injectate in enumerate(ordered_injectates(procedure), start=1):
-            yield procedure, n, injectate
+def filter_ids(queryset, ids):
+    wanted = numbered_ids(ids, "-m")
+    if not wanted:
+        return queryset.none()
+    rows = procedure_selectors.signed_injectates(procedure__public_id__in=[key for key, _n in wanted]).values_list(
+        "procedure__public_id", "site_id", "pk")
+    by_note: dict = {}
+    for note_id, _site, pk in sorted(rows, key=lambda r: (str(r[0]), r[1] or 0, r[2])):
+        by_note.setdefault(note_id, []).append(pk)
+    pks = [by_note[key][n - 1] for key, n in wanted if key in by_note and n <= len(by_note[key])]
+    return queryset.filter(pk__in=pks)
 
 
 def get(resource_id: str, clinic):
-    note_id, _, number = str(resource_id).rpartition("-m")
-    key = parse_uuid(note_id)
-    if key is None or not number.isdigit():
-        return None
-    procedure = (procedure_selectors.signed_procedures(public_id=key, clinic=clinic)
-                 .select_related(*procedure_mapper.RELATED).prefetch_related(*procedure_mapper.PREFETCH).first())
-    if procedure is None:
-        return None
-    rows = ordered_injectates(procedure)
-    n = int(number)
-    return (procedure, n, rows[n - 1]) if 1 <= n <= len(rows) else None
+    return first_by_id(sys.modules[__name__], resource_id, clinic)
+
+
+def resources_for_patient(patient_ids, clinic):
+    return for_patients(sys.modules[__name__], patient_ids, clinic)
 
 
 def quantity(amount: Decimal, unit: str) -> dict[str, Any]:
@@ -101,8 +126,10 @@ def dose(injectate) -> dict[str, Any] | None:
     return None
 
 
-def to_resource(record, *, base_url: str) -> dict[str, Any]:
-    procedure, n, injectate = record
+def to_resource(injectate, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
+    procedure = injectate.procedure
+    n = injectate_number(injectate)
     catalog = load_drugs()
     name = catalog.drugs[injectate.drug].name if injectate.drug in catalog.drugs else injectate.drug
     drug_coding, _verified = standard_coding("drug", injectate.drug, base_url, name)

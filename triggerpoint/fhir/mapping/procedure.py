@@ -1,12 +1,12 @@
 """Procedure: one signed trigger point note as a US Core Procedure.
 
-Registration (h-fhir's registry):
+Registration (h-fhir's registry; see ``clinical_common`` for the common surface):
 
-* ``to_resource(procedure, *, base_url: str) -> dict`` - one signed ``procedures.Procedure``;
-* ``get(resource_id: str, clinic) -> Procedure | None`` - the signed note with that public id in the clinic;
-* ``resources_for_patient(patient_ids, clinic) -> QuerySet[Procedure]`` - the patients' signed notes,
-  newest first, with what the mapper reads prefetched (the ``patient=`` search and ``$everything``);
-  ``date`` narrows on ``procedure_date`` (``performedDateTime`` is the day the note records).
+* ``records(**filters) -> QuerySet[Procedure]`` - signed notes with what the mapper reads prefetched;
+  ``PATIENT_FIELD`` ``patient_id``, ``CLINIC_FIELD`` ``clinic_id``; searches: ``patient`` on
+  ``patient__public_id``, ``date`` on ``procedure_date`` (the day ``performedDateTime`` records);
+* ``to_resource(procedure, *, base_url=None) -> dict``; ``patient_of(procedure)``;
+* ``filter_ids(queryset, ids)`` - id = the note's public id; ``get(id, clinic)``, ``resources_for_patient``.
 
 What it says: status ``completed`` with ``performedDateTime`` (US Core constraint us-core-7: the time
 the note records, else the procedure day); the CPT lines the note was signed with
@@ -22,6 +22,7 @@ the note lists); a code with no such diagnosis is sent as ``reasonCode`` instead
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from triggerpoint.atlas.catalog import load_atlas
@@ -30,17 +31,20 @@ from triggerpoint.fhir.mapping.clinical_common import (
     CPT,
     ICD10CM,
     PROFILE_PROCEDURE,
+    base_or_default,
     codeable,
     condition_id,
+    first_by_id,
+    for_patients,
     instant,
     organization_reference,
-    parse_uuid,
     patient_reference,
     practitioner_reference,
     procedure_encounter_reference,
     prune,
     standard_coding,
     start_of_day,
+    uuids,
 )
 from triggerpoint.procedures import selectors as procedure_selectors
 
@@ -50,17 +54,28 @@ PREFETCH = ("sites", "injectates", "assessment__diagnoses")
 RELATED = ("patient", "clinic", "performed_by", "signed_by", "assessment")
 
 
-def resources_for_patient(patient_ids, clinic):
-    return (procedure_selectors.signed_procedures(patient_id__in=list(patient_ids), clinic=clinic)
-            .select_related(*RELATED).prefetch_related(*PREFETCH).order_by("-procedure_date", "-signed_at"))
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD, DATE_FIELD = "patient_id", "clinic_id", "patient__public_id", "procedure_date"
+
+
+def records(**filters):
+    return (procedure_selectors.signed_procedures(**filters)
+            .select_related(*RELATED).prefetch_related(*PREFETCH).order_by("-procedure_date", "-signed_at", "-pk"))
+
+
+def patient_of(procedure):
+    return procedure.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids))
 
 
 def get(resource_id: str, clinic):
-    key = parse_uuid(resource_id)
-    if key is None:
-        return None
-    return (procedure_selectors.signed_procedures(public_id=key, clinic=clinic)
-            .select_related(*RELATED).prefetch_related(*PREFETCH).first())
+    return first_by_id(sys.modules[__name__], resource_id, clinic)
+
+
+def resources_for_patient(patient_ids, clinic):
+    return for_patients(sys.modules[__name__], patient_ids, clinic)
 
 
 def performed(procedure) -> str:
@@ -104,7 +119,8 @@ def body_sites(procedure, base_url: str) -> list[dict[str, Any]]:
     return concepts
 
 
-def to_resource(procedure, *, base_url: str) -> dict[str, Any]:
+def to_resource(procedure, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
     codes = cpt_codes(procedure)
     techniques = {site.technique for site in procedure.sites.all()}
     text = " and ".join(PRETEXT.get(t, t) for t in sorted(techniques)) or "Trigger point procedure"

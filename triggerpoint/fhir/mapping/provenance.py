@@ -1,15 +1,17 @@
 """Provenance: who signed (or amended) what, and when (US Core Provenance).
 
-Registration:
+Registration: two sources, one row = one resource.
 
-* ``to_resource(record, *, base_url: str) -> dict`` - ``record`` is a signed ``procedures.Procedure``
-  (id ``note-<procedure public id>``: the signature) or a ``procedures.Amendment`` (id
-  ``amend-<amendment public id>``);
-* ``get(resource_id: str, clinic) -> Procedure | Amendment | None``;
-* ``resources_for_patient(patient_ids, clinic) -> iterator`` - each signed note's signature, then
-  its amendments;
-* ``targets(record) -> list[str]`` - the ``Type/id`` references a Provenance targets, for
-  ``_revinclude=Provenance:target``.
+* signatures: ``records(**filters)`` (signed notes; ``PATIENT_FIELD`` ``patient_id``, ``CLINIC_FIELD``
+  ``clinic_id``), ``filter_ids`` (id ``note-<procedure public id>``), ``filter_targets``;
+* amendments: ``amendment_records(**filters)`` (``AMENDMENT_PATIENT_FIELD`` ``procedure__patient_id``,
+  ``AMENDMENT_CLINIC_FIELD`` ``procedure__clinic_id``), ``filter_amendment_ids`` (id
+  ``amend-<amendment public id>``), ``filter_amendment_targets``;
+* ``to_resource(note or amendment, *, base_url=None) -> dict``; ``patient_of``; ``get(id, clinic)``;
+  ``resources_for_patient(patient_ids, clinic)`` (each signature, then its amendments);
+* ``targets(record) -> list[str]`` - the ``Type/id`` references a Provenance targets; the
+  ``filter_*targets(queryset, refs)`` functions answer ``_revinclude=Provenance:target`` (``refs`` are
+  ``Type/id`` strings of the page).
 
 The signature targets everything the signed note is the source of: the Procedure, its
 DocumentReference (the PDF), its MedicationAdministrations and BodyStructures. ``recorded`` is
@@ -20,18 +22,22 @@ An amendment targets the Procedure and its DocumentReference with activity ``UPD
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
-from triggerpoint.fhir.mapping import body_structure, medication_administration
+from triggerpoint.fhir.mapping import body_structure, document_reference, medication_administration
 from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     PROFILE_PROVENANCE,
+    first_by_id,
+    for_patients,
     instant,
+    numbered_ids,
     organization_reference,
-    parse_uuid,
     practitioner_reference,
     prune,
+    uuids,
 )
 from triggerpoint.procedures import selectors as procedure_selectors
 
@@ -42,7 +48,7 @@ SIGN_PREFIX, AMEND_PREFIX = "note-", "amend-"
 
 
 def is_amendment(record) -> bool:
-    return hasattr(record, "reason") and hasattr(record, "procedure_id") and not hasattr(record, "procedure_date")
+    return type(record).__name__ == "Amendment"
 
 
 def provenance_id(record) -> str:
@@ -61,27 +67,76 @@ def targets(record) -> list[str]:
     return found
 
 
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+AMENDMENT_PATIENT_FIELD, AMENDMENT_CLINIC_FIELD = "procedure__patient_id", "procedure__clinic_id"
+AMENDMENT_PATIENT_UUID_FIELD = "procedure__patient__public_id"
+
+
+def records(**filters):
+    return procedure_mapper.records(**filters)
+
+
+def amendment_records(**filters):
+    return (procedure_selectors.amendments(**filters)
+            .select_related("author", "procedure__clinic", "procedure__patient")
+            .prefetch_related("procedure__sites", "procedure__injectates").order_by("created_at", "pk"))
+
+
+def patient_of(record):
+    return record.procedure.patient if is_amendment(record) else record.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids, SIGN_PREFIX))
+
+
+def filter_amendment_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids, AMEND_PREFIX))
+
+
+def _target_notes(refs) -> list:
+    """The note public ids that ``Type/id`` references point at (anything derived from a note counts)."""
+    found = []
+    for ref in refs:
+        kind, _, rid = str(ref).partition("/")
+        if kind == "Procedure":
+            found += uuids([rid])
+        elif kind == "DocumentReference":
+            found += uuids([rid], document_reference.NOTE_PREFIX)
+        elif kind == "MedicationAdministration":
+            found += [key for key, _n in numbered_ids([rid], "-m")]
+        elif kind == "BodyStructure":
+            found += [key for key, _n in numbered_ids([rid], "-")]
+    return found
+
+
+def filter_targets(queryset, refs):
+    return queryset.filter(public_id__in=_target_notes(refs))
+
+
+def filter_amendment_targets(queryset, refs):
+    notes = [r for r in refs if str(r).split("/", 1)[0] in ("Procedure", "DocumentReference")]
+    return queryset.filter(procedure__public_id__in=_target_notes(notes))
+
+
 def resources_for_patient(patient_ids, clinic) -> Iterator:
-    for note in procedure_mapper.resources_for_patient(patient_ids, clinic).prefetch_related("amendments__author"):
+    notes = list(for_patients(sys.modules[__name__], patient_ids, clinic))
+    by_note: dict = {}
+    for amendment in amendment_records(procedure_id__in=[n.pk for n in notes]):
+        by_note.setdefault(amendment.procedure_id, []).append(amendment)
+    for note in notes:
         yield note
-        yield from note.amendments.all()
+        yield from by_note.get(note.pk, [])
 
 
 def get(resource_id: str, clinic):
     text = str(resource_id)
     if text.startswith(SIGN_PREFIX):
-        return procedure_mapper.get(text.removeprefix(SIGN_PREFIX), clinic)
-    if text.startswith(AMEND_PREFIX):
-        key = parse_uuid(text.removeprefix(AMEND_PREFIX))
-        if key is None:
-            return None
-        note = (procedure_selectors.signed_procedures(amendments__public_id=key, clinic=clinic)
-                .select_related(*procedure_mapper.RELATED).prefetch_related(*procedure_mapper.PREFETCH).first())
-        return next((a for a in note.amendments.all() if a.public_id == key), None) if note else None
-    return None
+        return first_by_id(sys.modules[__name__], text, clinic)
+    return filter_amendment_ids(amendment_records(procedure__clinic_id=clinic.pk), [text]).first()
 
 
-def to_resource(record, *, base_url: str) -> dict[str, Any]:
+def to_resource(record, *, base_url: str | None = None) -> dict[str, Any]:
     if is_amendment(record):
         note, who, when = record.procedure, record.author, record.created_at
         activity = {"coding": [{"system": DATA_OPERATION, "code": "UPDATE", "display": "revise"}],

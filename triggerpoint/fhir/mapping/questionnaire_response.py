@@ -1,16 +1,16 @@
 """QuestionnaireResponse and Questionnaire: the outcome instruments patients answer.
 
-Registration:
+Registration (see ``clinical_common`` for the common surface):
 
-* ``to_resource(measurement, *, base_url: str) -> dict`` - the QuestionnaireResponse of one completed
-  instrument (``outcomes.Measurement``), id = the measurement's public id (the Observations of the same
-  measurement are ``derivedFrom`` it);
-* ``get(resource_id: str, clinic) -> Measurement | None``;
-* ``resources_for_patient(patient_ids, clinic) -> QuerySet[Measurement]``;
-* ``questionnaire(questionnaire_id: str, *, base_url: str) -> dict | None`` and
-  ``questionnaires(*, base_url: str) -> list[dict]`` - the Questionnaire each answers, one per
+* ``records(**filters) -> QuerySet[Measurement]`` (``PATIENT_FIELD`` ``patient_id``, ``CLINIC_FIELD``
+  ``clinic_id``, ``patient`` search on ``patient__public_id``);
+* ``to_resource(measurement, *, base_url=None) -> dict`` - the QuestionnaireResponse of one completed
+  instrument, id = the measurement's public id (the Observations of the same measurement are
+  ``derivedFrom`` it); ``patient_of``, ``filter_ids``, ``get``, ``resources_for_patient``;
+* ``questionnaire(questionnaire_id, *, base_url=None) -> dict | None`` and
+  ``questionnaires(*, base_url=None) -> list[dict]`` - the Questionnaire each answers, one per
   instrument version (id ``instrument-<instrument>-<version>``), built from the instrument catalogue;
-  not patient data.
+  not patient data, so not a registry source (which needs a patient per record).
 
 US Core QuestionnaireResponse: ``questionnaire`` is the canonical URL of our Questionnaire with its
 version; items carry the instrument's English wording; ranges are integers, choices a Coding of the
@@ -21,18 +21,23 @@ no item catalogue to build a Questionnaire from; see the report).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from triggerpoint.catalogues.instruments import get_instrument, load_instruments
 from triggerpoint.fhir.mapping.clinical_common import (
     PROFILE_QUESTIONNAIRE_RESPONSE,
+    base_or_default,
     fhir_id,
+    first_by_id,
+    for_patients,
     instant,
     own_system,
     patient_reference,
     procedure_encounter_reference,
     prune,
     standard_coding,
+    uuids,
 )
 from triggerpoint.outcomes import selectors as outcome_selectors
 
@@ -41,12 +46,27 @@ MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 IN_VISIT = {"baseline", "immediate"}
 
 
-def resources_for_patient(patient_ids, clinic):
-    return outcome_selectors.measurements_for_patients(patient_ids, clinic)
+PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "patient__public_id"
+
+
+def records(**filters):
+    return outcome_selectors.measurements(**filters)
+
+
+def patient_of(measurement):
+    return measurement.patient
+
+
+def filter_ids(queryset, ids):
+    return queryset.filter(public_id__in=uuids(ids))
 
 
 def get(resource_id: str, clinic):
-    return outcome_selectors.measurement(clinic, resource_id)
+    return first_by_id(sys.modules[__name__], resource_id, clinic)
+
+
+def resources_for_patient(patient_ids, clinic):
+    return for_patients(sys.modules[__name__], patient_ids, clinic)
 
 
 def questionnaire_id(instrument) -> str:
@@ -65,7 +85,8 @@ def _choice_coding(instrument, choice, base_url: str) -> dict[str, Any]:
     return {"system": answer_system(instrument, base_url), "code": str(choice.value), "display": choice.label.en}
 
 
-def questionnaire_for(instrument, *, base_url: str) -> dict[str, Any]:
+def questionnaire_for(instrument, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
     items = []
     for item in instrument.items:
         coding, _verified = standard_coding("instrument_item", f"{instrument.id}/{item.id}", base_url, item.text.en)
@@ -95,18 +116,19 @@ def questionnaire_for(instrument, *, base_url: str) -> dict[str, Any]:
     return prune(resource)
 
 
-def questionnaires(*, base_url: str) -> list[dict[str, Any]]:
+def questionnaires(*, base_url: str | None = None) -> list[dict[str, Any]]:
     return [questionnaire_for(instrument, base_url=base_url) for instrument in load_instruments().values()]
 
 
-def questionnaire(resource_id: str, *, base_url: str) -> dict[str, Any] | None:
+def questionnaire(resource_id: str, *, base_url: str | None = None) -> dict[str, Any] | None:
     for instrument in load_instruments().values():
         if questionnaire_id(instrument) == resource_id:
             return questionnaire_for(instrument, base_url=base_url)
     return None
 
 
-def to_resource(measurement, *, base_url: str) -> dict[str, Any]:
+def to_resource(measurement, *, base_url: str | None = None) -> dict[str, Any]:
+    base_url = base_or_default(base_url)
     instrument = get_instrument(measurement.instrument)
     answers = measurement.answers or {}
     items = []

@@ -84,21 +84,27 @@ def test_a_signed_note_is_a_us_core_procedure_with_its_cpt_codes_sites_and_diagn
 
 def test_each_site_is_a_body_structure_with_the_snomed_laterality_and_the_patient(clinic):
     note = _note(clinic)
-    records = [r for r in body_structure.resources_for_patient([note.patient_id], clinic.clinics[0]) if r[0].pk == note.pk]
-    assert len(records) == note.sites.count()
-    for record in records:
-        parsed = BodyStructure.model_validate(body_structure.to_resource(record, base_url=BASE))
-        side = record[2].side
-        assert [(c.system, c.code) for c in parsed.locationQualifier[0].coding] == [(SNOMED, LATERALITY[side])]
+    sites = [s for s in body_structure.resources_for_patient([note.patient_id], clinic.clinics[0]) if s.procedure_id == note.pk]
+    assert len(sites) == note.sites.count()
+    ids = []
+    for site in sites:
+        parsed = BodyStructure.model_validate(body_structure.to_resource(site, base_url=BASE))
+        assert [(c.system, c.code) for c in parsed.locationQualifier[0].coding] == [(SNOMED, LATERALITY[site.side])]
         assert parsed.patient.reference == f"Patient/{note.patient.public_id}"
-        assert body_structure.get(parsed.id, clinic.clinics[0])[2].pk == record[2].pk
+        assert body_structure.get(parsed.id, clinic.clinics[0]).pk == site.pk
+        assert body_structure.get(parsed.id, clinic.clinics[1]) is None
+        ids.append(parsed.id)
+    # the ids the Procedure points at are the BodyStructures served
+    targets = [e["valueReference"]["reference"] for e in procedure.to_resource(note, base_url=BASE)["extension"]]
+    assert sorted(targets) == sorted(f"BodyStructure/{i}" for i in ids)
 
 
 def test_each_injectate_is_given_as_part_of_the_procedure_with_ucum_dose_route_and_lot(clinic):
     note = _note(clinic)
     rows = medication_administration.ordered_injectates(note)
     for n, row in enumerate(rows, start=1):
-        data = medication_administration.to_resource((note, n, row), base_url=BASE)
+        data = medication_administration.to_resource(row, base_url=BASE)
+        assert data["id"] == f"{note.public_id}-m{n}"
         parsed = MedicationAdministration.model_validate(data)
         assert [p.reference for p in parsed.partOf] == [f"Procedure/{note.public_id}"]
         assert parsed.context.reference == f"Encounter/{note.public_id}"
@@ -117,7 +123,7 @@ def test_each_injectate_is_given_as_part_of_the_procedure_with_ucum_dose_route_a
             assert (coding["system"], coding["code"]) == (drug.system, drug.code)
         else:  # not verified: our own system with the catalogue id, never an RxNorm code
             assert coding["system"] == f"{BASE}/CodeSystem/drug" and coding["code"] == row.drug
-        assert medication_administration.get(parsed.id, clinic.clinics[0])[2].pk == row.pk
+        assert medication_administration.get(parsed.id, clinic.clinics[0]).pk == row.pk
 
 
 def _record_outcomes(note):
@@ -300,14 +306,15 @@ def test_screening_findings_are_detected_issues_and_triage_alerts_are_flags(clin
     screening, _nurse = _screening(clinic, feels_unwell=True)
     assert screening.status == "defer"
     issues = list(flag.detected_issues_for_patient([screening.patient_id], clinic.clinics[0]))
-    assert issues
-    for record in issues:
-        parsed = DetectedIssue.model_validate(flag.to_resource(record, base_url=BASE))
-        assert parsed.severity == flag.ISSUE_SEVERITY[record[2]["severity"]]
-        assert parsed.patient.reference == f"Patient/{screening.patient.public_id}"
-        assert parsed.detail == record[2]["message"]
-        assert flag.get_detected_issue(parsed.id, clinic.clinics[0])[1] == record[1]
-    assert "high" in {flag.ISSUE_SEVERITY[r[2]["severity"]] for r in issues}
+    assert [i.pk for i in issues] == [screening.pk]
+    parsed = DetectedIssue.model_validate(flag.to_resource(screening, base_url=BASE))
+    assert parsed.severity == "high"  # a deferral
+    assert parsed.patient.reference == f"Patient/{screening.patient.public_id}"
+    findings = [f for f in screening.findings if f["severity"] != "info"]
+    assert [e.code[0].text for e in parsed.evidence] == [f["message"] for f in findings]
+    assert [e.code[0].coding[0].code for e in parsed.evidence] == [f["rule_id"] for f in findings]
+    assert flag.get_detected_issue(parsed.id, clinic.clinics[0]).pk == screening.pk
+    assert flag.get_detected_issue(parsed.id, clinic.clinics[1]) is None
 
     alerts = list(flag.flags_for_patient([p.pk for p in clinic.patients], clinic.clinics[0]))
     assert alerts
@@ -325,3 +332,35 @@ def test_screening_findings_are_detected_issues_and_triage_alerts_are_flags(clin
 @pytest.mark.parametrize("bad", ["not-an-id", "00000000-0000-0000-0000-000000000000", "", "x" * 70])
 def test_an_id_that_names_nothing_finds_nothing(db, clinic_a, module, bad):
     assert module.get(bad, clinic_a) is None
+    assert flag.get_flag(bad, clinic_a) is None and flag.get_detected_issue(bad, clinic_a) is None
+
+
+def test_provenance_is_found_by_what_it_targets_for_revinclude(clinic):
+    note = _note(clinic)
+    signatures = provenance.records(clinic_id=clinic.clinics[0].pk)
+    site = body_structure.to_resource(body_structure.ordered_sites(note)[0], base_url=BASE)["id"]
+    for ref in (f"Procedure/{note.public_id}", f"DocumentReference/note-{note.public_id}",
+                f"MedicationAdministration/{note.public_id}-m1", f"BodyStructure/{site}"):
+        assert [p.pk for p in provenance.filter_targets(signatures, [ref])] == [note.pk]
+    assert not provenance.filter_targets(signatures, [f"Procedure/{clinic.patients[0].public_id}", "Patient/x"]).exists()
+    assert provenance.get(f"note-{note.public_id}", clinic.clinics[0]).pk == note.pk
+    assert provenance.get(f"note-{note.public_id}", clinic.clinics[1]) is None
+
+
+def test_the_observation_sources_serve_one_row_per_resource_and_filter_by_code(clinic):
+    note = _note(clinic)
+    measurements = _record_outcomes(note)
+    ours = {m.pk for m in measurements}
+    served = set()
+    for part in observation.all_parts():
+        rows = [m for m in observation.records(part, clinic_id=clinic.clinics[0].pk) if m.pk in ours]
+        served |= {observation.mapper(part)(m, base_url=BASE)["id"] for m in rows}
+        for m in rows:
+            resource_id = observation.mapper(part)(m, base_url=BASE)["id"]
+            assert list(observation.id_filter(part)(observation.records(part), [resource_id])) == [m]
+    expected = {r["id"] for m in measurements for r in observation.to_resources(m, base_url=BASE)}
+    assert served == expected
+    nrs_now = ("nrs_pain", "now")
+    matching = observation.code_filter(nrs_now, BASE)(observation.records(nrs_now), [(LOINC, "72514-3")])
+    assert {m.pk for m in matching} & ours == {m.pk for m in measurements if m.instrument == "nrs_pain"}
+    assert not observation.code_filter(nrs_now, BASE)(observation.records(nrs_now), [(LOINC, "0000-0")]).exists()
