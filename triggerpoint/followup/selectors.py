@@ -41,3 +41,9 @@ def alerts(**filters):
     return (Alert.objects.filter(**filters)
             .select_related("patient", "procedure", "checkin", "clinic", "acknowledged_by", "resolved_by")
             .order_by("-raised_at", "-pk"))
+
+
+def answered_checkins(**filters):
+    """Check-ins the patient answered (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), oldest first."""
+    return (CheckIn.objects.filter(status=CheckInStatus.ANSWERED, **filters)
+            .select_related("patient", "procedure", "clinic").order_by("answered_at", "pk"))

@@ -211,6 +211,29 @@ def test_each_measurement_is_a_questionnaire_response_answering_its_instruments_
     assert questionnaire_response.questionnaire("instrument-nope-1.0", base_url=BASE) is None
 
 
+def test_an_answered_check_in_is_a_questionnaire_response_to_the_check_in_questionnaire(clinic):
+    responses = [r for r in questionnaire_response.resources_for_patient([p.pk for p in clinic.patients], clinic.clinics[0])
+                 if hasattr(r, "triage")]
+    assert responses
+    form = Questionnaire.model_validate(questionnaire_response.checkin_questionnaire(base_url=BASE))
+    asked = {item.linkId: item for item in form.item}
+    symptom_codes = {o.valueCoding.code for o in asked["symptoms"].answerOption}
+    for checkin in responses:
+        parsed = QuestionnaireResponse.model_validate(questionnaire_response.to_resource(checkin, base_url=BASE))
+        assert parsed.questionnaire == f"{form.url}|{form.version}"
+        assert [p.reference for p in parsed.partOf] == [f"Procedure/{checkin.procedure.public_id}"]
+        answered = {item.linkId: item for item in parsed.item}
+        assert set(answered) <= set(asked)
+        symptoms = [a.valueCoding.code for a in answered["symptoms"].answer] if "symptoms" in answered else []
+        assert symptoms == list(checkin.answers.get("symptoms") or []) and set(symptoms) <= symptom_codes
+        if checkin.answers.get("pain_now") is not None:
+            assert answered["pain_now"].answer[0].valueInteger == checkin.answers["pain_now"]
+        assert questionnaire_response.get(parsed.id, clinic.clinics[0]).pk == checkin.pk
+        assert questionnaire_response.get(parsed.id, clinic.clinics[1]) is None
+    pain = asked["pain_now"].code[0]
+    assert (pain.system, pain.code) == (LOINC, "72514-3")
+
+
 def test_the_signed_note_has_its_pdf_as_a_document_reference_and_its_signature_as_provenance(clinic):
     note = _note(clinic)
     document = DocumentReference.model_validate(document_reference.to_resource(note, base_url=BASE))
