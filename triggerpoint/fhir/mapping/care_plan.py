@@ -18,6 +18,7 @@ were signed for.
 from __future__ import annotations
 
 import sys
+from html import escape
 from typing import Any
 
 from django.utils import timezone
@@ -73,8 +74,6 @@ def narrative_lines(plan) -> list[str]:
 
 
 def _div(lines: list[str]) -> str:
-    from html import escape
-
     body = "".join(f"<p>{escape(line)}</p>" for line in lines)
     return f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'
 

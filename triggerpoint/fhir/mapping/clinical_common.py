@@ -29,9 +29,14 @@ clinic)`` built from them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from triggerpoint.catalogues import standard_codes
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 PROFILE_PROCEDURE = US_CORE + "us-core-procedure"
@@ -59,8 +64,6 @@ LATERALITY_FALLBACK = {
 
 
 def default_base_url() -> str:
-    from django.conf import settings
-
     return f"{settings.SITE_URL.rstrip('/')}/fhir/R4"
 
 
@@ -70,8 +73,6 @@ def base_or_default(base_url: str | None) -> str:
 
 def uuids(ids, prefix: str = "") -> list:
     """The UUIDs named by resource ids (with ``prefix`` when given); an id that names nothing is left out."""
-    import uuid
-
     found = []
     for value in ids:
         text = str(value)
@@ -188,8 +189,6 @@ def codeable(coding: dict[str, Any] | None = None, text: str | None = None) -> d
 def standard_coding(kind: str, key: str, base_url: str, display: str = "") -> tuple[dict[str, Any], bool]:
     """(coding, verified) for a catalogue item: the standard code when the table has a verified one,
     else our own system's code for the key with its display (never an unverified standard code sent as fact)."""
-    from triggerpoint.catalogues import standard_codes
-
     found = standard_codes.lookup(kind, key)
     if found is not None and found.verified:
         coding = {"system": found.system, "code": found.code, "display": found.display or display or None}
@@ -205,14 +204,6 @@ def fhir_code(key: str) -> str:
     return " ".join(str(key).split())
 
 
-def narrative(text: str) -> dict[str, Any]:
-    """A generated narrative: the text escaped, one paragraph per line."""
-    from html import escape
-
-    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
-    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{paragraphs or "<p/>"}</div>'}
-
-
 def prune(value: Any) -> Any:
     """Drop None, empty strings, lists and dicts (FHIR forbids empty elements), recursively."""
     if isinstance(value, dict):
@@ -223,12 +214,3 @@ def prune(value: Any) -> Any:
         return [v for v in cleaned_list if v not in (None, "", [], {})]
     return value
 
-
-def parse_uuid(value: str):
-    """The UUID a resource id names, or None (an id that is not one of ours finds nothing, never a 500)."""
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
