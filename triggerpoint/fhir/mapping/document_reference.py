@@ -5,13 +5,11 @@ Registration: two sources, one row = one resource.
 * notes: ``records(**filters)`` = ``procedure.records`` (signed notes; ``PATIENT_FIELD`` ``patient_id``,
   ``CLINIC_FIELD`` ``clinic_id``, ``patient`` on ``patient__public_id``), ``filter_ids`` (id
   ``note-<procedure public id>``);
-* visits: the signed assessment visits the Encounter source already reads
-  (``assessment.visit_reads.signed_visits`` on h-fhir's branch) with ``filter_visit_ids`` (id
-  ``visit-<visit public id>``); the same ``to_resource`` maps both;
-* ``to_resource(note or visit, *, base_url=None) -> dict``; ``patient_of``; ``get(id, clinic)`` (a visit
-  only when a signed note was written from it - without the visit selector in this branch);
-  ``resources_for_patient(patient_ids, clinic, visits=None)`` - notes, then the ``visits`` given, else
-  the visits the notes were written from.
+* visits: ``visit_records(**filters)`` (signed assessment visits, ``assessment.visit_reads.signed_visits``;
+  same field names) with ``filter_visit_ids`` (id ``visit-<visit public id>``); the same
+  ``to_resource`` maps both;
+* ``to_resource(note or visit, *, base_url=None) -> dict``; ``patient_of``; ``get(id, clinic)``;
+  ``resources_for_patient(patient_ids, clinic)`` - notes, then visits.
 
 US Core DocumentReference: status ``current``, category ``clinical-note``, type LOINC 28570-0
 "Procedure note" for the note and 11488-4 "Consult note" for the assessment (both in US Core 6.1.0's
@@ -24,11 +22,12 @@ audited like any page), ``contentType`` application/pdf.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.urls import reverse
 
+from triggerpoint.assessment import visit_reads
 from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     LOINC,
@@ -46,6 +45,7 @@ from triggerpoint.fhir.mapping.clinical_common import (
     start_of_day,
     uuids,
 )
+from triggerpoint.procedures import selectors as procedure_selectors
 
 CATEGORY = {"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
                         "code": "clinical-note", "display": "Clinical Note"}], "text": "Clinical Note"}
@@ -81,31 +81,31 @@ def filter_visit_ids(queryset, ids):
     return queryset.filter(public_id__in=uuids(ids, VISIT_PREFIX))
 
 
-def resources_for_patient(patient_ids, clinic, visits: Iterable | None = None) -> Iterator:
-    notes = list(for_patients(sys.modules[__name__], patient_ids, clinic))
-    yield from notes
-    if visits is None:
-        seen = {}
-        for note in notes:
-            visit = note.assessment
-            if visit is not None and visit.signed_at is not None:
-                seen.setdefault(visit.pk, visit)
-        visits = seen.values()
-    for visit in visits:
-        if visit.signed_at is not None:
-            yield visit
+def _signed_visits(**filters):
+    """assessment's ``visit_reads.signed_visits`` (h-fhir's branch adds it); until it is merged, the
+    visits signed notes may point at, read through the note's relation (signed = has a signing time)."""
+    reader = getattr(visit_reads, "signed_visits", None)
+    if reader is not None:
+        return reader(**filters)
+    visit_model = procedure_selectors.signed_procedures().model._meta.get_field("assessment").related_model
+    return visit_model.objects.filter(signed_at__isnull=False, **filters).prefetch_related("diagnoses")
+
+
+def visit_records(**filters):
+    return (_signed_visits(**filters).select_related("signed_by", "clinic", "patient")
+            .order_by("-visit_date", "-pk"))
+
+
+def resources_for_patient(patient_ids, clinic) -> Iterator:
+    yield from for_patients(sys.modules[__name__], patient_ids, clinic)
+    yield from visit_records(clinic_id=clinic.pk, patient_id__in=list(patient_ids))
 
 
 def get(resource_id: str, clinic):
     text = str(resource_id)
-    if text.startswith(NOTE_PREFIX):
-        return first_by_id(sys.modules[__name__], text, clinic)
-    keys = uuids([text], VISIT_PREFIX)
-    if keys:
-        note = procedure_mapper.records(clinic_id=clinic.pk, assessment__public_id=keys[0]).first()
-        visit = note.assessment if note is not None else None
-        return visit if visit is not None and visit.signed_at is not None else None
-    return None
+    if text.startswith(VISIT_PREFIX):
+        return filter_visit_ids(visit_records(clinic_id=clinic.pk), [text]).first()
+    return first_by_id(sys.modules[__name__], text, clinic)
 
 
 def _attachment(url: str, title: str, created) -> dict[str, Any]:

@@ -369,6 +369,17 @@ def test_provenance_is_found_by_what_it_targets_for_revinclude(clinic):
     assert provenance.get(f"note-{note.public_id}", clinic.clinics[0]).pk == note.pk
     assert provenance.get(f"note-{note.public_id}", clinic.clinics[1]) is None
 
+    visit = note.assessment  # the assessment's signature: its Encounter, summary PDF and diagnoses
+    signed = Provenance.model_validate(provenance.to_resource(visit, base_url=BASE))
+    diagnosis = visit.diagnoses.first()
+    assert {t.reference for t in signed.target} >= {
+        f"Encounter/{visit.public_id}", f"DocumentReference/visit-{visit.public_id}", f"Condition/{diagnosis.public_id}"}
+    visits = provenance.visit_records(clinic_id=clinic.clinics[0].pk)
+    for ref in (f"Encounter/{visit.public_id}", f"Condition/{diagnosis.public_id}"):
+        assert [v.pk for v in provenance.filter_visit_targets(visits, [ref])] == [visit.pk]
+    assert provenance.get(signed.id, clinic.clinics[0]).pk == visit.pk
+    assert signed.recorded.astimezone(UTC) == visit.signed_at.replace(microsecond=0)
+
 
 def test_the_observation_sources_serve_one_row_per_resource_and_filter_by_code(clinic):
     note = _note(clinic)
