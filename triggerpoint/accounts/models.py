@@ -54,16 +54,6 @@ class User(AbstractUser):
             return frozenset()
         return portal_lookup.chart_ids_of(patient)
 
-    @property
-    def portal_chart_ids(self) -> frozenset[int]:
-        """The primary keys of every chart of this portal account's patient (one, or more after a merge)."""
-        patient = self.portal_patient
-        if patient is None:
-            return frozenset()
-        if _chart_ids_lookup is None:
-            return frozenset({patient.pk})
-        return frozenset(_chart_ids_lookup(patient))
-
     def role_labels(self) -> list[str]:
         return [Role(r).label for r in sorted(self.roles)]
 

@@ -32,7 +32,7 @@ from triggerpoint.audit import services as audit
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.patients.language import link_page_language
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
 from triggerpoint.procedures.selectors import procedure_for_patient
 
 # The order a reader would take: what they are, why, what is treated, the day itself, after, beyond.

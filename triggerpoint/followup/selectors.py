@@ -33,3 +33,17 @@ def checkins_to_review(clinic):
                                    reviewed_at__isnull=True)
             .select_related("patient", "procedure__performed_by")
             .prefetch_related("procedure__sites", "procedure__injectates"))
+
+
+
+def alerts(**filters):
+    """Triage alerts of any status (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), newest first."""
+    return (Alert.objects.filter(**filters)
+            .select_related("patient", "procedure", "checkin", "clinic", "acknowledged_by", "resolved_by")
+            .order_by("-raised_at", "-pk"))
+
+
+def answered_checkins(**filters):
+    """Check-ins the patient answered (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), oldest first."""
+    return (CheckIn.objects.filter(status=CheckInStatus.ANSWERED, **filters)
+            .select_related("patient", "procedure", "clinic").order_by("answered_at", "pk"))

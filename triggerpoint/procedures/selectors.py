@@ -34,7 +34,7 @@ from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures import coding
 from triggerpoint.procedures.exposure import PriorDose, load_limits
-from triggerpoint.procedures.models import Injectate, InjectionSite, Procedure, ProcedureStatus
+from triggerpoint.procedures.models import Amendment, Injectate, InjectionSite, Procedure, ProcedureStatus
 
 # Far enough back for every window in the limits table (toxins 90 days, steroids 365 days).
 HISTORY_DAYS = 365
@@ -46,6 +46,24 @@ def signed_procedures(**filters):
     The one way other apps ask for signed notes: what "signed" means stays in this app.
     """
     return Procedure.objects.filter(status=ProcedureStatus.SIGNED, **filters)
+
+
+def signed_sites(**filters):
+    """Injection sites of signed notes (``filters`` name the site's fields, e.g. ``procedure__patient_id``)."""
+    return InjectionSite.objects.filter(procedure__status=ProcedureStatus.SIGNED, procedure__deleted_at__isnull=True,
+                                        **filters)
+
+
+def signed_injectates(**filters):
+    """Injectates of signed notes (``filters`` name the injectate's fields, e.g. ``procedure__clinic_id``)."""
+    return Injectate.objects.filter(procedure__status=ProcedureStatus.SIGNED, procedure__deleted_at__isnull=True,
+                                    **filters)
+
+
+def amendments(**filters):
+    """Amendments of signed notes (only a signed note is ever amended; the filter says so anyway)."""
+    return Amendment.objects.filter(procedure__status=ProcedureStatus.SIGNED, procedure__deleted_at__isnull=True,
+                                    **filters)
 
 
 def _signed_before(patient, on_date: date, exclude_pk: int | None = None, days: int = HISTORY_DAYS):

@@ -79,3 +79,19 @@ def screened_for_day(user, on_date: date, *, without_patients: Any = None, count
     if without_patients is not None:
         screenings = screenings.exclude(patient_id__in=without_patients)
     return list(screenings.order_by("patient__family_name")[:count])
+
+
+
+def signed_consents(**filters):
+    """Signed consents (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), newest first."""
+    return (Consent.objects.filter(signed_at__isnull=False, **filters)
+            .select_related("patient", "screening", "clinic").order_by("-signed_at", "-pk"))
+
+
+def screenings_with_findings(**filters):
+    """Evaluated screenings whose result is not "ready" (a finding needs review, defers or contraindicates),
+    newest first, with the notes written from them."""
+    return (ScreeningRecord.objects.filter(evaluated_at__isnull=False, **filters)
+            .exclude(status__in=[ScreeningStatus.PENDING, ScreeningStatus.READY])
+            .select_related("patient", "clinic", "reviewed_by", "overridden_by").prefetch_related("procedures")
+            .order_by("-evaluated_at", "-pk"))

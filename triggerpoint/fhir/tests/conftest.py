@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from triggerpoint.fhir.tests import validator
+
 
 @pytest.fixture(scope="module")
 def fhir_demo(django_db_setup, django_db_blocker):
@@ -41,7 +43,6 @@ def richest_patient(demo):
                                          signed_procedures(patient=p).exists(), p.allergies.exists(),
                                          signed_visits(patient=p).count() + signed_procedures(patient=p).count(), p.pk))
 
-from triggerpoint.fhir.tests import validator
 
 
 @pytest.fixture(scope="session")

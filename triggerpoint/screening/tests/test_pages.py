@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from django.utils import timezone
 from pypdf import PdfReader
 
 from triggerpoint.audit.models import AuditEvent
