@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
@@ -36,6 +37,12 @@ class BearerToken(HttpBearer):
         user = user_for_token(token, client_ip(request))
         if user is not None:
             _set_actor(user)
+            # The session middleware could not know the clinic of a token's user: "today" in a rule
+            # (the 4-week screening window, plausible dates) is the clinic's day, as on the pages.
+            # `ClinicTimeZoneMiddleware` deactivates it when the request ends.
+            clinic = user.clinic if user.clinic_id else getattr(user.portal_patient, "clinic", None)
+            if clinic is not None:
+                timezone.activate(clinic.zone)
         return user
 
 

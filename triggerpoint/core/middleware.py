@@ -87,9 +87,7 @@ class ClinicTimeZoneMiddleware:
         clinic = None
         if user is not None and user.is_authenticated:
             clinic = user.clinic if user.clinic_id else getattr(user.portal_patient, "clinic", None)
-        if clinic is not None:
-            timezone.activate(clinic.zone)
-        try:
+        # `override` puts back what was active before (nothing, in a server), also after the API's token
+        # authentication activated its user's clinic inside the request.
+        with timezone.override(clinic.zone if clinic is not None else None):
             return self.get_response(request)
-        finally:
-            timezone.deactivate()

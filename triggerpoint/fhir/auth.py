@@ -5,9 +5,9 @@ the browser session with the second factor passed; the roles come from `accounts
 resource type (each `ResourceType.action`). A clinic's staff see only their clinic, a portal
 account only its own patient.
 
-SMART Backend Services (`triggerpoint.accounts.smart`, a separate branch) plugs in at
-`SMART_AUTHENTICATE`: assign `authenticate_access_token` there and a token it accepts becomes a
-principal for its clinic whose per-type access is the grant's scopes (`grant.allows(type)`).
+SMART Backend Services (`triggerpoint.accounts.smart`) answers first at `SMART_AUTHENTICATE`: a
+token it accepts becomes a principal for its clinic whose per-type access is the grant's scopes
+(`grant.allows(type)`); any other bearer token is one of the clinic's API tokens.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from typing import Any
 
 from triggerpoint.accounts.bearer import user_for_token
 from triggerpoint.accounts.policy import can
+from triggerpoint.accounts.smart import authenticate_access_token, token_endpoint_url
 from triggerpoint.core import context
 from triggerpoint.core.client_ip import client_ip
 from triggerpoint.fhir.registry import Scope
 
-# SMART Backend Services: `authenticate_access_token(token) -> SmartGrant | None` (the lead wires it at merge).
-SMART_AUTHENTICATE: Callable[[str], Any] | None = None
-# Its token endpoint (absolute URL), shown in the CapabilityStatement's security when set.
-SMART_TOKEN_URL: str | None = None
+# SMART Backend Services: `authenticate_access_token(token) -> SmartGrant | None`.
+SMART_AUTHENTICATE: Callable[[str], Any] | None = authenticate_access_token
+# Its token endpoint (absolute URL, from SITE_URL), shown in the CapabilityStatement's security.
+SMART_TOKEN_URL: Callable[[], str] | None = token_endpoint_url
 
 WWW_AUTHENTICATE = 'Bearer realm="triggerpoint-fhir"'
 

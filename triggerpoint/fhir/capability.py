@@ -75,7 +75,7 @@ def capability_statement(base: str) -> dict[str, Any]:
     if auth.SMART_TOKEN_URL:
         security["extension"] = [{
             "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-            "extension": [{"url": "token", "valueUri": auth.SMART_TOKEN_URL}],
+            "extension": [{"url": "token", "valueUri": auth.SMART_TOKEN_URL()}],
         }]
     statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",

@@ -2,12 +2,15 @@
 
 from django.urls import re_path
 
+from triggerpoint.accounts import smart_views
 from triggerpoint.fhir import views
 
 app_name = "fhir"
 
 urlpatterns = [
     re_path(r"^metadata/?$", views.metadata, name="metadata"),
+    # SMART clients look for discovery under the FHIR base (SMART App Launch 2.x); the same document as at the root.
+    re_path(r"^\.well-known/smart-configuration/?$", smart_views.smart_configuration, name="smart_configuration"),
     re_path(r"^Patient/(?P<resource_id>[^/]+)/\$everything/?$", views.everything, name="everything"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/?$", views.search, name="search"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/(?P<resource_id>[^/]+)/?$", views.read, name="read"),
