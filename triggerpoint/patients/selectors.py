@@ -139,8 +139,9 @@ def _patient_match(text: str) -> Q:
 def patients(**filters):
     """The clinic's patients narrowed by `filters` (clinic_id, pk__in, public_id__in…), with their clinic loaded.
 
-    The FHIR interface asks here so what a chart is (soft-deleted ones are not) stays in this app."""
-    return Patient.objects.select_related("clinic").filter(**filters)
+    The FHIR interface asks here so what a chart is (soft-deleted ones are not, nor one merged into another:
+    its records are read through the surviving chart, `chart_ids`) stays in this app."""
+    return Patient.objects.select_related("clinic").filter(merged_into__isnull=True, **filters)
 
 
 def name_starts_with(queryset, text: str):

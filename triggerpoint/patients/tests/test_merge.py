@@ -218,3 +218,14 @@ def test_the_absorbed_chart_s_portal_account_reaches_both_charts_records(clinic_
     assert not can(account, "patient.view", Patient.objects.get(pk=duplicate.pk))  # the chart itself: the survivor
     assert can(account, "outcomes.view", own) and can(account, "outcomes.view", old)
     assert not can(account, "outcomes.view", stranger)
+
+
+@pytest.mark.django_db
+def test_fhir_serves_one_patient_after_a_merge_not_the_absorbed_chart_beside_it(client, clinic_admin, physician,
+                                                                                 duplicate, patient, bearer):
+    _merge(clinic_admin, duplicate, patient)
+    found = client.get(f"/fhir/R4/Patient?birthdate={patient.date_of_birth}&name=Pat", **bearer(physician)).json()
+    ids = [entry["resource"]["id"] for entry in found.get("entry", [])]
+    assert str(patient.public_id) in ids and str(duplicate.public_id) not in ids
+    absorbed = client.get(f"/fhir/R4/Patient/{duplicate.public_id}", **bearer(physician))
+    assert absorbed.status_code == 404 and absorbed.json()["resourceType"] == "OperationOutcome"

@@ -193,3 +193,15 @@ def test_clinic_admins_see_who_comes_without_links_to_charts_they_may_not_open(c
     assert "Portalowner, Pat" in html and chart not in html
     verified_client(client, front_desk)
     assert chart in client.get(f"/schedule/?date={day}").content.decode()
+
+
+def test_the_hand_written_day_table_escapes_what_a_patient_or_clerk_typed(client, booked, patient, front_desk):
+    """The day view's rows are written in Python (`day_table.py`), not by the template engine: every value
+    from the database must still come out as text, never as markup."""
+    hostile = '<script>alert("x")</script>'
+    type(patient).objects.filter(pk=patient.pk).update(family_name=hostile, given_name='"><img src=x onerror=1>')
+    verified_client(client, front_desk)
+    day = booked.starts_at.astimezone(booked.clinic.zone).date()
+    html = client.get(f"/schedule/?date={day.isoformat()}").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert hostile not in html and "<img src=x" not in html
