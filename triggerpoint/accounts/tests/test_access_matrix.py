@@ -67,6 +67,7 @@ def _core_routes(p):
         ("accounts:smart_clients", "get", "/accounts/smart-clients/", None, {"clinic_admin"}, {200}),
         ("accounts:smart_client_create", "get", "/accounts/smart-clients/new/", None, {"clinic_admin"}, {200}),
         ("smart_configuration", "get", "/.well-known/smart-configuration", None, set(ROLES), {200}),
+        ("fhir:smart_configuration", "get", "/fhir/R4/.well-known/smart-configuration", None, set(ROLES), {200}),
         ("audit:log", "get", "/audit/", None, {"clinic_admin"}, {200}),
         ("audit:log", "get", f"/audit/?patient_id={p.public_id}&from=2026-01-01&to=2026-12-31", None,
          {"clinic_admin"}, {200}),
