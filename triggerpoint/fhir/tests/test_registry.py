@@ -54,7 +54,8 @@ def test_a_registered_type_appears_in_the_statement_with_revinclude(client, with
     assert "searchRevInclude" not in resources["Provenance"]
 
 
-def test_without_provenance_no_revinclude_is_offered(client):
+def test_without_provenance_no_revinclude_is_offered(client, monkeypatch):
+    monkeypatch.delitem(registry._REGISTRY, "Provenance", raising=False)
     statement = client.get("/fhir/R4/metadata").json()
     assert all("searchRevInclude" not in r for r in statement["rest"][0]["resource"])
 
