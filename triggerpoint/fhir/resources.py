@@ -23,6 +23,7 @@ from triggerpoint.fhir.mapping import (
     condition,
     encounter,
     medication_administration,
+    observation,
     patient,
     procedure,
     provenance,
@@ -348,4 +349,46 @@ register(ResourceType(
             order_by=("signed_at", "pk"),
         ),
     ),
+))
+
+# ---------------------------------------------------------------- Observation (outcome instruments)
+# One measurement makes several Observations (its result, and each item of a multi-item instrument):
+# one source per part, in `observation.all_parts()` order.
+SURVEY = codes_in({"survey"}, observation.OBSERVATION_CATEGORY, "category")
+
+
+def _codes(match) -> Filter:
+    """A `code` filter from the mapper's `code_filter(part)` (tokens as `(system or None, code)`)."""
+    return lambda queryset, values: match(queryset, [(v.system or None, v.code) for v in values])
+
+
+def _observation_source(part) -> Source:
+    return Source(
+        records=lambda scope: observation.records(part, **scope.lookup(
+            observation.PATIENT_FIELD, observation.CLINIC_FIELD)).select_related("patient", "procedure"),
+        to_resource=observation.mapper(part),
+        patient_of=observation.patient_of,
+        filters={"_id": _ids(observation.id_filter(part)), "patient": by_uuid(observation.PATIENT_UUID_FIELD),
+                 "category": SURVEY, "code": _codes(observation.code_filter(part)),
+                 "date": by_date(f"{observation.DATE_FIELD}__date")},
+        order_by=(observation.DATE_FIELD, "pk"),
+    )
+
+
+register(ResourceType(
+    name="Observation",
+    action="procedure.view",
+    profile=observation.PROFILE_OBSERVATION_SCREENING,
+    search_params=(
+        id_param("Observation"),
+        patient_param("Observation"),
+        SearchParam("category", "token", f"{US_CORE_SP}us-core-observation-category",
+                    "survey (every Observation here is a patient-reported outcome)."),
+        SearchParam("code", "token", f"{US_CORE_SP}us-core-observation-code",
+                    "The instrument's score or item code: LOINC where verified, else this server's own system."),
+        SearchParam("date", "date", f"{US_CORE_SP}us-core-observation-date",
+                    "The day it was measured (the clinic's day), with the prefixes eq, ne, gt, lt, ge, le."),
+    ),
+    combinations=(("patient", "code"), ("patient", "category"), ("patient", "category", "date")),
+    sources=tuple(_observation_source(part) for part in observation.all_parts()),
 ))
