@@ -3,7 +3,9 @@
 Records are read only through the owning apps' selectors; the mappers in `mapping/` are pure.
 Policy actions mirror the pages and /api/v1/: Patient needs `patient.view` (front desk too),
 AllergyIntolerance `patient.view_clinical`, Condition and Encounter `assessment.view`
-(clinicians; `procedure.view` is granted to the same roles).
+(clinicians; `procedure.view` is granted to the same roles); what signed notes and outcome
+measurements yield (Procedure, BodyStructure, MedicationAdministration, Provenance, Observation)
+`procedure.view`.
 """
 
 from __future__ import annotations
