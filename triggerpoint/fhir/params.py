@@ -120,12 +120,14 @@ def parse_token(name: str, raw: str) -> Token:
     return Token(None, raw)
 
 
-def parse_reference(name: str, raw: str, target: str) -> Ref:
-    """`Patient/123`, `123` or an absolute URL ending in `Patient/123`."""
+def parse_reference(name: str, raw: str, target: str | None) -> Ref:
+    """`Patient/123`, `123` or an absolute URL ending in `Patient/123`; with no `target` (any type) `Type/id`."""
     parts = raw.rstrip("/").split("/")
+    if target is None and len(parts) < 2:
+        raise invalid(f"Parameter {name!r}: a reference here names its type (`Type/id`).")
     if len(parts) >= 2:
         kind, ident = parts[-2], parts[-1]
-        if kind != target:
+        if target is not None and kind != target:
             raise invalid(f"Parameter {name!r}: a reference here names a {target}, not {kind!r}.")
     else:
         kind, ident = target, parts[-1]
@@ -142,7 +144,7 @@ def parse(name: str, kind: str, raw: str, target: str | None = None) -> list[Any
     if kind == "token":
         return [parse_token(name, v) for v in values]
     if kind == "reference":
-        return [parse_reference(name, v, target or "Patient") for v in values]
+        return [parse_reference(name, v, target) for v in values]
     return values  # string
 
 

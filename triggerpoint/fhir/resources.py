@@ -3,7 +3,9 @@
 Records are read only through the owning apps' selectors; the mappers in `mapping/` are pure.
 Policy actions mirror the pages and /api/v1/: Patient needs `patient.view` (front desk too),
 AllergyIntolerance `patient.view_clinical`, Condition and Encounter `assessment.view`
-(clinicians; `procedure.view` is granted to the same roles).
+(clinicians; `procedure.view` is granted to the same roles); what signed notes and outcome
+measurements yield (Procedure, BodyStructure, MedicationAdministration, Provenance, Observation)
+`procedure.view`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ from django.db.models import Q, QuerySet
 
 from triggerpoint.assessment.visit_reads import amended_diagnosis_codes, signed_visit_diagnoses, signed_visits
 from triggerpoint.fhir.errors import invalid
-from triggerpoint.fhir.mapping import allergy, condition, encounter, patient
-from triggerpoint.fhir.params import Token
+from triggerpoint.fhir.mapping import (
+    allergy,
+    body_structure,
+    condition,
+    encounter,
+    medication_administration,
+    observation,
+    patient,
+    procedure,
+    provenance,
+)
+from triggerpoint.fhir.params import Ref, Token
 from triggerpoint.fhir.registry import (
     US_CORE_SP,
+    Filter,
     ResourceType,
     SearchParam,
     Source,
@@ -213,4 +226,171 @@ register(ResourceType(
             order_by=("procedure_date", "pk"),
         ),
     ),
+))
+
+# ---------------------------------------------------------------- clinical records of signed notes (mapping/)
+
+
+def _mapped(mapper, record: Any) -> dict[str, Any]:
+    return mapper.to_resource(record)
+
+
+def _ids(match) -> Filter:
+    """An `_id` filter from a mapper's `filter_*ids(queryset, ids)` (ids as plain strings)."""
+    return lambda queryset, values: match(queryset, ids_of_values(values))
+
+
+def ids_of_values(values: list[Any]) -> list[str]:
+    return [v.code if isinstance(v, Token) else v.id if isinstance(v, Ref) else str(v) for v in values]
+
+
+def _targets(match) -> Filter:
+    """A `target` filter from a mapper's `filter_*targets(queryset, refs)` (refs as `Type/id` strings)."""
+    return lambda queryset, values: match(
+        queryset, [f"{v.type}/{v.id}" if isinstance(v, Ref) else str(v) for v in values])
+
+
+register(ResourceType(
+    name="Procedure",
+    action="procedure.view",
+    profile=procedure.PROFILE_PROCEDURE,
+    search_params=(
+        id_param("Procedure"),
+        patient_param("Procedure"),
+        SearchParam("date", "date", f"{US_CORE_SP}us-core-procedure-date",
+                    "The procedure's day, with the prefixes eq, ne, gt, lt, ge, le."),
+    ),
+    combinations=(("patient",), ("date", "patient")),
+    sources=(Source(
+        records=lambda scope: procedure.records(**scope.lookup(procedure.PATIENT_FIELD, procedure.CLINIC_FIELD)),
+        to_resource=functools.partial(_mapped, procedure),
+        patient_of=procedure.patient_of,
+        filters={"_id": _ids(procedure.filter_ids), "patient": by_uuid(procedure.PATIENT_UUID_FIELD),
+                 "date": by_date(procedure.DATE_FIELD)},
+        order_by=("procedure_date", "pk"),
+    ),),
+))
+
+register(ResourceType(
+    name="BodyStructure",
+    action="procedure.view",
+    search_params=(
+        id_param("BodyStructure"),
+        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/BodyStructure-patient",
+                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+    ),
+    sources=(Source(
+        records=lambda scope: body_structure.records(
+            **scope.lookup(body_structure.PATIENT_FIELD, body_structure.CLINIC_FIELD)),
+        to_resource=functools.partial(_mapped, body_structure),
+        patient_of=body_structure.patient_of,
+        filters={"_id": _ids(body_structure.filter_ids), "patient": by_uuid(body_structure.PATIENT_UUID_FIELD)},
+        order_by=("procedure__procedure_date", "procedure_id", "position", "pk"),
+    ),),
+))
+
+register(ResourceType(
+    name="MedicationAdministration",
+    action="procedure.view",
+    search_params=(
+        id_param("MedicationAdministration"),
+        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
+                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+    ),
+    sources=(Source(
+        records=lambda scope: medication_administration.records(
+            **scope.lookup(medication_administration.PATIENT_FIELD, medication_administration.CLINIC_FIELD)),
+        to_resource=functools.partial(_mapped, medication_administration),
+        patient_of=medication_administration.patient_of,
+        filters={"_id": _ids(medication_administration.filter_ids),
+                 "patient": by_uuid(medication_administration.PATIENT_UUID_FIELD)},
+        order_by=("procedure__procedure_date", "procedure_id", "pk"),
+    ),),
+))
+
+# Provenance: note signatures, their amendments, assessment visit signatures. `target` turns on
+# `_revinclude=Provenance:target` for every other type.
+register(ResourceType(
+    name="Provenance",
+    action="procedure.view",
+    profile=provenance.PROFILE_PROVENANCE,
+    search_params=(
+        id_param("Provenance"),
+        SearchParam("patient", "reference", None,
+                    "The patient whose record the targets belong to (`Patient/<id>` or `<id>`); not R4's "
+                    "Provenance-patient, which asks for a Patient among the targets.", target="Patient"),
+        SearchParam("target", "reference", "http://hl7.org/fhir/SearchParameter/Provenance-target",
+                    "What it is about (`Type/id`: a Procedure, Encounter, Condition, DocumentReference, "
+                    "MedicationAdministration or BodyStructure)."),
+    ),
+    sources=(
+        Source(
+            records=lambda scope: provenance.records(**scope.lookup(provenance.PATIENT_FIELD, provenance.CLINIC_FIELD)),
+            to_resource=functools.partial(_mapped, provenance),
+            patient_of=provenance.patient_of,
+            filters={"_id": _ids(provenance.filter_ids), "patient": by_uuid(provenance.PATIENT_UUID_FIELD),
+                     "target": _targets(provenance.filter_targets)},
+            order_by=("signed_at", "pk"),
+        ),
+        Source(
+            records=lambda scope: provenance.amendment_records(
+                **scope.lookup(provenance.AMENDMENT_PATIENT_FIELD, provenance.AMENDMENT_CLINIC_FIELD)),
+            to_resource=functools.partial(_mapped, provenance),
+            patient_of=provenance.patient_of,
+            filters={"_id": _ids(provenance.filter_amendment_ids),
+                     "patient": by_uuid(provenance.AMENDMENT_PATIENT_UUID_FIELD),
+                     "target": _targets(provenance.filter_amendment_targets)},
+            order_by=("created_at", "pk"),
+        ),
+        Source(
+            records=lambda scope: provenance.visit_records(**scope.lookup("patient_id")),
+            to_resource=functools.partial(_mapped, provenance),
+            patient_of=provenance.patient_of,
+            filters={"_id": _ids(provenance.filter_visit_ids), "patient": by_uuid("patient__public_id"),
+                     "target": _targets(provenance.filter_visit_targets)},
+            order_by=("signed_at", "pk"),
+        ),
+    ),
+))
+
+# ---------------------------------------------------------------- Observation (outcome instruments)
+# One measurement makes several Observations (its result, and each item of a multi-item instrument):
+# one source per part, in `observation.all_parts()` order.
+SURVEY = codes_in({"survey"}, observation.OBSERVATION_CATEGORY, "category")
+
+
+def _codes(match) -> Filter:
+    """A `code` filter from the mapper's `code_filter(part)` (tokens as `(system or None, code)`)."""
+    return lambda queryset, values: match(queryset, [(v.system or None, v.code) for v in values])
+
+
+def _observation_source(part) -> Source:
+    return Source(
+        records=lambda scope: observation.records(part, **scope.lookup(
+            observation.PATIENT_FIELD, observation.CLINIC_FIELD)).select_related("patient", "procedure"),
+        to_resource=observation.mapper(part),
+        patient_of=observation.patient_of,
+        filters={"_id": _ids(observation.id_filter(part)), "patient": by_uuid(observation.PATIENT_UUID_FIELD),
+                 "category": SURVEY, "code": _codes(observation.code_filter(part)),
+                 "date": by_date(f"{observation.DATE_FIELD}__date")},
+        order_by=(observation.DATE_FIELD, "pk"),
+    )
+
+
+register(ResourceType(
+    name="Observation",
+    action="procedure.view",
+    profile=observation.PROFILE_OBSERVATION_SCREENING,
+    search_params=(
+        id_param("Observation"),
+        patient_param("Observation"),
+        SearchParam("category", "token", f"{US_CORE_SP}us-core-observation-category",
+                    "survey (every Observation here is a patient-reported outcome)."),
+        SearchParam("code", "token", f"{US_CORE_SP}us-core-observation-code",
+                    "The instrument's score or item code: LOINC where verified, else this server's own system."),
+        SearchParam("date", "date", f"{US_CORE_SP}us-core-observation-date",
+                    "The day it was measured (the clinic's day), with the prefixes eq, ne, gt, lt, ge, le."),
+    ),
+    combinations=(("patient", "code"), ("patient", "category"), ("patient", "category", "date")),
+    sources=tuple(_observation_source(part) for part in observation.all_parts()),
 ))

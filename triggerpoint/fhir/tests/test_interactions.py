@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from triggerpoint.fhir import registry
 from triggerpoint.fhir.tests.conftest import richest_patient
 
 pytestmark = pytest.mark.django_db
@@ -144,8 +145,14 @@ def test_everything_returns_the_patient_and_what_references_them_paged(client, f
     types = [e["resource"]["resourceType"] for e in body["entry"]]
     assert types[0] == "Patient" and {"Encounter", "Condition", "AllergyIntolerance"} <= set(types)
     me = f"Patient/{patient.public_id}"
+    served = {r.name for r in registry.all_types()}
+    present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in body["entry"]}
     for entry in body["entry"][1:]:
         resource = entry["resource"]
+        if resource["resourceType"] == "Provenance":  # names no patient: what it targets is this patient's
+            targets = [t["reference"] for t in resource["target"]]
+            assert all(t in present for t in targets if t.split("/")[0] in served), targets
+            continue
         assert me in (resource.get("subject", {}).get("reference"), resource.get("patient", {}).get("reference"))
     small = client.get(f"/fhir/R4/Patient/{patient.public_id}/$everything?_count=2", **headers).json()
     assert len(small["entry"]) == 2 and small["total"] == body["total"]
@@ -164,10 +171,33 @@ def test_revinclude_provenance_is_accepted(client, fhir_demo, token_for):
     response = client.get(f"/fhir/R4/Encounter?patient={patient.public_id}&_revinclude=Provenance:target",
                           **token_for(fhir_demo.staff["dr.rivera"]))
     assert response.status_code == 200
-    modes = {e["search"]["mode"] for e in response.json()["entry"]}
-    assert "match" in modes
+    entries = response.json()["entry"]
+    matched = {f"Encounter/{e['resource']['id']}" for e in entries if e["search"]["mode"] == "match"}
+    included = [e["resource"] for e in entries if e["search"]["mode"] == "include"]
+    assert matched and included and {e["resourceType"] for e in included} == {"Provenance"}
+    for provenance in included:
+        assert matched & {t["reference"] for t in provenance["target"]}, provenance["id"]
     _outcome(client.get("/fhir/R4/Encounter?_revinclude=Observation:subject",
                         **token_for(fhir_demo.staff["dr.rivera"])), 400, "invalid")
+
+
+def test_procedures_are_served_with_their_signatures_and_what_the_note_recorded(client, fhir_demo, token_for):
+    patient = richest_patient(fhir_demo)
+    headers = token_for(fhir_demo.staff["dr.rivera"])
+    body = client.get(f"/fhir/R4/Procedure?patient={patient.public_id}&_revinclude=Provenance:target",
+                      **headers).json()
+    notes = [e["resource"] for e in body["entry"] if e["search"]["mode"] == "match"]
+    signatures = {e["resource"]["id"] for e in body["entry"] if e["search"]["mode"] == "include"}
+    assert notes and body["total"] == len(notes)
+    for note in notes:
+        assert f"note-{note['id']}" in signatures
+        for site in note.get("extension", []):  # each BodyStructure the note points to is served
+            assert client.get(f"/fhir/R4/{site['valueReference']['reference']}", **headers).status_code == 200
+    given = client.get(f"/fhir/R4/MedicationAdministration?patient={patient.public_id}", **headers).json()
+    assert {e["resource"]["partOf"][0]["reference"] for e in given["entry"]} <= {f"Procedure/{n['id']}" for n in notes}
+    desk = client.get(f"/fhir/R4/Procedure?patient={patient.public_id}", **token_for(fhir_demo.staff["desk.lopez"]))
+    assert desk.status_code == 403
+    _outcome(client.get("/fhir/R4/Provenance?target=123", **headers), 400, "invalid")
 
 
 # ------------------------------------------------------------------ the access policy
