@@ -39,7 +39,7 @@ class BearerToken(HttpBearer):
             _set_actor(user)
             # The session middleware could not know the clinic of a token's user: "today" in a rule
             # (the 4-week screening window, plausible dates) is the clinic's day, as on the pages.
-            # `ClinicTimeZoneMiddleware` deactivates it when the request ends.
+            # `ClinicTimeZoneMiddleware` puts back the previous zone when the request ends.
             clinic = user.clinic if user.clinic_id else getattr(user.portal_patient, "clinic", None)
             if clinic is not None:
                 timezone.activate(clinic.zone)
