@@ -114,7 +114,7 @@ def merge_charts(user, absorbed: Patient, survivor: Patient) -> Patient:
     survivor.__dict__.pop("_chart_ids", None)  # chart_ids() cached on the instance before the merge
     with transaction.atomic():
         # Both rows locked in a fixed order, then checked again: two admins merging at once cannot chain.
-        locked = {p.pk: p for p in Patient.all_objects.select_for_update().select_related("merged_into")
+        locked = {p.pk: p for p in Patient.all_objects.select_for_update(of=("self",)).select_related("merged_into")
                   .filter(pk__in=[absorbed.pk, survivor.pk]).order_by("pk")}
         absorbed, survivor = locked.get(absorbed.pk, absorbed), locked.get(survivor.pk, survivor)
         check_merge(user, absorbed, survivor)
