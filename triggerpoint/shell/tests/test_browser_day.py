@@ -79,11 +79,14 @@ def doctor(browser):
 
 
 def _script_error(msg) -> bool:
-    """A console error other than htmx's note of a request that did not succeed. Those are either a 4xx/5xx
-    response, which the `response` listeners record with its URL, or a request the browser abandoned when
-    the test navigated on (seen on PostgreSQL, where pages answer more slowly: an htmx request still in flight),
-    which is not a fault of the page. CSP violations and script exceptions still fail the test."""
-    return msg.type == "error" and not msg.text.startswith("htmx:afterRequest")
+    """A console error other than htmx's note of a request that ended without a response to swap.
+
+    htmx logs two lines for such a request: "htmx:afterRequest" and then "htmx:sendAbort" (the browser dropped
+    it because the page navigated on, or `hx-sync="this:replace"` replaced it with a newer one) or
+    "htmx:sendError" (the network failed). An abort is not a fault of the page, and a refused or failed response
+    is recorded, with its URL, by the `response` listeners. A network error, CSP violations and script exceptions
+    still fail the test."""
+    return msg.type == "error" and not msg.text.startswith(("htmx:afterRequest", "htmx:sendAbort"))
 
 
 def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, smtp_server, clinic_a, physician,
@@ -223,6 +226,7 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
 
     # ---- 12:00 Nora's assessment
     doctor.locator(f"#today-{assessment_visit.public_id}").get_by_role("button", name="In room").click()
+    expect(doctor.locator(f"#today-{assessment_visit.public_id}")).to_contain_text("In room")
     doctor.goto(f"{base}/assessments/patients/{nora.public_id}/")
     doctor.fill("#new-complaint", "Left low back pain after lifting")
     doctor.click("text=Start assessment visit")
@@ -255,6 +259,7 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     # ---- 13:00 Rhea's procedure: the note opens with what was planned, each value labelled
     doctor.goto(f"{base}/worklist/")
     doctor.locator(f"#today-{procedure_visit.public_id}").get_by_role("button", name="In room").click()
+    expect(doctor.locator(f"#today-{procedure_visit.public_id}")).to_contain_text("In room")
     doctor.goto(f"{base}/procedures/patients/{rhea.public_id}/new/")
     doctor.get_by_role("button", name="Start note").click()
     doctor.wait_for_selector("#note-editor")
