@@ -179,6 +179,8 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # How long a user's identity snapshot (clinic, roles, devices) may be reused; model changes renew it at once.
 IDENTITY_CACHE_SECONDS = env_int("IDENTITY_CACHE_SECONDS", 120)
+# How long a chart timeline may be served from the cache; the chart's own writes renew it at once (patients/timeline.py).
+TIMELINE_CACHE_SECONDS = env_int("TIMELINE_CACHE_SECONDS", 120)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -23,6 +23,16 @@ from triggerpoint.notifications.choices import Status
 from triggerpoint.patients.timeline import TimelineEntry
 from triggerpoint.procedures.selectors import signed_procedures
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {
+    "aftercare.AftercarePlan": "patient_id",
+    "aftercare.TaskCheck": "patient_id",
+    "aftercare.PlanCoverage": "plan.patient_id",
+    "notifications.Notification": "patient_id",  # the plan's messages; delivery states come by core.changes
+    "notifications.ContactPreference": "patient_id",  # "reminders stopped"
+    "procedures.Procedure": "patient_id",  # "no aftercare plan for the procedure of …"
+}
+
 
 def _plan_url(patient, plan: AftercarePlan) -> str:
     return reverse("aftercare:plan", args=[patient.public_id, plan.public_id])

@@ -13,6 +13,14 @@ from triggerpoint.assessment.labels import CLASS_LABELS, site_label
 from triggerpoint.assessment.models import ExamFinding, Visit, VisitAmendment, VisitDiagnosis
 from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {
+    "assessment.Visit": "patient_id",
+    "assessment.ExamFinding": "visit.patient_id",
+    "assessment.VisitDiagnosis": "visit.patient_id",
+    "assessment.VisitAmendment": "visit.patient_id",
+}
+
 
 def _at(visit: Visit) -> datetime:
     """The visit's clinical date, at the time it was opened when that was the same day."""

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from triggerpoint.core import context
+from triggerpoint.core.changes import versioned_record_saved
 from triggerpoint.core.errors import HardDeleteRefused, StaleVersion
 
 
@@ -100,4 +101,5 @@ class ClinicalRecord(models.Model):
             if not changed:
                 current = model.all_objects.filter(pk=self.pk).values_list("version", flat=True).first()
                 raise StaleVersion(model._meta.verbose_name, expected_version, current)
+            versioned_record_saved.send(sender=model, instance=self)
         self.version = expected_version + 1

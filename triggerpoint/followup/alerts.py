@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
+from triggerpoint.core.changes import records_changed
 from triggerpoint.followup import escalation
 from triggerpoint.followup.models import PAGED_DISPOSITIONS, Alert, AlertStatus, CheckIn
 from triggerpoint.followup.oncall import on_call_slots, policy_for, staff_phone
@@ -109,6 +110,7 @@ def _page(alert: Alert, *, level: int, now: datetime) -> list[dict[str, Any]]:
         page_log=list(alert.page_log) + entries, next_escalation_at=deadline, escalation_level=level,
     )
     alert.page_log = list(alert.page_log) + entries
+    records_changed(Alert, [alert.patient_id])
     alert.next_escalation_at, alert.escalation_level = deadline, level
     audit.record("followup.alert.paged", obj=alert, patient=alert.patient,
                  details={"level": level, "paged": [(e["user"], e["reason"], e["channels"]) for e in entries]})
@@ -195,6 +197,7 @@ def acknowledge_alert(user, alert: Alert, now: datetime | None = None, *, via: s
             alert.refresh_from_db()
             raise AlertStateError(_state_message(alert))
         alert.refresh_from_db()
+        records_changed(Alert, [alert.patient_id])
         audit.record("followup.alert.acknowledged", obj=alert, patient=alert.patient,
                      details={"minutes_after_raised": round((now - alert.raised_at).total_seconds() / 60, 1),
                               "escalation_level": alert.escalation_level, "via": via})
@@ -225,6 +228,7 @@ def resolve_alert(user, alert: Alert, note: str, now: datetime | None = None) ->
             raise AlertStateError(_state_message(alert))
         alert.refresh_from_db()
         CheckIn.objects.filter(pk=alert.checkin_id, reviewed_at__isnull=True).update(reviewed_at=now, reviewed_by=user)
+        records_changed(Alert, [alert.patient_id])
         audit.record("followup.alert.resolved", obj=alert, patient=alert.patient,
                      details={"acknowledged_by_resolving": current == AlertStatus.OPEN, "note_length": len(note)})
     return alert

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from triggerpoint.accounts.policy import require
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
+from triggerpoint.core.changes import records_changed
 from triggerpoint.followup import alerts, display
 from triggerpoint.followup.answers import normalise_answers, triage_request
 from triggerpoint.followup.content import load_instructions, load_symptoms
@@ -268,6 +269,7 @@ def submit_checkin(
         if not claimed:
             raise CheckInClosed("This check-in has already been answered.")
         checkin.refresh_from_db()
+        records_changed(CheckIn, [checkin.patient_id])
         _after_answer(checkin, result, now)
     return checkin, result
 
@@ -324,6 +326,7 @@ def mark_reviewed(user, checkin: CheckIn, now: datetime) -> None:
         reviewed_at=now, reviewed_by=user, version=F("version") + 1, updated_at=now, updated_by=user,
     )
     if updated:
+        records_changed(CheckIn, [checkin.patient_id])
         audit.record("followup.checkin.reviewed", obj=checkin, patient=checkin.patient)
 
 
@@ -336,6 +339,7 @@ def mark_missed_checkins(now: datetime | None = None) -> int:
             if CheckIn.objects.filter(pk=checkin.pk, status=CheckInStatus.DUE).update(
                 status=CheckInStatus.MISSED, version=F("version") + 1, updated_at=now,
             ):
+                records_changed(CheckIn, [checkin.patient_id])
                 audit.record("followup.checkin.missed", obj=checkin, patient=checkin.patient)
                 count += 1
     return count

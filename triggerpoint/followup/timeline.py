@@ -8,6 +8,14 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.followup.models import Alert, CheckIn, CheckInStatus
 from triggerpoint.patients.timeline import TimelineEntry
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache);
+# the check-in and alert claims (QuerySet.update) send core.changes.patient_records_changed.
+CHANGED_BY = {
+    "followup.CheckIn": "patient_id",
+    "followup.Alert": "patient_id",
+    "followup.CallNote": "patient_id",
+}
+
 
 def entries(patient, user) -> list[TimelineEntry]:
     if not can(user, "followup.view", patient):

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from triggerpoint.audit import services as audit
+from triggerpoint.core.changes import records_changed
 from triggerpoint.notifications.gateways import DeliveryError, send_email, sms_gateway
 from triggerpoint.notifications.models import (
     Channel,
@@ -149,6 +150,14 @@ def deliver(notification_id: int, now: datetime | None = None) -> str:
     if count == 0:
         return Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first() or "missing"
     note = Notification.objects.select_related("link").get(pk=notification_id)
+    try:
+        return _deliver_claimed(note, now)
+    finally:  # the chart timeline summarises the patient's messages by state (core.changes)
+        records_changed(Notification, [note.patient_id])
+
+
+def _deliver_claimed(note: Notification, now: datetime) -> str:
+    """Send a message this worker has claimed (status sending) and record what happened; returns the status."""
     if is_opted_out(note):
         Notification.objects.filter(pk=note.pk).update(status=Status.CANCELLED, last_error="patient opted out")
         return Status.CANCELLED
@@ -223,7 +232,11 @@ def cancel_pending(*, patient=None, related=None, kind_prefix: str = "", reason:
         qs = qs.filter(related_type=related._meta.label_lower, related_id=str(getattr(related, "public_id", related.pk)))
     if kind_prefix:
         qs = qs.filter(kind__startswith=kind_prefix)
-    return qs.update(status=Status.CANCELLED, last_error=reason[:2000])
+    patient_ids = [patient.pk] if patient is not None else list(qs.values_list("patient_id", flat=True).distinct())
+    cancelled = qs.update(status=Status.CANCELLED, last_error=reason[:2000])
+    if cancelled:
+        records_changed(Notification, patient_ids)
+    return cancelled
 
 
 def cancel_waiting(notification_ids: list[int], reason: str) -> int:
@@ -231,9 +244,12 @@ def cancel_waiting(notification_ids: list[int], reason: str) -> int:
 
     One UPDATE, so a cancellation and a delivery cannot both win; returns how many were cancelled.
     """
-    return Notification.objects.filter(pk__in=list(notification_ids), status=Status.PENDING).update(
-        status=Status.CANCELLED, last_error=reason[:2000]
-    )
+    waiting = Notification.objects.filter(pk__in=list(notification_ids), status=Status.PENDING)
+    patient_ids = list(waiting.values_list("patient_id", flat=True).distinct())
+    cancelled = waiting.update(status=Status.CANCELLED, last_error=reason[:2000])
+    if cancelled:
+        records_changed(Notification, patient_ids)
+    return cancelled
 
 
 def reword_waiting(note: Notification, *, subject: str, body: str) -> int:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from triggerpoint.audit import services as audit
 from triggerpoint.catalogues import instrument_scoring
 from triggerpoint.catalogues import instruments as inst
+from triggerpoint.core.changes import records_changed
 from triggerpoint.core.rules import RuleInputError
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.choices import Channel
@@ -227,6 +228,7 @@ def expire_lapsed_requests(now: datetime | None = None) -> int:
             if OutcomeRequest.objects.filter(pk=request.pk, status=RequestStatus.PENDING).update(
                 status=RequestStatus.EXPIRED, version=F("version") + 1, updated_at=now,
             ):
+                records_changed(OutcomeRequest, [request.patient_id])
                 audit.record("outcomes.request.expired", obj=request, patient=request.patient,
                              details={"time_point": request.time_point, "answer_by": request.answer_by.isoformat()})
                 count += 1

@@ -11,6 +11,13 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.outcomes.models import ProcedureOutcome
 from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {
+    "outcomes.ProcedureOutcome": "patient_id",
+    "outcomes.Measurement": "patient_id",
+    "outcomes.OutcomeRequest": "patient_id",
+}
+
 
 def _describe(outcome: ProcedureOutcome) -> str:
     parts = []

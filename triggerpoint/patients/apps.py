@@ -13,5 +13,7 @@ class PatientsConfig(AppConfig):
         # Imported in ready(): they import models, which Django loads only after every app's module.
         from triggerpoint.accounts.portal_lookup import set_portal_patient_lookup
         from triggerpoint.patients.selectors import chart_ids, portal_patient_of
+        from triggerpoint.patients.timeline import connect_cache_invalidation
 
         set_portal_patient_lookup(portal_patient_of, chart_ids)
+        connect_cache_invalidation()

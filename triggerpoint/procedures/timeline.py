@@ -13,6 +13,19 @@ from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 from triggerpoint.procedures.models import InjectionSite, Procedure
 from triggerpoint.procedures.presentation import muscle_name
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {
+    "procedures.Procedure": "patient_id",
+    "procedures.Amendment": "procedure.patient_id",
+    "procedures.GuidanceImage": "procedure.patient_id",
+}
+# Written only with their note, in its transaction (drafting._replace_children after the note's save;
+# signed notes' rows cannot change), so the note's own change renews the chart.
+WRITTEN_WITH = {
+    "procedures.InjectionSite": "procedures.Procedure",
+    "procedures.Injectate": "procedures.Procedure",
+}
+
 
 def entries(patient, user) -> list[TimelineEntry]:
     if not can(user, "procedure.view", patient):

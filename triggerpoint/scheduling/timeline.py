@@ -8,6 +8,9 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 from triggerpoint.scheduling import selectors, services
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {"scheduling.Appointment": "patient_id"}
+
 
 def entries(patient, user) -> list[TimelineEntry]:
     if not can(user, "schedule.view", patient):

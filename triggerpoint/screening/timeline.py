@@ -8,6 +8,9 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.patients.timeline import ChartAction, TimelineEntry
 from triggerpoint.screening.models import Consent, ScreeningRecord
 
+# The rows these entries are built from, and their path to the patient (patients.timeline's cache).
+CHANGED_BY = {"screening.ScreeningRecord": "patient_id", "screening.Consent": "patient_id"}
+
 
 def entries(patient, user) -> list[TimelineEntry]:
     found: list[TimelineEntry] = []
