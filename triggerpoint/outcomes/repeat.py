@@ -22,6 +22,10 @@ Definitions (applied identically to every payer preset):
   relief, duration or functional improvement fails that criterion with a message;
   it never passes silently.
 
+The timing criteria (interval in the same area, sessions in the rolling window, the window itself)
+are decided by the one repeat-timing rule, ``catalogues.repeat_limits``, which the coder's payer
+rules (procedures) use too; this module words them as RPT-* findings.
+
 Presets for payers live in ``data/repeat_policies.yaml`` (schema-validated),
 with sources from the domain sheet §1.4–1.5 and §7.1; reading them, and the policy type, is
 ``repeat_policies`` (which this module imports, never the other way).
@@ -37,6 +41,13 @@ from numbers import Real
 from typing import Any
 
 from triggerpoint.atlas.catalog import BODY_REGION_LABELS
+from triggerpoint.catalogues.repeat_limits import (
+    REGION_SESSIONS,
+    SESSIONS,
+    count_check,
+    in_window,
+    interval_check,
+)
 from triggerpoint.core.rules import Finding, Rule, RuleInputError
 from triggerpoint.outcomes.repeat_policies import DEFAULT_REPEAT_POLICY, RepeatPolicy
 
@@ -250,7 +261,13 @@ def _regions_text(regions: Iterable[str]) -> str:
 
 
 def _in_window(session: PriorSession, planned_date: date, policy: RepeatPolicy) -> bool:
-    return 1 <= (planned_date - session.date).days <= policy.window_days
+    return in_window((planned_date - session.date).days, policy.window_days)
+
+
+def _count(allowed: float, earlier: list[PriorSession], criterion: str) -> tuple[int, bool]:
+    """The planned session's number in the window and whether the policy allows it (`repeat_limits.count_check`)."""
+    check = count_check(allowed, len(earlier), criterion)
+    return check.value, check.met
 
 
 def _relief_findings(
@@ -380,7 +397,7 @@ def evaluate_repeat(
         required_days = policy.min_weeks_since_same_area * 7
         for region, session in last_in_region.items():
             days = (planned_date - session.date).days
-            met = days >= required_days
+            met = interval_check(required_days, days).met
             message = (
                 f"{days} days since the {region} region was treated on {session.date}"
                 if met
@@ -400,12 +417,11 @@ def evaluate_repeat(
             )
 
     window_start = planned_date - timedelta(days=policy.window_days)
-    in_window = [s for s in ordered if _in_window(s, planned_date, policy)]
+    in_window_sessions = [s for s in ordered if _in_window(s, planned_date, policy)]
     if policy.max_sessions_per_12_months is not None:
-        nth = len(in_window) + 1
         allowed = policy.max_sessions_per_12_months
-        met = nth <= allowed
-        earlier = ", ".join(str(s.date) for s in in_window) or "none"
+        nth, met = _count(allowed, in_window_sessions, SESSIONS)
+        earlier = ", ".join(str(s.date) for s in in_window_sessions) or "none"
         findings.append(
             Finding.of(
                 rules["RPT-MAX-3-12M"],
@@ -415,16 +431,15 @@ def evaluate_repeat(
                 session_number=nth,
                 allowed=allowed,
                 window_start=window_start.isoformat(),
-                counted_sessions=[s.date.isoformat() for s in in_window],
+                counted_sessions=[s.date.isoformat() for s in in_window_sessions],
             )
         )
 
     if policy.max_sessions_per_region_per_year is not None:
         allowed = policy.max_sessions_per_region_per_year
         for region in planned:
-            in_region = [s for s in in_window if region in s.body_regions]
-            nth = len(in_region) + 1
-            met = nth <= allowed
+            in_region = [s for s in in_window_sessions if region in s.body_regions]
+            nth, met = _count(allowed, in_region, REGION_SESSIONS)
             findings.append(
                 Finding.of(
                     rules["RPT-MAX-REGION-YEAR"],

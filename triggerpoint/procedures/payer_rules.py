@@ -2,7 +2,9 @@
 
 Thresholds are the payer table's (``data/payers.yaml``). They warn the coder and never
 change the codes; the repeat rules (interval, 12-month counts) also stop signing until a
-physician overrides, and show on the screening result.
+physician overrides, and show on the screening result. Whether a repeat limit is met is decided by
+the one repeat-timing rule, `catalogues.repeat_limits` (the outcomes repeat policy uses it too);
+this module words the warnings.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from triggerpoint.catalogues.repeat_limits import REGION_SESSIONS, SESSIONS, RepeatLimits, timing_checks
 from triggerpoint.core.rules import Finding, Rule
 from triggerpoint.procedures.code_tables import (
     SEVERITY_INFO,
@@ -201,31 +204,45 @@ def repeat_findings(
     return tuple(found)
 
 
+def payer_repeat_limits(payer: PayerPolicy) -> RepeatLimits:
+    """The payer table's repeat thresholds as the repeat-timing rule takes them (`catalogues.repeat_limits`)."""
+    return RepeatLimits(
+        min_days_same_region=payer.min_days_between_sessions_same_region,
+        max_sessions_in_window=payer.max_sessions_per_12_months,
+        max_region_sessions_in_window=payer.max_sessions_per_region_per_12_months,
+    )
+
+
 def _frequency_warnings(payer: PayerPolicy, history: SessionHistory, warn: Any) -> None:
-    limit = payer.max_sessions_per_12_months
-    prior = history.sessions_last_12_months
-    if limit is not None and prior is not None and prior + 1 > limit:
-        warn(
-            PAYER_FREQUENCY_RULE,
-            f"this would be session {prior + 1} in 12 months; at most {limit} are covered.",
-            sessions_including_this=prior + 1,
-            limit=limit,
-        )
-    limit = payer.max_sessions_per_region_per_12_months
-    prior = history.sessions_same_region_last_12_months
-    if limit is not None and prior is not None and prior + 1 > limit:
-        warn(
-            PAYER_REGION_FREQUENCY_RULE,
-            f"this would be session {prior + 1} in this body region in 12 months; at most {limit} are covered.",
-            sessions_including_this=prior + 1,
-            limit=limit,
-        )
-    minimum = payer.min_days_between_sessions_same_region
-    days = history.days_since_same_region
-    if minimum is not None and days is not None and days < minimum:
-        warn(
-            PAYER_INTERVAL_RULE,
-            f"the same region was treated {days} days ago; at least {minimum} days are required.",
-            days_since_same_region=days,
-            minimum_days=minimum,
-        )
+    """A warning for each repeat limit not met; the decision is `catalogues.repeat_limits.timing_checks`."""
+    checks = timing_checks(
+        payer_repeat_limits(payer),
+        earlier_in_window=history.sessions_last_12_months,
+        earlier_in_region_in_window=history.sessions_same_region_last_12_months,
+        days_since_same_region=history.days_since_same_region,
+    )
+    for check in checks:
+        if check.met:
+            continue
+        if check.criterion == SESSIONS:
+            warn(
+                PAYER_FREQUENCY_RULE,
+                f"this would be session {check.value} in 12 months; at most {check.limit} are covered.",
+                sessions_including_this=check.value,
+                limit=check.limit,
+            )
+        elif check.criterion == REGION_SESSIONS:
+            warn(
+                PAYER_REGION_FREQUENCY_RULE,
+                f"this would be session {check.value} in this body region in 12 months; at most {check.limit} are "
+                "covered.",
+                sessions_including_this=check.value,
+                limit=check.limit,
+            )
+        else:
+            warn(
+                PAYER_INTERVAL_RULE,
+                f"the same region was treated {check.value} days ago; at least {check.limit} days are required.",
+                days_since_same_region=check.value,
+                minimum_days=check.limit,
+            )

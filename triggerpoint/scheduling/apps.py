@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from triggerpoint.screening import appointments
+
 
 class SchedulingConfig(AppConfig):
     name = "triggerpoint.scheduling"
@@ -11,6 +13,8 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         # The patient's confirmation, reminder and preparation messages follow the appointment's signals.
         # Imported in ready(): patient_messages imports the models, which load only after every app's module.
-        from triggerpoint.scheduling import patient_messages
+        from triggerpoint.scheduling import patient_messages, selectors
 
         patient_messages.connect()
+        # A new screening's planned date starts from the patient's procedure appointment (screening sits below).
+        appointments.provide(selectors.upcoming_procedure_appointment)

@@ -86,6 +86,38 @@ def procedure_appointment_here(patient, day: date):
             .order_by("starts_at", "pk").first())
 
 
+# A procedure appointment still ahead of the patient: booked or confirmed, or arrived / in the room today.
+UPCOMING_STATUSES = (rules.BOOKED, rules.CONFIRMED, rules.ARRIVED, rules.IN_ROOM)
+
+
+def upcoming_procedure_appointment(patient, appointment_id: Any = None) -> dict[str, Any] | None:
+    """The procedure appointment a new screening for `patient` is planned for, as plain values, or None.
+
+    With `appointment_id` (the schedule or worklist names one): that appointment, if it is this patient's,
+    a procedure, still active and not on an earlier day. Without: the patient's next such appointment.
+    "Earlier day" and the date given are the clinic's local days (`Clinic.today()`, `day_bounds`), so an
+    appointment at 23:30 in New York is on that evening's date, whatever the UTC date is.
+    Returns ``{"id": public id, "date": local date, "at": "YYYY-MM-DD HH:MM" local}`` (screening.appointments).
+    """
+    clinic = patient.clinic
+    today_starts, _ = day_bounds(clinic, clinic.today())
+    queryset = Appointment.objects.select_related("appointment_type").filter(
+        patient=patient, appointment_type__kind=AppointmentKind.PROCEDURE, status__in=UPCOMING_STATUSES,
+        starts_at__gte=today_starts)
+    if appointment_id is not None:
+        try:
+            queryset = queryset.filter(public_id=appointment_id)
+            appointment = queryset.first()
+        except (ValidationError, ValueError):
+            return None
+    else:
+        appointment = queryset.order_by("starts_at", "pk").first()
+    if appointment is None:
+        return None
+    local = appointment.starts_at.astimezone(clinic.zone)
+    return {"id": str(appointment.public_id), "date": local.date(), "at": local.strftime("%Y-%m-%d %H:%M")}
+
+
 def appointments_for_patient(patient):
     return _base().filter(patient=patient).order_by("-starts_at")
 

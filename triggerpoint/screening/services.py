@@ -57,8 +57,9 @@ def create_screening(
 ) -> ScreeningRecord:
     """A screening for one planned procedure; the plan is checked against the atlas and drug catalogue.
 
-    `prefill` is what the form started with (`prefill.plan_prefill`): each plan part still as
-    prefilled is recorded in `prefilled_from` with its source; a part the user changed is not.
+    `prefill` is what the form started with (`prefill.new_screening_prefill`): each plan part (and the
+    planned date) still as prefilled is recorded in `prefilled_from` with its source; a part the user
+    changed is not.
     """
     require(user, "screening.edit", patient)
     parsed = parse_plan(plan)  # RuleInputError lists every unknown muscle, drug or mode
@@ -75,7 +76,7 @@ def create_screening(
         patient=patient,
         planned_procedure_date=planned_procedure_date,
         plan=stored_plan,
-        prefilled_from=prefill.sources_for(stored_plan) if prefill else {},
+        prefilled_from=prefill.sources_for(stored_plan, planned_procedure_date) if prefill is not None else {},
     )
     audit.record(
         "screening.screening.created",

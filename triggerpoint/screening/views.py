@@ -93,17 +93,22 @@ def patient_screenings(request, patient_id):
 @require_http_methods(["GET", "POST"])
 def create(request, patient_id):
     patient = get_patient_for_user(request.user, patient_id, "screening.edit")
-    # The form starts from the latest signed assessment plan; each prefilled part is marked.
-    prefilled = prefill.plan_prefill(patient)
-    form = PlanForm(request.POST or None, initial=PlanForm.initial_from(prefilled.plan))
-    marked = {part: prefilled.label for part in prefilled.plan}
+    # The form starts from the latest signed assessment plan and the date of the patient's procedure
+    # appointment (the one the schedule or worklist named in ?appointment=, else the next); each prefilled
+    # part is marked.
+    prefilled = prefill.new_screening_prefill(patient, request.GET.get("appointment") or None)
+    initial = PlanForm.initial_from(prefilled.plan)
+    if prefilled.planned_date is not None:
+        initial["planned_procedure_date"] = prefilled.planned_date
+    form = PlanForm(request.POST or None, initial=initial)
+    marked = prefilled.labels()
     if request.method == "POST" and form.is_valid():
         plan = form.plan()
-        marked = {part: prefilled.label for part in prefilled.sources_for(plan)}
+        planned_date = form.cleaned_data["planned_procedure_date"]
+        sources = prefilled.sources_for(plan, planned_date)
+        marked = {part: prefill.source_label(source) for part, source in sources.items()}
         try:
-            screening = services.create_screening(
-                request.user, patient, form.cleaned_data["planned_procedure_date"], plan, prefill=prefilled
-            )
+            screening = services.create_screening(request.user, patient, planned_date, plan, prefill=prefilled)
         except RuleInputError as exc:
             form.add_error(None, _problems(exc))
         else:
@@ -111,13 +116,14 @@ def create(request, patient_id):
             return redirect(_detail_url(screening))
     elif form.is_bound:
         marked = {}
-    elif prefilled:
-        # The form shows the patient's signed assessment plan: a read of their record.
-        audit.record(
-            "screening.plan.prefilled",
-            patient=patient,
-            details={"assessment": prefilled.source["id"], "parts": sorted(prefilled.plan)},
-        )
+    elif marked:
+        # The form shows the patient's signed assessment plan and/or appointment: a read of their record.
+        details = {"parts": sorted(marked)}
+        if prefilled:
+            details["assessment"] = prefilled.source["id"]
+        if prefilled.date_source:
+            details["appointment"] = prefilled.date_source["id"]
+        audit.record("screening.plan.prefilled", patient=patient, details=details)
     return render(request, "screening/create.html", {"patient": patient, "form": form, "prefilled": marked})
 
 

@@ -65,7 +65,7 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
     for a in appointments:
         patient = a.patient
         procedure = selectors.is_procedure_visit(a)
-        chips = _chips(patient, procedure, screenings.get(patient.pk), alerts.get(patient.pk, []), day)
+        chips = _chips(patient, procedure, screenings.get(patient.pk), alerts.get(patient.pk, []), day, a.public_id)
         chips.insert(4, _repeat_chip(patient, procedure, timing.get(patient.pk), day))
         if not clinical:
             chips = [_neutral(chips)]
@@ -86,17 +86,19 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
                  "next": reverse("core:worklist") + ("?mine=1" if mine else "")})]
 
 
-def _chips(patient, procedure: bool, screening, alerts: list, day) -> list[Chip]:
-    """The readiness of one patient for one visit; screening and consent only matter before a procedure."""
+def _chips(patient, procedure: bool, screening, alerts: list, day, appointment_id=None) -> list[Chip]:
+    """The readiness of one patient for one visit; screening and consent only matter before a procedure.
+    A new screening opened from here is for this appointment (its date is prefilled from it)."""
     chips = []
+    new_screening = reverse("screening:create", args=[patient.public_id])
+    if appointment_id is not None:
+        new_screening += f"?appointment={appointment_id}"
     if not procedure:
         chips.append(Chip("Screening", NOT_APPLICABLE, "Not a procedure visit: no screening needed."))
         chips.append(Chip("Consent", NOT_APPLICABLE, "Not a procedure visit: no consent needed."))
     elif screening is None:
-        chips.append(Chip("Screening", ATTENTION, "No screening for this procedure yet.",
-                          reverse("screening:create", args=[patient.public_id])))
-        chips.append(Chip("Consent", ATTENTION, "No consent: it is generated from the screening.",
-                          reverse("screening:create", args=[patient.public_id])))
+        chips.append(Chip("Screening", ATTENTION, "No screening for this procedure yet.", new_screening))
+        chips.append(Chip("Consent", ATTENTION, "No consent: it is generated from the screening.", new_screening))
     else:
         url = reverse("screening:detail", args=[patient.public_id, screening.public_id])
         chips.append(_screening_chip(screening, url))

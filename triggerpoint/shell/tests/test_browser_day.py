@@ -158,11 +158,15 @@ def test_a_whole_clinic_day(page, doctor, phone_page, live_server, screenshot, s
     expect(doctor.locator("select[name=site_0_side]")).to_have_value("right")
     expect(doctor.locator("input[name=guidance][value=ultrasound]")).to_be_checked()
     expect(doctor.locator("input[name=injectates][value=lidocaine]")).to_be_checked()
-    doctor.fill("#id_planned_procedure_date", today.isoformat())
+    # The planned date is the booked procedure appointment's (issue 16), marked so; nothing to type.
+    expect(doctor.locator("#id_planned_procedure_date")).to_have_value(today.isoformat())
+    expect(doctor.locator("#id_planned_procedure_date ~ [data-prefilled]")).to_contain_text(
+        f"Prefilled from the appointment {today.isoformat()} 13:00")
     doctor.click("button:has-text('Create screening')")
     expect(doctor.locator(".messages")).to_contain_text("Screening created")
     screening = ScreeningRecord.objects.get(patient=rhea)
-    assert set(screening.prefilled_from) == {"sites", "injectates", "guidance", "technique"}
+    assert set(screening.prefilled_from) == {"sites", "injectates", "guidance", "technique", "planned_procedure_date"}
+    assert screening.prefilled_from["planned_procedure_date"]["id"] == str(procedure_visit.public_id)
 
     # ---- the outbox, delivered as the worker does, by real SMTP on loopback
     deliver_due()

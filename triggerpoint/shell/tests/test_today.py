@@ -125,6 +125,19 @@ def test_allergy_never_asked_and_no_screening_need_attention_with_links_to_fix(c
     assert f"/patients/{patient.public_id}/" in row and "screening/patient/" in row
 
 
+def test_a_missing_screening_links_to_a_new_screening_for_that_appointment(client, sched, physician, day):
+    patient = make_patient(sched["clinic"], "T-NEW", "Nell", "Newscreen")
+    appointment = _book(sched, patient, physician, 10 * 60)
+    verified_client(client, physician)
+    row = _row(client.get("/worklist/").content.decode(), appointment)
+    link = f"/screening/patient/{patient.public_id}/new/?appointment={appointment.public_id}"
+    assert row.count(link) == 2  # the screening and consent chips
+    # Followed, the new screening's date is that appointment's (issue 16).
+    html = client.get(link).content.decode()
+    assert f'value="{day.isoformat()}"' in re.search(r'<input type="date"[^>]*>', html).group(0)
+    assert "Prefilled from the appointment" in html
+
+
 def test_front_desk_sees_one_neutral_chip_and_no_clinical_reason(client, sched, front_desk, physician, day):
     patient = make_patient(sched["clinic"], "T-DESK", "Des", "Desk")
     ScreeningRecord.objects.create(clinic=patient.clinic, patient=patient, planned_procedure_date=day,
