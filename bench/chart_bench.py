@@ -41,6 +41,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -288,8 +290,13 @@ def main() -> int:
         stop(server)
 
     def new_patient(client: int, sequence: int) -> str:
-        return (f'{{"mrn": "W-{client}-{sequence}-{time.monotonic_ns() % 10**9}", "given_name": "Bench", '
-                f'"family_name": "Writer{client}", "date_of_birth": "1970-01-0{1 + sequence % 9}"}}')
+        """A different person each time: registration refuses a likely duplicate (same birth date and a
+        similar name) with 409, so names are letters spelled from a unique number and birth dates vary."""
+        unique = uuid.uuid4().int % 10**12
+        name = "".join("abcdefghijklmnopqrstuvwxyz"[(unique // 26**i) % 26] for i in range(8)).capitalize()
+        born = date(1940, 1, 1) + timedelta(days=(unique // 7) % 20_000)
+        return (f'{{"mrn": "W-{client}-{sequence}-{unique}", "given_name": "{name[::-1].capitalize()}", '
+                f'"family_name": "{name}", "date_of_birth": "{born.isoformat()}"}}')
 
     server, port = serve(env, args.write_workers)
     try:
