@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
@@ -22,6 +23,8 @@ class User(AbstractUser):
     clinic = models.ForeignKey(
         "clinics.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # The id others see (FHIR `Practitioner/<public_id>`): never the integer key.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     @property
     def roles(self) -> frozenset[str]:

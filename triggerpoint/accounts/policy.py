@@ -89,6 +89,10 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "token.manage": frozenset({C}),
     "user.manage": frozenset({C}),
     "smart_client.manage": frozenset({C}),  # SMART Backend Services clients (accounts/smart_clients.py)
+    # the clinic's directory (FHIR Practitioner, Organization): who works here and the clinic itself, no
+    # patient data; every staff role of the clinic, so a reference in a record it may read resolves
+    "practitioner.view": frozenset({P, N, F, A, C}),
+    "organization.view": frozenset({P, N, F, A, C}),
     # pure clinical calculators exposed on the API (no patient data)
     "rules.evaluate": frozenset({P, N}),
     "rules.codes": frozenset({P, N, F}),
@@ -99,6 +103,7 @@ PORTAL_PERMISSIONS: frozenset[str] = frozenset(
     {
         "patient.view",
         "portal.view",
+        "organization.view",  # their clinic (the custodian of their records); never the staff list
         "screening.answer",
         "consent.view",
         "aftercare.view",

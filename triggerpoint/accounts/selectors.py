@@ -7,6 +7,7 @@ clinic" means stays in this app.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from triggerpoint.accounts.models import User
 
@@ -34,3 +35,13 @@ def active_staff_in_roles(clinic, roles: Iterable[str]):
 def account_named(username: str) -> User | None:
     """The account with exactly this username (staff or portal, any clinic), or None."""
     return User.objects.filter(username=username).first()
+
+
+def practitioners(clinic_id: int):
+    """The clinic's staff accounts, active or not (a signed note names its signer for good), by name."""
+    return User.objects.filter(clinic_id=clinic_id).order_by("last_name", "first_name", "username", "pk")
+
+
+def usernames_of(public_ids: Iterable[Any]) -> list[str]:
+    """The usernames of the accounts with these public ids (FHIR `Practitioner/<id>`)."""
+    return list(User.objects.filter(public_id__in=list(public_ids)).values_list("username", flat=True))

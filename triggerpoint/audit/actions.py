@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     # audit
     AUDIT_ACCESS_REFUSED = "audit.access.refused"
     AUDIT_LOG_EXPORTED = "audit.log.exported"
+    AUDIT_LOG_READ = "audit.log.read"  # the trail read as FHIR AuditEvent (one event per read or search)
     # billing
     BILLING_CLAIMS_EXPORTED = "billing.claims.exported"
     BILLING_CLAIMS_VIEWED = "billing.claims.viewed"

@@ -35,3 +35,12 @@ def clinic_events(
     if before is not None:
         events = events.filter(at__lt=before)
     return events.select_related("patient")
+
+
+def trail(clinic_id: int) -> QuerySet[AuditEvent]:
+    """The clinic's events with their actor, patient and clinic (the FHIR AuditEvent view of the trail).
+
+    Only the clinic's own chain: an event filed under no clinic (a system event) or another clinic's
+    is never in it. Narrow it on indexed columns only: `pk`, `at` (index clinic, at), `patient`
+    (patient, at), `actor_label` (clinic, actor_label, at), `action` (clinic, action, at)."""
+    return AuditEvent.objects.filter(clinic_id=clinic_id).select_related("actor", "patient", "clinic")

@@ -1,4 +1,4 @@
-"""Reads of clinics for other apps (the demo builder's safety checks)."""
+"""Reads of clinics for other apps (the demo builder's safety checks, the FHIR Organization)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,8 @@ def demo_present() -> bool:
 def has_real_clinics() -> bool:
     """Is there any clinic that is not a demo clinic?"""
     return Clinic.objects.filter(is_demo=False).exists()
+
+
+def clinics(**filters):
+    """Clinics narrowed by `filters` (the FHIR Organization reads its caller's clinic: `pk=`)."""
+    return Clinic.objects.filter(**filters)

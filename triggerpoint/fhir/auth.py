@@ -36,6 +36,7 @@ class Principal:
     actor: Any  # who the audit names: the user, or the SMART client's actor
     scope: Scope
     _may: Callable[[str, str], bool]
+    zone: Any = None  # the clinic's time zone (a ZoneInfo), activated for the request by the views
 
     def may_read(self, resource_name: str, action: str) -> bool:
         return self._may(resource_name, action)
@@ -55,18 +56,18 @@ def _bearer(request) -> str | None:
 
 def _for_user(user: Any) -> Principal | None:
     if user.clinic_id:
-        scope = Scope(clinic_id=user.clinic_id)
+        scope, clinic = Scope(clinic_id=user.clinic_id), user.clinic
     else:
         patient = getattr(user, "portal_patient", None)
         if patient is None:
             return None
-        scope = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk)
-    return Principal(actor=user, scope=scope, _may=lambda _name, action: can(user, action))
+        scope, clinic = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk), patient.clinic
+    return Principal(actor=user, scope=scope, _may=lambda _name, action: can(user, action), zone=clinic.zone)
 
 
 def _for_grant(grant: Any) -> Principal:
     return Principal(actor=getattr(grant, "actor", None), scope=Scope(clinic_id=grant.clinic.pk),
-                     _may=lambda name, _action: bool(grant.allows(name)))
+                     _may=lambda name, _action: bool(grant.allows(name)), zone=grant.clinic.zone)
 
 
 def principal_for(request) -> Principal | None:

@@ -32,7 +32,19 @@ Registering a new resource type is a few lines in `triggerpoint/fhir/resources.p
     ))
 
 `Provenance` registered with a `target` reference parameter turns on `_revinclude=Provenance:target`
-(its filter receives the `Type/id` references of the page). Every record must belong to a patient.
+(its filter receives the `Type/id` references of the page).
+
+Records that are not patient data, or not always (AuditEvent, Practitioner, Organization):
+  * `Source.patient_of` may return None for a record that names no patient: the views audit each
+    patient a response shows and skip the records without one (a Practitioner is nobody's chart);
+  * `patient_param=None` keeps a type out of `Patient/{id}/$everything` (and out of any patient
+    compartment), even when it declares a `patient` search parameter (AuditEvent does: the trail is
+    not the patient's record);
+  * `count_total=False` pages without counting (a ten-million-row table must never be counted for
+    a page): a page fetches one row more than it shows to know whether there is a next one, and the
+    Bundle's `total` is given only when the last page is reached. Such a type has one source;
+  * `audit_access(scope, actor, details)`, when given, is called once for every read and search of
+    the type, whatever it returned (reading the audit trail is itself audited, `audit.log.read`).
 """
 
 from __future__ import annotations
@@ -81,7 +93,7 @@ Filter = Callable[[QuerySet, list[Any]], QuerySet]
 class Source:
     records: Callable[[Scope], QuerySet]
     to_resource: Callable[[Any], dict[str, Any]]
-    patient_of: Callable[[Any], Any]
+    patient_of: Callable[[Any], Any]  # the record's patient, or None when it names none
     filters: Mapping[str, Filter]
     order_by: tuple[str, ...] = ("pk",)
 
@@ -96,6 +108,8 @@ class ResourceType:
     combinations: tuple[tuple[str, ...], ...] = ()
     patient_param: str | None = "patient"  # the parameter naming the patient ($everything, compartments)
     operations: tuple[tuple[str, str], ...] = field(default=())  # (name, OperationDefinition URL)
+    count_total: bool = True  # False: page without COUNT (see above); one source only
+    audit_access: Callable[[Scope, Any, dict[str, Any]], None] | None = None  # once per read/search
 
     def param(self, name: str) -> SearchParam | None:
         return next((p for p in self.search_params if p.name == name), None)
@@ -109,6 +123,8 @@ def register(resource: ResourceType) -> ResourceType:
     for source in resource.sources:
         if "_id" not in source.filters:
             raise ValueError(f"{resource.name}: every source needs an `_id` filter (read looks records up by it)")
+    if not resource.count_total and len(resource.sources) != 1:
+        raise ValueError(f"{resource.name}: a type paged without counting has exactly one source")
     _REGISTRY[resource.name] = resource
     return resource
 

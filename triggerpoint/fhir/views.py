@@ -7,7 +7,13 @@ operation, and Bundles whose shape Ninja's schemas would only duplicate. Everyth
 does is decided by `registry`; these views parse, authorize, page, audit and answer.
 
 Every error is an OperationOutcome with a 4xx (`errors.FhirError`); every read and search audits
-each patient it returns (`audit.services.record_patient_views`, one event per patient).
+each patient it returns (`audit.services.record_patient_views`, one event per patient; a record that
+names no patient, a Practitioner, is not a patient's), and a type with `audit_access` (AuditEvent)
+also records the read itself.
+
+A request runs in its caller's clinic time zone (`timezone.override` around the view, activated once
+the caller is known), as the pages and /api/v1/ do: "today" and a day searched on a moment
+(AuditEvent `date`, an Observation's day) are the clinic's, not UTC's.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from triggerpoint.audit import services as audit
@@ -95,7 +102,9 @@ def fhir_endpoint(view: Callable) -> Callable:
             if request.method not in ("GET", "HEAD"):
                 raise FhirError(405, "not-supported", f"{request.method} is not supported: this FHIR server is "
                                                        "read-only (GET).", headers={"Allow": "GET, HEAD"})
-            return _response(view(request, *args, **kwargs), 200, content_type)
+            # `_principal` activates the caller's clinic zone; the override puts back what was active before.
+            with timezone.override(timezone.get_current_timezone()):
+                return _response(view(request, *args, **kwargs), 200, content_type)
         except InvalidToken:
             error = FhirError(401, "login", "The bearer token is not valid (unknown, expired or revoked).",
                               headers={"WWW-Authenticate": f'{WWW_AUTHENTICATE}, error="invalid_token"'})
@@ -116,6 +125,8 @@ def _principal(request) -> Principal:
     if principal is None:
         raise FhirError(401, "login", "Authentication required: send a Bearer token or sign in.",
                         headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+    if principal.zone is not None:
+        timezone.activate(principal.zone)  # for this request only: `fhir_endpoint` restores the previous zone
     return principal
 
 
@@ -150,6 +161,7 @@ def _base(request) -> str:
 
 
 def _audit_patients(action: str, principal: Principal, patients: list[Any], details: dict[str, Any]) -> None:
+    patients = [p for p in patients if p is not None]  # a record naming no patient is nobody's chart
     if action == "read":
         audit.record_patient_views("fhir.resource.read", patients, clinic=principal.scope.clinic_id,
                                    details=details, actor=principal.actor)
@@ -191,6 +203,17 @@ def _page(segments: list[Segment], offset: int, count: int) -> tuple[int, list[t
         need -= len(chunk)
         rows.extend((resource, source, record) for record in chunk)
     return sum(sizes), rows
+
+
+def _page_uncounted(segments: list[Segment], offset: int, count: int):
+    """A page of a type never counted (`count_total=False`, one source): one row more than shown says
+    whether a next page exists. Returns (total or None, rows, more)."""
+    (resource, source, queryset), = segments
+    found = list(queryset[offset:offset + count + 1])
+    more = len(found) > count
+    rows = [(resource, source, record) for record in found[:count]]
+    total = offset + len(rows) if not more and (rows or not offset) else None
+    return total, rows, more
 
 
 def _count_and_offset(request) -> tuple[int, int]:
@@ -257,17 +280,21 @@ def _included_provenance(principal: Principal, base: str, entries: list[dict[str
     return [_entry(base, r, s, record, "include") for r, s, record in rows], [s.patient_of(rec) for _r, s, rec in rows]
 
 
-def _bundle(request, base: str, total: int, entries: list[dict[str, Any]], offset: int, count: int,
-            path: str) -> dict[str, Any]:
+def _bundle(request, base: str, total: int | None, entries: list[dict[str, Any]], offset: int, count: int,
+            path: str, more: bool | None = None) -> dict[str, Any]:
+    """A searchset; `total` None when it was not counted (then `more` says whether a next page exists)."""
     kept = [(k, v) for k, vs in request.GET.lists() for v in vs if k != "_offset"]
     self_url = f"{base}{path}" + (f"?{urlencode(kept + ([('_offset', offset)] if offset else []))}")
     links = [{"relation": "self", "url": self_url.rstrip("?")}]
-    if count and offset + count < total:
+    if count and (more if more is not None else offset + count < (total or 0)):
         links.append({"relation": "next", "url": f"{base}{path}?{urlencode(kept + [('_offset', offset + count)])}"})
     if offset:
         previous = max(0, offset - count) if count else 0
         links.append({"relation": "previous", "url": f"{base}{path}?{urlencode(kept + [('_offset', previous)])}"})
-    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
+    if total is None:
+        del bundle["total"]
+    return bundle
 
 
 # ------------------------------------------------------------------ endpoints
@@ -283,17 +310,24 @@ def search(request, resource_type: str):
     criteria, revinclude = _criteria(request, resource)
     count, offset = _count_and_offset(request)
     base = _base(request)
-    total, rows = _page(_segments(principal, resource, criteria), offset, count)
+    more = None
+    if resource.count_total:
+        total, rows = _page(_segments(principal, resource, criteria), offset, count)
+    else:
+        total, rows, more = _page_uncounted(_segments(principal, resource, criteria), offset, count)
     entries = [_entry(base, r, s, record, "match") for r, s, record in rows]
     patients = [s.patient_of(record) for _r, s, record in rows]
     if revinclude:
         included, included_patients = _included_provenance(principal, base, entries)
         entries += included
         patients += included_patients
-    _audit_patients("search", principal, patients, {
-        "channel": "fhir", "resource": resource.name, "parameters": sorted({p.name for p, _v in criteria}),
-        "results": len(rows)})
-    return _bundle(request, base, total, entries, offset, count, resource.name)
+    details = {"channel": "fhir", "resource": resource.name, "parameters": sorted({p.name for p, _v in criteria}),
+               "results": len(rows)}
+    _audit_patients("search", principal, patients, details)
+    if resource.audit_access is not None:
+        resource.audit_access(principal.scope, principal.actor, {**details, "interaction": "search-type",
+                                                                 "offset": offset})
+    return _bundle(request, base, total, entries, offset, count, resource.name, more)
 
 
 @fhir_endpoint
@@ -306,8 +340,10 @@ def read(request, resource_type: str, resource_id: str):
         record = source.filters["_id"](source.records(principal.scope), [Token(None, resource_id)]).first()
         if record is not None:
             body = source.to_resource(record)
-            _audit_patients("read", principal, [source.patient_of(record)],
-                            {"channel": "fhir", "resource": resource.name, "id": resource_id})
+            details = {"channel": "fhir", "resource": resource.name, "id": resource_id}
+            _audit_patients("read", principal, [source.patient_of(record)], details)
+            if resource.audit_access is not None:
+                resource.audit_access(principal.scope, principal.actor, {**details, "interaction": "read"})
             return body
     _refuse(principal, resource, resource_id, "not_found", 404)
     raise not_found(f"No {resource.name} with id {resource_id!r} here.")

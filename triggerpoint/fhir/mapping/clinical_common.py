@@ -11,8 +11,8 @@ Reference scheme (ids are public UUIDs, never integer keys):
 * ``Encounter/<procedure public id>`` for the procedure visit and ``Encounter/<visit public id>``
   for the assessment visit (the Encounter mapper's scheme: one Encounter per visit record);
 * ``Condition/<visit diagnosis public id>`` (:func:`condition_id`; one Condition per encounter diagnosis);
-* ``Practitioner``: staff users have no public id, so a practitioner is named by display only
-  (:func:`practitioner_reference`) until a Practitioner resource is served.
+* ``Practitioner/<user public id>`` for a staff member (:func:`practitioner_reference`; served by the
+  Practitioner type, ``mapping/directory.py``); an account of no clinic is named by display only.
 
 ``base_url`` is the FHIR base (``https://host/fhir/R4``; default ``settings.SITE_URL`` + ``/fhir/R4``, so a
 registry that calls ``to_resource(record)`` with one argument gets stable URLs); links to the existing
@@ -161,10 +161,13 @@ def organization_reference(clinic) -> dict[str, Any]:
 
 
 def practitioner_reference(user) -> dict[str, Any] | None:
-    """Staff are named, not linked: users carry no public id to put in a Practitioner reference."""
+    """`Practitioner/<public id>` with the name, for a staff member; a user of no clinic is named only."""
     if user is None:
         return None
     name = (user.get_full_name() or user.get_username()).strip()
+    public_id = getattr(user, "public_id", None)
+    if public_id and getattr(user, "clinic_id", None):
+        return {"reference": f"Practitioner/{public_id}", "display": name}
     return {"display": name}
 
 

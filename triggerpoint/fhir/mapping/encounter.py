@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from triggerpoint.fhir.mapping.clinical_common import organization_reference, practitioner_reference
 from triggerpoint.fhir.mapping.patient import last_updated
 
 PROFILE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"
@@ -41,11 +42,10 @@ def _encounter(record: Any, kind: str, clinician: Any, start: str, end: str | No
         "type": [{"text": TYPES[kind]}],
         "subject": {"reference": f"Patient/{patient.public_id}"},
         "period": {"start": start, **({"end": end} if end else {})},
-        "serviceProvider": {"display": patient.clinic.name},
+        "serviceProvider": organization_reference(patient.clinic),
     }
-    name = _person(clinician)
-    if name:
-        resource["participant"] = [{"type": [PERFORMER], "individual": {"display": name}}]
+    if _person(clinician):
+        resource["participant"] = [{"type": [PERFORMER], "individual": practitioner_reference(clinician)}]
     return resource
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 ALL = {"physician", "nurse", "front_desk", "analyst", "clinic_admin", "portal_patient", "other_clinic", "anonymous"}
 DESK_AND_PORTAL = {"physician", "nurse", "front_desk", "portal_patient"}
 CLINICAL = {"physician", "nurse"}
+STAFF = {"physician", "nurse", "front_desk", "analyst", "clinic_admin"}
 
 
 def rows(patient):
@@ -19,6 +20,11 @@ def rows(patient):
         ("fhir:search", "get", "/fhir/R4/AllergyIntolerance", None, CLINICAL, {200}),
         ("fhir:search", "get", "/fhir/R4/Condition", None, CLINICAL, {200}),
         ("fhir:search", "get", "/fhir/R4/Encounter", None, CLINICAL, {200}),
+        # the audit trail: the clinic admin only; the clinic's directory: its staff (and the portal its clinic)
+        ("fhir:search", "get", "/fhir/R4/AuditEvent", None, {"clinic_admin"}, {200}),
+        ("fhir:search", "get", f"/fhir/R4/AuditEvent?patient={pid}", None, {"clinic_admin"}, {200}),
+        ("fhir:search", "get", "/fhir/R4/Practitioner", None, STAFF, {200}),
+        ("fhir:search", "get", "/fhir/R4/Organization", None, STAFF | {"portal_patient"}, {200}),
         ("fhir:read", "get", f"/fhir/R4/Patient/{pid}", None, DESK_AND_PORTAL, {200}),
         ("fhir:everything", "get", f"/fhir/R4/Patient/{pid}/$everything", None, DESK_AND_PORTAL, {200}),
         ("fhir:unknown", "get", "/fhir/R4/no/such/thing", None, set(), {404}),
