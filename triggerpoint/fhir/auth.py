@@ -60,7 +60,7 @@ def _for_user(user: Any) -> Principal | None:
         patient = getattr(user, "portal_patient", None)
         if patient is None:
             return None
-        scope = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        scope = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk, chart_ids=tuple(sorted(user.portal_chart_ids)))
     return Principal(actor=user, scope=scope, _may=lambda _name, action: can(user, action))
 
 
