@@ -183,6 +183,43 @@ def test_a_toxin_on_the_absorbed_chart_holds_the_survivor_s_next_toxin(urls_load
     assert "last given 50 days ago" in " ".join(blocked.value.problems)
 
 
+@pytest.mark.django_db
+def test_a_screening_and_a_draft_left_on_the_absorbed_chart_read_the_survivor_s_allergies_and_weight(
+        urls_loaded, clinic_admin, physician, duplicate, patient):
+    """Allergies, medications and risk factors move to the survivor at the merge; a screening or a draft made on
+    the absorbed chart before it and evaluated or signed after it must read them there, not the emptied chart."""
+    from decimal import Decimal
+
+    from triggerpoint.patients import services as patient_services
+    from triggerpoint.procedures import signing
+    from triggerpoint.screening import facts
+    from triggerpoint.screening import services as screening_services
+
+    with _today():
+        with acting_as(physician):
+            patient_services.add_allergy(physician, duplicate, "Lidocaine", severity="severe")
+            patient_services.add_medication(physician, duplicate, "Warfarin", "anticoagulant")
+            screening = screening_services.create_screening(
+                physician, duplicate, BOOKED,
+                {"sites": [{"muscle": "upper_trapezius", "side": "right"}], "injectates": [{"drug": "lidocaine"}],
+                 "guidance": "landmark"})
+        draft = _draft(physician, duplicate, DAY, _note("upper_trapezius", [_triamcinolone(20)]))
+        type(patient).objects.filter(pk=patient.pk).update(weight_kg=Decimal("82.5"))
+        type(patient).objects.filter(pk=duplicate.pk).update(weight_kg=Decimal("55.0"))
+        with acting_as(clinic_admin):
+            merging.merge_charts(clinic_admin, duplicate, patient)
+
+        screening.refresh_from_db()
+        request = facts.screening_request(screening)
+        assert request["patient"]["allergies"] == ["Lidocaine"]
+        assert [m["drug_class"] for m in request["patient"]["medications"]] == ["anticoagulant"]
+        assert request["patient"]["weight_kg"] == 82.5
+        draft.refresh_from_db()
+        with acting_as(physician):
+            signed = signing.sign_procedure(physician, draft, draft.version)
+        assert signed.weight_kg_used == Decimal("82.5")
+
+
 # ----------------------------------------------------------------------------- follow-up
 
 
