@@ -220,6 +220,23 @@ def test_a_screening_and_a_draft_left_on_the_absorbed_chart_read_the_survivor_s_
         assert signed.weight_kg_used == Decimal("82.5")
 
 
+@pytest.mark.django_db
+def test_an_aftercare_plan_for_a_note_on_the_absorbed_chart_warns_of_the_blood_thinner_moved_to_the_survivor(
+        urls_loaded, clinic_admin, physician, duplicate, patient):
+    from triggerpoint.aftercare import record_inputs
+    from triggerpoint.patients import services as patient_services
+
+    with _today():
+        with acting_as(physician):
+            patient_services.add_medication(physician, duplicate, "Warfarin", "anticoagulant")
+        draft = _draft(physician, duplicate, DAY, _note("quadratus_lumborum", [_triamcinolone(20)]))
+        with acting_as(clinic_admin):
+            merging.merge_charts(clinic_admin, duplicate, patient)
+        draft.refresh_from_db()
+        request = record_inputs.day_plan_request_for([draft])
+    assert "haematoma_risk" in request["patient"]["conditions"]  # a deep site on a blood thinner
+
+
 # ----------------------------------------------------------------------------- follow-up
 
 
