@@ -10,6 +10,7 @@ from triggerpoint.accounts.policy import can
 from triggerpoint.aftercare import plan_pages, services
 from triggerpoint.aftercare.models import AftercarePlan
 from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.patients.selectors import chart_ids
 
 SHOWN_PLANS = 3
 
@@ -18,7 +19,7 @@ def sections(user) -> list[WorklistSection]:
     patient = user.portal_patient
     if patient is None or not can(user, "aftercare.view", patient):
         return []
-    plans = list(AftercarePlan.objects.filter(patient=patient).select_related("clinic", "patient")[:SHOWN_PLANS])
+    plans = list(AftercarePlan.objects.filter(patient_id__in=chart_ids(patient)).select_related("clinic", "patient")[:SHOWN_PLANS])
     if not plans:
         return []
     items = []

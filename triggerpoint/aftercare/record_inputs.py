@@ -12,6 +12,7 @@ from typing import Any
 from triggerpoint.aftercare.plan_template import load_template
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.selectors import surviving_chart
 from triggerpoint.screening.content import load_blood_thinners
 from triggerpoint.screening.facts import medication_name_for_matching
 from triggerpoint.screening.rules_bleeding import ANTITHROMBOTIC_CLASSES, haematoma_warning_needed
@@ -43,7 +44,7 @@ def _haematoma_condition(procedure) -> list[str]:
     table = load_blood_thinners()
     thinners = sum(
         1
-        for medication in procedure.patient.medications.filter(active=True)
+        for medication in surviving_chart(procedure.patient).medications.filter(active=True)  # moved there by a merge
         if medication.drug_class in ANTITHROMBOTIC_CLASSES or table.find(medication_name_for_matching(medication.name))
     )
     screening = getattr(procedure, "screening", None)
@@ -75,7 +76,7 @@ def day_plan_request_for(procedures, *, physical_therapy: bool | None = None) ->
     """
     first = procedures[0]
     clinic = first.clinic
-    patient = first.patient
+    patient = surviving_chart(first.patient)  # a note on a chart since merged: the survivor holds its medications
     clinic_facts: dict[str, str] = {"name": clinic.name}
     if clinic.phone:
         clinic_facts["phone"] = clinic.phone

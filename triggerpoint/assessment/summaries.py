@@ -28,6 +28,7 @@ from triggerpoint.assessment.labels import (
 from triggerpoint.assessment.models import Visit
 from triggerpoint.assessment.options import load_history_options
 from triggerpoint.assessment.visit_input import SCORE_FIELDS
+from triggerpoint.patients.selectors import surviving_chart
 
 
 def readable(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -174,7 +175,7 @@ def amend_context(visit: Visit, current: Mapping[str, Any], *, errors: list[str]
     return {
         "visit": visit,
         "patient": visit.patient,
-        "allergies": list(visit.patient.allergies.all()),
+        "allergies": list(surviving_chart(visit.patient).allergies.all()),  # moved there by a merge
         "errors": errors,
         "text_fields": [
             (name, name.replace("_", " ").capitalize(), value(name) or "")

@@ -145,12 +145,12 @@ def last_visit_dates(patient_ids: list[int]) -> dict[int, date]:
 
 def recent_visits(patient, count: int = 10) -> list[Visit]:
     """The patient's latest assessment visits (any status), latest visit date first."""
-    return list(Visit.objects.filter(patient=patient).order_by("-visit_date")[:count])
+    return list(Visit.objects.filter(patient_id__in=chart_ids(patient)).order_by("-visit_date")[:count])
 
 
 def visit_of_patient(patient, public_id: Any) -> Visit | None:
     """This patient's visit with that public id (any status), or None (another patient's is None too)."""
-    return Visit.objects.filter(public_id=public_id, patient=patient).first()
+    return Visit.objects.filter(public_id=public_id, patient_id__in=chart_ids(patient)).first()
 
 
 def latest_signed_visit(patient, on: date | None = None) -> Visit | None:

@@ -61,7 +61,8 @@ def _for_user(user: Any) -> Principal | None:
         patient = getattr(user, "portal_patient", None)
         if patient is None:
             return None
-        scope, clinic = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk), patient.clinic
+        scope = Scope(clinic_id=patient.clinic_id, patient_id=patient.pk, chart_ids=tuple(sorted(user.portal_chart_ids)))
+        clinic = patient.clinic
     return Principal(actor=user, scope=scope, _may=lambda _name, action: can(user, action), zone=clinic.zone)
 
 

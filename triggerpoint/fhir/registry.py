@@ -64,16 +64,23 @@ US_CORE_SP = "http://hl7.org/fhir/us/core/SearchParameter/"
 
 @dataclass(frozen=True)
 class Scope:
-    """What a caller may see: one clinic, and within it one patient for a portal account (else None)."""
+    """What a caller may see: one clinic, and within it one patient for a portal account (else None).
+
+    `chart_ids`: every chart that makes up that patient after a merge (`patients.selectors.chart_ids`); a
+    portal account sees the records of all of them."""
 
     clinic_id: int
     patient_id: int | None = None
+    chart_ids: tuple[int, ...] = ()
 
     def lookup(self, patient_field: str, clinic_field: str = "clinic_id") -> dict[str, Any]:
         """Selector filters for this scope, naming the record's patient and clinic fields."""
         filters: dict[str, Any] = {clinic_field: self.clinic_id}
         if self.patient_id is not None:
-            filters[patient_field] = self.patient_id
+            if self.chart_ids:
+                filters[f"{patient_field}__in"] = list(self.chart_ids)
+            else:
+                filters[patient_field] = self.patient_id
         return filters
 
 
@@ -110,6 +117,8 @@ class ResourceType:
     operations: tuple[tuple[str, str], ...] = field(default=())  # (name, OperationDefinition URL)
     count_total: bool = True  # False: page without COUNT (see above); one source only
     audit_access: Callable[[Scope, Any, dict[str, Any]], None] | None = None  # once per read/search
+    # Records a read still answers but no search lists (a chart merged into another: `Patient.link` replaced-by).
+    replaced: Source | None = None
 
     def param(self, name: str) -> SearchParam | None:
         return next((p for p in self.search_params if p.name == name), None)

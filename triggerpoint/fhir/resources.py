@@ -56,6 +56,29 @@ def patient_param(resource: str) -> SearchParam:
                        "The patient (`Patient/<id>` or `<id>`).", target="Patient")
 
 
+def by_patient(uuid_field: str) -> Filter:
+    """The `patient` reference filter: the records of every chart that makes up the patient named (a merged
+    patient's absorbed charts too, `patients.selectors.chart_ids_named`), matched on the primary key beside
+    `uuid_field` (``patient__public_id`` -> ``patient_id``; ``public_id``, the patient row itself -> ``pk``)."""
+    pk_field = "pk" if uuid_field == "public_id" else uuid_field.removesuffix("__public_id") + "_id"
+
+    def apply(queryset: QuerySet, values: list[Any]) -> QuerySet:
+        named = _uuids(ids_of_values(values))
+        return queryset.filter(**{f"{pk_field}__in": patients.chart_ids_named(named) if named else []})
+
+    return apply
+
+
+def _uuids(ids: list[str]) -> list[uuid.UUID]:
+    found = []
+    for value in ids:
+        try:
+            found.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
 def codes_in(allowed: set[str], system: str | None, name: str, *, strict: bool = False):
     """A token filter for a value every record of the source shares: all records or none.
 
@@ -129,6 +152,15 @@ register(ResourceType(
                  "birthdate": by_date("date_of_birth"), "gender": _patient_gender},
         order_by=("family_name", "given_name", "pk"),
     ),),
+    # A chart merged into another: read answers it (active false, `link` replaced-by the survivor); no search
+    # or `$everything` lists it, its records are the survivor's (`by_patient`). The read is audited under
+    # the surviving patient.
+    replaced=Source(
+        records=lambda scope: patients.merged_charts(**scope.lookup("pk")),
+        to_resource=patient.to_fhir,
+        patient_of=lambda record: record.merged_into,
+        filters={"_id": by_uuid("public_id")},
+    ),
 ))
 
 # ---------------------------------------------------------------- AllergyIntolerance
@@ -150,13 +182,13 @@ register(ResourceType(
             records=lambda scope: patients.allergies(**scope.lookup("patient_id")),
             to_resource=allergy.to_fhir,
             patient_of=lambda record: record.patient,
-            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"), "clinical-status": ACTIVE},
+            filters={"_id": by_uuid("public_id"), "patient": by_patient("patient__public_id"), "clinical-status": ACTIVE},
         ),
         Source(
             records=lambda scope: patients.patients_without_known_drug_allergies(**scope.lookup("pk")),
             to_resource=allergy.nkda_to_fhir,
             patient_of=lambda record: record,
-            filters={"_id": by_uuid("public_id", prefix=allergy.NKDA_ID_PREFIX), "patient": by_uuid("public_id"),
+            filters={"_id": by_uuid("public_id", prefix=allergy.NKDA_ID_PREFIX), "patient": by_patient("public_id"),
                      "clinical-status": ACTIVE},
         ),
     ),
@@ -185,7 +217,7 @@ register(ResourceType(
         records=lambda scope: signed_visit_diagnoses(**scope.lookup("visit__patient_id")),
         to_resource=_condition,
         patient_of=lambda record: record.visit.patient,
-        filters={"_id": by_uuid("public_id"), "patient": by_uuid("visit__patient__public_id"),
+        filters={"_id": by_uuid("public_id"), "patient": by_patient("visit__patient__public_id"),
                  "category": codes_in({"encounter-diagnosis"}, condition.CATEGORY["coding"][0]["system"], "category"),
                  "encounter": by_uuid("visit__public_id")},
         order_by=("visit__visit_date", "pk"),
@@ -212,7 +244,7 @@ register(ResourceType(
             records=lambda scope: signed_visits(**scope.lookup("patient_id")),
             to_resource=encounter.visit_to_fhir,
             patient_of=lambda record: record.patient,
-            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"),
+            filters={"_id": by_uuid("public_id"), "patient": by_patient("patient__public_id"),
                      "date": by_date("visit_date"), "status": FINISHED},
             order_by=("visit_date", "pk"),
         ),
@@ -221,7 +253,7 @@ register(ResourceType(
                 "performed_by", "patient", "patient__clinic"),
             to_resource=encounter.procedure_to_fhir,
             patient_of=lambda record: record.patient,
-            filters={"_id": by_uuid("public_id"), "patient": by_uuid("patient__public_id"),
+            filters={"_id": by_uuid("public_id"), "patient": by_patient("patient__public_id"),
                      "date": by_date("procedure_date"), "status": FINISHED},
             order_by=("procedure_date", "pk"),
         ),
@@ -265,7 +297,7 @@ register(ResourceType(
         records=lambda scope: procedure.records(**scope.lookup(procedure.PATIENT_FIELD, procedure.CLINIC_FIELD)),
         to_resource=functools.partial(_mapped, procedure),
         patient_of=procedure.patient_of,
-        filters={"_id": _ids(procedure.filter_ids), "patient": by_uuid(procedure.PATIENT_UUID_FIELD),
+        filters={"_id": _ids(procedure.filter_ids), "patient": by_patient(procedure.PATIENT_UUID_FIELD),
                  "date": by_date(procedure.DATE_FIELD)},
         order_by=("procedure_date", "pk"),
     ),),
@@ -284,7 +316,7 @@ register(ResourceType(
             **scope.lookup(body_structure.PATIENT_FIELD, body_structure.CLINIC_FIELD)),
         to_resource=functools.partial(_mapped, body_structure),
         patient_of=body_structure.patient_of,
-        filters={"_id": _ids(body_structure.filter_ids), "patient": by_uuid(body_structure.PATIENT_UUID_FIELD)},
+        filters={"_id": _ids(body_structure.filter_ids), "patient": by_patient(body_structure.PATIENT_UUID_FIELD)},
         order_by=("procedure__procedure_date", "procedure_id", "position", "pk"),
     ),),
 ))
@@ -303,7 +335,7 @@ register(ResourceType(
         to_resource=functools.partial(_mapped, medication_administration),
         patient_of=medication_administration.patient_of,
         filters={"_id": _ids(medication_administration.filter_ids),
-                 "patient": by_uuid(medication_administration.PATIENT_UUID_FIELD)},
+                 "patient": by_patient(medication_administration.PATIENT_UUID_FIELD)},
         order_by=("procedure__procedure_date", "procedure_id", "pk"),
     ),),
 ))
@@ -328,7 +360,7 @@ register(ResourceType(
             records=lambda scope: provenance.records(**scope.lookup(provenance.PATIENT_FIELD, provenance.CLINIC_FIELD)),
             to_resource=functools.partial(_mapped, provenance),
             patient_of=provenance.patient_of,
-            filters={"_id": _ids(provenance.filter_ids), "patient": by_uuid(provenance.PATIENT_UUID_FIELD),
+            filters={"_id": _ids(provenance.filter_ids), "patient": by_patient(provenance.PATIENT_UUID_FIELD),
                      "target": _targets(provenance.filter_targets)},
             order_by=("signed_at", "pk"),
         ),
@@ -338,7 +370,7 @@ register(ResourceType(
             to_resource=functools.partial(_mapped, provenance),
             patient_of=provenance.patient_of,
             filters={"_id": _ids(provenance.filter_amendment_ids),
-                     "patient": by_uuid(provenance.AMENDMENT_PATIENT_UUID_FIELD),
+                     "patient": by_patient(provenance.AMENDMENT_PATIENT_UUID_FIELD),
                      "target": _targets(provenance.filter_amendment_targets)},
             order_by=("created_at", "pk"),
         ),
@@ -346,7 +378,7 @@ register(ResourceType(
             records=lambda scope: provenance.visit_records(**scope.lookup("patient_id")),
             to_resource=functools.partial(_mapped, provenance),
             patient_of=provenance.patient_of,
-            filters={"_id": _ids(provenance.filter_visit_ids), "patient": by_uuid("patient__public_id"),
+            filters={"_id": _ids(provenance.filter_visit_ids), "patient": by_patient("patient__public_id"),
                      "target": _targets(provenance.filter_visit_targets)},
             order_by=("signed_at", "pk"),
         ),
@@ -370,7 +402,7 @@ def _observation_source(part) -> Source:
             observation.PATIENT_FIELD, observation.CLINIC_FIELD)).select_related("patient", "procedure"),
         to_resource=observation.mapper(part),
         patient_of=observation.patient_of,
-        filters={"_id": _ids(observation.id_filter(part)), "patient": by_uuid(observation.PATIENT_UUID_FIELD),
+        filters={"_id": _ids(observation.id_filter(part)), "patient": by_patient(observation.PATIENT_UUID_FIELD),
                  "category": SURVEY, "code": _codes(observation.code_filter(part)),
                  "date": by_date(f"{observation.DATE_FIELD}__date")},
         order_by=(observation.DATE_FIELD, "pk"),

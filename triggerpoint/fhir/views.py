@@ -336,7 +336,7 @@ def read(request, resource_type: str, resource_id: str):
     resource = _resource_type(principal, resource_type, resource_id)
     if not ID.match(resource_id):
         raise not_found(f"{resource_id[:64]!r} is not a FHIR id.")
-    for source in resource.sources:
+    for source in (*resource.sources, *((resource.replaced,) if resource.replaced else ())):
         record = source.filters["_id"](source.records(principal.scope), [Token(None, resource_id)]).first()
         if record is not None:
             body = source.to_resource(record)

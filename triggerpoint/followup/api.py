@@ -46,7 +46,7 @@ from triggerpoint.followup.oncall import on_call_slots, plan_for, schedule_of, u
 from triggerpoint.followup.selectors import checkins_to_review, due_checkins, view_record
 from triggerpoint.followup.triage import published_symptoms, triage
 from triggerpoint.followup.triage_request import TriageRequestIn
-from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user, is_chart_of
 
 router = Router(tags=["followup"])
 
@@ -250,14 +250,14 @@ def alert_out(alert: Alert) -> dict[str, Any]:
 
 def _alert_for(user, patient_id: UUID, alert_id: UUID, action: str) -> Alert:
     alert = get_record_for_user(user, Alert, alert_id, action)
-    if alert.patient.public_id != patient_id:
+    if alert.patient.public_id != patient_id and not is_chart_of(patient_id, alert.patient_id):
         raise Http404("No such record.")
     return alert
 
 
 def _checkin_for(user, patient_id: UUID, checkin_id: UUID, action: str) -> CheckIn:
     checkin = get_record_for_user(user, CheckIn, checkin_id, action)
-    if checkin.patient.public_id != patient_id:
+    if checkin.patient.public_id != patient_id and not is_chart_of(patient_id, checkin.patient_id):
         raise Http404("No such record.")
     return checkin
 

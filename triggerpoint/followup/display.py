@@ -21,6 +21,7 @@ from triggerpoint.followup.temperature import Temperature
 from triggerpoint.followup.toxin import procedures_of_day
 from triggerpoint.followup.triage import DEFAULT_THRESHOLDS
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.selectors import signed_procedures
 
 # Patient-facing words are marked for translation (Spanish in followup/locale/es); they are
@@ -296,7 +297,7 @@ def latest_procedure_summary(procedure) -> ProcedureSummary | None:
     the newer sites and drugs change what the warning sign may mean.
     """
     latest = (
-        signed_procedures(patient_id=procedure.patient_id, procedure_date__gt=procedure.procedure_date)
+        signed_procedures(patient_id__in=chart_ids(procedure.patient_id), procedure_date__gt=procedure.procedure_date)
         .select_related("performed_by")
         .order_by("-procedure_date", "-signed_at", "-id")
         .first()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from triggerpoint.accounts.policy import can
 from triggerpoint.followup.models import CheckIn, CheckInKind
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.note_links import NoteLink
 
 
@@ -18,7 +19,8 @@ def links(procedure, user) -> list[NoteLink]:
     if not can(user, "followup.view", procedure.patient):
         return []
     checkins = (
-        CheckIn.objects.filter(patient_id=procedure.patient_id, procedure__procedure_date=procedure.procedure_date)
+        CheckIn.objects.filter(patient_id__in=chart_ids(procedure.patient_id),
+                               procedure__procedure_date=procedure.procedure_date)
         .select_related("clinic")
         .order_by("due_at", "id")
     )

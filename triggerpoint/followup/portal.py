@@ -9,6 +9,7 @@ from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.followup import display
 from triggerpoint.followup.models import CheckIn, CheckInStatus
 from triggerpoint.followup.report_window import procedures_open_for_report
+from triggerpoint.patients.selectors import chart_ids
 
 
 def sections(user) -> list[WorklistSection]:
@@ -16,7 +17,7 @@ def sections(user) -> list[WorklistSection]:
     if patient is None:
         return []
     now = timezone.now()
-    checkins = CheckIn.objects.filter(patient=patient)
+    checkins = CheckIn.objects.filter(patient_id__in=chart_ids(patient))  # every chart merged into this one
     # Only the latest open check-in: "how are you now" supersedes an older unanswered one.
     due = list(checkins.filter(status=CheckInStatus.DUE, due_at__lte=now, expires_at__gt=now).order_by("-due_at")[:1])
     upcoming = checkins.filter(status=CheckInStatus.DUE, due_at__gt=now).order_by("due_at").first()

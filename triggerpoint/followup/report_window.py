@@ -19,6 +19,7 @@ from triggerpoint.followup.schedule import report_window_open as _window_open
 from triggerpoint.followup.toxin import day_included_toxin, procedures_of_day
 from triggerpoint.followup.windows import load_windows
 from triggerpoint.notifications.services import extend_links, issue_link, link_url
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.selectors import signed_procedures
 
 REPORT_PURPOSE = "followup.report"
@@ -71,7 +72,7 @@ def procedures_open_for_report(patient, now: datetime | None = None) -> list:
     now = now or timezone.now()
     longest = max(plan_for(patient.clinic).report_window_days, load_windows().days("toxin_spread"))
     earliest = now.date() - timedelta(days=longest + 1)
-    candidates = signed_procedures(patient=patient, procedure_date__gte=earliest)
+    candidates = signed_procedures(patient_id__in=chart_ids(patient), procedure_date__gte=earliest)
     return [p for p in candidates.order_by("-procedure_date") if report_window_open(p, now)]
 
 

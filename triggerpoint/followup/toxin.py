@@ -12,6 +12,7 @@ Follow-up reads a patient's notes of one procedure date as one episode (`procedu
 from __future__ import annotations
 
 from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.selectors import signed_procedures
 
 BOTULINUM_TOXIN_CLASS = "botulinum_toxin"
@@ -41,7 +42,7 @@ def procedures_of_day(procedure) -> list:
     note of the day, so a warning the second note needs (its toxin, its chest-wall site) is not lost.
     """
     notes = list(
-        signed_procedures(patient_id=procedure.patient_id, procedure_date=procedure.procedure_date)
+        signed_procedures(patient_id__in=chart_ids(procedure.patient_id), procedure_date=procedure.procedure_date)
         .select_related("performed_by")
         .order_by("signed_at", "id")
     )

@@ -57,7 +57,7 @@ from triggerpoint.followup.selectors import view_record
 from triggerpoint.followup.toxin import day_included_toxin
 from triggerpoint.notifications.services import LinkInvalid, resolve_link
 from triggerpoint.patients.language import link_page_language
-from triggerpoint.patients.selectors import get_patient_for_user
+from triggerpoint.patients.selectors import get_patient_for_user, is_chart_of
 from triggerpoint.procedures import selectors as procedure_selectors
 
 log = logging.getLogger(__name__)
@@ -313,14 +313,14 @@ def _next_url(request, default: str) -> str:
 
 def _alert_for(user, patient_id, alert_id, action: str) -> Alert:
     alert = get_record_for_user(user, Alert, alert_id, action)
-    if str(alert.patient.public_id) != str(patient_id):
+    if str(alert.patient.public_id) != str(patient_id) and not is_chart_of(patient_id, alert.patient_id):
         raise Http404("No such record.")
     return alert
 
 
 def _checkin_for(user, patient_id, checkin_id, action: str) -> CheckIn:
     checkin = get_record_for_user(user, CheckIn, checkin_id, action)
-    if str(checkin.patient.public_id) != str(patient_id):
+    if str(checkin.patient.public_id) != str(patient_id) and not is_chart_of(patient_id, checkin.patient_id):
         raise Http404("No such record.")
     return checkin
 

@@ -30,6 +30,7 @@ from triggerpoint.outcomes.models import (
     TimePoint,
 )
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.procedures.selectors import signed_procedures
 
 GUIDANCE_LABELS = {"ultrasound": gettext_noop("Ultrasound"), "landmark": gettext_noop("Landmark (palpation)")}
@@ -150,12 +151,12 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
     nrs = inst.get_instrument("nrs_pain")
     pgic = inst.get_instrument("pgic")
     procedures = list(
-        signed_procedures(patient=patient)
+        signed_procedures(patient_id__in=chart_ids(patient))  # the charts merged into this one too
         .prefetch_related("sites", "injectates")
         .order_by("procedure_date", "id")
     )
     outcomes = {o.procedure_id: o for o in ProcedureOutcome.objects.filter(procedure__in=procedures)}
-    measurements = list(Measurement.objects.filter(patient=patient).select_related("procedure").order_by("measured_at"))
+    measurements = list(Measurement.objects.filter(patient_id__in=chart_ids(patient)).select_related("procedure").order_by("measured_at"))
     rows, marks = [], []
     for number, procedure in enumerate(procedures, start=1):
         outcome = outcomes.get(procedure.pk)
@@ -199,7 +200,7 @@ def patient_overview(patient, today: date | None = None, chart_width: int = 960,
                     "date": on, "pain": f"{pain:g}", "when": time_point_words(m.time_point)},
             )
         )
-    requests = list(OutcomeRequest.objects.filter(patient=patient).select_related("procedure").order_by("-due_on")[:30])
+    requests = list(OutcomeRequest.objects.filter(patient_id__in=chart_ids(patient)).select_related("procedure").order_by("-due_on")[:30])
     for request in requests:
         request.shown_status = (
             RequestStatus.EXPIRED if request.status == RequestStatus.PENDING and request.answer_by < today

@@ -28,6 +28,7 @@ from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestSta
 from triggerpoint.outcomes.schedule import IN_CLINIC_POINTS, OutcomeSchedule, outcome_schedule
 from triggerpoint.outcomes.services import local_date, refresh_procedure_outcome, same_day_procedures
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.patients.services import lock_patient
 from triggerpoint.procedures.selectors import signed_procedures
 
@@ -203,7 +204,7 @@ def _message(patient, request: OutcomeRequest, url: str) -> tuple[str, str]:
 
 def _previous_procedure(procedure):
     return (
-        signed_procedures(patient_id=procedure.patient_id, procedure_date__lt=procedure.procedure_date)
+        signed_procedures(patient_id__in=chart_ids(procedure.patient_id), procedure_date__lt=procedure.procedure_date)
         .order_by("-procedure_date", "-id")
         .first()
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.outcomes import display
 from triggerpoint.outcomes.models import Measurement, OutcomeRequest, RequestStatus, TimePoint
+from triggerpoint.patients.selectors import chart_ids
 
 
 def sections(user) -> list[WorklistSection]:
@@ -17,11 +18,11 @@ def sections(user) -> list[WorklistSection]:
     today = patient.clinic.today()
     due = list(
         OutcomeRequest.objects.filter(
-            patient=patient, status=RequestStatus.PENDING, due_on__lte=today, answer_by__gte=today
+            patient_id__in=chart_ids(patient), status=RequestStatus.PENDING, due_on__lte=today, answer_by__gte=today
         ).exclude(time_point__in=(TimePoint.BASELINE, TimePoint.IMMEDIATE)).select_related("procedure").order_by("due_on")
     )
     last_entry = (
-        Measurement.objects.filter(patient=patient, time_point=TimePoint.DIARY, instrument="nrs_pain")
+        Measurement.objects.filter(patient_id__in=chart_ids(patient), time_point=TimePoint.DIARY, instrument="nrs_pain")
         .order_by("-measured_at")
         .first()
     )

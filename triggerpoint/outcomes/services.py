@@ -33,7 +33,7 @@ from triggerpoint.outcomes.models import (
     TimePoint,
 )
 from triggerpoint.outcomes.schedule import FOLLOW_UP_CHOICES, outcome_schedule
-from triggerpoint.patients.selectors import chart_ids
+from triggerpoint.patients.selectors import chart_ids, chart_ids_by_patient
 from triggerpoint.procedures.selectors import signed_procedures
 
 
@@ -183,8 +183,8 @@ def procedure_for_diary(patient, on: date):
     """The procedure a diary entry follows: the latest signed one within the diary window before it."""
     weeks = outcome_schedule().diary_link_weeks
     return (
-        signed_procedures(patient=patient, procedure_date__lte=on, procedure_date__gte=on - timedelta(weeks=weeks)
-        )
+        signed_procedures(patient_id__in=chart_ids(patient), procedure_date__lte=on,
+                          procedure_date__gte=on - timedelta(weeks=weeks))
         .order_by("-procedure_date", "-id")
         .first()
     )
@@ -230,7 +230,7 @@ def same_day_procedures(procedure) -> list:
     of the day, each of which keeps its own in-clinic readings (its pre/post NRS).
     """
     notes = list(
-        signed_procedures(patient_id=procedure.patient_id, procedure_date=procedure.procedure_date).order_by(
+        signed_procedures(patient_id__in=chart_ids(procedure.patient_id), procedure_date=procedure.procedure_date).order_by(
             "signed_at", "id"
         )
     )
@@ -253,7 +253,7 @@ def readings_for(procedure) -> list[summary.Reading]:
 
 def summarize_procedure(procedure) -> summary.OutcomeSummary:
     following = (
-        signed_procedures(patient_id=procedure.patient_id, procedure_date__gt=procedure.procedure_date)
+        signed_procedures(patient_id__in=chart_ids(procedure.patient_id), procedure_date__gt=procedure.procedure_date)
         .order_by("procedure_date")
         .values_list("procedure_date", flat=True)
         .first()
@@ -301,17 +301,25 @@ def prior_sessions(patient, before: date) -> list[repeat_rule.PriorSession]:
 
 
 def prior_sessions_by_patient(patient_ids: Iterable[int], before: date) -> dict[int, list[repeat_rule.PriorSession]]:
-    """`prior_sessions` for many patients at once (a day's worklist), in a fixed number of queries."""
+    """`prior_sessions` for many patients at once (a day's worklist), in a fixed number of queries.
+
+    A patient's sessions are those of every chart that makes the patient up (`chart_ids`: after a merge the
+    absorbed chart's signed notes stay there and still count), keyed by the pk asked about."""
     atlas = load_atlas()
+    asked_by: dict[int, list[int]] = {}  # chart pk -> the asked pks whose patient it belongs to
+    for asked, charts in chart_ids_by_patient(patient_ids).items():
+        for chart in charts:
+            asked_by.setdefault(chart, []).append(asked)
     procedures = list(
-        signed_procedures(patient_id__in=list(patient_ids), procedure_date__lt=before)
+        signed_procedures(patient_id__in=list(asked_by), procedure_date__lt=before)
         .prefetch_related("sites", "outcome_measurements")
-        .order_by("patient_id", "procedure_date", "pk")
+        .order_by("procedure_date", "pk")
     )
     outcomes = {o.procedure_id: o for o in ProcedureOutcome.objects.filter(procedure__in=procedures)}
     by_day: dict[tuple[int, date], list] = {}
     for procedure in procedures:
-        by_day.setdefault((procedure.patient_id, procedure.procedure_date), []).append(procedure)
+        for asked in asked_by.get(procedure.patient_id, ()):
+            by_day.setdefault((asked, procedure.procedure_date), []).append(procedure)
     sessions: dict[int, list[repeat_rule.PriorSession]] = {}
     for (patient_id, day), same_day in sorted(by_day.items()):
         muscles = {s.muscle for p in same_day for s in p.sites.all()}

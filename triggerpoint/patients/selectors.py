@@ -10,7 +10,7 @@ must be read (signed notes and visits cannot be moved).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -56,6 +56,39 @@ def chart_ids(patient: Patient) -> list[int]:
         absorbed = Patient.all_objects.filter(merged_into_id=survivor.pk).order_by("pk").values_list("pk", flat=True)
         cached = survivor._chart_ids = [survivor.pk, *absorbed]
     return list(cached)
+
+
+def chart_ids_by_patient(patient_ids: Iterable[int]) -> dict[int, list[int]]:
+    """`chart_ids` for many charts at once (a day's worklist): each given pk -> the pks of every chart of that
+    patient, the survivor's first. Two queries however many; a pk that names no chart maps to itself."""
+    asked = list(dict.fromkeys(patient_ids))
+    survivor_of = {pk: merged_into or pk for pk, merged_into in
+                   Patient.all_objects.filter(pk__in=asked).values_list("pk", "merged_into_id")}
+    charts: dict[int, list[int]] = {pk: [pk] for pk in set(survivor_of.values())}
+    for pk, survivor in (Patient.all_objects.filter(merged_into_id__in=list(charts)).order_by("pk")
+                         .values_list("pk", "merged_into_id")):
+        charts[survivor].append(pk)
+    return {pk: list(charts.get(survivor_of.get(pk, pk), [pk])) for pk in asked}
+
+
+def is_chart_of(patient_public_id: Any, chart_pk: int) -> bool:
+    """Does the public id in an address (`/patients/<id>/…`) name the patient whose chart `chart_pk` is (the
+    chart itself, its survivor, or another chart merged into that survivor)? For a record looked up by its own
+    id and then checked against the address it was asked under."""
+    try:
+        return Patient.all_objects.filter(pk__in=chart_ids(chart_pk), public_id=patient_public_id).exists()
+    except (ValidationError, ValueError, Patient.DoesNotExist):
+        return False
+
+
+def chart_ids_named(public_ids: Iterable[Any], **filters: Any) -> list[int]:
+    """The pks of every chart of the patients these public ids name (a survivor's id or a merged chart's),
+    narrowed by `filters` (clinic_id…): the FHIR `patient=` search and `$everything`. Two queries."""
+    named = list(Patient.objects.filter(public_id__in=list(public_ids), **filters)
+                 .values_list("pk", "merged_into_id"))
+    survivors = {merged_into or pk for pk, merged_into in named}
+    absorbed = Patient.all_objects.filter(merged_into_id__in=list(survivors)).values_list("pk", flat=True)
+    return sorted(survivors | set(absorbed))
 
 
 def absorbed_charts(patient: Patient) -> list[Patient]:
@@ -142,6 +175,12 @@ def patients(**filters):
     The FHIR interface asks here so what a chart is (soft-deleted ones are not, nor one merged into another:
     its records are read through the surviving chart, `chart_ids`) stays in this app."""
     return Patient.objects.select_related("clinic").filter(merged_into__isnull=True, **filters)
+
+
+def merged_charts(**filters):
+    """Charts merged into another (`merged_into` loaded), narrowed by `filters`: the FHIR read of a merged chart's
+    id answers it as replaced by the survivor; nothing lists them."""
+    return Patient.objects.select_related("clinic", "merged_into").filter(merged_into__isnull=False, **filters)
 
 
 def name_starts_with(queryset, text: str):

@@ -17,6 +17,7 @@ from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.audit import services as audit
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import surviving_chart
 from triggerpoint.procedures import coding, dosing, selectors
 from triggerpoint.procedures.draft import (
     NoteDocument,
@@ -150,6 +151,8 @@ def live_checks(
     `history` is the payer-rule session history, `dose_history` the doses of the patient's
     other signed notes (`selectors.prior_doses`); both are read by the caller.
     """
+    # The person's weight: a note written on a chart since merged into another doses by the survivor's chart.
+    patient = surviving_chart(patient)
     on = note.procedure_date or service_date or clinic_today(patient.clinic)
     missing = tuple(dose_problems(note))
     dose = None

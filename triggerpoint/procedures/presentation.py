@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from triggerpoint.atlas.catalog import load_atlas
 from triggerpoint.catalogues.drugs import load_drugs
+from triggerpoint.patients.selectors import surviving_chart
 from triggerpoint.procedures import note_reads
 from triggerpoint.procedures.coding import REPEAT_RULE_IDS
 from triggerpoint.procedures.models import (
@@ -262,7 +263,7 @@ def note_context(procedure: Procedure) -> dict[str, Any]:
         "links": links(procedure),
         "complications": [COMPLICATION_LABELS.get(c, c) for c in document["complications"]],
         "amendments": list(procedure.amendments.select_related("author")),
-        "allergies": list(procedure.patient.allergies.all()),
+        "allergies": list(surviving_chart(procedure.patient).allergies.all()),  # moved there by a merge
         "images": guidance_images(procedure),
     }
 

@@ -13,6 +13,7 @@ from triggerpoint.accounts.policy import can, require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.core.rules import RuleInputError
+from triggerpoint.patients.selectors import surviving_chart
 from triggerpoint.procedures import dosing
 from triggerpoint.procedures.draft import completeness_problems
 from triggerpoint.procedures.drafting import default_links, locked_for_update, refuse_if_signed
@@ -126,7 +127,7 @@ def sign_procedure(
     current.signed_at = now
     current.signed_by = user
     current.performed_at = current.performed_at or now
-    current.weight_kg_used = current.patient.weight_kg
+    current.weight_kg_used = surviving_chart(current.patient).weight_kg  # the weight the dose check used
     current.dose_check = checks.dose.as_dict() if checks.dose else None
     current.codes = checks.codes.as_dict() if checks.codes else None
     current.dose_override_reason = dose_override_reason if dose_overridden else ""

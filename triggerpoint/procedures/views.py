@@ -29,7 +29,7 @@ from triggerpoint.atlas.suggest import validate_drawing
 from triggerpoint.core import plausible
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user, surviving_chart
 from triggerpoint.procedures import (
     amendments,
     coding,
@@ -144,7 +144,7 @@ def _editor_context(request, procedure: Procedure, **extra) -> dict:
         "sterile_technique_choices": presentation.STERILE_TECHNIQUE_CHOICES,
         "can_sign": can(request.user, "procedure.sign", procedure),
         "links": presentation.links(procedure),
-        "allergies": list(procedure.patient.allergies.all()),
+        "allergies": list(surviving_chart(procedure.patient).allergies.all()),  # moved there by a merge
         "urls": {
             "autosave": reverse("procedures:autosave", args=[patient_id, procedure_id]),
             "live": reverse("procedures:live", args=[patient_id, procedure_id]),

@@ -38,6 +38,7 @@ from django.utils import timezone
 from triggerpoint.notifications import services as outbox
 from triggerpoint.notifications.selectors import message_exists
 from triggerpoint.patients.language import page_language
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.scheduling import rules, signals
 from triggerpoint.scheduling.calendar import appointment_to_ics
 from triggerpoint.scheduling.models import Appointment, AppointmentKind
@@ -252,7 +253,7 @@ def on_screening_created(sender, screening, **kwargs) -> None:
     zone = screening.clinic.zone
     day_start = datetime.combine(screening.planned_procedure_date, time(0), tzinfo=zone)
     booked = (Appointment.objects.select_related("patient", "clinic", "appointment_type")
-              .filter(patient_id=screening.patient_id, appointment_type__kind=AppointmentKind.PROCEDURE,
+              .filter(patient_id__in=chart_ids(screening.patient_id), appointment_type__kind=AppointmentKind.PROCEDURE,
                       status__in=(rules.BOOKED, rules.CONFIRMED), starts_at__gte=max(day_start, timezone.now()),
                       starts_at__lt=day_start + timedelta(days=1)))
     for appointment in booked:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from triggerpoint.accounts.policy import audit_refusal, require_audited
 from triggerpoint.accounts.roles import Role
 from triggerpoint.accounts.selectors import active_staff_in_roles
+from triggerpoint.patients.selectors import chart_ids, is_chart_of
 from triggerpoint.scheduling import rules
 from triggerpoint.scheduling.models import Appointment, AppointmentKind, AppointmentType, OpeningHours, Room
 
@@ -70,7 +71,7 @@ def day_rows(clinic, day: date, clinician=None, room=None) -> list[dict[str, Any
 
 def next_appointment_for_patient(patient, *, kind: str | None = None, after: datetime | None = None):
     """The patient's next appointment still to happen (booked or confirmed), optionally of one kind."""
-    queryset = _base().filter(patient=patient, starts_at__gte=after or timezone.now(),
+    queryset = _base().filter(patient_id__in=chart_ids(patient), starts_at__gte=after or timezone.now(),
                               status__in=[rules.BOOKED, rules.CONFIRMED])
     if kind is not None:
         queryset = queryset.filter(appointment_type__kind=kind)
@@ -81,7 +82,7 @@ def procedure_appointment_here(patient, day: date):
     """The patient's procedure appointment on `day` they have arrived for (arrived or in the room), if any:
     the one a note opened that day is written for."""
     start, end = day_bounds(patient.clinic, day)
-    return (_base().filter(patient=patient, starts_at__gte=start, starts_at__lt=end,
+    return (_base().filter(patient_id__in=chart_ids(patient), starts_at__gte=start, starts_at__lt=end,
                            appointment_type__kind=AppointmentKind.PROCEDURE, status__in=[rules.ARRIVED, rules.IN_ROOM])
             .order_by("starts_at", "pk").first())
 
@@ -119,6 +120,14 @@ def upcoming_procedure_appointment(patient, appointment_id: Any = None) -> dict[
 
 
 def appointments_for_patient(patient):
+    """The patient's appointments, latest first: those of every chart that makes the patient up (a merge moves
+    no appointment; `patients.selectors.chart_ids`)."""
+    return _base().filter(patient_id__in=chart_ids(patient)).order_by("-starts_at")
+
+
+def appointments_of_chart(patient):
+    """The appointments booked on exactly this chart row, latest first (the chart's timeline, which asks every
+    chart of a merged patient in turn)."""
     return _base().filter(patient=patient).order_by("-starts_at")
 
 
@@ -145,14 +154,16 @@ def clinicians(clinic):
 
 def get_appointment_for_user(user: Any, public_id: Any, action: str, patient_id: Any = None) -> Appointment:
     """The appointment, if this user may `action` it: 404 when missing, another clinic's, or (when the route
-    names a patient) another patient's; 403 for the role."""
+    names a patient) another patient's — a chart merged with the route's counts as the same patient; 403 for
+    the role."""
     try:
         appointment = _base().get(public_id=public_id)
     except (Appointment.DoesNotExist, ValidationError, ValueError) as exc:
         audit_refusal(user, Appointment, public_id, action, None)
         raise Http404("No such appointment.") from exc
     require_audited(user, action, appointment, public_id)
-    if patient_id is not None and str(appointment.patient.public_id) != str(patient_id):
+    if (patient_id is not None and str(appointment.patient.public_id) != str(patient_id)
+            and not is_chart_of(patient_id, appointment.patient_id)):  # a chart merged with the one in the route
         raise Http404("No such appointment for this patient.")
     return appointment
 

@@ -17,7 +17,7 @@ def entries(patient, user) -> list[TimelineEntry]:
         return []
     zone = patient.clinic.zone
     found = []
-    for a in selectors.appointments_for_patient(patient)[:50]:
+    for a in selectors.appointments_of_chart(patient)[:50]:  # the chart asks each merged chart in turn
         local = a.starts_at.astimezone(zone)
         where = f" in {a.room.name}" if a.room_id else ""
         summary = f"{local:%a %d %b %Y %H:%M} with {services.clinician_name(a.clinician)}{where}"

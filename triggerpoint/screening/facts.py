@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from triggerpoint.patients.selectors import surviving_chart
 from triggerpoint.screening import history
 from triggerpoint.screening.answers import split_free_text
 from triggerpoint.screening.models import ClinicScreeningPolicy, ScreeningRecord
@@ -112,7 +113,9 @@ def steroid_count(at_clinic: int | None, elsewhere: int | None, policy: Screenin
 def screening_request(screening: ScreeningRecord, policy: ScreeningPolicy | None = None) -> dict[str, Any]:
     """The `screening/evaluate` request for this screening, from the chart and the answers."""
     policy = policy or policy_for(screening.clinic)
-    patient = screening.patient
+    # The person's chart: a screening made on a chart since merged into another reads the survivor's
+    # allergies, medications and risk factors (moved there by the merge) and demographics.
+    patient = surviving_chart(screening.patient)
     answers = screening.answers or {}
     on = screening.planned_procedure_date
     risk_kinds = set(patient.risk_factors.values_list("kind", flat=True))

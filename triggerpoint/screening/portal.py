@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from triggerpoint.accounts.policy import can
 from triggerpoint.core.worklist import WorklistSection
+from triggerpoint.patients.selectors import chart_ids
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.preparation import patient_date
 from triggerpoint.screening.wording import language_of, page_words, strong
@@ -17,7 +18,7 @@ def sections(user) -> list[WorklistSection]:
     if patient is None or not can(user, "screening.answer", patient):
         return []
     upcoming = list(
-        ScreeningRecord.objects.filter(patient=patient, planned_procedure_date__gte=patient.clinic.today()).order_by(
+        ScreeningRecord.objects.filter(patient_id__in=chart_ids(patient), planned_procedure_date__gte=patient.clinic.today()).order_by(
             "planned_procedure_date"
         )
     )

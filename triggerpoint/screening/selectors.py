@@ -1,4 +1,7 @@
-"""Reads of screenings for other apps (the worklist's "today"): many patients at once, in a fixed number of queries."""
+"""Reads of screenings for other apps (the worklist's "today"): many patients at once, in a fixed number of queries.
+
+A patient's screenings are those of every chart that makes the patient up (`patients.selectors.chart_ids`:
+after a merge the absorbed chart's screenings stay where they were made)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 
 from triggerpoint.accounts.policy import scope_to_user
+from triggerpoint.patients.selectors import chart_ids, chart_ids_by_patient
 from triggerpoint.screening.models import Consent, ScreeningRecord, ScreeningStatus
 
 # A screening counts for a visit when it was planned for that day or in the weeks before (a re-screen is
@@ -18,16 +22,22 @@ SCREENING_LOOKBACK_DAYS = 30
 
 def screenings_for_day(patient_ids: Iterable[int], on_date: date) -> dict[int, ScreeningRecord]:
     """patient id -> the screening that covers a visit on `on_date` (the newest planned on or before it),
-    annotated with `consent_signed`. One query however many patients."""
+    annotated with `consent_signed`, from every chart of that patient (`chart_ids_by_patient`). Three queries
+    however many patients."""
+    asked_by: dict[int, list[int]] = {}  # chart pk -> the asked pks whose patient it belongs to
+    for asked, charts in chart_ids_by_patient(patient_ids).items():
+        for chart in charts:
+            asked_by.setdefault(chart, []).append(asked)
     signed = Consent.objects.filter(screening=OuterRef("pk"), signed_at__isnull=False)
     rows = (ScreeningRecord.objects
-            .filter(patient_id__in=list(patient_ids), planned_procedure_date__lte=on_date,
+            .filter(patient_id__in=list(asked_by), planned_procedure_date__lte=on_date,
                     planned_procedure_date__gte=on_date - timedelta(days=SCREENING_LOOKBACK_DAYS))
             .annotate(consent_signed=Exists(signed))
-            .order_by("patient_id", "-planned_procedure_date", "-created_at", "-pk"))
+            .order_by("-planned_procedure_date", "-created_at", "-pk"))
     found: dict[int, ScreeningRecord] = {}
     for screening in rows:
-        found.setdefault(screening.patient_id, screening)
+        for asked in asked_by.get(screening.patient_id, ()):
+            found.setdefault(asked, screening)
     return found
 
 
@@ -47,7 +57,7 @@ def screening_readiness(screening: ScreeningRecord) -> tuple[bool, str]:
 def screening_planned_for(patient, on_date: date) -> ScreeningRecord | None:
     """The patient's newest screening planned for exactly that day (the one a note or a preparation message
     of that day goes with), or None."""
-    return ScreeningRecord.objects.filter(patient=patient, planned_procedure_date=on_date).order_by("-created_at").first()
+    return ScreeningRecord.objects.filter(patient_id__in=chart_ids(patient), planned_procedure_date=on_date).order_by("-created_at").first()
 
 
 def signed_consent_of(screening: ScreeningRecord) -> Consent | None:
@@ -57,17 +67,17 @@ def signed_consent_of(screening: ScreeningRecord) -> Consent | None:
 
 def recent_screenings(patient, count: int = 10) -> list[ScreeningRecord]:
     """The patient's latest screenings, latest planned date first (a new note's "link a screening" list)."""
-    return list(ScreeningRecord.objects.filter(patient=patient).order_by("-planned_procedure_date")[:count])
+    return list(ScreeningRecord.objects.filter(patient_id__in=chart_ids(patient)).order_by("-planned_procedure_date")[:count])
 
 
 def screening_of_patient(patient, public_id: Any) -> ScreeningRecord | None:
     """This patient's screening with that public id, or None (another patient's is None too)."""
-    return ScreeningRecord.objects.filter(public_id=public_id, patient=patient).first()
+    return ScreeningRecord.objects.filter(public_id=public_id, patient_id__in=chart_ids(patient)).first()
 
 
 def consent_of_patient(patient, public_id: Any) -> Consent | None:
     """This patient's consent with that public id (signed or not), or None."""
-    return Consent.objects.filter(public_id=public_id, patient=patient).first()
+    return Consent.objects.filter(public_id=public_id, patient_id__in=chart_ids(patient)).first()
 
 
 def screened_for_day(user, on_date: date, *, without_patients: Any = None, count: int = 50) -> list[ScreeningRecord]:

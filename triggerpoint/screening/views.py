@@ -26,7 +26,7 @@ from triggerpoint.accounts.policy import can, require, scope_to_user
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.patients.selectors import chart_ids, get_patient_for_user
+from triggerpoint.patients.selectors import chart_ids, get_patient_for_user, surviving_chart
 from triggerpoint.screening import history, prefill, questionnaire_link, services
 from triggerpoint.screening.display import SEVERITY_WORDS, answer_lines, plan_summary
 from triggerpoint.screening.facts import policy_for
@@ -136,7 +136,7 @@ def detail(request, patient_id, screening_id):
     context = {
         "screening": screening,
         "patient": screening.patient,
-        "allergies": list(screening.patient.allergies.all()),
+        "allergies": list(surviving_chart(screening.patient).allergies.all()),  # moved there by a merge
         "plan": plan_summary(screening.plan),
         "answers": answer_lines(screening.answers or {}) if screening.answers_submitted_at else [],
         "severity_words": SEVERITY_WORDS,

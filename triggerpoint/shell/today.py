@@ -18,7 +18,7 @@ from triggerpoint.atlas.catalog import BODY_REGION_LABELS
 from triggerpoint.core.worklist import WorklistSection
 from triggerpoint.followup.selectors import open_alerts
 from triggerpoint.outcomes.services import repeat_timing_for_day
-from triggerpoint.patients.selectors import allergies_asked
+from triggerpoint.patients.selectors import allergies_asked, chart_ids_by_patient
 from triggerpoint.procedures.note_reads import NOTE_DOSING_POLICY
 from triggerpoint.procedures.selectors import notes_for_appointments
 from triggerpoint.scheduling import rules, selectors
@@ -54,8 +54,13 @@ def sections(user, mine: bool = False) -> list[WorklistSection]:
     patient_ids = {a.patient_id for a in appointments}
     screenings = screenings_for_day(patient_ids, day)
     alerts: dict[int, list] = {}
-    for alert in open_alerts(clinic).filter(patient_id__in=patient_ids).order_by("created_at"):
-        alerts.setdefault(alert.patient_id, []).append(alert)
+    asked_by: dict[int, list[int]] = {}  # every chart of the day's patients (a merge) -> the booked chart's pk
+    for asked, charts in chart_ids_by_patient(patient_ids).items():
+        for chart in charts:
+            asked_by.setdefault(chart, []).append(asked)
+    for alert in open_alerts(clinic).filter(patient_id__in=list(asked_by)).order_by("created_at"):
+        for asked in asked_by[alert.patient_id]:
+            alerts.setdefault(asked, []).append(alert)
     # The repeat rule by area (outcomes), for the areas the day's screening plans.
     timing = repeat_timing_for_day({a.patient_id: _planned_muscles(screenings.get(a.patient_id)) for a in appointments
                                     if selectors.is_procedure_visit(a)}, day)

@@ -53,6 +53,11 @@ def to_fhir(patient: Any) -> dict[str, Any]:
         resource["telecom"] = telecom
     if patient.address.strip():
         resource["address"] = [{"text": " ".join(patient.address.split())}]
+    if getattr(patient, "merged_into_id", None):
+        # Merged into another chart (issue 17): not active, and replaced by the surviving chart, whose
+        # `Patient/{id}/$everything` and `patient=` searches hold this chart's records.
+        resource["active"] = False
+        resource["link"] = [{"other": {"reference": f"Patient/{patient.merged_into.public_id}"}, "type": "replaced-by"}]
     language = patient.preferred_language
     if language in LANGUAGES:
         resource["communication"] = [{

@@ -227,5 +227,9 @@ def test_fhir_serves_one_patient_after_a_merge_not_the_absorbed_chart_beside_it(
     found = client.get(f"/fhir/R4/Patient?birthdate={patient.date_of_birth}&name=Pat", **bearer(physician)).json()
     ids = [entry["resource"]["id"] for entry in found.get("entry", [])]
     assert str(patient.public_id) in ids and str(duplicate.public_id) not in ids
+    # Its id still reads (records written on it name it as their subject): inactive, replaced by the survivor.
     absorbed = client.get(f"/fhir/R4/Patient/{duplicate.public_id}", **bearer(physician))
-    assert absorbed.status_code == 404 and absorbed.json()["resourceType"] == "OperationOutcome"
+    assert absorbed.status_code == 200 and absorbed.json()["active"] is False
+    assert absorbed.json()["link"] == [{"other": {"reference": f"Patient/{patient.public_id}"}, "type": "replaced-by"}]
+    everything = client.get(f"/fhir/R4/Patient/{duplicate.public_id}/$everything", **bearer(physician))
+    assert everything.status_code == 404 and everything.json()["resourceType"] == "OperationOutcome"
