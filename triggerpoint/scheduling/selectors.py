@@ -103,7 +103,7 @@ def upcoming_procedure_appointment(patient, appointment_id: Any = None) -> dict[
     clinic = patient.clinic
     today_starts, _ = day_bounds(clinic, clinic.today())
     queryset = Appointment.objects.select_related("appointment_type").filter(
-        patient=patient, appointment_type__kind=AppointmentKind.PROCEDURE, status__in=UPCOMING_STATUSES,
+        patient_id__in=chart_ids(patient), appointment_type__kind=AppointmentKind.PROCEDURE, status__in=UPCOMING_STATUSES,
         starts_at__gte=today_starts)
     if appointment_id is not None:
         try:
