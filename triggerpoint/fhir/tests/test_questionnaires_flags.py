@@ -111,7 +111,10 @@ def test_each_response_reads_back_and_answers_a_readable_questionnaire_that_has_
         assert questionnaire["resourceType"] == "Questionnaire"
         assert (questionnaire["url"], questionnaire["version"]) == (url, version)
         assert _link_ids(resource["item"]) <= _link_ids(questionnaire["item"]), kind
-        assert resource["item"], kind
+        assert _check_answers(questionnaire, resource["item"]) >= 1, kind
+    forms = {q["url"]: q for q in _all(client, rivera, "/fhir/R4/Questionnaire?_count=100")}
+    for resource in responses:  # every response of the demo: each answer under its question, typed as asked
+        _check_answers(forms[resource["questionnaire"].split("|")[0]], resource.get("item", []))
     for name in ("Flag", "DetectedIssue"):
         first = _first(client, rivera, name)
         assert client.get(f"/fhir/R4/{name}/{first['id']}", **rivera).json() == first
@@ -168,6 +171,98 @@ def test_questionnaires_are_searched_by_id_and_url(client, fhir_demo, rivera):
     assert _ids(client.get("/fhir/R4/Questionnaire", {"_id": "nope"}, **rivera).json()) == []
     page = client.get("/fhir/R4/Questionnaire?_count=2&_offset=2", **rivera).json()
     assert _ids(page) == ids[2:4] and page["total"] == len(ids)
+
+
+VALUE_OF = {"boolean": "valueBoolean", "date": "valueDate", "integer": "valueInteger", "decimal": "valueDecimal",
+            "quantity": "valueQuantity", "choice": "valueCoding", "text": "valueString", "string": "valueString"}
+
+
+def _asked(items, into=None):
+    """linkId -> Questionnaire item, nested ones included."""
+    into = {} if into is None else into
+    for item in items or []:
+        into[item["linkId"]] = item
+        _asked(item.get("item"), into)
+    return into
+
+
+def _check_answers(questionnaire, items, asked=None, parent=None):
+    """Every answered item exists in the Questionnaire under the same parent, with a value of the item's type
+    (a choice among its answerOptions), one answer unless it repeats; returns how many answers were checked."""
+    asked = _asked(questionnaire["item"]) if asked is None else asked
+    checked = 0
+    for item in items:
+        question = asked[item["linkId"]]
+        siblings = parent["item"] if parent else questionnaire["item"]
+        assert question in siblings, (item["linkId"], "answered under the wrong parent")
+        if question["type"] == "group":
+            assert "answer" not in item
+            checked += _check_answers(questionnaire, item.get("item", []), asked, question)
+            continue
+        answers = item["answer"]
+        assert len(answers) == 1 or question.get("repeats"), item["linkId"]
+        for answer in answers:
+            value = [k for k in answer if k.startswith("value")]
+            assert value == [VALUE_OF[question["type"]]], (item["linkId"], value, question["type"])
+            if question["type"] == "choice":
+                assert {"valueCoding": answer["valueCoding"]} in question["answerOption"], item["linkId"]
+            checked += 1 + _check_answers(questionnaire, answer.get("item", []), asked, question)
+    return checked
+
+
+def test_every_kind_of_screening_answer_maps_onto_the_screening_questionnaire(fhir_validator):
+    """Answers the demo never gives (INR, glucose, red flags, several episodes, °C, counts, texts), through the
+    screening app's own parser, then the mapper: each one under its question, typed as asked, and valid."""
+    from datetime import UTC, date, datetime
+    from types import SimpleNamespace
+
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from triggerpoint.screening.answers import RED_FLAGS, parse_answers
+
+    answers = parse_answers({
+        "events": [{"type": "antibiotics", "date": "2026-03-01", "end_date": "2026-03-07"},
+                   {"type": "antibiotics", "date": "2026-03-10"}, {"type": "hospitalization", "date": "2026-02-20"}],
+        "today": {"feels_unwell": False, "on_antibiotics": True, "infection_at_site": False,
+                  "temperature": {"value": 37.2, "unit": "C"}, "blood_glucose_mg_dl": 142},
+        "pregnant": "unsure", "breastfeeding": "no", "prior_vasovagal": True, "inr": {"value": 2.4, "date": "2026-03-09"},
+        "red_flags": list(RED_FLAGS[:2]), "steroid_injections_elsewhere_12m": 2,
+        "new_medications": "apixaban", "new_allergies": "latex", "notes": "afraid of needles",
+    }, date(2026, 3, 15), date(2026, 3, 12))
+    patient = SimpleNamespace(public_id="0192a000-0000-7000-8000-000000000001", full_name="Ana Test")
+    record = SimpleNamespace(public_id="0192a000-0000-7000-8000-000000000002", patient=patient, answers=answers,
+                             answers_source="portal", answers_submitted_at=datetime(2026, 3, 12, 14, 0, tzinfo=UTC))
+    form = screening_questionnaire.questionnaire(base_url="https://clinic.example/fhir/R4")
+    response = screening_questionnaire.to_resource(record, base_url="https://clinic.example/fhir/R4")
+    Questionnaire.model_validate(form)
+    QuestionnaireResponse.model_validate(response)
+    assert response["questionnaire"] == f"{form['url']}|{form['version']}"
+    assert _check_answers(form, response["item"]) == 8 + 5 + 11  # recent (4 questions, 4 dates), today, the rest
+    top = {item["linkId"]: item for item in response["item"]}
+    assert set(top) == {"recent", "today", "pregnant", "breastfeeding", "prior_vasovagal", "inr", "red_flags",
+                        "steroid_injections_elsewhere_12m", "new_medications", "new_allergies", "notes"}
+    recent = {q["linkId"]: q["answer"][0] for q in top["recent"]["item"]}
+    antibiotics = recent["recent_antibiotics"]
+    assert antibiotics["valueBoolean"] is True and len(antibiotics["item"]) == 2  # one episode per course
+    assert [{d["linkId"]: d["answer"][0]["valueDate"] for d in e["item"]} for e in antibiotics["item"]] == [
+        {"recent_antibiotics_date": "2026-03-01", "recent_antibiotics_end_date": "2026-03-07"},
+        {"recent_antibiotics_date": "2026-03-10"}]
+    assert recent["recent_fever"] == {"valueBoolean": False} and recent["recent_hospital"]["valueBoolean"] is True
+    today = {i["linkId"]: i["answer"][0] for i in top["today"]["item"]}
+    assert today["temperature"]["valueQuantity"] == {"value": 37.2, "unit": "°C", "system": "http://unitsofmeasure.org",
+                                                      "code": "Cel"}
+    assert today["blood_glucose_mg_dl"]["valueQuantity"]["code"] == "mg/dL"
+    assert [a["valueCoding"]["code"] for a in top["red_flags"]["answer"]] == sorted(RED_FLAGS[:2])
+    assert top["pregnant"]["answer"][0]["valueCoding"]["code"] == "unsure"
+    assert response["author"] == response["subject"]
+    issues = fhir_validator.validate([form, response])
+    assert fhir_validator.errors(issues) == [], fhir_validator.explain(fhir_validator.errors(issues))
+    unanswered = screening_questionnaire.to_resource(
+        SimpleNamespace(**{**record.__dict__, "answers": {"today": {}}, "answers_source": "staff"}))
+    assert "item" not in unanswered and "author" not in unanswered  # nothing answered: no empty groups
+    assert "recent" not in {i["linkId"] for i in screening_questionnaire.to_resource(
+        SimpleNamespace(**{**record.__dict__, "answers": {"notes": "x"}}))["item"]}  # events not asked: no "no"
 
 
 # ------------------------------------------------------------------ searches
