@@ -33,6 +33,8 @@ Registering a new resource type is a few lines in `triggerpoint/fhir/resources.p
 
 `Provenance` registered with a `target` reference parameter turns on `_revinclude=Provenance:target`
 (its filter receives the `Type/id` references of the page). Every record must belong to a patient.
+Definitions that belong to none and live in catalogues, not tables (Questionnaire), are served beside the
+registry: `fhir.questionnaires` (views) and `fhir.definitions` (their CapabilityStatement entry).
 """
 
 from __future__ import annotations
