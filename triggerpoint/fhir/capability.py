@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triggerpoint.fhir import auth, registry
+from triggerpoint.fhir import auth, definitions, registry
 
 US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"
 PATIENT_REQUIRED = {"_id", "identifier", "name", "birthdate", "gender"}
@@ -97,7 +97,8 @@ def capability_statement(base: str) -> dict[str, Any]:
         "rest": [{
             "mode": "server",
             "security": security,
-            "resource": [_resource(r) for r in registry.all_types()],
+            # the registry's patient records, then the definitions served beside it (`definitions`)
+            "resource": [*(_resource(r) for r in registry.all_types()), definitions.capability_entry()],
         }],
     }
     if claims_us_core():

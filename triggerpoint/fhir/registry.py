@@ -45,6 +45,9 @@ Records that are not patient data, or not always (AuditEvent, Practitioner, Orga
     Bundle's `total` is given only when the last page is reached. Such a type has one source;
   * `audit_access(scope, actor, details)`, when given, is called once for every read and search of
     the type, whatever it returned (reading the audit trail is itself audited, `audit.log.read`).
+
+Definitions that belong to no patient and live in catalogues, not tables (Questionnaire), are served beside
+the registry: `fhir.questionnaires` (views) and `fhir.definitions` (their CapabilityStatement entry).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from django.urls import re_path
 
 from triggerpoint.accounts import smart_views
-from triggerpoint.fhir import views
+from triggerpoint.fhir import questionnaires, views
 
 app_name = "fhir"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     # SMART clients look for discovery under the FHIR base (SMART App Launch 2.x); the same document as at the root.
     re_path(r"^\.well-known/smart-configuration/?$", smart_views.smart_configuration, name="smart_configuration"),
     re_path(r"^Patient/(?P<resource_id>[^/]+)/\$everything/?$", views.everything, name="everything"),
+    # Questionnaire: catalogue definitions, not registry records (see `questionnaires`).
+    re_path(r"^Questionnaire/?$", questionnaires.search, name="questionnaire_search"),
+    re_path(r"^Questionnaire/(?P<resource_id>[^/]+)/?$", questionnaires.read, name="questionnaire_read"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/?$", views.search, name="search"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/(?P<resource_id>[^/]+)/?$", views.read, name="read"),
     re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),

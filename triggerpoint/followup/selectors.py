@@ -47,3 +47,10 @@ def answered_checkins(**filters):
     """Check-ins the patient answered (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``), oldest first."""
     return (CheckIn.objects.filter(status=CheckInStatus.ANSWERED, **filters)
             .select_related("patient", "procedure", "clinic").order_by("answered_at", "pk"))
+
+
+def alerts_by_resolution(queryset, *, resolved: bool):
+    """Narrow a query of `alerts()` to the resolved ones, or to those still open or acknowledged (FHIR Flag status)."""
+    if resolved:
+        return queryset.filter(status=AlertStatus.RESOLVED)
+    return queryset.exclude(status=AlertStatus.RESOLVED)

@@ -105,3 +105,10 @@ def screenings_with_findings(**filters):
             .exclude(status__in=[ScreeningStatus.PENDING, ScreeningStatus.READY])
             .select_related("patient", "clinic", "reviewed_by", "overridden_by").prefetch_related("procedures")
             .order_by("-evaluated_at", "-pk"))
+
+
+def answered_screenings(**filters):
+    """Screenings whose questionnaire has answers (from the patient's link or portal, or staff), oldest answers
+    first (``filters`` e.g. ``clinic_id``, ``patient_id``, ``public_id__in``)."""
+    return (ScreeningRecord.objects.filter(answers_submitted_at__isnull=False, **filters)
+            .select_related("patient", "clinic").order_by("answers_submitted_at", "pk"))

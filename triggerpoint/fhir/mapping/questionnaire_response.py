@@ -20,8 +20,9 @@ fields), ``filter_checkin_ids`` (id ``checkin-<check-in public id>``), mapped by
 ``to_resource``; they answer ``checkin_questionnaire()`` (id ``followup-checkin-<symptom list
 version>``): warning signs (a choice from the follow-up symptom list, repeating), temperature
 (a quantity), pain now (LOINC 72514-3 when verified), percent relief, free text.
-Screening questionnaires are not mapped yet (nested answers with no item catalogue to build a
-Questionnaire from).
+Screening answers are a third source, in ``screening_questionnaire`` (id ``screening-<screening public
+id>``, answering the ``screening-<version>`` Questionnaire built from the screening app's question catalogue);
+``questionnaire()``/``questionnaires()`` here serve all three kinds of Questionnaire.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from triggerpoint.catalogues.instruments import get_instrument, load_instruments
+from triggerpoint.fhir.mapping import screening_questionnaire
 from triggerpoint.fhir.mapping.clinical_common import (
     PROFILE_QUESTIONNAIRE_RESPONSE,
     UCUM,
@@ -131,12 +133,14 @@ def questionnaire_for(instrument, *, base_url: str | None = None) -> dict[str, A
 
 def questionnaires(*, base_url: str | None = None) -> list[dict[str, Any]]:
     return [*(questionnaire_for(instrument, base_url=base_url) for instrument in load_instruments().values()),
-            checkin_questionnaire(base_url=base_url)]
+            checkin_questionnaire(base_url=base_url), screening_questionnaire.questionnaire(base_url=base_url)]
 
 
 def questionnaire(resource_id: str, *, base_url: str | None = None) -> dict[str, Any] | None:
     if resource_id == checkin_questionnaire_id():
         return checkin_questionnaire(base_url=base_url)
+    if resource_id == screening_questionnaire.questionnaire_id():
+        return screening_questionnaire.questionnaire(base_url=base_url)
     for instrument in load_instruments().values():
         if questionnaire_id(instrument) == resource_id:
             return questionnaire_for(instrument, base_url=base_url)
