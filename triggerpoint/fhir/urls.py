@@ -3,7 +3,7 @@
 from django.urls import re_path
 
 from triggerpoint.accounts import smart_views
-from triggerpoint.fhir import views
+from triggerpoint.fhir import binary, views
 
 app_name = "fhir"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     # SMART clients look for discovery under the FHIR base (SMART App Launch 2.x); the same document as at the root.
     re_path(r"^\.well-known/smart-configuration/?$", smart_views.smart_configuration, name="smart_configuration"),
     re_path(r"^Patient/(?P<resource_id>[^/]+)/\$everything/?$", views.everything, name="everything"),
+    # The PDFs DocumentReference and Consent point at (read only; fhir/binary.py).
+    re_path(r"^Binary/?$", binary.search, name="binary_search"),
+    re_path(r"^Binary/(?P<resource_id>[^/]+)/?$", binary.read, name="binary"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/?$", views.search, name="search"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/(?P<resource_id>[^/]+)/?$", views.read, name="read"),
     re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),
