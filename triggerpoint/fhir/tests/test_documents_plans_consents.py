@@ -406,3 +406,15 @@ def test_rows_are_numbered_in_their_notes_order_by_the_query_and_read_back_by_id
     for row_pk, resource_id in list(ids.items())[:40]:  # the `_id` filter finds the same row
         assert mapper.get(resource_id, clinic).pk == row_pk
         assert mapper.get(resource_id, fhir_demo.clinics[1]) is None
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_a_page_of_documents_plans_or_consents_costs_the_same_queries_as_one(client, fhir_demo, token_for, kind,
+                                                                            django_assert_max_num_queries):
+    headers = token_for(fhir_demo.staff["dr.rivera"])
+    client.get(f"/fhir/R4/{kind}?_count=1", **headers)  # the token's first use is audited once
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(f"/fhir/R4/{kind}?_count=1", **headers)
+    with django_assert_max_num_queries(len(one_row.captured_queries)):  # amendments, diagnoses: prefetched
+        bundle = client.get(f"/fhir/R4/{kind}?_count=100", **headers).json()
+    assert len(bundle["entry"]) == min(100, bundle["total"]) > 1
