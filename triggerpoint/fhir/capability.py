@@ -61,6 +61,25 @@ def _resource(resource: registry.ResourceType) -> dict[str, Any]:
     return entry
 
 
+# The types whose attachments are `Binary` reads (`fhir/binary.py`, which `views` cannot be imported
+# from here to ask): Binary is declared, read only, when one of them is served.
+BINARY_OWNERS = ("Consent", "DocumentReference")
+
+
+def _binary() -> list[dict[str, Any]]:
+    if not any(registry.get(name) for name in BINARY_OWNERS):
+        return []
+    return [{
+        "type": "Binary",
+        "interaction": [{"code": "read"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "documentation": "The PDFs a DocumentReference (content.attachment.url) or a Consent (sourceAttachment.url) "
+                         "points at: read with the authorization that reads that resource. Accept application/pdf "
+                         "for the document, application/fhir+json for the Binary resource. No search.",
+    }]
+
+
 def capability_statement(base: str) -> dict[str, Any]:
     security: dict[str, Any] = {
         "cors": False,
@@ -97,8 +116,8 @@ def capability_statement(base: str) -> dict[str, Any]:
         "rest": [{
             "mode": "server",
             "security": security,
-            # the registry's patient records, then the definitions served beside it (`definitions`)
-            "resource": [*(_resource(r) for r in registry.all_types()), definitions.capability_entry()],
+            # the registry's patient records, then what is served beside it (`definitions`, `Binary`)
+            "resource": [*(_resource(r) for r in registry.all_types()), definitions.capability_entry(), *_binary()],
         }],
     }
     if claims_us_core():

@@ -3,7 +3,7 @@
 from django.urls import re_path
 
 from triggerpoint.accounts import smart_views
-from triggerpoint.fhir import questionnaires, views
+from triggerpoint.fhir import binary, questionnaires, views
 
 app_name = "fhir"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     # Questionnaire: catalogue definitions, not registry records (see `questionnaires`).
     re_path(r"^Questionnaire/?$", questionnaires.search, name="questionnaire_search"),
     re_path(r"^Questionnaire/(?P<resource_id>[^/]+)/?$", questionnaires.read, name="questionnaire_read"),
+    # The PDFs DocumentReference and Consent point at (read only; fhir/binary.py).
+    re_path(r"^Binary/?$", binary.search, name="binary_search"),
+    re_path(r"^Binary/(?P<resource_id>[^/]+)/?$", binary.read, name="binary"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/?$", views.search, name="search"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{0,63})/(?P<resource_id>[^/]+)/?$", views.read, name="read"),
     re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),

@@ -88,14 +88,18 @@ def _response(body: dict[str, Any], status: int, content_type: str, headers: dic
     return response
 
 
-def fhir_endpoint(view: Callable) -> Callable:
-    """Negotiate, allow GET only, and turn every refusal into an OperationOutcome."""
+def fhir_endpoint(view: Callable, negotiator: Callable[[Any], str] = negotiate) -> Callable:
+    """Negotiate, allow GET only, and turn every refusal into an OperationOutcome.
+
+    The view answers a resource (a dict, sent as the negotiated JSON) or, for content of its own
+    (a Binary's PDF), a ready `HttpResponse`; `negotiator` may then accept other media types, and a
+    refusal is still an OperationOutcome in FHIR JSON."""
 
     @csrf_exempt  # nothing here changes state; other methods get the 405 below, not a CSRF page
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
-            content_type = negotiate(request)
+            content_type = negotiator(request)
         except FhirError as error:
             return _response(operation_outcome(error.code, error.diagnostics), error.status, FHIR_JSON)
         try:
@@ -104,7 +108,10 @@ def fhir_endpoint(view: Callable) -> Callable:
                                                        "read-only (GET).", headers={"Allow": "GET, HEAD"})
             # `_principal` activates the caller's clinic zone; the override puts back what was active before.
             with timezone.override(timezone.get_current_timezone()):
-                return _response(view(request, *args, **kwargs), 200, content_type)
+                result = view(request, *args, **kwargs)
+                if isinstance(result, HttpResponse):
+                    return result
+                return _response(result, 200, content_type)
         except InvalidToken:
             error = FhirError(401, "login", "The bearer token is not valid (unknown, expired or revoked).",
                               headers={"WWW-Authenticate": f'{WWW_AUTHENTICATE}, error="invalid_token"'})
@@ -114,6 +121,8 @@ def fhir_endpoint(view: Callable) -> Callable:
             error = not_found("No such resource.")
         except PermissionDenied as denied:
             error = FhirError(403, "forbidden", str(denied) or "Forbidden.")
+        if content_type not in (FHIR_JSON, PLAIN_JSON):
+            content_type = FHIR_JSON
         return _response(operation_outcome(error.code, error.diagnostics), error.status, content_type, error.headers)
 
     return wrapper

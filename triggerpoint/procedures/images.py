@@ -168,6 +168,12 @@ def remove_guidance_image(user, procedure: Procedure, image: GuidanceImage) -> N
 def read_guidance_image(user, procedure: Procedure, image: GuidanceImage, *, channel: str = "ui") -> bytes:
     """The stored bytes of one image, with the read audited."""
     require(user, "procedure.view", procedure)
+    return read_guidance_image_granted(procedure, image, channel=channel)
+
+
+def read_guidance_image_granted(procedure: Procedure, image: GuidanceImage, *, channel: str) -> bytes:
+    """The stored bytes of one image for a caller already granted the note (the FHIR interface asks the
+    policy or a SMART grant first; `read_guidance_image` asks it here), with the read audited."""
     if image.procedure_id != procedure.pk:
         raise RuleInputError("the image belongs to another note")
     with image.image.open("rb") as handle:

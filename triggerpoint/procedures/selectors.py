@@ -25,7 +25,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from triggerpoint.accounts.policy import get_record_for_user
@@ -58,6 +59,42 @@ def signed_injectates(**filters):
     """Injectates of signed notes (``filters`` name the injectate's fields, e.g. ``procedure__clinic_id``)."""
     return Injectate.objects.filter(procedure__status=ProcedureStatus.SIGNED, procedure__deleted_at__isnull=True,
                                     **filters)
+
+
+# ------------------------------------------------------------------ a row's place in its note
+# The order of a note's sites and of its injectates, defined once: the FHIR ids `<note>-<n>` and
+# `<note>-m<n>` number them in it, so it must never change for a signed note. Sites: by position,
+# then entry; injectates: by the site they were given at (none first), then entry.
+
+
+def site_order(site) -> tuple:
+    return (site.position, site.pk)
+
+
+def injectate_order(injectate) -> tuple:
+    return (injectate.site_id or 0, injectate.pk)
+
+
+def _earlier_in_note(model, earlier: Q, **annotations):
+    """How many rows of the same note come before the outer row: a correlated COUNT, so the number
+    does not depend on what else the outer query filters out (one query for a page of any size)."""
+    rows = model.objects.filter(procedure_id=OuterRef("procedure_id")).annotate(**annotations).filter(earlier)
+    counted = rows.order_by().values("procedure_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def numbered_sites(**filters):
+    """`signed_sites(**filters)`, each with `place`: its place in its note (1-based, `site_order`)."""
+    earlier = Q(position__lt=OuterRef("position")) | Q(position=OuterRef("position"), pk__lt=OuterRef("pk"))
+    return signed_sites(**filters).annotate(place=_earlier_in_note(InjectionSite, earlier) + 1)
+
+
+def numbered_injectates(**filters):
+    """`signed_injectates(**filters)`, each with `place`: its place in its note (1-based, `injectate_order`)."""
+    site_key = Coalesce("site_id", Value(0))
+    earlier = Q(site_key__lt=OuterRef("site_key")) | Q(site_key=OuterRef("site_key"), pk__lt=OuterRef("pk"))
+    return (signed_injectates(**filters).annotate(site_key=site_key)
+            .annotate(place=_earlier_in_note(Injectate, earlier, site_key=site_key) + 1))
 
 
 def amendments(**filters):

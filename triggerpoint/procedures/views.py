@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,6 +32,7 @@ from triggerpoint.patients.selectors import chart_ids, get_patient_for_user, sur
 from triggerpoint.procedures import (
     amendments,
     coding,
+    documents,
     drafting,
     images,
     note_links,
@@ -323,22 +323,12 @@ def pdf(request, patient_id, procedure_id):
     Billing codes, payer warnings, rule ids and data-file references stay on the coder's
     web view (`legal_record` hides them in the shared template).
     """
-    import weasyprint  # imported here: ~1 s and native Pango libraries; only the PDF views pay for it
-
     procedure = _procedure_for(request.user, patient_id, procedure_id, "procedure.view")
     note_reads.view_procedure(request.user, procedure, channel="pdf")
-    context = presentation.note_context(procedure)
-    for item in context["images"]:
-        item["src"] = images.guidance_image_data_uri(request.user, procedure, item["image"], channel="pdf")
-    context["legal_record"] = True
-    context["printed_at"] = timezone.now()
-    context["printed_by"] = request.user
-    html = render_to_string("procedures/note_pdf.html", context, request=request)
-    document = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/"))
-    data = document.write_pdf(stylesheets=[weasyprint.CSS(filename=str(presentation.PDF_CSS))])
+    data = documents.note_pdf(procedure, printed_by=request.user, user=request.user,
+                              base_url=request.build_absolute_uri("/"), request=request)
     response = HttpResponse(data, content_type="application/pdf")
-    filename = f"procedure-{procedure.patient.mrn}-{procedure.procedure_date.isoformat()}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = f'inline; filename="{documents.note_pdf_filename(procedure)}"'
     return response
 
 

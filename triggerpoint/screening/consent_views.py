@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triggerpoint.accounts.decorators import patient_required, staff_required
@@ -18,8 +17,7 @@ from triggerpoint.accounts.policy import can, require
 from triggerpoint.audit import services as audit
 from triggerpoint.core.errors import ImmutableRecord, StaleVersion
 from triggerpoint.core.rules import RuleInputError
-from triggerpoint.screening import consent_records
-from triggerpoint.screening.content import load_consent_es
+from triggerpoint.screening import consent_documents, consent_records
 from triggerpoint.screening.forms import ConsentSignForm
 from triggerpoint.screening.models import Consent, ScreeningRecord
 from triggerpoint.screening.patient_views import portal_screening
@@ -81,7 +79,7 @@ def consent(request, patient_id, screening_id, consent_id):
         {
             "screening": screening,
             "patient": screening.patient,
-            **_consent_context(consent),
+            **consent_documents.consent_context(consent),
             "form": form,
             "can_sign": can(request.user, "consent.sign", consent),
         },
@@ -93,40 +91,7 @@ def consent_pdf(request, patient_id, screening_id, consent_id):
     screening = staff_screening(request, patient_id, screening_id, "consent.view")
     consent = _consent_of(screening, consent_id)
     audit.record("screening.consent.printed", obj=consent, details={"channel": "ui"})
-    return pdf_response("screening/consent_pdf.html", _consent_context(consent), "consent.pdf")
-
-
-def _consent_spanish_words(consent: Consent) -> dict:
-    """For a Spanish consent: its labels (data/consent_es.yaml) and the muscle lines ("Trapecio superior,
-    lado izquierdo"); nothing for an English one, whose words stay in the template unchanged."""
-    document = consent.document or {}
-    if document.get("language") != "es":
-        return {}
-    words = load_consent_es()
-    labels = dict(words.labels)
-    labels["title"] = labels["title"].format(procedure=str(document.get("procedure", "")).lower())
-    labels["version_line"] = labels["version"].format(version=consent.document_version)
-    sites = [
-        f"{site['muscle_name']}, " + labels["side"].format(side=words.sides.get(site["side"], site["side"]))
-        for site in document.get("sites", [])
-    ]
-    return {"es": labels, "es_sites": sites}
-
-
-def _consent_context(consent: Consent) -> dict:
-    return {
-        **_consent_spanish_words(consent),
-        "consent": consent,
-        "document": consent.document,
-        "patient": consent.patient,
-        "clinic": consent.clinic,
-        # Formatted here: the template's date filter would convert back to the server's zone.
-        "signed_local": (
-            timezone.localtime(consent.signed_at, consent.clinic.zone).strftime("%Y-%m-%d %H:%M %Z")
-            if consent.signed_at
-            else ""
-        ),
-    }
+    return pdf_response("screening/consent_pdf.html", consent_documents.consent_context(consent), "consent.pdf")
 
 
 # ------------------------------------------------------------------ the patient portal
@@ -136,4 +101,4 @@ def portal_consent_pdf(request, screening_id, consent_id):
     consent = get_object_or_404(Consent, public_id=consent_id, screening=screening, signed_at__isnull=False)
     require(request.user, "consent.view", consent)
     audit.record("screening.consent.printed", obj=consent, details={"channel": "portal"})
-    return pdf_response("screening/consent_pdf.html", _consent_context(consent), "consent.pdf")
+    return pdf_response("screening/consent_pdf.html", consent_documents.consent_context(consent), "consent.pdf")

@@ -29,11 +29,13 @@ from triggerpoint.fhir.mapping.clinical_common import (
     SNOMED,
     base_or_default,
     codeable,
-    fhir_id,
+    filter_places,
     first_by_id,
     for_patients,
-    numbered_ids,
+    numbered_id,
+    ordered_rows,
     patient_reference,
+    place_in_note,
     prune,
     standard_coding,
 )
@@ -43,8 +45,8 @@ PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "procedure__patient_id", "proc
 
 
 def records(**filters):
-    return (procedure_selectors.signed_sites(**filters)
-            .select_related("procedure__patient").prefetch_related("procedure__sites")
+    """The sites, each numbered in its note by the query (`place`): no per-row read of the note's other sites."""
+    return (procedure_selectors.numbered_sites(**filters).select_related("procedure__patient")
             .order_by("-procedure__procedure_date", "procedure_id", "position", "pk"))
 
 
@@ -53,29 +55,20 @@ def patient_of(site):
 
 
 def ordered_sites(procedure) -> list:
-    """The note's sites in its own order (position, then entry), from the prefetched rows."""
-    return sorted(procedure.sites.all(), key=lambda site: (site.position, site.pk))
+    """The note's sites in its own order (`procedures.selectors.site_order`), from the prefetched rows."""
+    return ordered_rows(procedure, "sites", procedure_selectors.site_order)
 
 
 def site_number(site) -> int:
-    return next(n for n, other in enumerate(ordered_sites(site.procedure), start=1) if other.pk == site.pk)
+    return place_in_note(site, "sites", procedure_selectors.site_order)
 
 
 def site_id(procedure, n: int) -> str:
-    return fhir_id(f"{procedure.public_id}-{n}")
+    return numbered_id(procedure, "-", n)
 
 
 def filter_ids(queryset, ids):
-    wanted = numbered_ids(ids, "-")
-    if not wanted:
-        return queryset.none()
-    rows = (procedure_selectors.signed_sites(procedure__public_id__in=[key for key, _n in wanted])
-            .order_by("position", "pk").values_list("procedure__public_id", "pk"))
-    by_note: dict = {}
-    for note_id, pk in rows:
-        by_note.setdefault(note_id, []).append(pk)
-    pks = [by_note[key][n - 1] for key, n in wanted if key in by_note and n <= len(by_note[key])]
-    return queryset.filter(pk__in=pks)
+    return filter_places(queryset, ids, "-")
 
 
 def get(resource_id: str, clinic):

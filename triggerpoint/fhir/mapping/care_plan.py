@@ -45,7 +45,9 @@ PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "pa
 
 
 def records(**filters):
-    return aftercare_selectors.plans(**filters)
+    """The plans with the notes they cover and those notes' diagnoses loaded (`addresses`): no read per plan."""
+    return aftercare_selectors.plans(**filters).select_related("procedure__assessment").prefetch_related(
+        "procedure__assessment__diagnoses", "also_covers__assessment__diagnoses")
 
 
 def patient_of(plan):

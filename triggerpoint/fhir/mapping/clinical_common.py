@@ -30,11 +30,13 @@ clinic)`` built from them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 
 from triggerpoint.catalogues import standard_codes
 
@@ -98,6 +100,44 @@ def numbered_ids(ids, separator: str) -> list[tuple]:
         if key:
             found.append((key[0], int(number)))
     return found
+
+
+# ------------------------------------------------------------------ rows numbered in their note
+# A note's sites (BodyStructure `<note>-<n>`) and injectates (MedicationAdministration `<note>-m<n>`)
+# have no public id of their own: their id is their place in the note, in the order
+# `procedures.selectors` defines (`site_order`, `injectate_order`). A mapper's `records()` reads
+# them numbered by the database (`numbered_sites`, `numbered_injectates`: a `place` on each row), so
+# a page costs the same queries however many rows a note has.
+
+
+def ordered_rows(procedure, relation: str, key: Callable[[Any], tuple]) -> list:
+    """The note's rows of `relation` ("sites", "injectates") in the note's order (prefetched rows are used)."""
+    return sorted(getattr(procedure, relation).all(), key=key)
+
+
+def place_in_note(row, relation: str, key: Callable[[Any], tuple]) -> int:
+    """The row's place in its note (1-based): the `place` its query numbered; a row read some other
+    way (one record on its own) is counted among its note's rows."""
+    place = getattr(row, "place", None)
+    if place is not None:
+        return place
+    return next(n for n, other in enumerate(ordered_rows(row.procedure, relation, key), start=1) if other.pk == row.pk)
+
+
+def numbered_id(procedure, separator: str, n: int) -> str:
+    return fhir_id(f"{procedure.public_id}{separator}{n}")
+
+
+def filter_places(queryset, ids, separator: str):
+    """The `_id` filter of numbered rows: ids `<note public id><separator><n>` matched against the
+    `place` the queryset numbered (a `numbered_*` selector's queryset); anything else matches nothing."""
+    wanted = numbered_ids(ids, separator)
+    if not wanted:
+        return queryset.none()
+    match = Q(pk__in=[])
+    for key, n in wanted:
+        match |= Q(procedure__public_id=key, place=n)
+    return queryset.filter(match)
 
 
 def scoped(module, clinic, **filters):

@@ -10,7 +10,9 @@ Registration (see ``clinical_common`` for the common surface):
 US Core 6.1.0 has no Consent profile. Scope ``treatment`` (consent-scope), category LOINC 59284-0
 "Consent Document" (README's checked LOINC code), ``dateTime`` the signing time, the signer as
 performer (the patient, or the named representative with the relationship recorded),
-``sourceAttachment`` the existing consent PDF page (``screening:consent_pdf``). R4 needs a policy or
+``sourceAttachment`` the consent's PDF as a FHIR ``Binary`` under the same base
+(``Binary/consent-<consent public id>``, ``fhir/binary.py``: read with the same token, authorized
+and audited like the Consent). R4 needs a policy or
 policy rule (ppc-1): ``policyRule`` is v3 ActCode OPTIN (the patient agreed); the form's version is in
 the attachment's title. ``provision`` permits the planned procedure for the screening it was signed for.
 """
@@ -19,8 +21,6 @@ from __future__ import annotations
 
 import sys
 from typing import Any
-
-from django.urls import reverse
 
 from triggerpoint.fhir.mapping.clinical_common import (
     LOINC,
@@ -31,7 +31,6 @@ from triggerpoint.fhir.mapping.clinical_common import (
     organization_reference,
     patient_reference,
     prune,
-    site_root,
     uuids,
 )
 from triggerpoint.screening import selectors as screening_selectors
@@ -65,10 +64,16 @@ def resources_for_patient(patient_ids, clinic):
     return for_patients(sys.modules[__name__], patient_ids, clinic)
 
 
+BINARY_PREFIX = "consent-"
+
+
+def binary_id(consent) -> str:
+    """The id of the consent's PDF as a FHIR Binary."""
+    return f"{BINARY_PREFIX}{consent.public_id}"
+
+
 def to_resource(consent, *, base_url: str | None = None) -> dict[str, Any]:
-    base_url = base_or_default(base_url)
-    url = site_root(base_url) + reverse(
-        "screening:consent_pdf", args=[consent.patient.public_id, consent.screening.public_id, consent.public_id])
+    url = f"{base_or_default(base_url)}/Binary/{binary_id(consent)}"
     document = consent.document or {}
     title = f'{document.get("title") or "Consent to trigger point injection"} (form {consent.document_version})'
     relationship = (consent.signer_relationship or "self").strip()

@@ -14,9 +14,10 @@ Registration: two sources, one row = one resource.
 US Core DocumentReference: status ``current``, category ``clinical-note``, type LOINC 28570-0
 "Procedure note" for the note and 11488-4 "Consult note" for the assessment (both in US Core 6.1.0's
 ``us-core-clinical-note-type`` value set, the package in ../shared/fhir), the signer as author and
-authenticator, the visit as ``context.encounter``. ``content.attachment.url`` is the page that
-already serves the PDF (``procedures:pdf``, ``assessment:summary_pdf``; access-controlled and
-audited like any page), ``contentType`` application/pdf.
+authenticator, the visit as ``context.encounter``. ``content.attachment.url`` is the PDF as a FHIR
+``Binary`` under the same base (``Binary/<this resource's id>``, ``fhir/binary.py``): a client
+follows it with the same token it read this with, and the read is authorized and audited like
+this one; ``contentType`` application/pdf.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from django.urls import reverse
-
 from triggerpoint.assessment import visit_reads
-from triggerpoint.fhir.mapping import procedure as procedure_mapper
 from triggerpoint.fhir.mapping.clinical_common import (
     LOINC,
     PROFILE_DOCUMENT_REFERENCE,
@@ -41,7 +39,6 @@ from triggerpoint.fhir.mapping.clinical_common import (
     practitioner_reference,
     procedure_encounter_reference,
     prune,
-    site_root,
     start_of_day,
     uuids,
 )
@@ -66,7 +63,10 @@ PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "patient_id", "clinic_id", "pa
 
 
 def records(**filters):
-    return procedure_mapper.records(**filters)
+    """Signed notes with what the resource names loaded (amendments: `docStatus`), one query each."""
+    return (procedure_selectors.signed_procedures(**filters)
+            .select_related("patient", "clinic", "signed_by").prefetch_related("amendments")
+            .order_by("-procedure_date", "-signed_at", "-pk"))
 
 
 def patient_of(record):
@@ -81,19 +81,10 @@ def filter_visit_ids(queryset, ids):
     return queryset.filter(public_id__in=uuids(ids, VISIT_PREFIX))
 
 
-def _signed_visits(**filters):
-    """assessment's ``visit_reads.signed_visits`` (h-fhir's branch adds it); until it is merged, the
-    visits signed notes may point at, read through the note's relation (signed = has a signing time)."""
-    reader = getattr(visit_reads, "signed_visits", None)
-    if reader is not None:
-        return reader(**filters)
-    visit_model = procedure_selectors.signed_procedures().model._meta.get_field("assessment").related_model
-    return visit_model.objects.filter(signed_at__isnull=False, **filters).prefetch_related("diagnoses")
-
-
 def visit_records(**filters):
-    return (_signed_visits(**filters).select_related("signed_by", "clinic", "patient")
-            .order_by("-visit_date", "-pk"))
+    """Signed assessment visits (``assessment.visit_reads.signed_visits``) with what the resource names loaded."""
+    return (visit_reads.signed_visits(**filters).select_related("signed_by", "clinic", "patient")
+            .prefetch_related("amendments").order_by("-visit_date", "-pk"))
 
 
 def resources_for_patient(patient_ids, clinic) -> Iterator:
@@ -108,20 +99,23 @@ def get(resource_id: str, clinic):
     return first_by_id(sys.modules[__name__], text, clinic)
 
 
+def binary_id(record) -> str:
+    """The id of the PDF as a FHIR Binary: the same as the DocumentReference's."""
+    return document_id(record)
+
+
 def _attachment(url: str, title: str, created) -> dict[str, Any]:
     return {"contentType": "application/pdf", "language": "en-US", "url": url, "title": title, "creation": created}
 
 
 def to_resource(record, *, base_url: str | None = None) -> dict[str, Any]:
-    root = site_root(base_or_default(base_url))
+    url = f"{base_or_default(base_url)}/Binary/{binary_id(record)}"
     if is_visit(record):
-        url = root + reverse("assessment:summary_pdf", args=[record.patient.public_id, record.public_id])
         title = f"Assessment visit {record.visit_date.isoformat()}"
         kind, encounter = VISIT_TYPE, {"reference": f"Encounter/{record.public_id}"}
         when = record.visit_date
         signer = record.signed_by
     else:
-        url = root + reverse("procedures:pdf", args=[record.patient.public_id, record.public_id])
         title = f"Trigger point procedure note {record.procedure_date.isoformat()}"
         kind, encounter = NOTE_TYPE, procedure_encounter_reference(record)
         when = record.procedure_date
@@ -133,7 +127,7 @@ def to_resource(record, *, base_url: str | None = None) -> dict[str, Any]:
         "meta": {"profile": [PROFILE_DOCUMENT_REFERENCE]},
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{record.public_id}"}],
         "status": "current",
-        "docStatus": "amended" if record.amendments.exists() else "final",
+        "docStatus": "amended" if record.amendments.all() else "final",  # prefetched
         "type": kind,
         "category": [CATEGORY],
         "subject": patient_reference(record.patient),

@@ -33,11 +33,13 @@ from triggerpoint.fhir.mapping.clinical_common import (
     UCUM,
     base_or_default,
     codeable,
-    fhir_id,
+    filter_places,
     first_by_id,
     for_patients,
-    numbered_ids,
+    numbered_id,
+    ordered_rows,
     patient_reference,
+    place_in_note,
     practitioner_reference,
     procedure_encounter_reference,
     prune,
@@ -51,42 +53,31 @@ PATIENT_FIELD, CLINIC_FIELD, PATIENT_UUID_FIELD = "procedure__patient_id", "proc
 
 
 def records(**filters):
-    return (procedure_selectors.signed_injectates(**filters)
+    """The injectates, each numbered in its note by the query (`place`): no per-row read of the note's others."""
+    return (procedure_selectors.numbered_injectates(**filters)
             .select_related("procedure__patient", "procedure__clinic", "procedure__performed_by")
-            .prefetch_related("procedure__injectates").order_by("-procedure__procedure_date", "procedure_id", "pk"))
+            .order_by("-procedure__procedure_date", "procedure_id", "pk"))
 
 
 def patient_of(injectate):
     return injectate.procedure.patient
 
 
-def _order(row) -> tuple:
-    return (row.site_id or 0, row.pk)
-
-
 def ordered_injectates(procedure) -> list:
-    return sorted(procedure.injectates.all(), key=_order)
+    """The note's injectates in its own order (`procedures.selectors.injectate_order`)."""
+    return ordered_rows(procedure, "injectates", procedure_selectors.injectate_order)
 
 
 def injectate_number(injectate) -> int:
-    return next(n for n, other in enumerate(ordered_injectates(injectate.procedure), start=1) if other.pk == injectate.pk)
+    return place_in_note(injectate, "injectates", procedure_selectors.injectate_order)
 
 
 def administration_id(procedure, n: int) -> str:
-    return fhir_id(f"{procedure.public_id}-m{n}")
+    return numbered_id(procedure, "-m", n)
 
 
 def filter_ids(queryset, ids):
-    wanted = numbered_ids(ids, "-m")
-    if not wanted:
-        return queryset.none()
-    rows = procedure_selectors.signed_injectates(procedure__public_id__in=[key for key, _n in wanted]).values_list(
-        "procedure__public_id", "site_id", "pk")
-    by_note: dict = {}
-    for note_id, _site, pk in sorted(rows, key=lambda r: (str(r[0]), r[1] or 0, r[2])):
-        by_note.setdefault(note_id, []).append(pk)
-    pks = [by_note[key][n - 1] for key, n in wanted if key in by_note and n <= len(by_note[key])]
-    return queryset.filter(pk__in=pks)
+    return filter_places(queryset, ids, "-m")
 
 
 def get(resource_id: str, clinic):

@@ -28,4 +28,8 @@ def rows(patient):
         ("fhir:read", "get", f"/fhir/R4/Patient/{pid}", None, DESK_AND_PORTAL, {200}),
         ("fhir:everything", "get", f"/fhir/R4/Patient/{pid}/$everything", None, DESK_AND_PORTAL, {200}),
         ("fhir:unknown", "get", "/fhir/R4/no/such/thing", None, set(), {404}),
+        # Binary: no search (400 for whoever is signed in); a PDF of nothing here is refused to all
+        # (test_documents_plans_consents reads real ones and refuses other clinics and roles).
+        ("fhir:binary_search", "get", "/fhir/R4/Binary", None, ALL - {"anonymous"}, {400}),
+        ("fhir:binary", "get", f"/fhir/R4/Binary/consent-{pid}", None, set(), {404}),
     ]

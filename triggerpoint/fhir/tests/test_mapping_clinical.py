@@ -242,14 +242,14 @@ def test_the_signed_note_has_its_pdf_as_a_document_reference_and_its_signature_a
     attachment = document.content[0].attachment
     assert attachment.contentType == "application/pdf"
     assert attachment.url.startswith("https://clinic.example/")
-    assert resolve(attachment.url.removeprefix("https://clinic.example")).view_name == "procedures:pdf"
+    assert attachment.url == f"{BASE}/Binary/{document.id}"  # the PDF as a Binary (fhir/binary.py)
+    assert resolve(attachment.url.removeprefix("https://clinic.example")).view_name == "fhir:binary"
     assert document_reference.get(document.id, clinic.clinics[0]).pk == note.pk
 
     visit = note.assessment
     visit_document = DocumentReference.model_validate(document_reference.to_resource(visit, base_url=BASE))
     assert visit_document.type.coding[0].code == "11488-4"
-    assert resolve(visit_document.content[0].attachment.url.removeprefix("https://clinic.example")).view_name == (
-        "assessment:summary_pdf")
+    assert visit_document.content[0].attachment.url == f"{BASE}/Binary/visit-{visit.public_id}"
     assert visit_document.context.encounter[0].reference == f"Encounter/{visit.public_id}"
     listed = list(document_reference.resources_for_patient([note.patient_id], clinic.clinics[0]))
     assert note in listed and visit in listed
@@ -321,7 +321,8 @@ def test_a_signed_consent_is_a_treatment_consent_with_its_pdf(clinic):
     assert (parsed.category[0].coding[0].system, parsed.category[0].coding[0].code) == (LOINC, "59284-0")
     assert parsed.patient.reference == f"Patient/{screening.patient.public_id}"
     assert parsed.sourceAttachment.contentType == "application/pdf"
-    assert resolve(parsed.sourceAttachment.url.removeprefix("https://clinic.example")).view_name == "screening:consent_pdf"
+    assert parsed.sourceAttachment.url == f"{BASE}/Binary/consent-{signed.public_id}"
+    assert resolve(parsed.sourceAttachment.url.removeprefix("https://clinic.example")).view_name == "fhir:binary"
     assert parsed.dateTime is not None and parsed.policyRule is not None  # ppc-1
 
 

@@ -55,7 +55,8 @@ def test_every_resource_of_every_demo_patient_parses_and_claims_its_profile(clie
             url = next_link[0].removeprefix("http://testserver") if next_link else None
     assert set(seen) == {"Patient", "AllergyIntolerance", "Condition", "Encounter", "Procedure", "Provenance",
                          "BodyStructure", "MedicationAdministration", "Observation",
-                         "QuestionnaireResponse", "Flag", "DetectedIssue"}, seen
+                         "QuestionnaireResponse", "Flag", "DetectedIssue", "DocumentReference", "CarePlan", "Consent"}, seen
+    assert seen["Consent"] == 2 and seen["CarePlan"] >= 10 and seen["DocumentReference"] > seen["Procedure"], seen
     assert seen["Patient"] == 35 and seen["Encounter"] >= 20 and seen["Condition"] >= 10, seen
     assert nkda >= 5 and with_reaction >= 1 and procedure_visits >= 5, (nkda, with_reaction, procedure_visits)
 
