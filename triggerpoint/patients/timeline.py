@@ -9,13 +9,16 @@ The entries are cached per chart and per role set (they depend on the user only 
 (`core.generations`): a clinician going back and forth between a chart's pages does not pay
 for every app's queries each time. The token is renewed when the chart's records change:
   * each plug-in lists in `CHANGED_BY` the models its entries are built from, with the
-    attribute path from a row to its patient ("patient_id", "procedure.patient_id"); a save or
-    delete of such a row renews that chart's token once its transaction commits;
-  * a write that skips model signals (`QuerySet.update()`, the outbox's delivery states, the
+    attribute path from a row to its patient ("patient_id", "visit.patient_id"); a save or delete
+    of such a row, or its `save_versioned` (which sends `core.changes.versioned_record_saved`),
+    renews that chart's token in the writer's transaction (`chart_changed` says why);
+  * rows only ever written together with a tracked parent are listed in `WRITTEN_WITH` instead
+    (a draft note's sites are rewritten with the note);
+  * a write that skips model signals (`QuerySet.update()`: the outbox's delivery states, the
     check-in and alert claims) sends `core.changes.patient_records_changed`.
 Anything else (raw SQL, a script) is bounded by TIMELINE_CACHE_SECONDS, and the cache key carries
 the clinic's date, so entries that depend on "today" never outlive their day. A test checks that
-every model of a timeline app that belongs to a patient is listed in its `CHANGED_BY`.
+every model of a timeline app that belongs to a patient is tracked.
 """
 
 from __future__ import annotations
