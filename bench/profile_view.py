@@ -8,6 +8,7 @@ and prints CPU ms per request, queries per request and the top functions by cumu
     .venv/bin/python bench/profile_view.py timeline            # the chart timeline fragment
     .venv/bin/python bench/profile_view.py chart --runs 200
     .venv/bin/python bench/profile_view.py /some/path/ --sort tottime
+    .venv/bin/python bench/profile_view.py '/fhir/R4/Patient/{patient}' --bearer   # with an API token, no session
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def main() -> int:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--bearer", action="store_true",
+                        help="authenticate with an API token of the clinician (Authorization: Bearer), not a session")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="only the CPU ms per request without the profiler (for before/after figures)")
+    parser.add_argument("--show-queries", action="store_true", help="print the SQL of one request")
     parser.add_argument("--dump", default="", help="also write the raw profile here (for pstats/snakeviz)")
     args = parser.parse_args()
 
@@ -71,14 +77,31 @@ def main() -> int:
     path = paths.get(args.page, args.page.replace("{patient}", str(busiest.public_id)))
     headers = {"HTTP_HX_REQUEST": "true"} if args.page == "timeline" else {}
     with override_settings(ALLOWED_HOSTS=["*"], DEBUG=False):
-        client = verified_client(Client(), physician)
+        if args.bearer:
+            from triggerpoint.accounts.models import ApiToken
+
+            _token, raw = ApiToken.issue(physician, "profile_view")
+            client = Client()
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+        else:
+            client = verified_client(Client(), physician)
         for _ in range(args.warm):
             assert client.get(path, **headers).status_code == 200, path
         settings.DEBUG = True  # count queries
         reset_queries()
         client.get(path, **headers)
         queries = len(connection.queries)
+        if args.show_queries:
+            for query in connection.queries:
+                print(f"  [{query['time']}] {query['sql'][:400]}")
         settings.DEBUG = False
+        if args.no_profile:
+            started = time.process_time()
+            for _ in range(args.runs):
+                client.get(path, **headers)
+            spent = (time.process_time() - started) / args.runs * 1000
+            print(f"{path}: {spent:.2f} ms CPU per request (no profiler, {args.runs} runs), {queries} queries")
+            return 0
         profiler = cProfile.Profile()
         started = time.process_time()
         profiler.enable()

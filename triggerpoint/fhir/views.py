@@ -198,20 +198,27 @@ def _segments(principal: Principal, resource: ResourceType, criteria: list[tuple
 
 
 def _page(segments: list[Segment], offset: int, count: int) -> tuple[int, list[tuple[ResourceType, Source, Any]]]:
-    sizes = [queryset.count() for _r, _s, queryset in segments]
+    """(total, the page's rows), paging across the segments in order.
+
+    A segment read from its start that gives fewer rows than the page still needs has been read whole, so its
+    size is the rows it gave and it needs no COUNT (a search whose results fit on one page makes no COUNT)."""
+    total = 0
     rows: list[tuple[ResourceType, Source, Any]] = []
     skip, need = offset, count
-    for (resource, source, queryset), size in zip(segments, sizes, strict=True):
-        if need <= 0:
-            break
-        if skip >= size:
-            skip -= size
-            continue
-        chunk = list(queryset[skip:skip + need])
-        skip = 0
+    for resource, source, queryset in segments:
+        if need > 0 and skip == 0:
+            chunk = list(queryset[:need])
+            size = len(chunk) if len(chunk) < need else queryset.count()
+        else:
+            size = queryset.count()
+            chunk = []
+            if need > 0 and skip < size:
+                chunk = list(queryset[skip:skip + need])
+            skip = max(0, skip - size)
         need -= len(chunk)
         rows.extend((resource, source, record) for record in chunk)
-    return sum(sizes), rows
+        total += size
+    return total, rows
 
 
 def _page_uncounted(segments: list[Segment], offset: int, count: int):
