@@ -55,6 +55,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -214,6 +215,21 @@ def by_date(field_name: str) -> Filter:
         q = date_q(field_name, values[0])
         for value in values[1:]:
             q |= date_q(field_name, value)
+        return queryset.filter(q)
+
+    return apply
+
+
+def by_utc_day(field_name: str) -> Filter:
+    """A date filter on a moment (a DateTimeField): the value's days are UTC days, as the resource's
+    instant (`...Z`) shows them, so `date=2026-03-04` finds what reads `2026-03-04T...Z`."""
+
+    def apply(queryset: QuerySet, values: list[DateValue]) -> QuerySet:
+        q = Q(pk__in=[])
+        for value in values:
+            start = datetime.combine(value.start, time.min, tzinfo=UTC)
+            end = datetime.combine(value.end, time.min, tzinfo=UTC) if value.end else None
+            q |= date_q(field_name, DateValue(value.prefix, start, end))
         return queryset.filter(q)
 
     return apply

@@ -14,7 +14,6 @@ import datetime as _dt
 import functools
 import operator
 import uuid
-from datetime import UTC, datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -56,6 +55,7 @@ from triggerpoint.fhir.registry import (
     SearchParam,
     Source,
     by_date,
+    by_utc_day,
     by_uuid,
     date_q,
     register,
@@ -716,7 +716,7 @@ def _qr_source(records, to_resource, id_filter, date_field: str, questionnaire_f
     return Source(
         records=records, to_resource=to_resource, patient_of=lambda record: record.patient,
         filters={"_id": _ids(id_filter), "patient": by_uuid("patient__public_id"),
-                 "authored": by_date(f"{date_field}__date"), "questionnaire": questionnaire_filter,
+                 "authored": by_utc_day(date_field), "questionnaire": questionnaire_filter,
                  "status": _completed},
         order_by=(date_field, "pk"),
     )
@@ -808,21 +808,6 @@ DOCUMENT_STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
 def _document_type(kind: dict[str, Any]) -> Filter:
     coding = kind["coding"][0]
     return codes_in({coding["code"]}, coding["system"], "type")
-
-
-def by_utc_day(field_name: str) -> Filter:
-    """A date filter on a moment (a DateTimeField): the value's days are UTC days, as the resource's
-    instant (`...Z`) shows them, so `date=2026-03-04` finds what reads `2026-03-04T...Z`."""
-
-    def apply(queryset: QuerySet, values: list[DateValue]) -> QuerySet:
-        q = Q(pk__in=[])
-        for value in values:
-            start = datetime.combine(value.start, time.min, tzinfo=UTC)
-            end = datetime.combine(value.end, time.min, tzinfo=UTC) if value.end else None
-            q |= date_q(field_name, DateValue(value.prefix, start, end))
-        return queryset.filter(q)
-
-    return apply
 
 
 def _document_source(records, to_resource, ids, kind: dict[str, Any], order_by: tuple[str, ...]) -> Source:
