@@ -98,6 +98,10 @@ def capability_statement(base: str) -> dict[str, Any]:
             "mode": "server",
             "security": security,
             "resource": [_resource(r) for r in registry.all_types()],
+            # POST [base] with a transaction Bundle imports one patient from the EHR (fhir/importing/).
+            "interaction": [{"code": "transaction", "documentation": "Import one patient (Patient, "
+                             "AllergyIntolerance, MedicationRequest/Statement, Condition, body-weight Observation); "
+                             "all or nothing; staff API tokens only."}],
         }],
     }
     if claims_us_core():

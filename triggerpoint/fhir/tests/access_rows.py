@@ -9,6 +9,7 @@ from __future__ import annotations
 ALL = {"physician", "nurse", "front_desk", "analyst", "clinic_admin", "portal_patient", "other_clinic", "anonymous"}
 DESK_AND_PORTAL = {"physician", "nurse", "front_desk", "portal_patient"}
 CLINICAL = {"physician", "nurse"}
+DESK = {"physician", "nurse", "front_desk"}
 
 
 def rows(patient):
@@ -22,4 +23,9 @@ def rows(patient):
         ("fhir:read", "get", f"/fhir/R4/Patient/{pid}", None, DESK_AND_PORTAL, {200}),
         ("fhir:everything", "get", f"/fhir/R4/Patient/{pid}/$everything", None, DESK_AND_PORTAL, {200}),
         ("fhir:unknown", "get", "/fhir/R4/no/such/thing", None, set(), {404}),
+        # The import (fhir/importing): a form body is not a Bundle, so whoever may import gets the 400 that
+        # says so; the others are refused before the body is read.
+        ("fhir:transaction", "post", "/fhir/R4/", {"not": "a bundle"}, DESK, {400}),
+        ("fhir:import_upload", "get", "/fhir/R4/import/", None, DESK, {200}),
+        ("fhir:import_upload", "post", "/fhir/R4/import/", {"bundle_json": "{}"}, DESK, {422}),
     ]
