@@ -119,6 +119,7 @@ class AuditAction(StrEnum):
     PATIENTS_DUPLICATE_DISMISSED = "patients.duplicate.dismissed"
     PATIENTS_DUPLICATE_SHOWN = "patients.duplicate.shown"
     PATIENTS_IDENTIFIER_ADDED = "patients.identifier.added"
+    PATIENTS_IMPORTED_ITEM_CLASSIFIED = "patients.imported_item.classified"
     PATIENTS_IMPORTED_ITEM_KEPT = "patients.imported_item.kept"
     PATIENTS_MEDICATION_ADDED = "patients.medication.added"
     PATIENTS_MERGE_PREVIEWED = "patients.merge.previewed"

@@ -104,3 +104,16 @@ def record_weight(user, patient: Patient, weight_kg: Decimal, measured_on: date)
     services.update_patient(user, fresh, fresh.version,
                             {"weight_kg": weight_kg.quantize(Decimal("0.1")), "weight_measured_on": measured_on})
     return True
+
+
+@transaction.atomic
+def mark_classified(user, item: ImportedItem, note: str = "") -> ImportedItem:
+    """A person classified an imported item (recorded what it means on the chart, or that it needs nothing)."""
+    require(user, "patient.update_clinical", item.patient)
+    services.require_not_merged(item.patient)
+    item.needs_classification = False
+    item.detail = (f"classified: {note.strip()}" if note.strip() else "classified")[:255]
+    item.save(update_fields=["needs_classification", "detail", "updated_at", "updated_by"])
+    audit.record("patients.imported_item.classified", obj=item, patient=item.patient,
+                 details={"kind": item.kind, "code": item.code, "note": note.strip()[:200]})
+    return item

@@ -371,3 +371,33 @@ def test_no_token_is_401_and_analyst_is_403(client, clinic_a, post):
 def test_the_capability_statement_declares_transaction(client):
     rest = client.get("/fhir/R4/metadata").json()["rest"][0]
     assert {"transaction"} == {i["code"] for i in rest["interaction"]}
+
+
+# ------------------------------------------------------------------ on the chart
+def test_flagged_items_show_on_the_chart_and_a_clinician_classifies_them(post, client, nurse, clinic_a, clinic_b):
+    from triggerpoint.audit.models import AuditEvent
+    from triggerpoint.patients.models import Patient
+
+    post(us_core_bundle())
+    patient = Patient.objects.get(clinic=clinic_a, family_name="Shaw")
+    verified_client(client, nurse)
+    chart = client.get(f"/patients/{patient.public_id}/").content.decode()
+    assert "From the EHR: needs classification (4)" in chart and "Active Duodenal Ulcer" in chart
+    item = patient.imported_items.get(code="51868009")
+    url = f"/patients/{patient.public_id}/imported/{item.public_id}/classified/"
+    # Front desk may not; another clinic's clinician does not find it.
+    desk = make_staff("fred.desk", "front_desk", clinic_a)
+    verified_client(client, desk)
+    assert client.post(url, {"note": "x"}).status_code == 403
+    verified_client(client, make_staff("olga.other", "nurse", clinic_b))
+    assert client.post(url, {"note": "x"}).status_code == 404
+    verified_client(client, nurse)
+    assert client.post(url, {"note": "no bearing on injections"}).status_code == 302
+    item.refresh_from_db()
+    assert not item.needs_classification and item.detail == "classified: no bearing on injections"
+    assert AuditEvent.objects.filter(action="patients.imported_item.classified", patient_id=patient.pk).count() == 1
+    assert "needs classification (3)" in client.get(f"/patients/{patient.public_id}/").content.decode()
+    # Re-sending the Bundle does not flag it again.
+    assert post(us_core_bundle()).status_code == 200
+    item.refresh_from_db()
+    assert not item.needs_classification
