@@ -23,7 +23,7 @@ from triggerpoint.accounts.policy import require
 from triggerpoint.audit import services as audit
 from triggerpoint.patients import services
 from triggerpoint.patients.models import ImportedItem, Patient, PatientIdentifier
-from triggerpoint.patients.selectors import surviving_chart
+from triggerpoint.patients.selectors import chart_ids, surviving_chart
 
 CLINICAL_KINDS = ("allergy", "medication", "condition")
 KINDS = (*CLINICAL_KINDS, "weight")
@@ -47,7 +47,7 @@ def add_identifier(user, patient: Patient, system: str, value: str) -> bool:
     _row, created = PatientIdentifier.objects.get_or_create(clinic=patient.clinic, system=system, value=value,
                                                             defaults={"patient": patient})
     if not created:
-        if _row.patient_id != patient.pk:
+        if _row.patient_id not in chart_ids(patient):  # an absorbed chart's identifier is the survivor's
             raise ValueError(f"Identifier {system}|{value} already names another chart.")
         return False
     audit.record("patients.identifier.added", obj=patient, details={"system": system})
@@ -63,7 +63,8 @@ def has_medication(patient: Patient, name: str) -> bool:
 
 
 def imported_items(patient: Patient, **filters) -> QuerySet:
-    return ImportedItem.objects.filter(patient=patient, **filters)
+    """The items of every chart that makes up this patient (a merged chart's items stay where they are)."""
+    return ImportedItem.objects.filter(patient_id__in=chart_ids(patient), **filters)
 
 
 def items_needing_classification(patient: Patient) -> QuerySet:
@@ -71,7 +72,7 @@ def items_needing_classification(patient: Patient) -> QuerySet:
 
 
 def find_item(patient: Patient, *, kind: str, system: str, code: str, text: str) -> ImportedItem | None:
-    return ImportedItem.objects.filter(patient=patient, kind=kind, system=system, code=code, text=text[:255]).first()
+    return imported_items(patient, kind=kind, system=system, code=code, text=text[:255]).first()
 
 
 @transaction.atomic
@@ -107,13 +108,15 @@ def record_weight(user, patient: Patient, weight_kg: Decimal, measured_on: date)
 
 
 @transaction.atomic
-def mark_classified(user, item: ImportedItem, note: str = "") -> ImportedItem:
-    """A person classified an imported item (recorded what it means on the chart, or that it needs nothing)."""
-    require(user, "patient.update_clinical", item.patient)
-    services.require_not_merged(item.patient)
+def mark_classified(user, patient: Patient, item: ImportedItem, note: str = "") -> ImportedItem:
+    """A person classified an imported item of `patient` (an absorbed chart's item counts as the survivor's)."""
+    require(user, "patient.update_clinical", patient)
+    services.require_not_merged(patient)
+    if item.patient_id not in chart_ids(patient):
+        raise ValueError("That item belongs to another patient.")
     item.needs_classification = False
     item.detail = (f"classified: {note.strip()}" if note.strip() else "classified")[:255]
     item.save(update_fields=["needs_classification", "detail", "updated_at", "updated_by"])
-    audit.record("patients.imported_item.classified", obj=item, patient=item.patient,
+    audit.record("patients.imported_item.classified", obj=item, patient=patient,
                  details={"kind": item.kind, "code": item.code, "note": note.strip()[:200]})
     return item

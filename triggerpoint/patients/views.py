@@ -204,6 +204,6 @@ def imported_item_classified(request, public_id, item_id):
     item = items_needing_classification(patient).filter(public_id=item_id).first()
     if item is None:
         raise Http404("No such item to classify on this chart.")
-    mark_classified(request.user, item, request.POST.get("note", ""))
+    mark_classified(request.user, patient, item, request.POST.get("note", ""))
     messages.success(request, f"Marked as classified: {item.text}.")
     return redirect("patients:chart", public_id=patient.public_id)

@@ -148,7 +148,10 @@ def parse_bundle(data: Any) -> ParsedBundle:
                                        "one chart is imported per Bundle.", "Bundle.entry"))
     if patients:
         issues.extend(_patient_issues(patients[0]))
-        refs = _patient_refs(patients[0])
+    raw_patient = next((r for r in raw_entries if isinstance(r, dict) and isinstance(r.get("resource"), dict)
+                        and r["resource"].get("resourceType") == "Patient"), None)
+    if patient_count == 1:  # the other entries are checked even when the Patient itself is invalid
+        refs = _patient_refs(str(raw_patient.get("fullUrl") or ""), raw_patient["resource"].get("id"))
         for entry in entries:
             if entry.type != "Patient":
                 issues.extend(_entry_issues(entry, refs))
@@ -157,14 +160,11 @@ def parse_bundle(data: Any) -> ParsedBundle:
     return ParsedBundle(patient=patients[0], entries=[e for e in entries if e.type != "Patient"])
 
 
-def _patient_refs(patient: Entry) -> set[str]:
-    refs = set()
-    if patient.full_url:
-        refs.add(patient.full_url)
-    if patient.resource.id:
-        refs.add(f"Patient/{patient.resource.id}")
-        if patient.full_url.endswith(f"/Patient/{patient.resource.id}"):
-            refs.add(patient.full_url)
+def _patient_refs(full_url: str, resource_id: Any) -> set[str]:
+    """How the other entries may refer to the Patient: its fullUrl, or `Patient/<id>`."""
+    refs = {full_url} if full_url else set()
+    if isinstance(resource_id, str) and resource_id:
+        refs.add(f"Patient/{resource_id}")
     return refs
 
 

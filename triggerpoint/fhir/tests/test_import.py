@@ -401,3 +401,51 @@ def test_flagged_items_show_on_the_chart_and_a_clinician_classifies_them(post, c
     assert post(us_core_bundle()).status_code == 200
     item.refresh_from_db()
     assert not item.needs_classification
+
+
+def test_after_a_merge_the_identifier_and_the_items_follow_the_surviving_chart(post, clinic_a, client, nurse):
+    from triggerpoint.patients.merging import merge_charts
+    from triggerpoint.patients.models import Patient
+
+    post(us_core_bundle())
+    absorbed = Patient.objects.get(clinic=clinic_a, family_name="Shaw")
+    survivor = make_patient(clinic_a, "A-0200", "Amy", "Shaw-Other", date_of_birth=date(1987, 2, 21))
+    merge_charts(make_staff("cleo.admin", "clinic_admin", clinic_a), absorbed, survivor)
+    before = counts()
+    response = post(us_core_bundle())
+    assert response.status_code == 200, response.content
+    assert response.json()["entry"][0]["response"]["location"] == f"Patient/{survivor.public_id}"
+    assert statuses(response)[1:] == ["200 OK"] * 6  # the absorbed chart's items are the survivor's
+    after = counts()
+    assert {k: after[k] for k in ("Allergy", "Medication", "ImportedItem", "Patient")} == {
+        k: before[k] for k in ("Allergy", "Medication", "ImportedItem", "Patient")}
+    verified_client(client, nurse)
+    assert "needs classification (4)" in client.get(f"/patients/{survivor.public_id}/").content.decode()
+
+
+def test_a_session_caller_needs_the_csrf_token(nurse):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    verified_client(browser, nurse)
+    before = counts()
+    response = browser.post("/fhir/R4/", data=json.dumps(us_core_bundle()), content_type="application/fhir+json")
+    assert response.status_code == 403 and "CSRF" in issues(response)[0]["diagnostics"]
+    assert counts() == before
+
+
+def test_the_upload_page_names_each_problem_and_writes_nothing(client, nurse):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    verified_client(client, nurse)
+    bundle = us_core_bundle()
+    bundle["entry"][0]["resource"]["birthDate"] = "1987-02-30"
+    del bundle["entry"][1]["resource"]["code"]
+    before = counts()
+    upload = SimpleUploadedFile("bundle.json", json.dumps(bundle).encode(), content_type="application/json")
+    page = client.post("/fhir/R4/import/", {"bundle": upload})
+    assert page.status_code == 422
+    text = page.content.decode()
+    assert "Nothing was imported" in text and "Bundle.entry[0].resource.birthDate" in text
+    assert "Bundle.entry[1].resource.code" in text
+    assert counts() == before
