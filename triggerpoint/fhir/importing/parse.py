@@ -81,9 +81,13 @@ def load_json(body: bytes) -> Any:
     if len(body) > MAX_BYTES:
         raise Refused(413, [Issue("too-costly", f"The Bundle is larger than {MAX_BYTES // (1024 * 1024)} MB.")])
     try:
-        return json.loads(body.decode("utf-8"), parse_float=Decimal)
+        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refused(400, [Issue("structure", f"The body is not JSON: {str(exc)[:200]}")]) from exc
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _path(loc: tuple) -> str:
@@ -187,6 +191,9 @@ def _patient_issues(entry: Entry) -> list[Issue]:
     for i, ident in enumerate(p.identifier or []):
         if bool(ident.system) != bool(ident.value):
             issues.append(Issue("required", f"{where}.identifier[{i}] needs both system and value.",
+                                f"{where}.identifier[{i}]"))
+        elif len(str(ident.system or "")) > 255 or len(str(ident.value or "")) > 255:
+            issues.append(Issue("value", f"{where}.identifier[{i}]: system and value are at most 255 characters.",
                                 f"{where}.identifier[{i}]"))
     if p.deceasedBoolean or p.deceasedDateTime:
         issues.append(Issue("business-rule", f"{where}: the patient is recorded as deceased; such a chart is not "

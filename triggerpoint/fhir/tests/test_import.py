@@ -449,3 +449,43 @@ def test_the_upload_page_names_each_problem_and_writes_nothing(client, nurse):
     assert "Nothing was imported" in text and "Bundle.entry[0].resource.birthDate" in text
     assert "Bundle.entry[1].resource.code" in text
     assert counts() == before
+
+
+def _odd_bundles():
+    def with_(change):
+        bundle = us_core_bundle()
+        change(bundle)
+        return bundle
+
+    yield "entry not a list", with_(lambda b: b.update(entry={"a": 1}))
+    yield "entry without request", with_(lambda b: b["entry"][1].pop("request"))
+    yield "resource not an object", with_(lambda b: b["entry"][1].update(resource=[1]))
+    yield "partial birth date", with_(lambda b: b["entry"][0]["resource"].update(birthDate="1987"))
+    yield "future birth date", with_(lambda b: b["entry"][0]["resource"].update(birthDate="2999-01-01"))
+    yield "unknown gender", with_(lambda b: b["entry"][0]["resource"].update(gender="x"))
+    yield "no name", with_(lambda b: b["entry"][0]["resource"].pop("name"))
+    yield "long identifier", with_(lambda b: b["entry"][0]["resource"]["identifier"][0].update(value="9" * 300))
+    yield "two patients", with_(lambda b: b["entry"].append(copy.deepcopy(b["entry"][0])))
+    yield "weight 4000 kg", with_(lambda b: b["entry"][6]["resource"]["valueQuantity"].update(value=4000))
+    yield "weight without unit", with_(lambda b: b["entry"][6]["resource"]["valueQuantity"].pop("code"))
+    yield "weight tomorrow+", with_(lambda b: b["entry"][6]["resource"].update(
+        effectiveDateTime=(date.today() + timedelta(days=5)).isoformat()))
+    yield "medication by reference", with_(lambda b: b["entry"][2]["resource"].update(
+        medicationCodeableConcept=None, medicationReference={"reference": "Medication/x"}))
+    yield "allergy without code", with_(lambda b: b["entry"][1]["resource"].pop("code"))
+    yield "year 10000 date", with_(lambda b: b["entry"][6]["resource"].update(effectiveDateTime="9999-12-31T23:00:00-05:00"))
+
+
+@pytest.mark.parametrize(("label", "bundle"), list(_odd_bundles()), ids=[label for label, _ in _odd_bundles()])
+def test_odd_bundles_are_4xx_and_write_nothing(post, label, bundle):
+    before = counts()
+    response = post(bundle)
+    assert response.status_code == 400, (label, response.content)
+    assert all(i["severity"] == "error" for i in issues(response))
+    assert counts() == before
+
+
+@pytest.mark.parametrize("raw", [b'{"resourceType": "Bundle", "type": "transaction", "entry": [NaN]}',
+                                 b'{"resourceType": "Bundle", "type": "transaction", "entry": [Infinity]}'])
+def test_json_constants_are_refused(post, raw):
+    assert post(None, raw=raw).status_code == 400
