@@ -61,8 +61,10 @@ def response_bundle(result: service.ImportResult) -> dict[str, Any]:
 
 
 @csrf_exempt  # bearer callers carry no cookie; a session caller is checked below
-@require_http_methods(["POST"])
 def transaction_endpoint(request):
+    if request.method != "POST":
+        return _outcome(405, "not-supported", f"{request.method} is not supported on the base: POST a transaction "
+                                              "Bundle (GET metadata for the CapabilityStatement).", {"Allow": "POST"})
     try:
         principal = principal_for(request)
     except InvalidToken:

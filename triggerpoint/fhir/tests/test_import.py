@@ -489,3 +489,9 @@ def test_odd_bundles_are_4xx_and_write_nothing(post, label, bundle):
                                  b'{"resourceType": "Bundle", "type": "transaction", "entry": [Infinity]}'])
 def test_json_constants_are_refused(post, raw):
     assert post(None, raw=raw).status_code == 400
+
+
+def test_other_methods_on_the_base_are_a_405_operation_outcome(client, bearer, nurse):
+    response = client.get("/fhir/R4/", **bearer(nurse))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert issues(response)[0]["code"] == "not-supported"
