@@ -495,3 +495,16 @@ def test_other_methods_on_the_base_are_a_405_operation_outcome(client, bearer, n
     response = client.get("/fhir/R4/", **bearer(nurse))
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert issues(response)[0]["code"] == "not-supported"
+
+
+def test_the_answers_are_valid_r4_for_validators_we_did_not_write(post, fhir_validator):
+    from triggerpoint.fhir.tests import validator
+
+    created = post(us_core_bundle(lidocaine_allergy(), warfarin_request())).json()
+    again = post(us_core_bundle()).json()
+    bundle = us_core_bundle()
+    bundle["type"] = "batch"
+    refused = post(bundle).json()
+    malformed = post(None, raw=b"{").json()
+    issues_found = validator.validate([created, again, refused, malformed])
+    assert not validator.errors(issues_found), validator.explain(issues_found)
