@@ -226,6 +226,9 @@ def _allergy(user, chart, entry: Entry, source: str) -> EntryOutcome:
         return _keep(user, chart, entry, "allergy", item, source, mapped_to="no known drug allergies",
                      apply=lambda: services.record_no_known_allergies(user, chart) and "")
     substance = item.text[:120]
+    by_code = vocabulary.catalogue_drug_name(r.code)
+    if by_code and not vocabulary.allergy_recognised(substance):
+        substance = by_code  # the verified code names a drug the screening knows; the text sent stays on the item
     reaction = next(iter(r.reaction or []), None)
     manifestation = ""
     if reaction is not None and reaction.manifestation:
@@ -251,6 +254,9 @@ def _medication(user, chart, entry: Entry, source: str) -> EntryOutcome:
         return _keep(user, chart, entry, "medication", item, source, flag=False,
                      detail=f"not added: {r.status} in the sending system")
     drug_class, _word = vocabulary.medication_class(item)
+    by_code = vocabulary.catalogue_drug_name(r.medicationCodeableConcept)
+    if drug_class is None and by_code:  # a verified RxNorm code of a catalogue drug (e.g. a corticosteroid)
+        drug_class, _word = vocabulary.medication_class(vocabulary.Coded(item.system, item.code, by_code, ()))
     dosages = r.dosageInstruction if entry.type == "MedicationRequest" else r.dosage
     dose = next((d.text for d in (dosages or []) if d.text), "") or ""
     name = item.text[:120]

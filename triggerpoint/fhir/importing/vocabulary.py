@@ -11,7 +11,10 @@
 * **Allergy substances** are recorded on the chart as their text (never dropped: an allergy is a safety
   fact); "recognised" means the screening's allergy matching knows the words (`screening/data/
   allergy_terms.yaml` classes and other local anesthetics, the drug catalogue) — else flagged for a
-  person. SNOMED CT 409137002 "No known drug allergy" (the code our own AllergyIntolerance sends,
+  person. A coding whose RxNorm code is a *verified* row of `catalogues/data/standard_codes.yaml` (lidocaine
+  6387, triamcinolone 10759, dexamethasone 3264, methylprednisolone 6902, …) names that catalogue drug
+  whatever the text says ("Xylocaine" coded RxNorm 6387 is recorded as a Lidocaine allergy, the text kept
+  with the item). SNOMED CT 409137002 "No known drug allergy" (the code our own AllergyIntolerance sends,
   `fhir/mapping/allergy.py`) is the recorded answer "no known drug allergies"; other negation codes
   are kept and flagged.
 * **Weight**: LOINC 29463-7 (US Core body weight); UCUM units kg, g and [lb_av] (1 lb = 0.45359237 kg
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from triggerpoint.catalogues import standard_codes
 from triggerpoint.catalogues.drugs import load_drugs
 from triggerpoint.screening.content import load_allergy_vocabulary, load_blood_thinners
 from triggerpoint.screening.rules_allergy_injectate import allergy_classes
@@ -83,6 +87,19 @@ def medication_class(item: Coded) -> tuple[str | None, str]:
             if drug is not None and drug.drug_class in _CHART_CLASSES:
                 return drug.drug_class, candidate
     return None, ""
+
+
+def catalogue_drug_name(concept: Any) -> str | None:
+    """The drug catalogue's name for a coding whose RxNorm code is a verified row of the standard-code table."""
+    codes = {str(c.code) for c in (concept.coding or []) if c.system == RXNORM and c.code}
+    if not codes:
+        return None
+    for row in standard_codes.entries("drug"):
+        if row.verified and row.system == RXNORM and row.code in codes:
+            drug = load_drugs().resolve(row.key)
+            if drug is not None:
+                return drug.name
+    return None
 
 
 def allergy_recognised(substance: str) -> bool:

@@ -508,3 +508,34 @@ def test_the_answers_are_valid_r4_for_validators_we_did_not_write(post, fhir_val
     malformed = post(None, raw=b"{").json()
     issues_found = validator.validate([created, again, refused, malformed])
     assert not validator.errors(issues_found), validator.explain(issues_found)
+
+
+def test_a_verified_rxnorm_code_names_the_catalogue_drug_whatever_the_text(post, clinic_a):
+    from triggerpoint.patients.models import Patient
+
+    allergy = lidocaine_allergy()
+    allergy["code"] = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "6387"}],
+                       "text": "Xylocaine jelly"}
+    unknown = lidocaine_allergy()
+    unknown["id"] = "unknown-code"
+    unknown["code"] = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "999999999"}],
+                       "text": "Xylocaine spray"}
+    assert post(us_core_bundle(allergy, unknown)).status_code == 200
+    patient = Patient.objects.get(clinic=clinic_a, family_name="Shaw")
+    assert set(patient.allergies.values_list("substance", flat=True)) == {
+        "sulfonamide antibacterial", "Lidocaine", "Xylocaine spray"}
+    kept = patient.imported_items.get(code="6387")
+    assert kept.text == "Xylocaine jelly" and not kept.needs_classification
+    assert patient.imported_items.get(code="999999999").needs_classification
+
+
+def test_a_verified_rxnorm_code_classes_a_medication(post, clinic_a):
+    from triggerpoint.patients.models import Patient
+
+    med = warfarin_request()
+    med["id"] = "kenalog"
+    med["medicationCodeableConcept"] = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                    "code": "10759"}], "text": "Depot injection 40 mg/mL"}
+    assert post(us_core_bundle(med)).status_code == 200
+    patient = Patient.objects.get(clinic=clinic_a, family_name="Shaw")
+    assert patient.medications.get(name="Depot injection 40 mg/mL").drug_class == "corticosteroid"
