@@ -119,5 +119,8 @@ def upload_page(request):
         except PermissionDenied as denied:
             context["refused"] = Refused(403, [Issue("forbidden", str(denied))])
             status = 403
+        except Http404:
+            context["refused"] = Refused(404, [Issue("not-found", "The chart chosen was not found in this clinic.")])
+            status = 404
         return render(request, "fhir/import_upload.html", context, status=status)
     return render(request, "fhir/import_upload.html", context)

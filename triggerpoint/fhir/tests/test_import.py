@@ -539,3 +539,12 @@ def test_a_verified_rxnorm_code_classes_a_medication(post, clinic_a):
     assert post(us_core_bundle(med)).status_code == 200
     patient = Patient.objects.get(clinic=clinic_a, family_name="Shaw")
     assert patient.medications.get(name="Depot injection 40 mg/mL").drug_class == "corticosteroid"
+
+
+@pytest.mark.parametrize("into", ["not-a-uuid", "6b6a3c0e-5bde-4c6b-9d3f-0b4e7b0c0001"])
+def test_choosing_a_chart_that_is_not_there_is_a_404_that_writes_nothing(client, nurse, into):
+    verified_client(client, nurse)
+    before = counts()
+    page = client.post("/fhir/R4/import/", {"bundle_json": json.dumps(us_core_bundle()), "into": into})
+    assert page.status_code == 404 and "was not found in this clinic" in page.content.decode()
+    assert {k: v for k, v in counts().items() if k != "audit"} == {k: v for k, v in before.items() if k != "audit"}
