@@ -75,6 +75,7 @@ class AuditAction(StrEnum):
     # shell (pages that assemble the apps)
     SHELL_WORKLIST_VIEWED = "shell.worklist.viewed"
     # fhir (the FHIR R4 interface)
+    FHIR_BUNDLE_IMPORTED = "fhir.bundle.imported"
     FHIR_EVERYTHING_READ = "fhir.everything.read"
     FHIR_RESOURCE_READ = "fhir.resource.read"
     FHIR_RESOURCE_SEARCHED = "fhir.resource.searched"
@@ -118,6 +119,9 @@ class AuditAction(StrEnum):
     PATIENTS_ALLERGY_STATUS_RECORDED = "patients.allergy_status.recorded"
     PATIENTS_DUPLICATE_DISMISSED = "patients.duplicate.dismissed"
     PATIENTS_DUPLICATE_SHOWN = "patients.duplicate.shown"
+    PATIENTS_IDENTIFIER_ADDED = "patients.identifier.added"
+    PATIENTS_IMPORTED_ITEM_CLASSIFIED = "patients.imported_item.classified"
+    PATIENTS_IMPORTED_ITEM_KEPT = "patients.imported_item.kept"
     PATIENTS_MEDICATION_ADDED = "patients.medication.added"
     PATIENTS_MERGE_PREVIEWED = "patients.merge.previewed"
     PATIENTS_PATIENT_CREATED = "patients.patient.created"

@@ -118,6 +118,10 @@ def capability_statement(base: str) -> dict[str, Any]:
             "security": security,
             # the registry's patient records, then what is served beside it (`definitions`, `Binary`)
             "resource": [*(_resource(r) for r in registry.all_types()), definitions.capability_entry(), *_binary()],
+            # POST [base] with a transaction Bundle imports one patient from the EHR (fhir/importing/).
+            "interaction": [{"code": "transaction", "documentation": "Import one patient (Patient, "
+                             "AllergyIntolerance, MedicationRequest/Statement, Condition, body-weight Observation); "
+                             "all or nothing; staff API tokens only."}],
         }],
     }
     if claims_us_core():

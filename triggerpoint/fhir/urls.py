@@ -4,10 +4,13 @@ from django.urls import re_path
 
 from triggerpoint.accounts import smart_views
 from triggerpoint.fhir import binary, questionnaires, views
+from triggerpoint.fhir.importing import views as importing
 
 app_name = "fhir"
 
 urlpatterns = [
+    re_path(r"^$", importing.transaction_endpoint, name="transaction"),  # POST a transaction Bundle (import)
+    re_path(r"^import/?$", importing.upload_page, name="import_upload"),  # the staff page for the same import
     re_path(r"^metadata/?$", views.metadata, name="metadata"),
     # SMART clients look for discovery under the FHIR base (SMART App Launch 2.x); the same document as at the root.
     re_path(r"^\.well-known/smart-configuration/?$", smart_views.smart_configuration, name="smart_configuration"),

@@ -223,3 +223,50 @@ class RiskFactor(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class PatientIdentifier(models.Model):
+    """An identifier another system gave the patient (FHIR `Patient.identifier`: system + value), per clinic.
+
+    The import from an EHR (`fhir.importing`) finds the chart by it before any duplicate rule; one
+    (clinic, system, value) names one chart."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identifiers")
+    system = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "system", "value"],
+                                               name="patient_identifier_unique_per_clinic")]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"
+
+
+class ImportedItem(ClinicalRecord):
+    """One coded item received from another system, kept as sent (system, code, text) and what we made of it.
+
+    `kind`: allergy | medication | condition | weight. `mapped_to` says what it became on the chart
+    ("allergy: Lidocaine", "medication: anticoagulant"), empty when nothing; `needs_classification`
+    marks what no vocabulary of ours recognised, shown on the chart until a person classifies it.
+    The natural key (patient, kind, system, code, text) makes a re-sent item a no-op."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="imported_items")
+    kind = models.CharField(max_length=20)
+    system = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    text = models.CharField(max_length=255)
+    detail = models.CharField(max_length=255, blank=True)
+    mapped_to = models.CharField(max_length=200, blank=True)
+    needs_classification = models.BooleanField(default=False)
+    source = models.CharField(max_length=255, blank=True)  # the sending system (the identifier system matched)
+
+    class Meta:
+        ordering = ["kind", "text"]
+        constraints = [models.UniqueConstraint(fields=["patient", "kind", "system", "code", "text"],
+                                               name="imported_item_unique_per_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"

@@ -11,4 +11,6 @@ urlpatterns = [
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
     path("<uuid:public_id>/timeline/", views.patient_timeline, name="timeline"),
     path("<uuid:public_id>/add/<slug:kind>/", views.patient_add_clinical, name="add_clinical"),
+    path("<uuid:public_id>/imported/<uuid:item_id>/classified/", views.imported_item_classified,
+         name="imported_item_classified"),
 ]

@@ -18,6 +18,7 @@ from triggerpoint.patients.forms import (
     RegistrationForm,
     RiskFactorForm,
 )
+from triggerpoint.patients.importing import items_needing_classification, mark_classified
 from triggerpoint.patients.selectors import absorbed_charts, get_patient_for_user
 from triggerpoint.patients.timeline import actions_for, entries_for
 
@@ -48,6 +49,8 @@ def patient_chart(request, public_id):
         "allergies": list(patient.allergies.all()) if clinical else [],
         "medications": list(patient.medications.filter(active=True)) if clinical else [],
         "risk_factors": list(patient.risk_factors.all()) if clinical else [],
+        # Received from another system (fhir import) and recognised by none of our vocabularies.
+        "to_classify": list(items_needing_classification(patient)) if clinical else [],
         "chart_actions": actions_for(patient, request.user) if clinical else [],
         "can_edit": can(request.user, "patient.update", patient),
         "can_edit_clinical": can(request.user, "patient.update_clinical", patient),
@@ -191,3 +194,16 @@ def patient_merge(request):
         context["problem"] = str(exc)
         return render(request, "patients/merge.html", context, status=422)
     return render(request, "patients/merge.html", context)
+
+
+@staff_required("patient.update_clinical")
+@require_http_methods(["POST"])
+def imported_item_classified(request, public_id, item_id):
+    """A person looked at an item received from another system and recorded what it means (or that it does not matter)."""
+    patient = get_patient_for_user(request.user, public_id, "patient.update_clinical")
+    item = items_needing_classification(patient).filter(public_id=item_id).first()
+    if item is None:
+        raise Http404("No such item to classify on this chart.")
+    mark_classified(request.user, patient, item, request.POST.get("note", ""))
+    messages.success(request, f"Marked as classified: {item.text}.")
+    return redirect("patients:chart", public_id=patient.public_id)

@@ -10,6 +10,7 @@ ALL = {"physician", "nurse", "front_desk", "analyst", "clinic_admin", "portal_pa
 DESK_AND_PORTAL = {"physician", "nurse", "front_desk", "portal_patient"}
 CLINICAL = {"physician", "nurse"}
 STAFF = {"physician", "nurse", "front_desk", "analyst", "clinic_admin"}
+DESK = {"physician", "nurse", "front_desk"}
 
 
 def rows(patient):
@@ -32,4 +33,9 @@ def rows(patient):
         # (test_documents_plans_consents reads real ones and refuses other clinics and roles).
         ("fhir:binary_search", "get", "/fhir/R4/Binary", None, ALL - {"anonymous"}, {400}),
         ("fhir:binary", "get", f"/fhir/R4/Binary/consent-{pid}", None, set(), {404}),
+        # The import (fhir/importing): a form body is not a Bundle, so whoever may import gets the 400 that
+        # says so; the others are refused before the body is read.
+        ("fhir:transaction", "post", "/fhir/R4/", {"not": "a bundle"}, DESK, {400}),
+        ("fhir:import_upload", "get", "/fhir/R4/import/", None, DESK, {200}),
+        ("fhir:import_upload", "post", "/fhir/R4/import/", {"bundle_json": "{}"}, DESK, {422}),
     ]
