@@ -13,3 +13,8 @@ def demo_present() -> bool:
 def has_real_clinics() -> bool:
     """Is there any clinic that is not a demo clinic?"""
     return Clinic.objects.filter(is_demo=False).exists()
+
+
+def clinic_by_slug(slug: str) -> Clinic | None:
+    """The clinic with this slug, or None (commands name clinics by slug)."""
+    return Clinic.objects.filter(slug=slug).first()
