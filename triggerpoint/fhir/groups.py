@@ -122,7 +122,7 @@ def register_group_type() -> ResourceType:
     return register(ResourceType(
         name="Group",
         action=GROUP_ACTION,
-        patient_param="member",
+        patient_param=None,  # not in $everything nor a Patient export; Group/{id}/$export exports it
         search_params=(
             SearchParam("_id", "token", "http://hl7.org/fhir/SearchParameter/Resource-id", "The group's logical id."),
             SearchParam("name", "string", None, "The group's name starts with the value (case ignored)."),

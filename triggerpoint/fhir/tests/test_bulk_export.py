@@ -1,7 +1,7 @@
 """FHIR Bulk Data export on the demo clinic: kick-off, run (the task's service function, driven here), poll,
 manifest, download; every line validated by the independent validators and counted against the FHIR search.
 
-The worker is not running in tests (dummy task backend): each test calls `bulk_export.run_export(job)`
+The worker is not running in tests (dummy task backend): each test calls `bulk_run.run_export(job)`
 where the worker would.
 """
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from triggerpoint.accounts import smart_clients
 from triggerpoint.accounts.tests import smart_client_kit as kit
 from triggerpoint.audit.models import AuditEvent
-from triggerpoint.fhir import bulk_export, groups, registry
+from triggerpoint.fhir import bulk_export, bulk_run, groups, registry
 from triggerpoint.fhir.models import ExportJob, PatientGroup
 from triggerpoint.fhir.tests.conftest import richest_patient
 
@@ -39,7 +39,7 @@ def kickoff(client, path: str, headers: dict, **params):
 
 
 def run_queued() -> list[str]:
-    return [bulk_export.run_export(pk) for pk in
+    return [bulk_run.run_export(pk) for pk in
             ExportJob.objects.filter(status=ExportJob.ACCEPTED).order_by("pk").values_list("pk", flat=True)]
 
 
@@ -178,7 +178,7 @@ def test_since_keeps_what_changed_after_the_cut(client, fhir_demo, token_for):
     ids = {r["id"] for r in exported.get("Patient", [])}
     assert str(changed.public_id) in ids and str(unchanged.public_id) not in ids
     assert "Procedure" not in exported  # no note changed after the cut
-    assert bulk_export.since_field(patients.patients().model) == "updated_at"
+    assert bulk_run.since_field(patients.patients().model) == "updated_at"
 
 
 def test_patient_level_export_leaves_out_groups_and_a_patient_without_procedures_does_not_fail_it(
@@ -247,17 +247,17 @@ def test_cancelling_a_running_export_stops_it_at_its_next_beat(client, fhir_demo
     headers = token_for(fhir_demo.staff["dr.rivera"])
     started = kickoff(client, "$export", headers, _type="Patient")
     job = ExportJob.objects.get()
-    real_beat = bulk_export._beat
+    real_beat = bulk_run._beat
 
     def cancel_then_beat(*args):  # the client's DELETE arrives while the worker is writing
         client.delete(_path(started["Content-Location"]), **headers)
         return real_beat(*args)
 
-    bulk_export._beat = cancel_then_beat
+    bulk_run._beat = cancel_then_beat
     try:
-        assert bulk_export.run_export(job.pk) == "cancelled"
+        assert bulk_run.run_export(job.pk) == "cancelled"
     finally:
-        bulk_export._beat = real_beat
+        bulk_run._beat = real_beat
     assert not (export_dir / str(job.public_id)).exists()
     assert not AuditEvent.objects.filter(action="fhir.export.read").exists()
 
@@ -312,7 +312,7 @@ def test_a_job_whose_worker_died_is_failed_with_a_reason_on_the_next_poll(client
     job.refresh_from_db()
     assert job.status == ExportJob.FAILED and job.active_key is None
     assert not (export_dir / str(job.public_id)).exists()
-    assert bulk_export.run_export(job.pk) == ExportJob.FAILED  # a late worker does not revive it
+    assert bulk_run.run_export(job.pk) == ExportJob.FAILED  # a late worker does not revive it
     assert kickoff(client, "$export", headers, _type="Patient").status_code == 202  # the client may start again
 
 
