@@ -210,17 +210,18 @@ def start_export(principal: Any, request_url: str, req: ExportRequest) -> Export
                     since=req.since, output_format=req.output_format, request_url=request_url[:4000],
                     user=user, smart_client_id=client_id, requester=requester, requester_label=label,
                     active_key=requester if one_per_client() else None)
-    try:
-        with transaction.atomic():
-            job.save()
-    except IntegrityError:
-        raise FhirError(429, "throttled", "This client already has an export running: poll its status URL, or "
-                        "cancel it (DELETE), before starting another.",
-                        headers={"Retry-After": str(60)}) from None
-    audit.record("fhir.export.requested", obj=job, clinic=job.clinic, actor=principal.actor, details={
-        "channel": "fhir", "operation": "$export", "level": req.level, "types": list(req.types),
-        "since": req.since.isoformat() if req.since else None,
-        "group": str(req.group.public_id) if req.group else None})
+    with transaction.atomic():  # the job and its audit event together, or neither
+        try:
+            with transaction.atomic():
+                job.save()
+        except IntegrityError:
+            raise FhirError(429, "throttled", "This client already has an export running: poll its status URL, "
+                            "or cancel it (DELETE), before starting another.",
+                            headers={"Retry-After": str(60)}) from None
+        audit.record("fhir.export.requested", obj=job, clinic=job.clinic, actor=principal.actor, details={
+            "channel": "fhir", "operation": "$export", "level": req.level, "types": list(req.types),
+            "since": req.since.isoformat() if req.since else None,
+            "group": str(req.group.public_id) if req.group else None})
     if _TASK is not None:
         job_pk = job.pk
         transaction.on_commit(lambda: _TASK.enqueue(job_pk))

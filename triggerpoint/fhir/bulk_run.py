@@ -191,15 +191,22 @@ def _write(job: ExportJob, files: _Files) -> None:
         for source in resource.sources:
             for queryset in _querysets(job, resource, source, members):
                 chunk: list[str] = []
-                for record in queryset.iterator(chunk_size=size):
-                    chunk.append(json.dumps(source.to_resource(record), ensure_ascii=False, separators=(",", ":")))
-                    for patient in _patients_of(source.patient_of(record)):
-                        seen.setdefault(patient.pk, (patient.public_id, patient.clinic_id))
-                    if len(chunk) >= size:
-                        files.write(type_name, chunk)
-                        counts[type_name] += len(chunk)
-                        chunk = []
-                        _beat(job, f"{type_name}: {counts[type_name]} written", counts)
+                rows = queryset.iterator(chunk_size=size)
+                try:
+                    for record in rows:
+                        chunk.append(json.dumps(source.to_resource(record), ensure_ascii=False,
+                                                separators=(",", ":")))
+                        for patient in _patients_of(source.patient_of(record)):
+                            seen.setdefault(patient.pk, (patient.public_id, patient.clinic_id))
+                        if len(chunk) >= size:
+                            files.write(type_name, chunk)
+                            counts[type_name] += len(chunk)
+                            chunk = []
+                            _beat(job, f"{type_name}: {counts[type_name]} written", counts)
+                finally:
+                    # Close the (PostgreSQL: server-side) cursor now, not whenever the garbage collector
+                    # finalises the generator: that could send CLOSE in the middle of another query.
+                    rows.close()
                 if chunk:
                     files.write(type_name, chunk)
                     counts[type_name] += len(chunk)

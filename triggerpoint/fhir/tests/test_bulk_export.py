@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -246,11 +247,13 @@ def test_cancelling_a_running_export_stops_it_at_its_next_beat(client, fhir_demo
     settings.FHIR_EXPORT_CHUNK = 5
     headers = token_for(fhir_demo.staff["dr.rivera"])
     started = kickoff(client, "$export", headers, _type="Patient")
+    assert started.status_code == 202
     job = ExportJob.objects.get()
+    principal = SimpleNamespace(actor=fhir_demo.staff["dr.rivera"])
     real_beat = bulk_run._beat
 
-    def cancel_then_beat(*args):  # the client's DELETE arrives while the worker is writing
-        client.delete(_path(started["Content-Location"]), **headers)
+    def cancel_then_beat(*args):  # the client's DELETE (another process) lands while the worker is writing
+        bulk_export.cancel(principal, job)
         return real_beat(*args)
 
     bulk_run._beat = cancel_then_beat
@@ -260,6 +263,7 @@ def test_cancelling_a_running_export_stops_it_at_its_next_beat(client, fhir_demo
         bulk_run._beat = real_beat
     assert not (export_dir / str(job.public_id)).exists()
     assert not AuditEvent.objects.filter(action="fhir.export.read").exists()
+    assert ExportJob.objects.get().status == ExportJob.CANCELLED
 
 
 def test_another_clinics_status_and_file_urls_are_404(client, fhir_demo, token_for):
@@ -270,9 +274,7 @@ def test_another_clinics_status_and_file_urls_are_404(client, fhir_demo, token_f
     assert client.get(body["_status_url"], **other).status_code == 404
     assert client.delete(body["_status_url"], **other).status_code == 404
     assert client.get(_path(body["output"][0]["url"]), **other).status_code == 404
-    own = client.get(_path(body["output"][0]["url"]), **headers)
-    assert own.status_code == 200
-    own.close()
+    assert download(client, body["output"][0]["url"], headers)  # (read to the end: the test client closes it)
     job = ExportJob.objects.get()
     for bad in (f"/fhir/R4/$export-file/{job.public_id}/..%2Fsecret", f"/fhir/R4/$export-file/{job.public_id}/x.txt",
                 "/fhir/R4/$export-status/not-a-job", f"/fhir/R4/$export-file/{job.public_id}/Patient-9.ndjson"):
