@@ -9,7 +9,7 @@ The flow (https://hl7.org/fhir/uv/bulkdata/export.html):
   active export per client (`FHIR_EXPORT_ONE_PER_CLIENT`): a unique `active_key` column makes a second
   kick-off fail at the database, answered 429 with Retry-After.
 * `bulk_run.run_export(job_id)` (the task's body) writes the files and completes the job (see there).
-* `poll` answers the status URL; `cancel` (DELETE) cancels and deletes files; `sweep` deletes expired
+* `recover_if_stale` and `manifest` serve the status URL (`bulk_views`); `cancel` (DELETE) cancels and deletes files; `sweep` deletes expired
   files (`FHIR_EXPORT_TTL_HOURS` after completion) and fails jobs whose worker stopped beating for
   `FHIR_EXPORT_STALE_MINUTES` (or that were never started within `FHIR_EXPORT_QUEUE_MINUTES`) with a
   reason: a job never hangs "in progress". It runs at each kick-off, at each poll (for that job), on the
