@@ -389,3 +389,13 @@ def test_groups_are_made_and_filled_by_the_command(fhir_demo):
     with pytest.raises(groups.GroupError):
         groups.create_group(clinic, "Knee cohort")
     assert AuditEvent.objects.filter(action="fhir.group.members_added", patient=patient).exists()
+
+
+def test_the_workers_sweep_runs_the_export_sweep(db):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "'fhir_exports_expired': 0" in out.getvalue() and "'fhir_exports_recovered': 0" in out.getvalue()
