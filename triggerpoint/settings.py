@@ -320,6 +320,15 @@ TASKS = {
     }
 }
 
+# --- FHIR Bulk Data export (fhir/bulk_export.py): where the NDJSON files go and how long they live ---
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(VAR_DIR / "fhir-export")))
+FHIR_EXPORT_TTL_HOURS = env_int("FHIR_EXPORT_TTL_HOURS", 24)  # files are deleted this long after completion
+FHIR_EXPORT_STALE_MINUTES = env_int("FHIR_EXPORT_STALE_MINUTES", 10)  # no heartbeat this long: the job is failed
+FHIR_EXPORT_QUEUE_MINUTES = env_int("FHIR_EXPORT_QUEUE_MINUTES", 60)  # never started this long: the job is failed
+FHIR_EXPORT_ONE_PER_CLIENT = env_str("FHIR_EXPORT_ONE_PER_CLIENT", "1") == "1"  # a second kick-off meanwhile: 429
+FHIR_EXPORT_CHUNK = env_int("FHIR_EXPORT_CHUNK", 500)  # rows read per database round trip
+FHIR_EXPORT_FILE_MAX_RESOURCES = env_int("FHIR_EXPORT_FILE_MAX_RESOURCES", 100_000)  # lines per file part
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

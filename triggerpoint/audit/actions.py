@@ -77,6 +77,12 @@ class AuditAction(StrEnum):
     # fhir (the FHIR R4 interface)
     FHIR_BUNDLE_IMPORTED = "fhir.bundle.imported"
     FHIR_EVERYTHING_READ = "fhir.everything.read"
+    FHIR_EXPORT_CANCELLED = "fhir.export.cancelled"
+    FHIR_EXPORT_FILE_DOWNLOADED = "fhir.export_file.downloaded"
+    FHIR_EXPORT_READ = "fhir.export.read"
+    FHIR_EXPORT_REQUESTED = "fhir.export.requested"
+    FHIR_GROUP_CREATED = "fhir.group.created"
+    FHIR_GROUP_MEMBERS_ADDED = "fhir.group.members_added"
     FHIR_RESOURCE_READ = "fhir.resource.read"
     FHIR_RESOURCE_SEARCHED = "fhir.resource.searched"
     # followup

@@ -18,3 +18,8 @@ def has_real_clinics() -> bool:
 def clinics(**filters):
     """Clinics narrowed by `filters` (the FHIR Organization reads its caller's clinic: `pk=`)."""
     return Clinic.objects.filter(**filters)
+
+
+def clinic_by_slug(slug: str) -> Clinic | None:
+    """The clinic with this slug, or None (commands name clinics by slug)."""
+    return Clinic.objects.filter(slug=slug).first()

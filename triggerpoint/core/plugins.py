@@ -14,6 +14,7 @@ module          what it provides                              used by
 ``demo``        ``extend(ctx)``                               ``triggerpoint demo``
 ``urls``        pages, mounted at ``AppConfig.url_prefix``    the root URLconf
 ``api``         ``router``, at ``AppConfig.api_prefix``       ``/api/v1/``
+``sweeps``      ``sweep() -> dict[str, int]``                 the worker's periodic sweep
 ==============  ============================================  ==========================
 
 Apps are visited in INSTALLED_APPS order. The imports are by name at run time, so the kernel

@@ -9,4 +9,7 @@ class FhirConfig(AppConfig):
 
     def ready(self) -> None:
         # The resource types register themselves on import; they import other apps' selectors (models).
-        from triggerpoint.fhir import resources  # noqa: F401
+        from triggerpoint.fhir import bulk_export, groups, resources, tasks  # noqa: F401
+
+        groups.register_group_type()  # Group: the clinic's patient groups (and Group/{id}/$export)
+        bulk_export.provide_export_task(tasks.run_export_job)  # the service never imports the task module

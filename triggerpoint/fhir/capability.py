@@ -3,7 +3,9 @@
 Each registered type lists its interactions (read, search-type), its search parameters, the US Core
 SHALL combinations it serves and its profile. The statement `instantiates` the US Core 6.1.0 server
 CapabilityStatement only when the registry serves what that requires at minimum: the US Core
-Patient profile with its required searches, plus at least one more US Core profile. Security says
+Patient profile with its required searches, plus at least one more US Core profile. The Bulk Data
+export operations (system, Patient, Group) are declared with their OperationDefinitions and the
+statement instantiates Bulk Data 2.0. Security says
 how to authenticate: our bearer tokens or a session, and SMART Backend Services.
 """
 
@@ -14,6 +16,12 @@ from typing import Any
 from triggerpoint.fhir import auth, definitions, registry
 
 US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"
+# FHIR Bulk Data Access 2.0 (`bulk_views`): the system, Patient and Group $export operations.
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data|2.0.0"
+BULK_OPERATION = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+EXPORT_SYSTEM = ("export", BULK_OPERATION + "export")
+EXPORT_BY_TYPE = {"Patient": ("export", BULK_OPERATION + "patient-export"),
+                  "Group": ("export", BULK_OPERATION + "group-export")}
 PATIENT_REQUIRED = {"_id", "identifier", "name", "birthdate", "gender"}
 COMBINATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination"
 EXPECTATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation"
@@ -56,8 +64,9 @@ def _resource(resource: registry.ResourceType) -> dict[str, Any]:
     provenance = registry.get("Provenance")
     if provenance is not None and provenance.param("target") is not None and resource.name != "Provenance":
         entry["searchRevInclude"] = ["Provenance:target"]
-    if resource.operations:
-        entry["operation"] = [{"name": name, "definition": url} for name, url in resource.operations]
+    operations = [*resource.operations, *([EXPORT_BY_TYPE[resource.name]] if resource.name in EXPORT_BY_TYPE else [])]
+    if operations:
+        entry["operation"] = [{"name": name, "definition": url} for name, url in operations]
     return entry
 
 
@@ -122,8 +131,8 @@ def capability_statement(base: str) -> dict[str, Any]:
             "interaction": [{"code": "transaction", "documentation": "Import one patient (Patient, "
                              "AllergyIntolerance, MedicationRequest/Statement, Condition, body-weight Observation); "
                              "all or nothing; staff API tokens only."}],
+            "operation": [{"name": EXPORT_SYSTEM[0], "definition": EXPORT_SYSTEM[1]}],
         }],
     }
-    if claims_us_core():
-        statement["instantiates"] = [US_CORE_SERVER]
+    statement["instantiates"] = [US_CORE_SERVER, BULK_DATA] if claims_us_core() else [BULK_DATA]
     return statement

@@ -170,7 +170,9 @@ def _base(request) -> str:
 
 
 def _audit_patients(action: str, principal: Principal, patients: list[Any], details: dict[str, Any]) -> None:
-    patients = [p for p in patients if p is not None]  # a record naming no patient is nobody's chart
+    # A source's `patient_of` may name several patients (a Group's members) or none.
+    patients = [one for found in patients for one in (found if isinstance(found, list | tuple) else [found])
+                if one is not None]
     if action == "read":
         audit.record_patient_views("fhir.resource.read", patients, clinic=principal.scope.clinic_id,
                                    details=details, actor=principal.actor)

@@ -50,6 +50,8 @@ VALUES = {
     ("Observation", "category"): lambda r: r["category"][0]["coding"][0]["code"],
     ("Observation", "code"): lambda r: f"{r['code']['coding'][0]['system']}|{r['code']['coding'][0]['code']}",
     ("Observation", "date"): lambda r: r["effectiveDateTime"][:10],
+    ("Group", "name"): lambda r: r["name"][:4],
+    ("Group", "member"): lambda r: r["member"][0]["entity"]["reference"],
     ("Provenance", "target"): lambda r: r["target"][-1]["reference"],
     ("Practitioner", "identifier"): lambda r: f"{r['identifier'][0]['system']}|{r['identifier'][0]['value']}",
     ("Practitioner", "name"): lambda r: r["name"][0]["family"][:3],
@@ -97,7 +99,8 @@ def test_the_statement_is_valid_r4_and_claims_us_core_for_what_is_registered(cli
     body = client.get("/fhir/R4/metadata").json()
     CapabilityStatement.model_validate(body)
     assert body["fhirVersion"] == "4.0.1"
-    assert body["instantiates"] == ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"]
+    assert body["instantiates"] == ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0",
+                                    capability.BULK_DATA]
     served = [r["type"] for r in body["rest"][0]["resource"]]
     # the registry's types, then what is served beside it: the definitions, and Binary (the PDFs, read only)
     assert served == [r.name for r in registry.all_types()] + ["Questionnaire", "Binary"]
@@ -116,9 +119,9 @@ def test_without_the_patient_searches_us_core_is_not_claimed(monkeypatch):
     patient = registry.get("Patient")
     monkeypatch.setitem(registry._REGISTRY, "Patient",
                         registry.ResourceType(**{**patient.__dict__, "search_params": patient.search_params[:1]}))
-    assert "instantiates" not in capability.capability_statement("http://x/fhir/R4/")
+    assert capability.US_CORE_SERVER not in capability.capability_statement("http://x/fhir/R4/")["instantiates"]
     monkeypatch.setitem(registry._REGISTRY, "Patient", patient)
-    assert "instantiates" in capability.capability_statement("http://x/fhir/R4/")
+    assert capability.US_CORE_SERVER in capability.capability_statement("http://x/fhir/R4/")["instantiates"]
 
 
 def _next(bundle: dict) -> str | None:
@@ -156,7 +159,12 @@ def test_every_declared_search_and_combination_finds_a_real_resource(client, fhi
             continue  # Binary: read only (test_documents_plans_consents follows the attachments)
         headers = admin if kind in ADMIN_ONLY else physician
         declared_names = {p["name"] for p in declared["searchParam"]}
-        if registry.get(kind) is None or (kind != "Patient" and "patient" not in declared_names):
+        if kind == "Group":  # the groups the richest patient is in (an empty group has no member to search by)
+            listing = client.get("/fhir/R4/Group", {"member": str(richest.public_id), "_count": 100}, **headers)
+            assert listing.status_code == 200, listing.content[:300]
+            resources, patient = [e["resource"] for e in listing.json()["entry"]], richest
+            assert resources, "the demo's richest patient is in no Group: the walk would prove nothing"
+        elif registry.get(kind) is None or (kind != "Patient" and "patient" not in declared_names):
             # a definition served beside the registry (Questionnaire), or nobody's record (Practitioner,
             # Organization): the clinic's
             listing = client.get(f"/fhir/R4/{kind}", {"_count": 100}, **headers)

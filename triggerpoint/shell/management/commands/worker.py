@@ -3,7 +3,8 @@
 Runs django-tasks' database worker (deliveries, escalation deadlines) and, in
 a side thread, the safety-net sweeps every --sweep-every seconds: due outbox
 messages whose task was lost, overdue follow-up alerts, expired check-ins
-and outcome questionnaires.
+and outcome questionnaires; and each app's `sweeps.sweep()` (core.plugins: the FHIR exports'
+expired files and stalled jobs).
 Each sweep is idempotent, so running several workers is safe.
 """
 
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from triggerpoint.core import plugins
 from triggerpoint.core.context import acting_as
 from triggerpoint.followup import tasks as followup
 from triggerpoint.notifications import services as notifications
@@ -30,7 +32,10 @@ def run_sweeps() -> dict[str, int]:
         delivered = notifications.deliver_due()
         followed = followup.sweep()
         expired = outcome_requests.expire_lapsed_requests()
-    return {"delivered": sum(delivered.values()), **followed, "expired_outcome_requests": expired}
+        swept: dict[str, int] = {}
+        for module in plugins.modules("sweeps"):  # apps above the shell's imports (the FHIR exports' expiry)
+            swept.update(module.sweep())
+    return {"delivered": sum(delivered.values()), **followed, "expired_outcome_requests": expired, **swept}
 
 
 class Command(BaseCommand):
