@@ -104,3 +104,50 @@ def test_fhirclient_parses_what_the_us_core_searches_return(live_server, small_d
     capability = server.request_json("metadata")
     assert capability["fhirVersion"] == "4.0.1"
     server.session.close()  # no keep-alive connection left for the live server to serve after the test
+
+
+def test_a_smart_backend_client_gets_its_token_with_a_signed_jwt_and_fhirpy_searches_with_it(live_server,
+                                                                                               small_demo):
+    """The whole SMART Backend Services exchange as a client does it, over HTTP: its own key pair, an RS384
+    assertion for the token endpoint it reached, `client_credentials`, then US Core searches with the token
+    (fhirpy), limited to the scopes it was granted."""
+    import requests
+    from fhirpy import SyncFHIRClient
+    from fhirpy.base.exceptions import ForbiddenError
+
+    from triggerpoint.accounts import smart_clients
+    from triggerpoint.accounts.tests import smart_client_kit as kit
+
+    key = kit.rsa_key("ehr-1")
+    registered = smart_clients.register_client(
+        small_demo.staff["admin.patel"], name="County EHR", keys=kit.public_jwks(key),
+        scopes="system/Patient.read system/Procedure.read system/Observation.read")
+    token_url = f"{live_server.url}{kit.TOKEN_PATH}"
+    assertion = kit.sign(key, registered.client_id, aud=token_url)
+    answer = requests.post(token_url, data={
+        "grant_type": "client_credentials", "client_assertion_type": kit.ASSERTION_TYPE,
+        "client_assertion": assertion, "scope": "system/Patient.read system/Procedure.read"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    grant = answer.json()
+    assert grant["token_type"].lower() == "bearer" and set(grant["scope"].split()) == {
+        "system/Patient.read", "system/Procedure.read"}
+    replayed = requests.post(token_url, data={
+        "grant_type": "client_credentials", "client_assertion_type": kit.ASSERTION_TYPE,
+        "client_assertion": assertion, "scope": "system/Patient.read"}, timeout=30)
+    assert replayed.status_code in (400, 401), "an assertion is good once (its jti)"
+
+    client = SyncFHIRClient(f"{live_server.url}/fhir/R4", authorization=f"Bearer {grant['access_token']}",
+                            extra_headers={"Accept": "application/fhir+json"})
+    patient = _subject(small_demo)
+    pid = str(patient.public_id)
+    assert client.resources("Patient").search(_id=pid).get()["id"] == pid
+    notes = client.resources("Procedure").search(patient=pid).fetch_all()
+    from triggerpoint.procedures.selectors import signed_procedures
+
+    assert len(notes) == signed_procedures(patient=patient).count() > 0
+    first_day = min(n["performedDateTime"][:10] for n in notes)
+    assert len(client.resources("Procedure").search(patient=pid, date=f"ge{first_day}").fetch_all()) == len(notes)
+    with pytest.raises(ForbiddenError, match="does not include Observation"):  # granted Patient and Procedure only
+        client.resources("Observation").search(patient=pid).fetch()
+    other_clinic = next(p for p in small_demo.patients if p.clinic_id != patient.clinic_id)
+    assert client.resources("Patient").search(_id=str(other_clinic.public_id)).fetch() == []
