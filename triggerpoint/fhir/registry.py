@@ -17,7 +17,8 @@ A resource type (`ResourceType`) declares
     parameter needs a filter in every source (a source without one matches nothing for it);
   * `combinations` — the US Core SHALL combinations, shown in the CapabilityStatement.
 
-Registering a new resource type is a few lines in `triggerpoint/fhir/resources.py`:
+Registering a new resource type is a few lines in the module of its family in `triggerpoint/fhir/resources/`
+(a new family is a new module, imported by the package's `__init__`):
 
     register(ResourceType(
         name="Procedure", action="procedure.view", profile=US_CORE + "us-core-procedure",

@@ -38,4 +38,7 @@ def rows(patient):
         ("fhir:transaction", "post", "/fhir/R4/", {"not": "a bundle"}, DESK, {400}),
         ("fhir:import_upload", "get", "/fhir/R4/import/", None, DESK, {200}),
         ("fhir:import_upload", "post", "/fhir/R4/import/", {"bundle_json": "{}"}, DESK, {422}),
+        # Questionnaire: the forms QuestionnaireResponse points at (catalogue content), for whoever reads those
+        ("fhir:questionnaire_search", "get", "/fhir/R4/Questionnaire", None, CLINICAL, {200}),
+        ("fhir:questionnaire_read", "get", "/fhir/R4/Questionnaire/screening-1", None, CLINICAL, {200}),
     ]
