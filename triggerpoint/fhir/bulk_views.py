@@ -16,18 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from triggerpoint.audit import services as audit
 from triggerpoint.fhir import bulk_export, registry
-from triggerpoint.fhir.auth import WWW_AUTHENTICATE, InvalidToken
 from triggerpoint.fhir.errors import FhirError, not_found, operation_outcome
 from triggerpoint.fhir.models import ExportJob
-from triggerpoint.fhir.views import FHIR_JSON, _base, _principal, _response, negotiate
+from triggerpoint.fhir.views import FHIR_JSON, REFUSALS, _base, _principal, _response, negotiate, refusal
 
 
 def bulk_endpoint(methods: tuple[str, ...]) -> Callable:
@@ -39,16 +38,12 @@ def bulk_endpoint(methods: tuple[str, ...]) -> Callable:
                 if request.method not in methods:
                     raise FhirError(405, "not-supported", f"{request.method} is not supported here.",
                                     headers={"Allow": ", ".join(methods)})
-                return view(request, *args, **kwargs)
-            except InvalidToken:
-                error = FhirError(401, "login", "The bearer token is not valid (unknown, expired or revoked).",
-                                  headers={"WWW-Authenticate": f'{WWW_AUTHENTICATE}, error="invalid_token"'})
-            except FhirError as raised:
-                error = raised
-            except Http404:
-                error = not_found("No such resource.")
-            except PermissionDenied as denied:
-                error = FhirError(403, "forbidden", str(denied) or "Forbidden.")
+                # `_principal` activates the caller's clinic zone; the override puts back what was active before
+                # (a worker thread must not carry one clinic's zone into the next request).
+                with timezone.override(timezone.get_current_timezone()):
+                    return view(request, *args, **kwargs)
+            except REFUSALS as raised:
+                error = refusal(raised)
             return _response(operation_outcome(error.code, error.diagnostics), error.status, FHIR_JSON, error.headers)
 
         return wrapper

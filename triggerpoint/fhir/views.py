@@ -88,6 +88,21 @@ def _response(body: dict[str, Any], status: int, content_type: str, headers: dic
     return response
 
 
+REFUSALS = (InvalidToken, FhirError, Http404, PermissionDenied)
+
+
+def refusal(raised: Exception) -> FhirError:
+    """The FHIR error (an OperationOutcome with its status) for a refusal a view raised (one of REFUSALS)."""
+    if isinstance(raised, InvalidToken):
+        return FhirError(401, "login", "The bearer token is not valid (unknown, expired or revoked).",
+                         headers={"WWW-Authenticate": f'{WWW_AUTHENTICATE}, error="invalid_token"'})
+    if isinstance(raised, FhirError):
+        return raised
+    if isinstance(raised, Http404):
+        return not_found("No such resource.")
+    return FhirError(403, "forbidden", str(raised) or "Forbidden.")
+
+
 def fhir_endpoint(view: Callable, negotiator: Callable[[Any], str] = negotiate) -> Callable:
     """Negotiate, allow GET only, and turn every refusal into an OperationOutcome.
 
@@ -112,15 +127,8 @@ def fhir_endpoint(view: Callable, negotiator: Callable[[Any], str] = negotiate) 
                 if isinstance(result, HttpResponse):
                     return result
                 return _response(result, 200, content_type)
-        except InvalidToken:
-            error = FhirError(401, "login", "The bearer token is not valid (unknown, expired or revoked).",
-                              headers={"WWW-Authenticate": f'{WWW_AUTHENTICATE}, error="invalid_token"'})
-        except FhirError as raised:
-            error = raised
-        except Http404:
-            error = not_found("No such resource.")
-        except PermissionDenied as denied:
-            error = FhirError(403, "forbidden", str(denied) or "Forbidden.")
+        except REFUSALS as raised:
+            error = refusal(raised)
         if content_type not in (FHIR_JSON, PLAIN_JSON):
             content_type = FHIR_JSON
         return _response(operation_outcome(error.code, error.diagnostics), error.status, content_type, error.headers)

@@ -67,3 +67,17 @@ def test_an_evening_event_is_found_on_the_clinics_day_by_token_and_by_smart(outs
         assert recorded == "2026-12-06T02:30:00Z"  # instants stay UTC
     # the zone was the request's only: the previous state (none active) is back
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+@pytest.mark.parametrize("path", ["/fhir/R4/$export", "/fhir/R4/Patient/$export", "/fhir/R4/Binary",
+                                  "/fhir/R4/Questionnaire", "/fhir/R4/Patient"])
+def test_no_fhir_endpoint_leaves_its_callers_zone_behind(outside_a_request, client, path):
+    """A worker thread serves the next request with whatever zone is active: a FHIR request must not leave its
+    clinic's there. `ClinicTimeZoneMiddleware` puts back the previous zone after every request, and each FHIR
+    entry point (the views, the bulk export's, Binary, Questionnaire) overrides it only for its own work."""
+    chicago = Clinic.objects.create(name="Lakeside", slug="lakeside", time_zone="America/Chicago")
+    physician = make_staff("dr.lake", "physician", chicago)
+    _token, raw = ApiToken.issue(physician, "zone test")
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_PREFER="respond-async")
+    assert response.status_code < 500, response.content[:300]
+    assert timezone.get_current_timezone_name() == "UTC", path
