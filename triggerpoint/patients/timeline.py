@@ -35,6 +35,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from triggerpoint.core import generations, plugins
 from triggerpoint.core.changes import patient_records_changed, versioned_record_saved
@@ -56,6 +58,24 @@ class ChartAction:
     label: str
     url: str
     primary: bool = False
+
+
+def entries_html(entries: list[TimelineEntry]) -> str:
+    """The timeline's list items, built here rather than in a template loop: a busy chart has dozens of
+    entries, and Django's template engine spent about as long on them as everything else in the cached
+    request (issue 13's profile). Every value is escaped (`format_html`); times are the active (clinic) zone's."""
+    if not entries:
+        return format_html('<li class="empty">{}</li>', "No visits, procedures or check-ins yet.")
+    items = []
+    for e in entries:
+        at = timezone.localtime(e.at)
+        title = format_html('<a href="{}">{}</a>', e.url, e.title) if e.url else conditional_escape(e.title)
+        status = format_html(' <span class="pill">{}</span>', e.status) if e.status else ""
+        summary = format_html(' <p class="hint">{}</p>', e.summary) if e.summary else ""
+        items.append(format_html('<li class="tl-{}"><time datetime="{}">{}</time> <span class="tl-kind">{}</span> '
+                                 '{}{}{}</li>', e.kind, at.isoformat(), at.strftime("%Y-%m-%d"), e.kind, title,
+                                 status, summary))
+    return mark_safe("\n".join(items))  # noqa: S308 - each item was built by format_html above
 
 
 def _modules():

@@ -20,7 +20,7 @@ from triggerpoint.patients.forms import (
 )
 from triggerpoint.patients.importing import items_needing_classification, mark_classified
 from triggerpoint.patients.selectors import absorbed_charts, get_patient_for_user
-from triggerpoint.patients.timeline import actions_for, entries_for
+from triggerpoint.patients.timeline import actions_for, entries_for, entries_html
 
 TIMELINE_SHOWN = 40  # newest first; the rest behind "show all"
 
@@ -69,7 +69,7 @@ def patient_timeline(request, public_id):
     template = "patients/_timeline.html" if request.headers.get("HX-Request") else "patients/timeline.html"
     return render(request, template, {
         "patient": patient,
-        "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
+        "timeline_html": entries_html(timeline if show_all else timeline[:TIMELINE_SHOWN]),
         "timeline_hidden": 0 if show_all else max(len(timeline) - TIMELINE_SHOWN, 0),
     })
 

@@ -161,3 +161,21 @@ def test_a_rolled_back_change_keeps_the_cache_of_the_rows_that_stayed(patient, p
         raise RuntimeError("the visit is not kept")
     assert entries_for(patient, physician) == _uncached(patient, physician, settings)
     assert _counted(patient, physician)[0] <= 2
+
+
+def test_the_list_is_built_escaped_in_the_clinics_zone():
+    from datetime import UTC, datetime
+
+    from triggerpoint.patients.timeline import TimelineEntry, entries_html
+
+    late = TimelineEntry(at=datetime(2026, 12, 6, 2, 30, tzinfo=UTC), kind="check-in", title="<b>Day 1</b>",
+                         summary='fever "39" & <script>x</script>', url="/c/?a=1&b=2", status="Urgent")
+    plain = TimelineEntry(at=datetime(2026, 12, 6, 15, 0, tzinfo=UTC), kind="procedure", title="Note")
+    with timezone.override("America/Chicago"):
+        html = entries_html([late, plain])
+    assert '<time datetime="2026-12-05T20:30:00-06:00">2026-12-05</time>' in html  # the clinic's day, not UTC's
+    assert '<a href="/c/?a=1&amp;b=2">&lt;b&gt;Day 1&lt;/b&gt;</a>' in html
+    assert '<p class="hint">fever &quot;39&quot; &amp; &lt;script&gt;x&lt;/script&gt;</p>' in html
+    assert '<span class="pill">Urgent</span>' in html and "<script>" not in html
+    assert '<li class="tl-procedure">' in html and "Note" in html and html.count("<li") == 2
+    assert "No visits, procedures or check-ins yet." in entries_html([])
