@@ -27,6 +27,7 @@ from triggerpoint.fhir.registry import (
     register,
 )
 from triggerpoint.fhir.resources.shared import (
+    clinical_patient_param,
     id_param,
     ids_filter,
     patient_clinic,
@@ -131,8 +132,7 @@ register(ResourceType(
     action="followup.view",
     search_params=(
         id_param("Flag"),
-        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
-                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+        clinical_patient_param(),
         SearchParam("status", "token", None,
                     "active (open or acknowledged alerts) | inactive (resolved). R4 defines no Flag status "
                     "search parameter; this server's own."),
@@ -151,8 +151,7 @@ register(ResourceType(
     action="screening.view",
     search_params=(
         id_param("DetectedIssue"),
-        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
-                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+        clinical_patient_param(),
     ),
     sources=(Source(
         records=lambda scope: flag.issue_records(**patient_clinic(scope)),

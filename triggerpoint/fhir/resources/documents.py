@@ -21,6 +21,7 @@ from triggerpoint.fhir.registry import (
     register,
 )
 from triggerpoint.fhir.resources.shared import (
+    clinical_patient_param,
     codes_in,
     id_param,
     ids_filter,
@@ -115,8 +116,7 @@ register(ResourceType(
     action="consent.view",
     search_params=(
         id_param("Consent"),
-        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
-                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+        clinical_patient_param(),
     ),
     sources=(Source(
         records=lambda scope: consent.records(**scope.lookup(consent.PATIENT_FIELD, consent.CLINIC_FIELD)),

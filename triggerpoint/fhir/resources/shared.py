@@ -28,6 +28,12 @@ def patient_param(resource: str) -> SearchParam:
                        "The patient (`Patient/<id>` or `<id>`).", target="Patient")
 
 
+def clinical_patient_param() -> SearchParam:
+    """`patient` for a type without a US Core profile: base R4's clinical-patient parameter."""
+    return SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
+                       "The patient (`Patient/<id>` or `<id>`).", target="Patient")
+
+
 def by_patient(uuid_field: str) -> Filter:
     """The `patient` reference filter: the records of every chart that makes up the patient named (a merged
     patient's absorbed charts too, `patients.selectors.chart_ids_named`), matched on the primary key beside

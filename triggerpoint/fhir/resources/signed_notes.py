@@ -23,6 +23,7 @@ from triggerpoint.fhir.registry import (
 )
 from triggerpoint.fhir.resources.shared import (
     by_patient,
+    clinical_patient_param,
     codes_in,
     id_param,
     ids_filter,
@@ -78,8 +79,7 @@ register(ResourceType(
     action="procedure.view",
     search_params=(
         id_param("MedicationAdministration"),
-        SearchParam("patient", "reference", "http://hl7.org/fhir/SearchParameter/clinical-patient",
-                    "The patient (`Patient/<id>` or `<id>`).", target="Patient"),
+        clinical_patient_param(),
     ),
     sources=(Source(
         records=lambda scope: medication_administration.records(

@@ -33,6 +33,23 @@ def token_for(db):
     return _headers
 
 
+def ids_of(bundle) -> list[str]:
+    """The ids of a search Bundle's entries, in order."""
+    return [e["resource"]["id"] for e in bundle["entry"]]
+
+
+def outcome_of(response, status, code=None):
+    """The OperationOutcome of a refusal, checked: the status, FHIR JSON, an error with a message, the code."""
+    assert response.status_code == status, response.content[:400]
+    assert response["Content-Type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome", body
+    assert body["issue"][0]["severity"] == "error" and body["issue"][0]["diagnostics"]
+    if code:
+        assert body["issue"][0]["code"] == code, body
+    return body
+
+
 def richest_patient(demo):
     """The Riverside patient with the most signed records (visits, notes, diagnoses), for searches that must hit."""
     from triggerpoint.assessment.visit_reads import signed_visit_diagnoses, signed_visits

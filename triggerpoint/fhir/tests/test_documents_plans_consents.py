@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from triggerpoint.fhir import auth, binary, capability
 from triggerpoint.fhir.mapping import body_structure, medication_administration
-from triggerpoint.fhir.tests.conftest import richest_patient
+from triggerpoint.fhir.tests.conftest import ids_of, outcome_of, richest_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -29,19 +29,6 @@ def _riverside(demo):
     return [p for p in demo.patients if p.clinic_id == demo.clinics[0].pk]
 
 
-def _ids(bundle):
-    return [e["resource"]["id"] for e in bundle["entry"]]
-
-
-def _outcome(response, status, code=None):
-    assert response.status_code == status, response.content[:400]
-    assert response["Content-Type"].startswith("application/fhir+json")
-    body = response.json()
-    assert body["resourceType"] == "OperationOutcome", body
-    assert body["issue"][0]["severity"] == "error" and body["issue"][0]["diagnostics"]
-    if code:
-        assert body["issue"][0]["code"] == code, body
-    return body
 
 
 def _all(client, url, headers):
@@ -101,7 +88,7 @@ def test_document_references_by_patient_category_type_date_status_and_id(client,
     def ids(**query):
         response = client.get("/fhir/R4/DocumentReference", {**query, "_count": 100}, **headers)
         assert response.status_code == 200, response.content[:300]
-        return set(_ids(response.json()))
+        return set(ids_of(response.json()))
 
     me = f"Patient/{patient.public_id}"
     assert ids(patient=me) == expected
@@ -136,15 +123,15 @@ def test_care_plans_by_patient_and_category_and_id(client, fhir_demo, token_for)
     own = {str(p.public_id) for p in plans(patient_id=patient.pk)}
     assert own
     found = client.get("/fhir/R4/CarePlan", {"patient": patient.public_id, "category": "assess-plan"}, **headers)
-    assert set(_ids(found.json())) == own
+    assert set(ids_of(found.json())) == own
     careplan_category = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
-    assert set(_ids(client.get("/fhir/R4/CarePlan", {"patient": patient.public_id,
+    assert set(ids_of(client.get("/fhir/R4/CarePlan", {"patient": patient.public_id,
                                                     "category": f"{careplan_category}|assess-plan"},
                                **headers).json())) == own
-    assert _ids(client.get("/fhir/R4/CarePlan", {"patient": patient.public_id, "category": "careteam"},
+    assert ids_of(client.get("/fhir/R4/CarePlan", {"patient": patient.public_id, "category": "careteam"},
                            **headers).json()) == []
     one = sorted(own)[0]
-    assert _ids(client.get(f"/fhir/R4/CarePlan?_id={one}", **headers).json()) == [one]
+    assert ids_of(client.get(f"/fhir/R4/CarePlan?_id={one}", **headers).json()) == [one]
     body = client.get(f"/fhir/R4/CarePlan/{one}", **headers).json()
     assert body["resourceType"] == "CarePlan" and body["intent"] == "plan"
     assert body["category"][0]["coding"][0]["code"] == "assess-plan"
@@ -161,7 +148,7 @@ def test_consents_by_patient_and_id_with_the_pdf_as_source_attachment(client, fh
     assert consent["patient"]["reference"] == f"Patient/{patient.public_id}"
     assert consent["scope"]["coding"][0]["code"] == "treatment" and "meta" not in consent  # base R4, no profile
     assert consent["sourceAttachment"]["url"].endswith(f"/fhir/R4/Binary/consent-{consent['id']}")
-    assert _ids(client.get(f"/fhir/R4/Consent?_id={consent['id']}", **headers).json()) == [consent["id"]]
+    assert ids_of(client.get(f"/fhir/R4/Consent?_id={consent['id']}", **headers).json()) == [consent["id"]]
     assert client.get(f"/fhir/R4/Consent/{consent['id']}", **headers).json()["id"] == consent["id"]
     from triggerpoint.screening.selectors import signed_consents
 
@@ -231,18 +218,18 @@ def test_another_clinic_the_front_desk_and_no_token_do_not_get_the_pdfs(client, 
     urls = [_local(note["content"][0]["attachment"]["url"]), _local(consent["sourceAttachment"]["url"])]
     berg = token_for(fhir_demo.staff["dr.berg"])  # Hillcrest's physician: another clinic
     for url in urls:
-        _outcome(client.get(url, HTTP_ACCEPT="application/pdf", **berg), 404, "not-found")
+        outcome_of(client.get(url, HTTP_ACCEPT="application/pdf", **berg), 404, "not-found")
         refused = AuditEvent.objects.filter(action="audit.access.refused").latest("pk")
         assert refused.object_id == url.rsplit("/", 1)[1] and refused.details["outcome"] == "not_found"
-    _outcome(client.get(f"/fhir/R4/DocumentReference/{note['id']}", **berg), 404)
-    _outcome(client.get(f"/fhir/R4/Consent/{consent['id']}", **berg), 404)
+    outcome_of(client.get(f"/fhir/R4/DocumentReference/{note['id']}", **berg), 404)
+    outcome_of(client.get(f"/fhir/R4/Consent/{consent['id']}", **berg), 404)
     desk = token_for(fhir_demo.staff["desk.lopez"])  # no procedure.view, no consent.view
     for url in urls:
-        _outcome(client.get(url, **desk), 403, "forbidden")
+        outcome_of(client.get(url, **desk), 403, "forbidden")
     for kind in TYPES:
-        _outcome(client.get(f"/fhir/R4/{kind}?patient={patient.public_id}", **desk), 403, "forbidden")
+        outcome_of(client.get(f"/fhir/R4/{kind}?patient={patient.public_id}", **desk), 403, "forbidden")
     response = client.get(urls[0], HTTP_ACCEPT="application/pdf")
-    _outcome(response, 401, "login")
+    outcome_of(response, 401, "login")
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -261,8 +248,8 @@ def test_a_smart_grant_follows_the_url_only_with_the_scope_of_the_pointing_resou
     url = _local(documents["entry"][0]["resource"]["content"][0]["attachment"]["url"])
     pdf = client.get(url, HTTP_AUTHORIZATION="Bearer docs", HTTP_ACCEPT="application/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
-    _outcome(client.get(url, HTTP_AUTHORIZATION="Bearer patients"), 403, "forbidden")
-    _outcome(client.get(url, HTTP_AUTHORIZATION="Bearer hillcrest"), 404, "not-found")
+    outcome_of(client.get(url, HTTP_AUTHORIZATION="Bearer patients"), 403, "forbidden")
+    outcome_of(client.get(url, HTTP_AUTHORIZATION="Bearer hillcrest"), 404, "not-found")
 
 
 def test_the_portal_patient_reads_their_own_consent_and_plans_but_not_the_clinical_documents(client, fhir_demo):
@@ -272,7 +259,7 @@ def test_the_portal_patient_reads_their_own_consent_and_plans_but_not_the_clinic
         found = client.get(f"/fhir/R4/{kind}?_count=100").json()
         assert all(r["resource"]["subject" if kind == "CarePlan" else "patient"]["reference"] ==
                    f"Patient/{own.public_id}" for r in found["entry"]), kind
-    _outcome(client.get(f"/fhir/R4/DocumentReference?patient={own.public_id}"), 403)
+    outcome_of(client.get(f"/fhir/R4/DocumentReference?patient={own.public_id}"), 403)
 
 
 # ------------------------------------------------------------------ bad input
@@ -282,24 +269,24 @@ def test_the_portal_patient_reads_their_own_consent_and_plans_but_not_the_clinic
     "CarePlan?status=active", "CarePlan?patient=", "Consent?category=59284-0", "Consent?_id=a%00b",
 ])
 def test_bad_input_is_a_400_operation_outcome(client, fhir_demo, token_for, query):
-    _outcome(client.get(f"/fhir/R4/{query}", **token_for(fhir_demo.staff["dr.rivera"])), 400, "invalid")
+    outcome_of(client.get(f"/fhir/R4/{query}", **token_for(fhir_demo.staff["dr.rivera"])), 400, "invalid")
 
 
 def test_binary_has_no_search_and_a_bad_id_or_format_is_refused(client, fhir_demo, token_for):
     headers = token_for(fhir_demo.staff["dr.rivera"])
-    _outcome(client.get("/fhir/R4/Binary", **headers), 400, "not-supported")
-    _outcome(client.get("/fhir/R4/Binary/not-a-document", **headers), 404, "not-found")
-    _outcome(client.get("/fhir/R4/Binary/note-00000000-0000-0000-0000-000000000000", **headers), 404)
-    _outcome(client.get("/fhir/R4/Binary/consent-x%20y", **headers), 404)
-    _outcome(client.get("/fhir/R4/DocumentReference/note-nope", **headers), 404)
+    outcome_of(client.get("/fhir/R4/Binary", **headers), 400, "not-supported")
+    outcome_of(client.get("/fhir/R4/Binary/not-a-document", **headers), 404, "not-found")
+    outcome_of(client.get("/fhir/R4/Binary/note-00000000-0000-0000-0000-000000000000", **headers), 404)
+    outcome_of(client.get("/fhir/R4/Binary/consent-x%20y", **headers), 404)
+    outcome_of(client.get("/fhir/R4/DocumentReference/note-nope", **headers), 404)
     patient = richest_patient(fhir_demo)
     note = client.get(f"/fhir/R4/DocumentReference?patient={patient.public_id}&type=28570-0",
                       **headers).json()["entry"][0]["resource"]
     url = _local(note["content"][0]["attachment"]["url"])
-    _outcome(client.get(url, HTTP_ACCEPT="text/html", **headers), 406, "not-supported")
-    _outcome(client.get(url + "?_format=xml", **headers), 406)
+    outcome_of(client.get(url, HTTP_ACCEPT="text/html", **headers), 406, "not-supported")
+    outcome_of(client.get(url + "?_format=xml", **headers), 406)
     response = client.post(url, **headers)
-    _outcome(response, 405, "not-supported")
+    outcome_of(response, 405, "not-supported")
 
 
 # ------------------------------------------------------------------ audit
@@ -375,7 +362,7 @@ def test_a_page_costs_the_same_queries_however_many_sites_its_notes_have(client,
         with django_assert_max_num_queries(baseline):
             bundle = client.get(f"/fhir/R4/{kind}?_count={count}", **headers).json()
         assert len(bundle["entry"]) == count
-        numbers |= {int(i.rsplit("-", 1)[1].lstrip("m")) for i in _ids(bundle)}
+        numbers |= {int(i.rsplit("-", 1)[1].lstrip("m")) for i in ids_of(bundle)}
     assert max(numbers) >= 2, numbers  # notes with several rows were on the pages
     # one patient's many rows cost no more than one of them (`patient=` first finds the charts that make the
     # patient up, docs/MERGING.md: one query more than an unfiltered page, whatever the page holds)

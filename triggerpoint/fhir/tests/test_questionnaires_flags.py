@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from triggerpoint.fhir.mapping import screening_questionnaire
+from triggerpoint.fhir.tests.conftest import ids_of, outcome_of
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +20,6 @@ FHIR = "application/fhir+json"
 MY_TYPES = ("QuestionnaireResponse", "Flag", "DetectedIssue")
 
 
-def _ids(bundle):
-    return [e["resource"]["id"] for e in bundle["entry"]]
-
-
-def _outcome(response, status, code=None):
-    assert response.status_code == status, response.content[:400]
-    body = response.json()
-    assert body["resourceType"] == "OperationOutcome", body
-    assert body["issue"][0]["severity"] == "error" and body["issue"][0]["diagnostics"]
-    if code:
-        assert body["issue"][0]["code"] == code, body
-    return body
 
 
 def _all(client, headers, url):
@@ -158,19 +147,19 @@ def test_the_screening_questions_are_the_patient_forms(fhir_demo):
 
 def test_questionnaires_are_searched_by_id_and_url(client, fhir_demo, rivera):
     every = client.get("/fhir/R4/Questionnaire?_count=100", **rivera).json()
-    ids = _ids(every)
+    ids = ids_of(every)
     assert every["total"] == len(ids) >= 3
     assert {"screening-1", screening_questionnaire.questionnaire_id()} <= set(ids)
     assert any(i.startswith("followup-checkin-") for i in ids) and any(i.startswith("instrument-") for i in ids)
     one = every["entry"][0]["resource"]
-    assert _ids(client.get("/fhir/R4/Questionnaire", {"_id": one["id"]}, **rivera).json()) == [one["id"]]
-    assert _ids(client.get("/fhir/R4/Questionnaire", {"url": one["url"]}, **rivera).json()) == [one["id"]]
+    assert ids_of(client.get("/fhir/R4/Questionnaire", {"_id": one["id"]}, **rivera).json()) == [one["id"]]
+    assert ids_of(client.get("/fhir/R4/Questionnaire", {"url": one["url"]}, **rivera).json()) == [one["id"]]
     versioned = f"{one['url']}|{one['version']}"
-    assert _ids(client.get("/fhir/R4/Questionnaire", {"url": versioned}, **rivera).json()) == [one["id"]]
-    assert _ids(client.get("/fhir/R4/Questionnaire", {"url": one["url"] + "|99"}, **rivera).json()) == []
-    assert _ids(client.get("/fhir/R4/Questionnaire", {"_id": "nope"}, **rivera).json()) == []
+    assert ids_of(client.get("/fhir/R4/Questionnaire", {"url": versioned}, **rivera).json()) == [one["id"]]
+    assert ids_of(client.get("/fhir/R4/Questionnaire", {"url": one["url"] + "|99"}, **rivera).json()) == []
+    assert ids_of(client.get("/fhir/R4/Questionnaire", {"_id": "nope"}, **rivera).json()) == []
     page = client.get("/fhir/R4/Questionnaire?_count=2&_offset=2", **rivera).json()
-    assert _ids(page) == ids[2:4] and page["total"] == len(ids)
+    assert ids_of(page) == ids[2:4] and page["total"] == len(ids)
 
 
 VALUE_OF = {"boolean": "valueBoolean", "date": "valueDate", "integer": "valueInteger", "decimal": "valueDecimal",
@@ -308,25 +297,25 @@ def test_flags_search_by_patient_id_and_status(client, fhir_demo, rivera):
 
     flags = _all(client, rivera, "/fhir/R4/Flag?_count=100")
     alerts = {str(a.public_id): a for a in selectors.alerts(clinic_id=fhir_demo.clinics[0].pk)}
-    assert set(_ids({"entry": [{"resource": f} for f in flags]})) == set(alerts)
+    assert set(ids_of({"entry": [{"resource": f} for f in flags]})) == set(alerts)
     for resource in flags:
         alert = alerts[resource["id"]]
         assert resource["status"] == ("inactive" if alert.status == "resolved" else "active")
         assert resource["subject"]["reference"] == f"Patient/{alert.patient.public_id}"
-        assert _ids(client.get(f"/fhir/R4/Flag?_id={resource['id']}", **rivera).json()) == [resource["id"]]
-        by_patient = _ids(client.get(f"/fhir/R4/Flag?patient={alert.patient.public_id}", **rivera).json())
+        assert ids_of(client.get(f"/fhir/R4/Flag?_id={resource['id']}", **rivera).json()) == [resource["id"]]
+        by_patient = ids_of(client.get(f"/fhir/R4/Flag?patient={alert.patient.public_id}", **rivera).json())
         assert resource["id"] in by_patient
-    active = _ids(client.get("/fhir/R4/Flag?status=active&_count=100", **rivera).json())
-    inactive = _ids(client.get("/fhir/R4/Flag?status=inactive&_count=100", **rivera).json())
+    active = ids_of(client.get("/fhir/R4/Flag?status=active&_count=100", **rivera).json())
+    inactive = ids_of(client.get("/fhir/R4/Flag?status=inactive&_count=100", **rivera).json())
     assert set(active) == {f["id"] for f in flags if f["status"] == "active"} and active
     assert set(inactive) == {f["id"] for f in flags if f["status"] == "inactive"}
-    assert sorted(_ids(client.get("/fhir/R4/Flag?status=active,inactive&_count=100", **rivera).json())) == \
+    assert sorted(ids_of(client.get("/fhir/R4/Flag?status=active,inactive&_count=100", **rivera).json())) == \
         sorted(f["id"] for f in flags)
-    assert _ids(client.get("/fhir/R4/Flag?status=entered-in-error", **rivera).json()) == []
+    assert ids_of(client.get("/fhir/R4/Flag?status=entered-in-error", **rivera).json()) == []
     first = next(iter(alerts.values()))  # resolving an alert moves its Flag from active to inactive
     type(first).objects.filter(pk=first.pk).update(status="resolved", resolved_at=first.raised_at)
-    assert str(first.public_id) in _ids(client.get("/fhir/R4/Flag?status=inactive&_count=100", **rivera).json())
-    assert str(first.public_id) not in _ids(client.get("/fhir/R4/Flag?status=active&_count=100", **rivera).json())
+    assert str(first.public_id) in ids_of(client.get("/fhir/R4/Flag?status=inactive&_count=100", **rivera).json())
+    assert str(first.public_id) not in ids_of(client.get("/fhir/R4/Flag?status=active&_count=100", **rivera).json())
 
 
 def test_detected_issues_search_by_patient_and_id(client, fhir_demo, rivera):
@@ -338,8 +327,8 @@ def test_detected_issues_search_by_patient_and_id(client, fhir_demo, rivera):
     for resource in issues:
         screening = expected[resource["id"]]
         assert resource["patient"]["reference"] == f"Patient/{screening.patient.public_id}"
-        assert _ids(client.get(f"/fhir/R4/DetectedIssue?_id={resource['id']}", **rivera).json()) == [resource["id"]]
-        mine = _ids(client.get(f"/fhir/R4/DetectedIssue?patient={screening.patient.public_id}", **rivera).json())
+        assert ids_of(client.get(f"/fhir/R4/DetectedIssue?_id={resource['id']}", **rivera).json()) == [resource["id"]]
+        mine = ids_of(client.get(f"/fhir/R4/DetectedIssue?patient={screening.patient.public_id}", **rivera).json())
         assert resource["id"] in mine
         assert set(mine) == {k for k, s in expected.items() if s.patient_id == screening.patient_id}
 
@@ -377,14 +366,14 @@ def test_bad_input_is_a_4xx_operation_outcome_never_a_500(client, fhir_demo, riv
         response = client.get(url, **rivera)
         assert response.status_code == status, (url, response.status_code, response.content[:300])
         if status >= 400:
-            _outcome(response, status)
-    unknown = _outcome(client.get("/fhir/R4/QuestionnaireResponse?subject=x", **rivera), 400, "invalid")
+            outcome_of(response, status)
+    unknown = outcome_of(client.get("/fhir/R4/QuestionnaireResponse?subject=x", **rivera), 400, "invalid")
     assert "Unknown search parameter 'subject'" in unknown["issue"][0]["diagnostics"]
     assert "authored" in unknown["issue"][0]["diagnostics"]
-    bad_date = _outcome(client.get("/fhir/R4/QuestionnaireResponse?authored=2026-13-01", **rivera), 400)
+    bad_date = outcome_of(client.get("/fhir/R4/QuestionnaireResponse?authored=2026-13-01", **rivera), 400)
     assert "not a calendar date" in bad_date["issue"][0]["diagnostics"]
-    _outcome(client.post("/fhir/R4/Questionnaire", data="{}", content_type=FHIR, **rivera), 405)
-    _outcome(client.get("/fhir/R4/Questionnaire?_format=xml", **rivera), 406)
+    outcome_of(client.post("/fhir/R4/Questionnaire", data="{}", content_type=FHIR, **rivera), 405)
+    outcome_of(client.get("/fhir/R4/Questionnaire?_format=xml", **rivera), 406)
 
 
 def test_another_clinics_records_are_not_found_and_the_miss_is_audited(client, fhir_demo, rivera, token_for):
@@ -393,29 +382,29 @@ def test_another_clinics_records_are_not_found_and_the_miss_is_audited(client, f
     hillcrest = token_for(fhir_demo.staff["dr.berg"])
     for name in MY_TYPES:
         resource = _first(client, rivera, name)
-        _outcome(client.get(f"/fhir/R4/{name}/{resource['id']}", **hillcrest), 404, "not-found")
-        assert resource["id"] not in _ids(client.get(f"/fhir/R4/{name}?_id={resource['id']}", **hillcrest).json())
+        outcome_of(client.get(f"/fhir/R4/{name}/{resource['id']}", **hillcrest), 404, "not-found")
+        assert resource["id"] not in ids_of(client.get(f"/fhir/R4/{name}?_id={resource['id']}", **hillcrest).json())
         patient = (resource.get("subject") or resource.get("patient"))["reference"]
         assert client.get(f"/fhir/R4/{name}?patient={patient}", **hillcrest).json()["total"] == 0
         refusal = AuditEvent.objects.filter(action="audit.access.refused", object_id=resource["id"]).get()
         assert refusal.details["outcome"] == "not_found" and refusal.clinic_id == fhir_demo.clinics[1].pk
-    assert _ids(client.get("/fhir/R4/Questionnaire?_id=screening-1", **hillcrest).json()) == ["screening-1"]
+    assert ids_of(client.get("/fhir/R4/Questionnaire?_id=screening-1", **hillcrest).json()) == ["screening-1"]
 
 
 def test_who_may_read_them(client, fhir_demo, token_for):
     desk = token_for(fhir_demo.staff["desk.lopez"])
     nurse = token_for(fhir_demo.staff["nurse.okafor"])
     for name in (*MY_TYPES, "Questionnaire"):
-        _outcome(client.get(f"/fhir/R4/{name}", **desk), 403, "forbidden")
+        outcome_of(client.get(f"/fhir/R4/{name}", **desk), 403, "forbidden")
         assert client.get(f"/fhir/R4/{name}", **nurse).status_code == 200
         response = client.get(f"/fhir/R4/{name}")
-        _outcome(response, 401, "login")
+        outcome_of(response, 401, "login")
         assert response["WWW-Authenticate"].startswith("Bearer")
-    _outcome(client.get("/fhir/R4/Questionnaire/screening-1", **desk), 403)
-    _outcome(client.get("/fhir/R4/Questionnaire/screening-1"), 401)
+    outcome_of(client.get("/fhir/R4/Questionnaire/screening-1", **desk), 403)
+    outcome_of(client.get("/fhir/R4/Questionnaire/screening-1"), 401)
     client.force_login(fhir_demo.portal_patient.portal_user)
     for name in (*MY_TYPES, "Questionnaire"):
-        _outcome(client.get(f"/fhir/R4/{name}"), 403)
+        outcome_of(client.get(f"/fhir/R4/{name}"), 403)
 
 
 def test_a_smart_grant_reads_questionnaires_with_either_scope(client, fhir_demo, monkeypatch):
